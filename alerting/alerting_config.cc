@@ -1,0 +1,21 @@
+#include "alerting/alerting_config.h"
+
+namespace poolwatch {
+
+AlertingConfig AlertingConfig::SeedDefaults() {
+  AlertingConfig config;
+  RuleConfig failover;
+  failover.name = "failover";
+  failover.kind = RuleKind::kFailover;
+  failover.severity = "critical";
+  config.rules.push_back(failover);
+
+  RuleConfig error_rate;
+  error_rate.name = "error_rate";
+  error_rate.kind = RuleKind::kErrorRate;
+  error_rate.severity = "critical";
+  config.rules.push_back(error_rate);
+  return config;
+}
+
+}  // namespace poolwatch

@@ -1,0 +1,36 @@
+#pragma once
+
+#include <map>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "exporter/log_record.h"
+
+namespace poolwatch {
+
+enum class AlertStatus { kFiring, kResolved };
+
+// What the policy decided to tell people; every notifier renders it its own way.
+struct Notification {
+  std::string rule;                           // rule name, e.g. "failover"
+  AlertStatus status = AlertStatus::kFiring;
+  std::map<std::string, std::string> labels;  // identifies the alert (e.g. pool) besides rule
+  std::string severity = "critical";
+  std::string title;    // "FAILOVER", "ERROR_RATE"; "RESOLVED" variants for resolutions
+  std::string summary;  // one sentence: "Pool failover detected!"
+  std::vector<std::pair<std::string, std::string>> fields;  // ordered: {"Previous","blue"}…
+  std::string action;   // what the on-call engineer should do first
+  TimePoint at{};       // when the condition was observed (log time)
+  int suppressed = 0;   // repeats swallowed by cooldown since the last message for this key
+
+  // Plain-text rendering shared by the console notifier, Slack's fallback `text` and replay.
+  std::string Text() const;
+  // "rule{k=v,...}", the dedup key.
+  std::string Key() const;
+};
+
+// RFC 3339 UTC with seconds, e.g. 2026-11-26T07:06:51Z.
+std::string FormatRfc3339(TimePoint t);
+
+}  // namespace poolwatch

@@ -1,0 +1,1 @@
+#include "alerting/notification.h"

@@ -1,0 +1,1 @@
+#include "exporter/log_record.h"

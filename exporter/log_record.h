@@ -1,0 +1,47 @@
+#pragma once
+
+#include <chrono>
+#include <string_view>
+#include <vector>
+
+namespace poolwatch {
+
+using Clock = std::chrono::system_clock;
+using TimePoint = Clock::time_point;
+
+// One upstream server nginx tried for a request, taken from the
+// comma-separated $upstream_addr / $upstream_status / $upstream_response_time.
+struct UpstreamAttempt {
+  std::string_view address;   // "127.0.0.1:8081", or the group name when no server was live
+  int status = 0;             // 0 when nginx logged "-" (no response, e.g. connect failure)
+  double response_time = -1;  // seconds; negative when nginx logged "-"
+  std::string_view pool;      // filled in by PoolResolver; empty until then
+};
+
+// One access-log line. The string views point into the line buffer (or into
+// PoolResolver's storage) and are valid only until the next line is parsed:
+// consumers that keep anything must copy it.
+struct LogRecord {
+  TimePoint time{};
+  int status = 0;             // status the client received
+  std::string_view pool;      // $upstream_http_x_app_pool; "none" when nginx answered itself
+  std::string_view release;   // $upstream_http_x_release_id; "" when absent
+  double request_time = -1;   // seconds; negative when absent
+  std::vector<UpstreamAttempt> attempts;  // in the order nginx tried them; reused across lines
+
+  void Clear() {
+    time = TimePoint{};
+    status = 0;
+    pool = {};
+    release = {};
+    request_time = -1;
+    attempts.clear();
+  }
+};
+
+// Pool value for a request nginx answered without any upstream.
+inline constexpr std::string_view kPoolNone = "none";
+// Pool value for an attempt whose address poolwatch has not learned yet.
+inline constexpr std::string_view kPoolUnknown = "unknown";
+
+}  // namespace poolwatch

@@ -1,0 +1,35 @@
+#!/usr/bin/env bash
+# Installs every Debian 12 package poolwatch needs to build, test and run its demo.
+# Idempotent: when everything is already there it prints nothing and touches nothing.
+set -euo pipefail
+
+packages=(
+  build-essential cmake ninja-build pkg-config
+  prometheus-cpp-dev libcivetweb-dev libcurl4-openssl-dev libyaml-cpp-dev
+  libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev libbenchmark-dev
+  nginx-light gettext-base curl python3 procps
+  prometheus prometheus-alertmanager docker-compose
+)
+if [ "${POOLWATCH_EXTRA_PACKAGES:-}" != "" ]; then
+  # shellcheck disable=SC2206
+  packages+=(${POOLWATCH_EXTRA_PACKAGES})
+fi
+
+missing=()
+for p in "${packages[@]}"; do
+  if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q 'install ok installed'; then
+    missing+=("$p")
+  fi
+done
+[ ${#missing[@]} -eq 0 ] && exit 0
+
+sudo=""
+[ "$(id -u)" -ne 0 ] && sudo="sudo"
+echo "installing: ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+# The nginx package starts a system-wide server on port 80; poolwatch runs its own instances.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet nginx 2>/dev/null; then
+  $sudo systemctl stop nginx || true
+fi

@@ -1,0 +1,90 @@
+#pragma once
+
+#include <sys/types.h>
+
+#include <chrono>
+#include <filesystem>
+#include <functional>
+#include <map>
+#include <string>
+#include <vector>
+
+namespace poolwatch::testing {
+
+// A fresh directory under $TMPDIR, removed with everything in it when destroyed.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  TempDir(const TempDir&) = delete;
+  TempDir& operator=(const TempDir&) = delete;
+  const std::filesystem::path& path() const { return path_; }
+  std::filesystem::path operator/(const std::string& name) const { return path_ / name; }
+
+ private:
+  std::filesystem::path path_;
+};
+
+// A child process started with argv (argv[0] looked up in PATH), its stdout and stderr
+// written to `log_path`. Stopped with SIGTERM (then SIGKILL after a grace period) when
+// destroyed, by PID, so a failing test leaves nothing running.
+class Process {
+ public:
+  Process(std::vector<std::string> argv, std::filesystem::path log_path,
+          std::map<std::string, std::string> extra_env = {});
+  ~Process();
+  Process(const Process&) = delete;
+  Process& operator=(const Process&) = delete;
+
+  pid_t pid() const { return pid_; }
+  bool Running();
+  // Sends `signal`; with SIGTERM/SIGINT waits up to `grace` and then kills. Returns the exit
+  // status as from waitpid (or -1 if it was already reaped).
+  int Stop(int signal = 15, std::chrono::milliseconds grace = std::chrono::seconds(10));
+  void Kill9();
+  std::string Output() const;  // what it wrote so far
+  const std::filesystem::path& log_path() const { return log_path_; }
+
+ private:
+  pid_t pid_ = -1;
+  int status_ = -1;
+  std::filesystem::path log_path_;
+};
+
+// Runs a command to completion; returns its exit code and fills `output` (stdout+stderr).
+int RunCommand(const std::vector<std::string>& argv, std::string* output,
+               std::map<std::string, std::string> extra_env = {});
+
+// A TCP port on 127.0.0.1 that was free a moment ago.
+int FreePort();
+
+struct HttpResponse {
+  long status = 0;  // 0 when the request failed before a response
+  std::string body;
+  std::map<std::string, std::string> headers;  // lower-case names
+  std::string error;
+};
+HttpResponse HttpGet(const std::string& url,
+                     std::chrono::milliseconds timeout = std::chrono::seconds(5));
+HttpResponse HttpPost(const std::string& url, const std::string& body = "",
+                      const std::string& content_type = "application/json",
+                      std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
+// Polls `condition` every `interval` until it holds or `deadline` passes.
+bool WaitUntil(const std::function<bool()>& condition, std::chrono::milliseconds deadline,
+               std::chrono::milliseconds interval = std::chrono::milliseconds(20));
+
+std::string ReadFile(const std::filesystem::path& path);
+void WriteFile(const std::filesystem::path& path, const std::string& content);
+void AppendFile(const std::filesystem::path& path, const std::string& content);
+
+// Full path of a program in PATH (also /usr/sbin, where Debian puts nginx), or "".
+std::string FindProgram(const std::string& name);
+
+// Value of a sample in Prometheus text exposition, e.g.
+// MetricValue(text, "poolwatch_http_requests_total", {{"pool","blue"},{"status","200"}})
+// sums every series of that name whose labels include the given ones. Returns -1 when none.
+double MetricValue(const std::string& exposition, const std::string& name,
+                   const std::map<std::string, std::string>& labels = {});
+
+}  // namespace poolwatch::testing
