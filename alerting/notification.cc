@@ -1,17 +1,6 @@
 #include "alerting/notification.h"
 
-#include <ctime>
-
 namespace poolwatch {
-
-std::string FormatRfc3339(TimePoint t) {
-  std::time_t seconds = Clock::to_time_t(t);
-  std::tm utc{};
-  gmtime_r(&seconds, &utc);
-  char buf[32];
-  std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &utc);
-  return buf;
-}
 
 std::string Notification::Key() const {
   std::string key = rule + "{";

@@ -30,7 +30,4 @@ struct Notification {
   std::string Key() const;
 };
 
-// RFC 3339 UTC with seconds, e.g. 2026-11-26T07:06:51Z.
-std::string FormatRfc3339(TimePoint t);
-
 }  // namespace poolwatch

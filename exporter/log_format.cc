@@ -1,1 +1,387 @@
-#include "exporter/log_record.h"
+#include "exporter/log_format.h"
+
+#include <array>
+#include <charconv>
+#include <cstring>
+
+namespace poolwatch {
+namespace {
+
+using Field = LogFormat::Field;
+
+bool IsVariableChar(char c) {
+  return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
+}
+
+Field FieldFor(std::string_view name, const LogFormatOptions& options) {
+  if (name == "status") return Field::kStatus;
+  if (name == options.pool_variable) return Field::kPool;
+  if (name == options.release_variable) return Field::kRelease;
+  if (name == "upstream_status") return Field::kUpstreamStatus;
+  if (name == "upstream_addr") return Field::kUpstreamAddr;
+  if (name == "request_time") return Field::kRequestTime;
+  if (name == "upstream_response_time") return Field::kUpstreamResponseTime;
+  if (name == "time_local") return Field::kTimeLocal;
+  if (name == "time_iso8601") return Field::kTimeIso8601;
+  if (name == "msec") return Field::kMsec;
+  return Field::kIgnored;
+}
+
+// nginx writes "-" for a variable with no value.
+bool IsAbsent(std::string_view value) { return value.empty() || value == "-"; }
+
+// Finds `literal` at or after `from`, skipping a quote that is escaped with a backslash
+// (escape=json, or setups that write \" instead of nginx's default \x22).
+size_t FindLiteral(std::string_view line, size_t from, std::string_view literal) {
+  while (true) {
+    size_t at = line.find(literal, from);
+    if (at == std::string_view::npos || literal.front() != '"') return at;
+    size_t backslashes = 0;
+    for (size_t i = at; i > 0 && line[i - 1] == '\\'; --i) ++backslashes;
+    if (backslashes % 2 == 0) return at;
+    from = at + 1;
+  }
+}
+
+template <typename F>
+void ForEachListItem(std::string_view value, F&& on_item) {
+  // nginx separates servers tried in turn with ", " and upstream groups reached through an
+  // internal redirect with " : "; for attribution both are just the next attempt.
+  size_t start = 0;
+  while (start <= value.size()) {
+    size_t comma = value.find(", ", start);
+    size_t colon = value.find(" : ", start);
+    size_t end = std::min(comma, colon);
+    if (end == std::string_view::npos) {
+      on_item(value.substr(start));
+      return;
+    }
+    on_item(value.substr(start, end - start));
+    start = end + (end == comma ? 2 : 3);
+  }
+}
+
+bool ParseSeconds(std::string_view text, double& out) {
+  if (IsAbsent(text)) {
+    out = -1;
+    return true;
+  }
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && ptr == text.data() + text.size() && out >= 0;
+}
+
+bool ParseUpstreamStatus(std::string_view text, int& out) {
+  if (IsAbsent(text)) {
+    out = 0;
+    return true;
+  }
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && ptr == text.data() + text.size() && out >= 100 && out <= 999;
+}
+
+// Days since 1970-01-01 of a civil date (proleptic Gregorian); avoids timegm's locale and
+// time-zone machinery on the hot path.
+int64_t DaysFromCivil(int64_t y, unsigned m, unsigned d) {
+  y -= m <= 2;
+  const int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const unsigned yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<int64_t>(doe) - 719468;
+}
+
+bool Digits(std::string_view text, size_t pos, size_t count, int& out) {
+  if (pos + count > text.size()) return false;
+  out = 0;
+  for (size_t i = pos; i < pos + count; ++i) {
+    char c = text[i];
+    if (c < '0' || c > '9') return false;
+    out = out * 10 + (c - '0');
+  }
+  return true;
+}
+
+std::optional<TimePoint> MakeTime(int year, int month, int day, int hour, int minute, int second,
+                                  int offset_seconds) {
+  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
+    return std::nullopt;
+  }
+  int64_t seconds = DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) *
+                        86400 +
+                    hour * 3600 + minute * 60 + second - offset_seconds;
+  return TimePoint(std::chrono::seconds(seconds));
+}
+
+// "+0100", "-0530" or, with `colon`, "+01:00".
+bool ParseOffset(std::string_view text, size_t pos, bool colon, int& out) {
+  if (pos >= text.size()) return false;
+  if (colon && text.substr(pos) == "Z") {
+    out = 0;
+    return true;
+  }
+  char sign = text[pos];
+  if (sign != '+' && sign != '-') return false;
+  int hours = 0, minutes = 0;
+  if (!Digits(text, pos + 1, 2, hours)) return false;
+  size_t minute_pos = pos + 3 + (colon ? 1 : 0);
+  if (colon && (pos + 3 >= text.size() || text[pos + 3] != ':')) return false;
+  if (!Digits(text, minute_pos, 2, minutes) || minute_pos + 2 != text.size()) return false;
+  out = (hours * 3600 + minutes * 60) * (sign == '-' ? -1 : 1);
+  return true;
+}
+
+}  // namespace
+
+std::string_view MalformedReasonName(MalformedReason reason) {
+  switch (reason) {
+    case MalformedReason::kEmpty: return "empty";
+    case MalformedReason::kBinary: return "binary";
+    case MalformedReason::kTooLong: return "too_long";
+    case MalformedReason::kFormatMismatch: return "format_mismatch";
+    case MalformedReason::kTruncated: return "truncated";
+    case MalformedReason::kBadStatus: return "bad_status";
+    case MalformedReason::kBadTime: return "bad_time";
+    case MalformedReason::kBadNumber: return "bad_number";
+    case MalformedReason::kCount_: break;
+  }
+  return "unknown";
+}
+
+void SplitUpstreamList(std::string_view value, std::vector<std::string_view>& out) {
+  ForEachListItem(value, [&](std::string_view item) { out.push_back(item); });
+}
+
+std::optional<TimePoint> ParseTimeLocal(std::string_view text) {
+  // 26/Nov/2026:07:06:51 +0000
+  static constexpr std::array<std::string_view, 12> kMonths = {
+      "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+  if (text.size() != 26 || text[2] != '/' || text[6] != '/' || text[11] != ':' ||
+      text[14] != ':' || text[17] != ':' || text[20] != ' ') {
+    return std::nullopt;
+  }
+  int day, year, hour, minute, second, offset;
+  int month = 0;
+  std::string_view month_name = text.substr(3, 3);
+  for (size_t i = 0; i < kMonths.size(); ++i) {
+    if (kMonths[i] == month_name) month = static_cast<int>(i) + 1;
+  }
+  if (month == 0 || !Digits(text, 0, 2, day) || !Digits(text, 7, 4, year) ||
+      !Digits(text, 12, 2, hour) || !Digits(text, 15, 2, minute) ||
+      !Digits(text, 18, 2, second) || !ParseOffset(text, 21, false, offset)) {
+    return std::nullopt;
+  }
+  return MakeTime(year, month, day, hour, minute, second, offset);
+}
+
+std::optional<TimePoint> ParseTimeIso8601(std::string_view text) {
+  // 2026-11-26T07:06:51+00:00
+  if (text.size() < 20 || text[4] != '-' || text[7] != '-' || text[10] != 'T' ||
+      text[13] != ':' || text[16] != ':') {
+    return std::nullopt;
+  }
+  int year, month, day, hour, minute, second, offset;
+  if (!Digits(text, 0, 4, year) || !Digits(text, 5, 2, month) || !Digits(text, 8, 2, day) ||
+      !Digits(text, 11, 2, hour) || !Digits(text, 14, 2, minute) ||
+      !Digits(text, 17, 2, second) || !ParseOffset(text, 19, true, offset)) {
+    return std::nullopt;
+  }
+  return MakeTime(year, month, day, hour, minute, second, offset);
+}
+
+std::optional<TimePoint> ParseMsec(std::string_view text) {
+  // 1764140811.123
+  int64_t seconds = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
+  if (ec != std::errc() || seconds < 0) return std::nullopt;
+  int millis = 0;
+  if (ptr != text.data() + text.size()) {
+    size_t dot = static_cast<size_t>(ptr - text.data());
+    if (text[dot] != '.' || !Digits(text, dot + 1, 3, millis) || dot + 4 != text.size()) {
+      return std::nullopt;
+    }
+  }
+  return TimePoint(std::chrono::seconds(seconds) + std::chrono::milliseconds(millis));
+}
+
+std::optional<LogFormat> LogFormat::Compile(std::string_view format,
+                                            const LogFormatOptions& options, std::string* error) {
+  LogFormat compiled;
+  compiled.escape_ = options.escape;
+  std::string literal;
+  bool have_variable = false;
+  std::vector<std::string> adjacent;
+
+  size_t i = 0;
+  while (i < format.size()) {
+    char c = format[i];
+    if (c != '$') {
+      literal += c;
+      ++i;
+      continue;
+    }
+    std::string name;
+    if (i + 1 < format.size() && format[i + 1] == '{') {
+      size_t close = format.find('}', i + 2);
+      if (close == std::string_view::npos) {
+        *error = "log format: unterminated ${ at offset " + std::to_string(i);
+        return std::nullopt;
+      }
+      name = std::string(format.substr(i + 2, close - i - 2));
+      i = close + 1;
+    } else {
+      size_t end = i + 1;
+      while (end < format.size() && IsVariableChar(format[end])) ++end;
+      name = std::string(format.substr(i + 1, end - i - 1));
+      i = end;
+    }
+    if (name.empty()) {
+      literal += '$';
+      continue;
+    }
+    if (!have_variable) {
+      compiled.prefix_ = literal;
+    } else {
+      if (literal.empty()) adjacent.push_back("$" + compiled.segments_.back().name + "$" + name);
+      compiled.segments_.back().literal = literal;
+    }
+    compiled.min_line_length_ += literal.size();
+    literal.clear();
+    compiled.segments_.push_back({FieldFor(name, options), name, ""});
+    have_variable = true;
+  }
+  if (!have_variable) {
+    *error = "log format has no $variables";
+    return std::nullopt;
+  }
+  compiled.segments_.back().literal = literal;
+  compiled.min_line_length_ += literal.size();
+
+  if (!adjacent.empty()) {
+    *error = "log format: variables " + adjacent.front() +
+             " follow each other with no text between them, so their values cannot be told apart";
+    return std::nullopt;
+  }
+
+  auto has = [&](Field f) {
+    for (const auto& s : compiled.segments_) {
+      if (s.field == f) return true;
+    }
+    return false;
+  };
+  std::string missing;
+  auto require = [&](bool present, std::string_view what) {
+    if (present) return;
+    if (!missing.empty()) missing += ", ";
+    missing += what;
+  };
+  require(has(Field::kStatus), "$status");
+  require(has(Field::kTimeLocal) || has(Field::kTimeIso8601) || has(Field::kMsec),
+          "a time ($time_local, $time_iso8601 or $msec)");
+  require(has(Field::kPool), "$" + options.pool_variable);
+  require(has(Field::kUpstreamAddr), "$upstream_addr");
+  require(has(Field::kUpstreamStatus), "$upstream_status");
+  if (!missing.empty()) {
+    *error = "log format lacks " + missing + ", which poolwatch needs";
+    return std::nullopt;
+  }
+  return compiled;
+}
+
+std::vector<std::string> LogFormat::UsedVariables() const {
+  std::vector<std::string> names;
+  for (const auto& s : segments_) {
+    if (s.field != Field::kIgnored) names.push_back(s.name);
+  }
+  return names;
+}
+
+std::optional<MalformedReason> LogFormat::Parse(std::string_view line, LogRecord& out) const {
+  out.Clear();
+  if (line.empty()) return MalformedReason::kEmpty;
+  if (std::memchr(line.data(), '\0', line.size()) != nullptr) return MalformedReason::kBinary;
+  if (line.size() < min_line_length_) return MalformedReason::kTruncated;
+  if (line.compare(0, prefix_.size(), prefix_) != 0) return MalformedReason::kFormatMismatch;
+
+  std::string_view upstream_addr, upstream_status, upstream_time;
+  size_t pos = prefix_.size();
+  for (const Segment& segment : segments_) {
+    std::string_view value;
+    if (segment.literal.empty()) {
+      value = line.substr(pos);
+      pos = line.size();
+    } else {
+      size_t end = FindLiteral(line, pos, segment.literal);
+      if (end == std::string_view::npos) return MalformedReason::kFormatMismatch;
+      value = line.substr(pos, end - pos);
+      pos = end + segment.literal.size();
+    }
+    switch (segment.field) {
+      case Field::kIgnored:
+        break;
+      case Field::kStatus: {
+        auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), out.status);
+        if (ec != std::errc() || ptr != value.data() + value.size() || out.status < 100 ||
+            out.status > 999) {
+          return MalformedReason::kBadStatus;
+        }
+        break;
+      }
+      case Field::kPool:
+        out.pool = IsAbsent(value) ? std::string_view() : value;
+        break;
+      case Field::kRelease:
+        out.release = IsAbsent(value) ? std::string_view() : value;
+        break;
+      case Field::kUpstreamStatus:
+        upstream_status = value;
+        break;
+      case Field::kUpstreamAddr:
+        upstream_addr = value;
+        break;
+      case Field::kRequestTime:
+        if (!ParseSeconds(value, out.request_time)) return MalformedReason::kBadNumber;
+        break;
+      case Field::kUpstreamResponseTime:
+        upstream_time = value;
+        break;
+      case Field::kTimeLocal:
+      case Field::kTimeIso8601:
+      case Field::kMsec: {
+        auto t = segment.field == Field::kTimeLocal     ? ParseTimeLocal(value)
+                 : segment.field == Field::kTimeIso8601 ? ParseTimeIso8601(value)
+                                                        : ParseMsec(value);
+        if (!t) return MalformedReason::kBadTime;
+        out.time = *t;
+        break;
+      }
+    }
+  }
+  if (pos != line.size()) return MalformedReason::kFormatMismatch;
+
+  if (!IsAbsent(upstream_addr)) {
+    ForEachListItem(upstream_addr, [&](std::string_view address) {
+      out.attempts.push_back(UpstreamAttempt{address, 0, -1, {}});
+    });
+  }
+  // The three lists line up item by item; nginx writes "-" where an attempt has no value.
+  size_t index = 0;
+  bool ok = true;
+  if (!IsAbsent(upstream_status)) {
+    ForEachListItem(upstream_status, [&](std::string_view item) {
+      if (index >= out.attempts.size()) out.attempts.push_back(UpstreamAttempt{"-", 0, -1, {}});
+      ok = ok && ParseUpstreamStatus(item, out.attempts[index++].status);
+    });
+  }
+  index = 0;
+  if (!IsAbsent(upstream_time)) {
+    ForEachListItem(upstream_time, [&](std::string_view item) {
+      if (index < out.attempts.size()) {
+        ok = ok && ParseSeconds(item, out.attempts[index++].response_time);
+      }
+    });
+  }
+  if (!ok) return MalformedReason::kBadNumber;
+  return std::nullopt;
+}
+
+}  // namespace poolwatch

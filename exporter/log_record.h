@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -43,5 +44,8 @@ struct LogRecord {
 inline constexpr std::string_view kPoolNone = "none";
 // Pool value for an attempt whose address poolwatch has not learned yet.
 inline constexpr std::string_view kPoolUnknown = "unknown";
+
+// RFC 3339 UTC with seconds, e.g. 2026-11-26T07:06:51Z.
+std::string FormatRfc3339(TimePoint t);
 
 }  // namespace poolwatch
