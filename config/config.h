@@ -1,0 +1,73 @@
+#pragma once
+
+#include <chrono>
+#include <map>
+#include <optional>
+#include <stdexcept>
+#include <string>
+
+#include "alerting/alerting_config.h"
+#include "exporter/log_format.h"
+#include "exporter/metrics.h"
+
+namespace poolwatch {
+
+// Where alerts go. With neither URL set, alerts are printed on the console.
+struct NotifyConfig {
+  std::string slack_webhook_url;  // secret: never log it (RedactUrl)
+  std::string webhook_url;        // generic JSON webhook; also a secret
+  std::string dashboard_url;      // linked from Slack messages when set
+  std::string runbook_url;
+  bool console = false;           // also print to stdout when a webhook is set
+  size_t queue_capacity = 1000;
+  std::chrono::milliseconds slack_min_interval{1000};  // Slack allows ~1 message/s per webhook
+  int max_attempts = 8;
+  std::chrono::milliseconds timeout{10000};
+};
+
+struct Config {
+  std::string source;  // the YAML file it came from, "" when none
+
+  // log
+  std::string log_path;
+  bool start_at_beginning = false;
+  std::string log_format{kDefaultLogFormat};
+  LogFormatOptions format_options;
+  std::map<std::string, std::string> pools;  // upstream address → pool
+
+  // web
+  std::string listen_address = ":10090";
+  std::string telemetry_path = "/metrics";
+  bool enable_admin_api = false;
+
+  MetricsOptions metrics;
+  AlertingConfig alerting = AlertingConfig::SeedDefaults();
+  NotifyConfig notify;
+  std::string instance;  // node identity; defaults to the host name
+  std::string log_level = "info";
+};
+
+// A configuration mistake, with where it was made: "file:line: key: problem".
+class ConfigError : public std::runtime_error {
+ public:
+  using std::runtime_error::runtime_error;
+};
+
+using Environment = std::map<std::string, std::string>;
+Environment ProcessEnvironment();
+
+// Defaults, then the YAML file (when `yaml_path` is not empty), then the environment.
+// Throws ConfigError. Flags are applied by the caller afterwards (flags > env > file).
+Config LoadConfig(const std::string& yaml_path, const Environment& env);
+// Same, from YAML text (for tests); `source_name` is used in messages.
+Config LoadConfigFromString(const std::string& yaml, const std::string& source_name,
+                            const Environment& env);
+
+// Checks what only makes sense once everything is merged (flags included), e.g. compiles the
+// log format. Throws ConfigError.
+void ValidateConfig(const Config& config);
+
+// "300s", "5m", "1h30m", "250ms", or a plain number of seconds.
+std::optional<std::chrono::milliseconds> ParseDuration(const std::string& text);
+
+}  // namespace poolwatch

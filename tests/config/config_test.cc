@@ -1,0 +1,144 @@
+#include "config/config.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+namespace poolwatch {
+namespace {
+
+using ::testing::HasSubstr;
+
+std::string ErrorOf(const std::string& yaml, const Environment& env = {}) {
+  try {
+    LoadConfigFromString(yaml, "poolwatch.yml", env);
+  } catch (const ConfigError& e) {
+    return e.what();
+  }
+  return "";
+}
+
+TEST(Config, WithoutFileTheSeedVariablesDefineTwoRules) {
+  Config config = LoadConfig("", {{"ACTIVE_POOL", "green"},
+                                  {"ERROR_RATE_THRESHOLD", "5"},
+                                  {"WINDOW_SIZE", "500"},
+                                  {"ALERT_COOLDOWN_SEC", "600"},
+                                  {"MAINTENANCE_MODE", "true"}});
+  EXPECT_EQ(config.alerting.active_pool, "green");
+  EXPECT_TRUE(config.alerting.maintenance);
+  ASSERT_EQ(config.alerting.rules.size(), 2u);
+  EXPECT_EQ(config.alerting.rules[0].name, "failover");
+  EXPECT_EQ(config.alerting.rules[1].name, "error_rate");
+  EXPECT_DOUBLE_EQ(config.alerting.rules[1].threshold_percent, 5);
+  EXPECT_EQ(config.alerting.rules[1].window_size, 500u);
+  EXPECT_EQ(config.alerting.rules[0].cooldown, std::chrono::seconds(600));
+  EXPECT_EQ(config.alerting.rules[1].cooldown, std::chrono::seconds(600));
+}
+
+TEST(Config, SeedDefaultsMatchTheSeedReadme) {
+  Config config = LoadConfig("", {});
+  EXPECT_EQ(config.alerting.active_pool, "blue");
+  EXPECT_FALSE(config.alerting.maintenance);
+  EXPECT_DOUBLE_EQ(config.alerting.rules[1].threshold_percent, 2);
+  EXPECT_EQ(config.alerting.rules[1].window_size, 200u);
+  EXPECT_EQ(config.alerting.rules[0].cooldown, std::chrono::seconds(300));
+  EXPECT_TRUE(config.notify.slack_webhook_url.empty());
+}
+
+TEST(Config, EnvironmentOverridesTheFile) {
+  Config config = LoadConfigFromString(
+      "alerting:\n  active_pool: green\n  rules:\n    - name: errors\n      kind: error_rate\n"
+      "      threshold_percent: 10\n",
+      "poolwatch.yml", {{"ACTIVE_POOL", "blue"}, {"ERROR_RATE_THRESHOLD", "3"}});
+  EXPECT_EQ(config.alerting.active_pool, "blue");
+  ASSERT_EQ(config.alerting.rules.size(), 1u);
+  EXPECT_DOUBLE_EQ(config.alerting.rules[0].threshold_percent, 3);
+}
+
+TEST(Config, ReadsEveryRuleOption) {
+  Config config = LoadConfigFromString(R"(
+alerting:
+  rules:
+    - name: blue_upstream
+      kind: error_rate
+      scope: upstream
+      threshold_percent: 5
+      resolve_threshold_percent: 1
+      window_size: 100
+      max_age: 2m
+      min_requests: 10
+      cooldown: 1m
+      repeat_interval: 1h
+      send_resolved: false
+      muted_in_maintenance: true
+      severity: warning
+    - name: failover
+      kind: failover
+      for: 1500ms
+)",
+                                       "poolwatch.yml", {});
+  const RuleConfig& r = config.alerting.rules[0];
+  EXPECT_EQ(r.scope, ErrorScope::kUpstream);
+  EXPECT_DOUBLE_EQ(r.ResolveThreshold(), 1);
+  EXPECT_EQ(r.max_age, std::chrono::seconds(120));
+  EXPECT_EQ(r.min_requests, 10u);
+  EXPECT_EQ(r.repeat_interval, std::chrono::seconds(3600));
+  EXPECT_FALSE(r.send_resolved);
+  EXPECT_TRUE(r.MutedInMaintenance());
+  EXPECT_EQ(r.severity, "warning");
+  EXPECT_EQ(config.alerting.rules[1].for_duration, std::chrono::milliseconds(1500));
+}
+
+TEST(Config, UnknownKeyNamesFileLineAndKey) {
+  std::string error = ErrorOf("log:\n  path: /var/log/x\n  pathh: /y\n");
+  EXPECT_THAT(error, HasSubstr("poolwatch.yml:3"));
+  EXPECT_THAT(error, HasSubstr("log.pathh"));
+  EXPECT_THAT(error, HasSubstr("unknown key"));
+}
+
+TEST(Config, BadValueNamesFileLineAndKey) {
+  std::string error = ErrorOf(
+      "alerting:\n  rules:\n    - name: e\n      kind: error_rate\n      threshold_percent: lots\n");
+  EXPECT_THAT(error, HasSubstr("poolwatch.yml:5"));
+  EXPECT_THAT(error, HasSubstr("alerting.rules[0].threshold_percent"));
+  EXPECT_THAT(error, HasSubstr("'lots'"));
+}
+
+TEST(Config, RejectsOutOfRangeAndInconsistentValues) {
+  EXPECT_THAT(ErrorOf("alerting:\n  rules:\n    - {name: e, kind: error_rate, threshold_percent: 120}\n"),
+              HasSubstr("between 0 and 100"));
+  EXPECT_THAT(ErrorOf("alerting:\n  rules:\n    - {name: e, kind: error_rate, window_size: 10, min_requests: 20}\n"),
+              HasSubstr("min_requests"));
+  EXPECT_THAT(ErrorOf("alerting:\n  rules:\n    - {name: e, kind: errors}\n"),
+              HasSubstr("failover or error_rate"));
+  EXPECT_THAT(ErrorOf("alerting:\n  rules:\n    - {name: a, kind: failover}\n    - {name: a, kind: failover}\n"),
+              HasSubstr("duplicate rule name"));
+  EXPECT_THAT(ErrorOf("alerting:\n  rules:\n    - {name: a, kind: failover, cooldown: soon}\n"),
+              HasSubstr("duration"));
+}
+
+TEST(Config, BadLogFormatSaysWhichVariablesAreMissing) {
+  std::string error = ErrorOf("log:\n  format: '$remote_addr [$time_local] $status'\n");
+  EXPECT_THAT(error, HasSubstr("poolwatch.yml:2"));
+  EXPECT_THAT(error, HasSubstr("$upstream_addr"));
+}
+
+TEST(Config, SyntaxErrorNamesTheLine) {
+  EXPECT_THAT(ErrorOf("log:\n  path: [unclosed\n"), HasSubstr("poolwatch.yml:"));
+}
+
+TEST(Config, BadEnvironmentValueNamesTheVariable) {
+  std::string error = ErrorOf("", {{"ERROR_RATE_THRESHOLD", "two"}});
+  EXPECT_THAT(error, HasSubstr("ERROR_RATE_THRESHOLD"));
+  EXPECT_THAT(ErrorOf("", {{"MAINTENANCE_MODE", "maybe"}}), HasSubstr("MAINTENANCE_MODE"));
+}
+
+TEST(Config, ParsesDurations) {
+  EXPECT_EQ(ParseDuration("300"), std::chrono::seconds(300));
+  EXPECT_EQ(ParseDuration("1h30m"), std::chrono::minutes(90));
+  EXPECT_EQ(ParseDuration("250ms"), std::chrono::milliseconds(250));
+  EXPECT_EQ(ParseDuration("5x"), std::nullopt);
+  EXPECT_EQ(ParseDuration("-1s"), std::nullopt);
+}
+
+}  // namespace
+}  // namespace poolwatch
