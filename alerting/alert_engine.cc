@@ -1,0 +1,257 @@
+#include "alerting/alert_engine.h"
+
+#include <utility>
+
+namespace poolwatch {
+namespace {
+
+bool SameRule(const RuleConfig& a, const RuleConfig& b) {
+  if (a.name != b.name || a.kind != b.kind) return false;
+  // A client window and per-pool upstream windows hold different data: not the same rule.
+  return a.kind != RuleKind::kErrorRate || a.scope == b.scope;
+}
+
+}  // namespace
+
+AlertEngine::AlertEngine(AlertingConfig config)
+    : config_(std::move(config)),
+      maintenance_(config_.maintenance),
+      maintenance_until_(config_.maintenance_until) {
+  for (const RuleConfig& rule : config_.rules) {
+    slots_.push_back(MakeSlot(rule, config_.active_pool));
+  }
+}
+
+AlertEngine::~AlertEngine() = default;
+
+AlertEngine::Slot AlertEngine::MakeSlot(const RuleConfig& config, std::string_view active_pool) {
+  return Slot{MakeRule(config, active_pool), NotificationPolicy(config), {}};
+}
+
+void AlertEngine::Observe(const LogRecord& record) {
+  const std::string_view pool = ServingPoolOf(record);
+  if (!pool.empty() && pool != serving_) {
+    serving_.assign(pool);
+    serving_since_ = record.time;
+  }
+  for (Slot& slot : slots_) slot.rule->Observe(record);
+}
+
+bool AlertEngine::MaintenanceActive(TimePoint now) const {
+  return maintenance_ && (!maintenance_until_ || now < *maintenance_until_);
+}
+
+void AlertEngine::SetMaintenance(bool on, std::optional<TimePoint> until) {
+  maintenance_ = on;
+  maintenance_until_ = on ? until : std::nullopt;
+}
+
+bool AlertEngine::FailoverFiringAwayFrom(const std::string& pool) const {
+  for (const Slot& slot : slots_) {
+    if (slot.rule->config().kind != RuleKind::kFailover) continue;
+    for (const AlertCondition& c : slot.rule->conditions()) {
+      if (!c.active) continue;
+      auto it = c.labels.find("pool");
+      if (it != c.labels.end() && it->second == pool) return true;
+    }
+  }
+  return false;
+}
+
+Evaluation AlertEngine::Evaluate(TimePoint now) {
+  Evaluation out;
+  last_now_ = now;
+  if (!pending_.empty()) {
+    for (Notification& n : pending_) n.at = now;
+    out.notifications = std::move(pending_);
+    pending_.clear();
+  }
+  if (maintenance_ && maintenance_until_ && now >= *maintenance_until_) SetMaintenance(false);
+  const bool maintenance = maintenance_;
+
+  // All rules first, so inhibition sees this tick's failover state.
+  for (Slot& slot : slots_) {
+    slot.rule->Evaluate(now);
+    slot.states.resize(slot.rule->conditions().size());
+  }
+
+  for (Slot& slot : slots_) {
+    const RuleConfig& rc = slot.rule->config();
+    const std::vector<AlertCondition>& conditions = slot.rule->conditions();
+    const bool can_be_inhibited = config_.inhibit_error_rate_during_failover &&
+                                  rc.kind == RuleKind::kErrorRate &&
+                                  rc.scope == ErrorScope::kUpstream;
+    for (size_t i = 0; i < conditions.size(); ++i) {
+      const AlertCondition& c = conditions[i];
+      AlertPolicyState& state = slot.states[i];
+      PolicyInput input;
+      input.muted = maintenance && rc.MutedInMaintenance();
+      if (can_be_inhibited) {
+        auto it = c.labels.find("pool");
+        input.inhibited = it != c.labels.end() && FailoverFiringAwayFrom(it->second);
+      }
+      const Decision previous = state.last_decision;
+      const int previous_suppressed = state.suppressed;
+      const PolicyResult r = slot.policy.Decide(c, input, now, state);
+
+      if (r.send_firing) {
+        Notification n = slot.rule->Firing(i, now);
+        n.suppressed = r.suppressed;
+        if (r.repeat) {
+          n.summary = "Still firing: " + n.summary;
+          n.fields.emplace_back("Firing since", FormatRfc3339(c.since));
+          n.at = now;
+        }
+        out.notifications.push_back(std::move(n));
+      }
+      if (r.send_resolved) {
+        Notification n = slot.rule->Resolved(i, now);
+        n.suppressed = r.send_firing ? 0 : r.suppressed;
+        out.notifications.push_back(std::move(n));
+      }
+      if (r.decision == previous && !r.send_firing && !r.send_resolved &&
+          state.suppressed == previous_suppressed) {
+        continue;  // nothing new: keep the tick cheap
+      }
+      std::string detail = r.detail;
+      if (r.decision == Decision::kSuppressedCooldown && state.last_fired) {
+        const auto left =
+            std::chrono::duration_cast<std::chrono::seconds>(*state.last_fired + rc.cooldown - now);
+        detail += " (" + std::to_string(left.count()) + "s left, " +
+                  std::to_string(state.suppressed) + " suppressed)";
+      }
+      if (!detail.empty()) detail += "; ";
+      detail += slot.rule->Detail(i);
+      out.decisions.push_back(DecisionRecord{rc.name, r.decision, std::move(detail), c.labels});
+      if (r.decision == Decision::kFired && r.send_resolved) {
+        // A latched episode: it fired and resolved between two evaluations.
+        out.decisions.push_back(
+            DecisionRecord{rc.name, Decision::kResolved, "latched episode ended", c.labels});
+      }
+    }
+  }
+  return out;
+}
+
+void AlertEngine::Reconfigure(AlertingConfig config) {
+  if (config.maintenance != config_.maintenance ||
+      config.maintenance_until != config_.maintenance_until) {
+    SetMaintenance(config.maintenance, config.maintenance_until);
+  }
+  std::vector<Slot> old = std::move(slots_);
+  std::vector<bool> taken(old.size(), false);
+  slots_.clear();
+  for (const RuleConfig& rc : config.rules) {
+    bool kept = false;
+    for (size_t j = 0; j < old.size() && !kept; ++j) {
+      if (taken[j] || !SameRule(old[j].rule->config(), rc)) continue;
+      taken[j] = true;
+      kept = true;
+      old[j].rule->Reconfigure(rc, config.active_pool);
+      old[j].policy = NotificationPolicy(rc);
+      slots_.push_back(std::move(old[j]));
+    }
+    if (!kept) slots_.push_back(MakeSlot(rc, config.active_pool));
+  }
+  for (size_t j = 0; j < old.size(); ++j) {
+    if (taken[j]) continue;
+    const Rule& rule = *old[j].rule;
+    for (size_t i = 0; i < old[j].states.size(); ++i) {
+      if (!old[j].states[i].announced || !rule.config().send_resolved) continue;
+      Notification n;
+      n.rule = rule.config().name;
+      n.status = AlertStatus::kResolved;
+      n.labels = rule.conditions()[i].labels;
+      n.severity = rule.config().severity;
+      n.title = "✅ " + n.rule + " RESOLVED";
+      n.summary = "Rule removed or changed in the configuration";
+      n.suppressed = old[j].states[i].suppressed;
+      n.at = last_now_;
+      pending_.push_back(std::move(n));
+    }
+  }
+  config_ = std::move(config);
+}
+
+EngineStatus AlertEngine::Status(TimePoint now) const {
+  EngineStatus status;
+  status.active_pool = config_.active_pool;
+  status.serving_pool = serving_;
+  status.serving_since = serving_since_;
+  status.maintenance = MaintenanceActive(now);
+  if (status.maintenance) status.maintenance_until = maintenance_until_;
+  for (const Slot& slot : slots_) {
+    const RuleConfig& rc = slot.rule->config();
+    const std::vector<AlertCondition>& conditions = slot.rule->conditions();
+    if (conditions.empty()) {
+      RuleStatus rs;
+      rs.name = rc.name;
+      rs.kind = rc.kind;
+      rs.threshold = rc.kind == RuleKind::kErrorRate ? rc.threshold_percent : 1;
+      rs.window_size = rc.kind == RuleKind::kErrorRate ? rc.window_size : 0;
+      rs.serving_pool = std::string(slot.rule->serving_pool());
+      rs.last_decision = std::string(DecisionName(Decision::kTooFewRequests));
+      status.rules.push_back(std::move(rs));
+      continue;
+    }
+    for (size_t i = 0; i < conditions.size(); ++i) {
+      const AlertCondition& c = conditions[i];
+      const AlertPolicyState state = i < slot.states.size() ? slot.states[i] : AlertPolicyState{};
+      RuleStatus rs;
+      rs.name = rc.name;
+      rs.kind = rc.kind;
+      rs.firing = c.active;
+      rs.value = c.value;
+      rs.threshold = c.threshold;
+      rs.window_fill = c.window_fill;
+      rs.window_size = c.window_size;
+      rs.serving_pool = std::string(slot.rule->serving_pool());
+      rs.last_decision = std::string(DecisionName(state.last_decision));
+      rs.labels = c.labels;
+      rs.since = c.since;
+      rs.announced = state.announced;
+      rs.suppressed = state.suppressed;
+      status.rules.push_back(std::move(rs));
+    }
+  }
+  return status;
+}
+
+EngineState AlertEngine::ExportState() const {
+  EngineState state;
+  state.maintenance = maintenance_;
+  state.maintenance_until = maintenance_until_;
+  for (const Slot& slot : slots_) {
+    const RuleConfig& rc = slot.rule->config();
+    for (size_t i = 0; i < slot.states.size(); ++i) {
+      const AlertPolicyState& s = slot.states[i];
+      if (!s.announced && !s.last_fired && s.suppressed == 0) continue;
+      state.alerts.push_back(AlertStateRecord{rc.name, rc.kind, slot.rule->conditions()[i].labels,
+                                              s.announced, s.last_fired, s.suppressed});
+    }
+  }
+  return state;
+}
+
+void AlertEngine::ImportState(const EngineState& state) {
+  SetMaintenance(state.maintenance, state.maintenance_until);
+  for (const AlertStateRecord& record : state.alerts) {
+    for (Slot& slot : slots_) {
+      const RuleConfig& rc = slot.rule->config();
+      if (rc.name != record.rule || rc.kind != record.kind) continue;
+      const int i = slot.rule->FindOrAddAlert(record.labels);
+      if (i < 0) break;
+      // The rule may have created the alert just now; its condition fills in at Evaluate().
+      slot.states.resize(slot.rule->conditions().size());
+      AlertPolicyState& s = slot.states[static_cast<size_t>(i)];
+      s.announced = record.announced;
+      s.last_fired = record.last_fired;
+      s.suppressed = record.suppressed;
+      s.restored = record.announced;
+      s.restored_at.reset();
+      break;
+    }
+  }
+}
+
+}  // namespace poolwatch

@@ -1,0 +1,52 @@
+#pragma once
+
+// Records and times for the alerting tests. Pool names are string literals, so the records'
+// views stay valid for the whole test.
+
+#include <chrono>
+#include <initializer_list>
+#include <string_view>
+
+#include "exporter/log_record.h"
+
+namespace poolwatch::testing {
+
+// Log time `seconds` after a fixed instant (2023-11-14T22:13:20Z).
+inline TimePoint At(double seconds) {
+  return TimePoint{} + std::chrono::seconds(1'700'000'000) +
+         std::chrono::duration_cast<Clock::duration>(std::chrono::duration<double>(seconds));
+}
+
+inline UpstreamAttempt Attempt(std::string_view pool, int status) {
+  UpstreamAttempt a;
+  a.address = pool == "blue" ? "127.0.0.1:8081" : "127.0.0.1:8082";
+  a.status = status;
+  a.response_time = 0.01;
+  a.pool = pool;
+  return a;
+}
+
+// A request answered by `pool` with `status`; attempts default to one attempt on that pool.
+inline LogRecord Request(double seconds, std::string_view pool, int status = 200,
+                         std::initializer_list<UpstreamAttempt> attempts = {},
+                         std::string_view release = "v1.0.0") {
+  LogRecord r;
+  r.time = At(seconds);
+  r.status = status;
+  r.pool = pool;
+  r.release = release;
+  r.request_time = 0.012;
+  if (attempts.size() == 0) {
+    r.attempts.push_back(Attempt(pool, status));
+  } else {
+    r.attempts.assign(attempts.begin(), attempts.end());
+  }
+  return r;
+}
+
+// nginx's failover: blue answers 500, nginx retries on green, the client gets green's 200.
+inline LogRecord Retried(double seconds) {
+  return Request(seconds, "green", 200, {Attempt("blue", 500), Attempt("green", 200)}, "v2.0.0");
+}
+
+}  // namespace poolwatch::testing
