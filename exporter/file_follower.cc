@@ -1,0 +1,404 @@
+#include "exporter/file_follower.h"
+
+#include <fcntl.h>
+#include <sys/inotify.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <filesystem>
+#include <system_error>
+#include <utility>
+
+namespace poolwatch {
+namespace {
+
+std::string ErrnoMessage(int error) { return std::generic_category().message(error); }
+
+std::string HexEncode(std::string_view bytes) {
+  static constexpr char kDigits[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(bytes.size() * 2);
+  for (unsigned char c : bytes) {
+    out.push_back(kDigits[c >> 4]);
+    out.push_back(kDigits[c & 0xf]);
+  }
+  return out;
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+bool HexDecode(std::string_view hex, std::string* out) {
+  if (hex.size() % 2 != 0) return false;
+  out->clear();
+  for (size_t i = 0; i < hex.size(); i += 2) {
+    const int hi = HexValue(hex[i]);
+    const int lo = HexValue(hex[i + 1]);
+    if (hi < 0 || lo < 0) return false;
+    out->push_back(static_cast<char>(hi * 16 + lo));
+  }
+  return true;
+}
+
+// pread until `size` bytes or end of file; returns the bytes read, -1 on error.
+ssize_t PreadFull(int fd, char* data, size_t size, uint64_t offset) {
+  size_t done = 0;
+  while (done < size) {
+    const ssize_t n = ::pread(fd, data + done, size - done, static_cast<off_t>(offset + done));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      return -1;
+    }
+    if (n == 0) break;
+    done += static_cast<size_t>(n);
+  }
+  return static_cast<ssize_t>(done);
+}
+
+}  // namespace
+
+FileFollower::FileFollower(Options options)
+    : options_(std::move(options)),
+      splitter_(options_.max_line_bytes),
+      buffer_(std::max<size_t>(options_.block_bytes, 1)) {
+  directory_ = std::filesystem::path(options_.path).parent_path().string();
+  if (directory_.empty()) directory_ = ".";
+  if (options_.use_inotify) {
+    inotify_fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+    if (inotify_fd_ >= 0) WatchDirectory();
+  }
+
+  struct stat st {};
+  if (::stat(options_.path.c_str(), &st) == 0) startup_identity_.emplace(st.st_dev, st.st_ino);
+  std::string error;
+  const int fd = OpenRegular(&st, &error);
+  if (fd >= 0) {
+    StartFile(fd, st, StartOffset(fd, st));
+  } else {
+    // Not fatal: the file may appear later. The first Poll() reports it.
+    status_ = std::move(error);
+    status_unreported_ = true;
+    ++stats_.open_errors;
+  }
+  stats_.file_open = fd_ >= 0;
+  stats_.dev = dev_;
+  stats_.inode = inode_;
+  stats_.offset = offset_;
+}
+
+FileFollower::~FileFollower() {
+  CloseFile();
+  if (inotify_fd_ >= 0) ::close(inotify_fd_);
+}
+
+int FileFollower::OpenRegular(struct stat* st, std::string* error) const {
+  // O_NONBLOCK: opening a FIFO put at the path must not hang the run loop; it is then
+  // rejected below like any other non-regular file.
+  const int fd = ::open(options_.path.c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
+  if (fd < 0) {
+    const int e = errno;
+    *error = (e == ENOENT ? "waiting for " + options_.path + " to appear: "
+                          : "cannot open " + options_.path + ": ") +
+             ErrnoMessage(e);
+    return -1;
+  }
+  if (::fstat(fd, st) != 0) {
+    *error = "cannot stat " + options_.path + ": " + ErrnoMessage(errno);
+    ::close(fd);
+    return -1;
+  }
+  if (!S_ISREG(st->st_mode)) {
+    *error = "cannot follow " + options_.path + ": not a regular file";
+    ::close(fd);
+    return -1;
+  }
+  return fd;
+}
+
+uint64_t FileFollower::StartOffset(int fd, const struct stat& st) {
+  const bool is_startup_file = startup_pending_ && startup_identity_ &&
+                               *startup_identity_ == std::pair<dev_t, ino_t>(st.st_dev, st.st_ino);
+  startup_pending_ = false;
+  if (!is_startup_file) return 0;  // appeared or was replaced since: all of it is new
+  if (options_.resume_from) return ResumePositionValid(fd, st) ? options_.resume_from->offset : 0;
+  if (options_.start_at_end) return EndOfLastCompleteLine(fd, static_cast<uint64_t>(st.st_size));
+  return 0;
+}
+
+uint64_t FileFollower::EndOfLastCompleteLine(int fd, uint64_t size) const {
+  // Starting exactly at the end could cut a line that is being written in half and later
+  // deliver its second half as a line of its own. Start after the last newline instead, so
+  // that line is delivered whole once completed. A window of max+2 bytes (line, '\r', '\n')
+  // is enough: if it holds no newline, the line there is overlong anyway and the splitter
+  // drops it as such.
+  const uint64_t window = std::min<uint64_t>(size, splitter_.max_line_bytes() + 2);
+  if (window == 0) return 0;
+  std::string tail(window, '\0');
+  const ssize_t n = PreadFull(fd, tail.data(), tail.size(), size - window);
+  if (n != static_cast<ssize_t>(window)) return size;  // raced with a truncation: keep it simple
+  const size_t newline = tail.rfind('\n');
+  if (newline == std::string::npos) return size - window;
+  return size - window + newline + 1;
+}
+
+bool FileFollower::ResumePositionValid(int fd, const struct stat& st) const {
+  const Position& saved = *options_.resume_from;
+  if (saved.dev != st.st_dev || saved.inode != st.st_ino) return false;
+  if (saved.offset > static_cast<uint64_t>(st.st_size)) return false;  // truncated since
+  // Inode numbers are reused once a file is deleted, so identity alone could match an
+  // unrelated newer file; its first bytes (which hold a timestamp in any access log) will not.
+  std::string expected;
+  if (!HexDecode(saved.fingerprint, &expected) || expected.size() > kFingerprintBytes) return false;
+  std::string actual(expected.size(), '\0');
+  if (PreadFull(fd, actual.data(), actual.size(), 0) != static_cast<ssize_t>(actual.size())) {
+    return false;
+  }
+  return actual == expected;
+}
+
+void FileFollower::StartFile(int fd, const struct stat& st, uint64_t offset) {
+  fd_ = fd;
+  dev_ = st.st_dev;
+  inode_ = st.st_ino;
+  offset_ = offset;
+  stats_.file_size = static_cast<uint64_t>(st.st_size);
+  splitter_.Reset();
+  fingerprint_.clear();
+  UpdateFingerprint();
+  WatchFile();
+}
+
+void FileFollower::CloseFile() {
+  if (file_wd_ >= 0) ::inotify_rm_watch(inotify_fd_, file_wd_);
+  file_wd_ = -1;
+  if (fd_ >= 0) ::close(fd_);
+  fd_ = -1;
+}
+
+FileFollower::PollResult FileFollower::Poll(LineSink on_line) {
+  PollResult result;
+  poll_error_.clear();
+  const uint64_t overlong_before = splitter_.overlong_lines();
+  if (inotify_fd_ >= 0 && dir_wd_ < 0) WatchDirectory();  // the directory may exist by now
+
+  if (fd_ < 0) {
+    struct stat st {};
+    std::string error;
+    const int fd = OpenRegular(&st, &error);
+    if (fd >= 0) {
+      StartFile(fd, st, StartOffset(fd, st));
+    } else {
+      NoteError(ErrorKind::kOpen, std::move(error));
+    }
+  }
+  if (fd_ >= 0) {
+    CheckTruncation(&result);
+    ReadAvailable(on_line, /*to_eof=*/false, &result);
+    // Only once the current file is read to its end: rotation switches files for good.
+    if (!result.more) CheckReplacement(on_line, &result);
+  }
+
+  result.overlong_lines = splitter_.overlong_lines() - overlong_before;
+  FinishPoll(&result);
+  return result;
+}
+
+void FileFollower::CheckTruncation(PollResult* result) {
+  struct stat st {};
+  if (::fstat(fd_, &st) != 0) {
+    NoteError(ErrorKind::kRead, "cannot stat " + options_.path + ": " + ErrnoMessage(errno));
+    return;
+  }
+  stats_.file_size = static_cast<uint64_t>(st.st_size);
+  // Same file, but shorter than what we already read: copytruncate copied it away and cut it
+  // to zero, and the writer (O_APPEND) goes on from the new end. Everything in it now is new,
+  // and a partial line we held belongs to the old content.
+  bool truncated = static_cast<uint64_t>(st.st_size) < offset_;
+  // Size alone misses a file that was truncated and refilled past our offset between two
+  // polls (likely right after a rotation, when the offset is small). Its first bytes then
+  // differ from those we saw: an access log starts with a client address and a timestamp.
+  // One small pread per poll, from the page cache.
+  if (!truncated && !fingerprint_.empty()) {
+    char head[kFingerprintBytes];
+    const ssize_t n = PreadFull(fd_, head, fingerprint_.size(), 0);
+    truncated = n >= 0 && std::string_view(head, static_cast<size_t>(n)) != fingerprint_;
+  }
+  if (!truncated) return;
+  offset_ = 0;
+  splitter_.Reset();
+  fingerprint_.clear();
+  ++stats_.truncations;
+  result->truncated = true;
+}
+
+void FileFollower::ReadAvailable(LineSink on_line, bool to_eof, PollResult* result) {
+  auto deliver = [&](std::string_view line) {
+    ++result->lines;
+    on_line(line);
+  };
+  for (;;) {
+    if (!to_eof && result->bytes_read >= options_.max_bytes_per_poll) {
+      result->more = true;
+      return;
+    }
+    // pread at our own offset: the offset stays the single source of truth (truncation,
+    // resume) and no lseek is needed.
+    const ssize_t n = ::pread(fd_, buffer_.data(), buffer_.size(), static_cast<off_t>(offset_));
+    if (n < 0) {
+      if (errno == EINTR) continue;
+      NoteError(ErrorKind::kRead, "cannot read " + options_.path + ": " + ErrnoMessage(errno));
+      return;
+    }
+    if (n == 0) {
+      stats_.file_size = std::max(stats_.file_size, offset_);
+      return;
+    }
+    const auto bytes = static_cast<uint64_t>(n);
+    offset_ += bytes;
+    result->bytes_read += bytes;
+    stats_.bytes_read += bytes;
+    splitter_.Feed(std::string_view(buffer_.data(), static_cast<size_t>(n)), deliver);
+    if (fingerprint_.size() < kFingerprintBytes) UpdateFingerprint();
+  }
+}
+
+void FileFollower::CheckReplacement(LineSink on_line, PollResult* result) {
+  struct stat st {};
+  if (::stat(options_.path.c_str(), &st) != 0) {
+    // ENOENT: renamed or deleted and not recreated yet. Keep reading the old file, which we
+    // still hold open: the writer appends to it until it reopens the path.
+    if (errno != ENOENT) {
+      NoteError(ErrorKind::kOpen, "cannot stat " + options_.path + ": " + ErrnoMessage(errno));
+    }
+    return;
+  }
+  // Identity is device + inode of the open descriptor. Comparing it with the path tells a
+  // replaced file (rename+create, delete+recreate) from a grown or truncated one, whatever
+  // the sizes. It is reliable because we keep the old file open: its inode number cannot be
+  // handed to the new file while it is still in use.
+  if (st.st_dev == dev_ && st.st_ino == inode_) return;
+  // A new, still empty file: the writer has not reopened yet (logrotate runs its postrotate
+  // reopen after creating the file) and may still append to the old one. Stay on the old file
+  // until the new one has data; only then is the old one finished.
+  if (st.st_size == 0) return;
+
+  struct stat new_st {};
+  std::string error;
+  const int fd = OpenRegular(&new_st, &error);
+  if (fd < 0) {
+    NoteError(ErrorKind::kOpen, std::move(error));  // keep the old file; retry next Poll()
+    return;
+  }
+  if (new_st.st_dev == dev_ && new_st.st_ino == inode_) {  // renamed back in the meantime
+    ::close(fd);
+    return;
+  }
+
+  // Drain what was appended to the old file since we read it, ignoring the per-poll budget:
+  // it is small, and the old file cannot be revisited later.
+  ReadAvailable(on_line, /*to_eof=*/true, result);
+  // An unterminated last line will never be completed now: hand it out rather than lose it
+  // (the parser counts it as malformed if it is cut).
+  splitter_.Flush([&](std::string_view line) {
+    ++result->lines;
+    on_line(line);
+  });
+  CloseFile();
+  StartFile(fd, new_st, 0);
+  ++stats_.rotations;
+  stats_.last_rotation = options_.now();
+  result->rotated = true;
+  ReadAvailable(on_line, /*to_eof=*/false, result);
+}
+
+void FileFollower::UpdateFingerprint() {
+  char head[kFingerprintBytes];
+  const ssize_t n = PreadFull(fd_, head, sizeof(head), 0);
+  if (n >= 0) fingerprint_.assign(head, static_cast<size_t>(n));
+}
+
+FileFollower::Position FileFollower::CurrentPosition() const {
+  Position position;
+  if (fd_ < 0) return position;  // matches no file: a resume reads from the beginning
+  position.dev = dev_;
+  position.inode = inode_;
+  // The start of the first line not yet delivered, so a partial line is read again whole.
+  position.offset = offset_ - std::min<uint64_t>(offset_, splitter_.bytes_since_newline());
+  position.fingerprint = HexEncode(fingerprint_);
+  return position;
+}
+
+void FileFollower::WatchDirectory() {
+  // Entries appearing (create, rename into place) or going away, and chmod/chown of the file
+  // (IN_ATTRIB reports it for entries too) so a fixed permission is picked up promptly.
+  dir_wd_ = ::inotify_add_watch(inotify_fd_, directory_.c_str(),
+                                IN_CREATE | IN_MOVED_TO | IN_DELETE | IN_ATTRIB | IN_ONLYDIR);
+}
+
+void FileFollower::WatchFile() {
+  if (inotify_fd_ < 0) return;
+  if (file_wd_ >= 0) ::inotify_rm_watch(inotify_fd_, file_wd_);
+  // Watch the inode we hold, not whatever the path names by now: /proc/self/fd/N resolves to
+  // the open file even after it was renamed or deleted.
+  const std::string self = "/proc/self/fd/" + std::to_string(fd_);
+  file_wd_ = ::inotify_add_watch(inotify_fd_, self.c_str(), IN_MODIFY);
+  if (file_wd_ < 0) file_wd_ = ::inotify_add_watch(inotify_fd_, options_.path.c_str(), IN_MODIFY);
+}
+
+void FileFollower::DrainWakeups() {
+  if (inotify_fd_ < 0) return;
+  alignas(struct inotify_event) char events[4096];
+  for (;;) {
+    const ssize_t n = ::read(inotify_fd_, events, sizeof(events));
+    if (n < 0 && errno == EINTR) continue;
+    if (n <= 0) return;  // EAGAIN: drained
+    // The events only wake us up; Poll() re-checks everything itself. But a watch the kernel
+    // dropped (its directory was removed) must be re-added.
+    for (ssize_t i = 0; i < n;) {
+      const auto* event = reinterpret_cast<const struct inotify_event*>(events + i);
+      if ((event->mask & IN_IGNORED) != 0) {
+        if (event->wd == dir_wd_) dir_wd_ = -1;
+        if (event->wd == file_wd_) file_wd_ = -1;
+      }
+      i += static_cast<ssize_t>(sizeof(struct inotify_event) + event->len);
+    }
+  }
+}
+
+void FileFollower::NoteError(ErrorKind kind, std::string message) {
+  if (!poll_error_.empty()) return;  // the first error of a poll is the one that matters
+  poll_error_ = std::move(message);
+  poll_error_kind_ = kind;
+}
+
+void FileFollower::FinishPoll(PollResult* result) {
+  stats_.lines += result->lines;
+  stats_.overlong_lines = splitter_.overlong_lines();
+  stats_.file_open = fd_ >= 0;
+  stats_.dev = dev_;
+  stats_.inode = inode_;
+  stats_.offset = offset_;
+
+  // A poll cut short by the budget did not run every check, so it may report a new error
+  // but not a recovery. A condition is counted and reported when it starts, not per retry.
+  if (!poll_error_.empty() || !result->more) {
+    if (poll_error_ != status_) {
+      status_ = poll_error_;
+      result->status_changed = true;
+      if (!status_.empty()) {
+        ++(poll_error_kind_ == ErrorKind::kOpen ? stats_.open_errors : stats_.read_errors);
+      }
+    }
+  }
+  if (status_unreported_) {
+    result->status_changed = true;
+    status_unreported_ = false;
+  }
+}
+
+}  // namespace poolwatch
