@@ -90,6 +90,7 @@ Evaluation AlertEngine::Evaluate(TimePoint now) {
         auto it = c.labels.find("pool");
         input.inhibited = it != c.labels.end() && FailoverFiringAwayFrom(it->second);
       }
+      const bool first = !state.decided;
       const Decision previous = state.last_decision;
       const int previous_suppressed = state.suppressed;
       const PolicyResult r = slot.policy.Decide(c, input, now, state);
@@ -109,7 +110,7 @@ Evaluation AlertEngine::Evaluate(TimePoint now) {
         n.suppressed = r.send_firing ? 0 : r.suppressed;
         out.notifications.push_back(std::move(n));
       }
-      if (r.decision == previous && !r.send_firing && !r.send_resolved &&
+      if (!first && r.decision == previous && !r.send_firing && !r.send_resolved &&
           state.suppressed == previous_suppressed) {
         continue;  // nothing new: keep the tick cheap
       }
@@ -158,15 +159,13 @@ void AlertEngine::Reconfigure(AlertingConfig config) {
     const Rule& rule = *old[j].rule;
     for (size_t i = 0; i < old[j].states.size(); ++i) {
       if (!old[j].states[i].announced || !rule.config().send_resolved) continue;
-      Notification n;
-      n.rule = rule.config().name;
-      n.status = AlertStatus::kResolved;
-      n.labels = rule.conditions()[i].labels;
-      n.severity = rule.config().severity;
-      n.title = "✅ " + n.rule + " RESOLVED";
+      // The rule's own resolved message for title, labels and severity; its fields would
+      // describe a condition that did not clear, so they go.
+      Notification n = rule.Resolved(i, last_now_);
       n.summary = "Rule removed or changed in the configuration";
+      n.fields.clear();
+      n.action.clear();
       n.suppressed = old[j].states[i].suppressed;
-      n.at = last_now_;
       pending_.push_back(std::move(n));
     }
   }

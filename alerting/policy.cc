@@ -43,6 +43,7 @@ PolicyResult NotificationPolicy::Decide(const AlertCondition& c, const PolicyInp
     s.active = c.active;
     s.held_by_cooldown = c.active && !s.announced && r.decision == Decision::kSuppressedCooldown;
     s.last_decision = r.decision;
+    s.decided = true;
     return r;
   };
 

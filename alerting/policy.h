@@ -24,6 +24,7 @@ struct AlertPolicyState {
   bool restored = false;
   std::optional<TimePoint> restored_at;
   Decision last_decision = Decision::kTooFewRequests;
+  bool decided = false;  // has had a decision (so the first one is always reported)
 };
 
 // The inputs besides the condition that the engine works out per alert.

@@ -1,0 +1,111 @@
+// The engine sits on the per-line hot path: Observe() must not allocate in the steady state,
+// and an Evaluate() where nothing changed must not either. This executable counts every
+// operator new while a measurement is running.
+
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+#include <string>
+#include <vector>
+
+#include "alerting/alert_engine.h"
+#include "tests/alerting/alerting_test_util.h"
+
+namespace {
+std::atomic<bool> g_counting{false};
+std::atomic<long> g_allocations{0};
+}  // namespace
+
+// Not inlined: GCC would otherwise pair a new-expression with the free() inside and warn
+// (-Wmismatched-new-delete) although both sides are replaced consistently.
+[[gnu::noinline]] void* operator new(std::size_t size) {
+  if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1);
+  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
+  throw std::bad_alloc();
+}
+[[gnu::noinline]] void operator delete(void* p) noexcept { std::free(p); }
+[[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+
+namespace poolwatch {
+namespace {
+
+using poolwatch::testing::At;
+using poolwatch::testing::Attempt;
+using poolwatch::testing::Request;
+using poolwatch::testing::Retried;
+
+class AllocationCount {
+ public:
+  AllocationCount() {
+    g_allocations = 0;
+    g_counting = true;
+  }
+  ~AllocationCount() { g_counting = false; }
+  long value() const { return g_allocations.load(); }
+};
+
+AlertingConfig ConfigWithEveryRuleKind() {
+  AlertingConfig config = AlertingConfig::SeedDefaults();
+  RuleConfig upstream;
+  upstream.name = "upstream_error_rate";
+  upstream.kind = RuleKind::kErrorRate;
+  upstream.scope = ErrorScope::kUpstream;
+  config.rules.push_back(upstream);
+  RuleConfig slow_failover;
+  slow_failover.name = "failover_30s";
+  slow_failover.kind = RuleKind::kFailover;
+  slow_failover.for_duration = std::chrono::seconds(30);
+  config.rules.push_back(slow_failover);
+  return config;
+}
+
+TEST(AlertEngineAllocations, the_counter_sees_allocations) {
+  AllocationCount count;
+  std::vector<std::string> strings;
+  strings.emplace_back(64, 'x');
+  EXPECT_GE(count.value(), 2);
+  EXPECT_EQ(strings[0].size(), 64u);
+}
+
+TEST(AlertEngineAllocations, observe_does_not_allocate_in_the_steady_state) {
+  AlertEngine engine(ConfigWithEveryRuleKind());
+  // Records built up front: the test helpers allocate, the engine must not.
+  std::vector<LogRecord> records;
+  for (int i = 0; i < 1000; ++i) {
+    if (i % 7 == 0) {
+      records.push_back(Retried(i * 0.01));
+    } else {
+      records.push_back(Request(i * 0.01, "blue", i % 13 == 0 ? 502 : 200));
+    }
+  }
+  for (const LogRecord& r : records) engine.Observe(r);  // warm-up: pools seen, windows full
+  engine.Evaluate(At(10));
+
+  AllocationCount count;
+  for (int round = 0; round < 20; ++round) {
+    for (const LogRecord& r : records) engine.Observe(r);
+  }
+  EXPECT_EQ(count.value(), 0);
+}
+
+TEST(AlertEngineAllocations, evaluate_does_not_allocate_when_nothing_changed) {
+  AlertEngine engine(ConfigWithEveryRuleKind());
+  std::vector<LogRecord> records;
+  for (int i = 0; i < 300; ++i) records.push_back(Request(i * 0.01, "blue"));
+  for (const LogRecord& r : records) engine.Observe(r);
+  engine.Evaluate(At(3));  // first decisions are reported (and allocate)
+
+  AllocationCount count;
+  for (int tick = 0; tick < 100; ++tick) {
+    for (const LogRecord& r : records) engine.Observe(r);
+    const Evaluation e = engine.Evaluate(At(3 + tick * 0.1));
+    EXPECT_TRUE(e.notifications.empty());
+    EXPECT_TRUE(e.decisions.empty());
+  }
+  EXPECT_EQ(count.value(), 0);
+}
+
+}  // namespace
+}  // namespace poolwatch
