@@ -1,0 +1,29 @@
+#pragma once
+
+#include <ostream>
+#include <string>
+#include <string_view>
+
+#include "alerting/notify/notifier.h"
+
+namespace poolwatch {
+
+// Writes one readable block per notification (a separator line naming status and alert key,
+// then Notification::Text()). The embedded default when no webhook is configured, so the demo
+// shows alerts with no Slack at all. The stream must outlive the notifier.
+class ConsoleNotifier final : public Notifier {
+ public:
+  explicit ConsoleNotifier(std::ostream& out) : out_(out) {}
+
+  std::string_view Name() const override { return "console"; }
+  std::string Destination() const override { return "console"; }
+  DeliveryResult Send(const Notification& notification, std::chrono::milliseconds timeout) override;
+
+ private:
+  std::ostream& out_;
+};
+
+// The block ConsoleNotifier writes, exposed for tests and for anything else printing alerts.
+std::string FormatConsoleBlock(const Notification& notification);
+
+}  // namespace poolwatch

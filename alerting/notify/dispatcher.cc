@@ -1,0 +1,442 @@
+#include "alerting/notify/dispatcher.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <random>
+#include <utility>
+
+#include "alerting/notify/retry_policy.h"
+
+namespace poolwatch {
+namespace {
+
+using std::chrono::duration_cast;
+using std::chrono::milliseconds;
+
+std::string_view StatusName(AlertStatus status) {
+  return status == AlertStatus::kFiring ? "firing" : "resolved";
+}
+
+std::string Seconds(std::chrono::nanoseconds d) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.2fs", std::chrono::duration<double>(d).count());
+  return buf;
+}
+
+// "failover{pool=blue} (firing)": enough to find the alert, never the payload.
+std::string Describe(const Notification& n) {
+  return n.Key() + " (" + std::string(StatusName(n.status)) + ")";
+}
+
+const prometheus::Histogram::BucketBoundaries& LatencyBuckets() {
+  // From "Slack answered at once" to "retried through a long outage" (backoff cap 60 s × 8).
+  static const prometheus::Histogram::BucketBoundaries buckets = {0.05, 0.1, 0.25, 0.5, 1,   2.5, 5,
+                                                                  10,   30,  60,   120, 300, 600};
+  return buckets;
+}
+
+}  // namespace
+
+LogSink StderrLogSink() {
+  return [](std::string_view line) {
+    std::string out(line);
+    out += '\n';
+    // One fwrite per line: stdio locks the stream, so lines from two threads never interleave.
+    std::fwrite(out.data(), 1, out.size(), stderr);
+  };
+}
+
+std::string_view ResultName(DeliveryRecord::Result result) {
+  switch (result) {
+    case DeliveryRecord::Result::kSent:
+      return "sent";
+    case DeliveryRecord::Result::kRetrying:
+      return "retrying";
+    case DeliveryRecord::Result::kFailed:
+      return "failed";
+    case DeliveryRecord::Result::kDropped:
+      return "dropped";
+  }
+  return "unknown";
+}
+
+Dispatcher::Dispatcher(std::vector<std::unique_ptr<Notifier>> notifiers, DispatcherOptions options)
+    : options_(std::move(options)) {
+  options_.capacity = std::max<size_t>(options_.capacity, 1);
+  options_.max_attempts = std::max(options_.max_attempts, 1);
+  log_ = options_.log ? options_.log : StderrLogSink();
+  if (options_.clock != nullptr) {
+    clock_ = options_.clock;
+  } else {
+    own_clock_ = std::make_unique<SystemDispatchClock>();
+    clock_ = own_clock_.get();
+  }
+  random_ = options_.random;
+  if (!random_) {
+    auto engine = std::make_shared<std::mt19937_64>(std::random_device{}());
+    random_ = [engine] { return std::uniform_real_distribution<double>(0.0, 1.0)(*engine); };
+  }
+  prometheus::Registry* registry = options_.registry;
+  if (registry == nullptr) {
+    own_registry_ = std::make_unique<prometheus::Registry>();
+    registry = own_registry_.get();
+  }
+
+  channels_.reserve(notifiers.size());
+  for (auto& notifier : notifiers) {
+    if (notifier == nullptr) continue;
+    Channel channel;
+    channel.name = std::string(notifier->Name());
+    channel.min_interval = notifier->MinInterval();
+    channel.notifier = std::move(notifier);
+    channels_.push_back(std::move(channel));
+  }
+  CreateMetrics(*registry);
+
+  if (options_.start_worker) {
+    worker_ = std::thread([this] {
+      std::unique_lock<std::mutex> lock(mu_);
+      RunLoop(lock);
+    });
+  }
+}
+
+Dispatcher::~Dispatcher() { Shutdown(milliseconds(0)); }
+
+void Dispatcher::CreateMetrics(prometheus::Registry& registry) {
+  auto& total = prometheus::BuildCounter()
+                    .Name("poolwatch_notifications_total")
+                    .Help(
+                        "Notification outcomes per notifier: delivered; retried (an attempt "
+                        "failed and will be retried); failed (rejected or given up); dropped "
+                        "(queue overflow or shutdown)")
+                    .Register(registry);
+  auto& latency = prometheus::BuildHistogram()
+                      .Name("poolwatch_notification_delivery_seconds")
+                      .Help("Time from enqueue to delivery, retries included")
+                      .Register(registry);
+  auto& queue = prometheus::BuildGauge()
+                    .Name("poolwatch_notification_queue_length")
+                    .Help("Notifications waiting for at least one notifier")
+                    .Register(registry);
+  auto& retries = prometheus::BuildCounter()
+                      .Name("poolwatch_notification_retries_total")
+                      .Help("Delivery attempts after the first, per notifier")
+                      .Register(registry);
+  auto& dropped = prometheus::BuildCounter()
+                      .Name("poolwatch_notifications_dropped_total")
+                      .Help("Notifications dropped undelivered, by reason (queue_full, shutdown)")
+                      .Register(registry);
+
+  queue_length_ = &queue.Add({});
+  dropped_queue_full_ = &dropped.Add({{"reason", "queue_full"}});
+  dropped_shutdown_ = &dropped.Add({{"reason", "shutdown"}});
+  for (Channel& channel : channels_) {
+    channel.delivered = &total.Add({{"notifier", channel.name}, {"result", "delivered"}});
+    channel.retried = &total.Add({{"notifier", channel.name}, {"result", "retried"}});
+    channel.failed = &total.Add({{"notifier", channel.name}, {"result", "failed"}});
+    channel.dropped = &total.Add({{"notifier", channel.name}, {"result", "dropped"}});
+    channel.retries = &retries.Add({{"notifier", channel.name}});
+    channel.latency = &latency.Add({{"notifier", channel.name}}, LatencyBuckets());
+  }
+}
+
+void Dispatcher::Enqueue(Notification notification) {
+  std::unique_lock<std::mutex> lock(mu_);
+  if (stopped_) {
+    dropped_shutdown_->Increment();
+    for (Channel& channel : channels_) {
+      channel.dropped->Increment();
+      RecordLocked(channel, notification, DeliveryRecord::Result::kDropped, 0, 0,
+                   "enqueued after shutdown");
+    }
+    pending_logs_.push_back("notify: dropped " + Describe(notification) +
+                            ": enqueued after shutdown");
+    FlushLogs(lock);
+    return;
+  }
+  if (channels_.empty()) return;
+  if (queue_.size() >= options_.capacity) DropOldestLocked("queue_full");
+
+  auto entry = std::make_shared<Entry>();
+  entry->notification = std::move(notification);
+  entry->enqueued = clock_->Now();
+  entry->remaining = static_cast<int>(channels_.size());
+  queue_.push_back(entry);
+  for (Channel& channel : channels_) channel.pending.push_back(entry);
+  UpdateQueueGaugeLocked();
+  cv_.notify_all();
+  FlushLogs(lock);
+}
+
+std::optional<Dispatcher::SteadyTime> Dispatcher::RunDue() {
+  std::unique_lock<std::mutex> lock(mu_);
+  return RunDueLocked(lock);
+}
+
+size_t Dispatcher::Shutdown(milliseconds timeout) {
+  std::lock_guard<std::mutex> serialize(shutdown_mu_);
+  std::unique_lock<std::mutex> lock(mu_);
+  if (stopped_) return abandoned_;
+  draining_ = true;
+  drain_deadline_ = clock_->Now() + timeout;
+  cv_.notify_all();
+  if (worker_.joinable()) {
+    lock.unlock();
+    worker_.join();
+    lock.lock();
+  } else {
+    RunLoop(lock);  // no worker: drain in the caller's thread, same loop
+  }
+  abandoned_ = AbandonAllLocked();
+  stopped_ = true;
+  FlushLogs(lock);
+  return abandoned_;
+}
+
+size_t Dispatcher::QueueLength() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return queue_.size();
+}
+
+std::vector<DeliveryRecord> Dispatcher::RecentDeliveries() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  return {recent_.begin(), recent_.end()};
+}
+
+std::vector<std::string> Dispatcher::Destinations() const {
+  // channels_ and the notifiers' destinations do not change after construction.
+  std::vector<std::string> out;
+  for (const Channel& channel : channels_) out.push_back(channel.notifier->Destination());
+  return out;
+}
+
+void Dispatcher::RunLoop(std::unique_lock<std::mutex>& lock) {
+  while (true) {
+    std::optional<SteadyTime> next = RunDueLocked(lock);
+    // From here to the wait the lock is held, so an Enqueue() cannot slip in unseen.
+    if (draining_) {
+      if (queue_.empty() || clock_->Now() >= drain_deadline_) return;
+      clock_->WaitUntil(next ? std::min(*next, drain_deadline_) : drain_deadline_, lock, cv_);
+    } else {
+      clock_->WaitUntil(next.value_or(SteadyTime::max()), lock, cv_);
+    }
+  }
+}
+
+std::optional<Dispatcher::SteadyTime> Dispatcher::RunDueLocked(std::unique_lock<std::mutex>& lock) {
+  while (true) {
+    FlushLogs(lock);
+    SteadyTime now = clock_->Now();
+    if (draining_ && now >= drain_deadline_) return std::nullopt;
+    std::optional<SteadyTime> next;
+    int index = PickDueChannel(now, &next);
+    if (index < 0) return next;
+
+    Channel& channel = channels_[static_cast<size_t>(index)];
+    std::shared_ptr<Entry> entry = channel.pending.front();
+    channel.in_flight = true;
+    channel.last_attempt = now;
+    ++channel.attempts;
+    if (channel.attempts > 1) channel.retries->Increment();
+    milliseconds timeout = options_.attempt_timeout;
+    if (draining_) {
+      // Shutdown is bounded: the last attempt may not outlive the deadline.
+      timeout = std::min(timeout, duration_cast<milliseconds>(drain_deadline_ - now));
+      timeout = std::max(timeout, milliseconds(1));
+    }
+    Notifier* notifier = channel.notifier.get();
+
+    // Never hold the lock while talking to the network: Enqueue() must not wait for Slack.
+    lock.unlock();
+    DeliveryResult result;
+    try {
+      result = notifier->Send(entry->notification, timeout);
+    } catch (const std::exception& e) {
+      result.outcome = DeliveryResult::kPermanent;
+      result.error = std::string("notifier failed: ") + e.what();
+    } catch (...) {
+      result.outcome = DeliveryResult::kPermanent;
+      result.error = "notifier failed";
+    }
+    lock.lock();
+    CompleteLocked(channel, entry, result, clock_->Now());
+  }
+}
+
+int Dispatcher::PickDueChannel(SteadyTime now, std::optional<SteadyTime>* next) {
+  const size_t count = channels_.size();
+  for (size_t k = 0; k < count; ++k) {
+    // Start after the channel served last, so a busy channel cannot starve the others.
+    size_t i = (next_channel_ + k) % count;
+    const Channel& channel = channels_[i];
+    if (channel.pending.empty() || channel.in_flight) continue;
+    SteadyTime ready = channel.retry_at;
+    if (channel.last_attempt && channel.min_interval.count() > 0) {
+      ready = std::max(ready, *channel.last_attempt + channel.min_interval);
+    }
+    if (ready <= now) {
+      next_channel_ = (i + 1) % count;
+      return static_cast<int>(i);
+    }
+    if (!*next || ready < **next) *next = ready;
+  }
+  return -1;
+}
+
+void Dispatcher::CompleteLocked(Channel& channel, const std::shared_ptr<Entry>& entry,
+                                const DeliveryResult& result, SteadyTime now) {
+  channel.in_flight = false;
+  const int attempt = channel.attempts;
+  const Notification& n = entry->notification;
+
+  if (result.outcome == DeliveryResult::kDelivered) {
+    channel.delivered->Increment();
+    channel.latency->Observe(std::chrono::duration<double>(now - entry->enqueued).count());
+    RecordLocked(channel, n, DeliveryRecord::Result::kSent, attempt, result.http_status, "");
+    if (attempt > 1) {
+      pending_logs_.push_back("notify: " + channel.name + ": delivered " + Describe(n) + " after " +
+                              std::to_string(attempt) + " attempts");
+    }
+    FinishHeadLocked(channel);
+    return;
+  }
+
+  if (entry->dropped) {
+    // Overflow took it while this attempt was running (already logged and counted once);
+    // it is not retried.
+    channel.dropped->Increment();
+    RecordLocked(channel, n, DeliveryRecord::Result::kDropped, attempt, result.http_status,
+                 result.error);
+    FinishHeadLocked(channel);
+    return;
+  }
+
+  if (result.outcome == DeliveryResult::kRetryable && attempt < options_.max_attempts) {
+    milliseconds delay;
+    std::string why;
+    if (result.retry_after.count() > 0) {
+      // The receiver said when (Slack's 429): earlier would only be refused again.
+      delay = std::min(result.retry_after, options_.max_retry_after);
+      why = " as asked by Retry-After";
+    } else {
+      delay = FullJitterBackoff(attempt, options_.backoff_base, options_.backoff_cap, random_());
+    }
+    channel.retry_at = now + delay;
+    channel.retried->Increment();
+    RecordLocked(channel, n, DeliveryRecord::Result::kRetrying, attempt, result.http_status,
+                 result.error);
+    pending_logs_.push_back("notify: " + channel.name + ": attempt " + std::to_string(attempt) +
+                            "/" + std::to_string(options_.max_attempts) + " for " + Describe(n) +
+                            " failed: " + result.error + "; retrying in " + Seconds(delay) + why);
+    return;
+  }
+
+  channel.failed->Increment();
+  RecordLocked(channel, n, DeliveryRecord::Result::kFailed, attempt, result.http_status,
+               result.error);
+  if (result.outcome == DeliveryResult::kPermanent) {
+    pending_logs_.push_back("notify: " + channel.name + ": " + Describe(n) +
+                            " rejected, not retrying: " + result.error);
+  } else {
+    pending_logs_.push_back("notify: " + channel.name + ": giving up on " + Describe(n) +
+                            " after " + std::to_string(attempt) + " attempts: " + result.error);
+  }
+  FinishHeadLocked(channel);
+}
+
+void Dispatcher::FinishHeadLocked(Channel& channel) {
+  std::shared_ptr<Entry> entry = channel.pending.front();
+  channel.pending.pop_front();
+  channel.attempts = 0;
+  channel.retry_at = SteadyTime{};
+  if (!entry->dropped && --entry->remaining == 0) {
+    auto it = std::find(queue_.begin(), queue_.end(), entry);  // almost always the front
+    if (it != queue_.end()) queue_.erase(it);
+    UpdateQueueGaugeLocked();
+  }
+}
+
+void Dispatcher::DropOldestLocked(std::string_view reason) {
+  std::shared_ptr<Entry> victim = queue_.front();
+  queue_.pop_front();
+  victim->dropped = true;
+  dropped_queue_full_->Increment();
+  for (Channel& channel : channels_) {
+    auto it = std::find(channel.pending.begin(), channel.pending.end(), victim);
+    if (it == channel.pending.end()) continue;  // this notifier was done with it
+    // An attempt in progress decides for itself (delivered, or dropped in CompleteLocked).
+    if (channel.in_flight && it == channel.pending.begin()) continue;
+    const bool was_head = it == channel.pending.begin();
+    channel.dropped->Increment();
+    RecordLocked(channel, victim->notification, DeliveryRecord::Result::kDropped,
+                 was_head ? channel.attempts : 0, 0, std::string(reason));
+    channel.pending.erase(it);
+    if (was_head) {
+      channel.attempts = 0;
+      channel.retry_at = SteadyTime{};
+    }
+  }
+  UpdateQueueGaugeLocked();
+  pending_logs_.push_back("notify: queue full (capacity " + std::to_string(options_.capacity) +
+                          "): dropped the oldest notification " + Describe(victim->notification) +
+                          ", queued " + Seconds(clock_->Now() - victim->enqueued) + " ago");
+}
+
+size_t Dispatcher::AbandonAllLocked() {
+  const size_t abandoned = queue_.size();
+  for (const auto& entry : queue_) {
+    entry->dropped = true;
+    dropped_shutdown_->Increment();
+  }
+  for (Channel& channel : channels_) {
+    for (const auto& entry : channel.pending) {
+      channel.dropped->Increment();
+      RecordLocked(channel, entry->notification, DeliveryRecord::Result::kDropped,
+                   entry == channel.pending.front() ? channel.attempts : 0, 0,
+                   "shutdown deadline reached");
+    }
+    channel.pending.clear();
+    channel.attempts = 0;
+  }
+  if (abandoned > 0) {
+    pending_logs_.push_back("notify: shutdown: gave up on " + std::to_string(abandoned) +
+                            " undelivered notification" + (abandoned == 1 ? "" : "s") +
+                            ", the oldest " + Describe(queue_.front()->notification));
+  }
+  queue_.clear();
+  UpdateQueueGaugeLocked();
+  return abandoned;
+}
+
+void Dispatcher::RecordLocked(const Channel& channel, const Notification& notification,
+                              DeliveryRecord::Result result, int attempt, long http_status,
+                              std::string error) {
+  DeliveryRecord record;
+  record.at = clock_->WallNow();
+  record.notifier = channel.name;
+  record.rule = notification.rule;
+  record.key = notification.Key();
+  record.status = notification.status;
+  record.result = result;
+  record.attempt = attempt;
+  record.http_status = http_status;
+  record.error = std::move(error);
+  recent_.push_back(std::move(record));
+  while (recent_.size() > options_.recent_deliveries) recent_.pop_front();
+}
+
+void Dispatcher::UpdateQueueGaugeLocked() {
+  queue_length_->Set(static_cast<double>(queue_.size()));
+}
+
+void Dispatcher::FlushLogs(std::unique_lock<std::mutex>& lock) {
+  if (pending_logs_.empty()) return;
+  std::vector<std::string> lines;
+  lines.swap(pending_logs_);
+  lock.unlock();
+  for (const std::string& line : lines) log_(line);
+  lock.lock();
+}
+
+}  // namespace poolwatch

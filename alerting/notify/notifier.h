@@ -1,0 +1,44 @@
+#pragma once
+
+#include <chrono>
+#include <string>
+#include <string_view>
+
+#include "alerting/notification.h"
+
+namespace poolwatch {
+
+// The outcome of one delivery attempt, saying whether trying again can help.
+struct DeliveryResult {
+  enum Outcome { kDelivered, kRetryable, kPermanent };
+  Outcome outcome = kDelivered;
+  long http_status = 0;                      // 0 when no HTTP response (network error, console)
+  std::chrono::milliseconds retry_after{0};  // the receiver's Retry-After; 0 when none
+  std::string error;  // why it failed, secrets already removed; "" when delivered
+};
+
+std::string_view OutcomeName(DeliveryResult::Outcome outcome);  // "delivered", …
+
+// One channel to people (Slack, console, a generic webhook). A notifier makes one attempt
+// and reports; retries, rate limiting and ordering are the Dispatcher's job (Alertmanager's
+// retry stage). Send() is called from the dispatcher's worker thread only, one call at a time.
+class Notifier {
+ public:
+  virtual ~Notifier() = default;
+
+  // Metric label and log prefix: "slack", "console", "webhook".
+  virtual std::string_view Name() const = 0;
+
+  // Where it sends, safe to show (webhook URLs redacted), for start-up logs and status pages.
+  virtual std::string Destination() const = 0;
+
+  // Minimum spacing between two attempts on this channel (Slack: about one message per
+  // second per webhook). The dispatcher enforces it.
+  virtual std::chrono::milliseconds MinInterval() const { return std::chrono::milliseconds(0); }
+
+  // One attempt, giving up after `timeout` (the dispatcher shortens it while draining).
+  virtual DeliveryResult Send(const Notification& notification,
+                              std::chrono::milliseconds timeout) = 0;
+};
+
+}  // namespace poolwatch

@@ -1,0 +1,215 @@
+#include "alerting/notify/slack_notifier.h"
+
+#include <cctype>
+#include <utility>
+#include <vector>
+
+#include "alerting/notify/redact.h"
+#include "alerting/notify/retry_policy.h"
+
+namespace poolwatch {
+namespace {
+
+using nlohmann::json;
+
+constexpr std::string_view kEllipsis = "…";
+
+json Mrkdwn(std::string text) { return json{{"type", "mrkdwn"}, {"text", std::move(text)}}; }
+
+std::string Emoji(const Notification& n) {
+  if (n.status == AlertStatus::kResolved) return "✅";
+  return n.severity == "critical" ? "🚨" : "⚠️";
+}
+
+std::string TitleOf(const Notification& n) {
+  if (!n.title.empty()) return n.title;
+  std::string upper = n.rule;
+  for (char& c : upper) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return n.status == AlertStatus::kResolved ? upper + " RESOLVED" : upper;
+}
+
+// "*Name*\nvalue", the layout Slack shows as a two-line field.
+std::string FieldText(const std::string& name, const std::string& value) {
+  std::string shown_value = value.empty() ? "-" : EscapeSlackMrkdwn(value);
+  if (name.empty()) return TruncateForSlack(shown_value, kSlackMaxFieldText);
+  return TruncateForSlack("*" + EscapeSlackMrkdwn(name) + "*\n" + shown_value, kSlackMaxFieldText);
+}
+
+// A URL inside <url|label>: it is ours (config), but '|' or '>' in it would end the link early.
+std::string LinkTarget(std::string_view url) {
+  std::string out;
+  for (char c : url) {
+    switch (c) {
+      case '|':
+        out += "%7C";
+        break;
+      case '>':
+        out += "%3E";
+        break;
+      case '<':
+        out += "%3C";
+        break;
+      case '&':
+        out += "&amp;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+std::string RunbookFor(const std::string& runbook_url, const std::string& rule) {
+  std::string out = runbook_url;
+  constexpr std::string_view kPlaceholder = "{rule}";
+  for (size_t pos = out.find(kPlaceholder); pos != std::string::npos;
+       pos = out.find(kPlaceholder, pos + rule.size())) {
+    out.replace(pos, kPlaceholder.size(), rule);
+  }
+  return out;
+}
+
+}  // namespace
+
+std::string EscapeSlackMrkdwn(std::string_view text) {
+  std::string out;
+  out.reserve(text.size());
+  for (char c : text) {
+    switch (c) {
+      case '&':
+        out += "&amp;";
+        break;
+      case '<':
+        out += "&lt;";
+        break;
+      case '>':
+        out += "&gt;";
+        break;
+      default:
+        out += c;
+    }
+  }
+  return out;
+}
+
+std::string TruncateForSlack(std::string_view text, size_t max_bytes) {
+  if (text.size() <= max_bytes) return std::string(text);
+  if (max_bytes < kEllipsis.size()) return {};
+  size_t cut = max_bytes - kEllipsis.size();
+  // Back off UTF-8 continuation bytes so no character is split.
+  while (cut > 0 && (static_cast<unsigned char>(text[cut]) & 0xC0) == 0x80) --cut;
+  // Back off a partial entity ("&am"), which Slack would show as garbage. Entities we write
+  // are at most 5 bytes ("&amp;").
+  size_t amp = text.rfind('&', cut == 0 ? 0 : cut - 1);
+  if (amp != std::string_view::npos && cut - amp < 5 &&
+      text.substr(amp, cut - amp).find(';') == std::string_view::npos) {
+    cut = amp;
+  }
+  return std::string(text.substr(0, cut)) + std::string(kEllipsis);
+}
+
+json BuildSlackPayload(const Notification& n, const SlackOptions& options) {
+  const bool firing = n.status == AlertStatus::kFiring;
+  const std::string emoji = Emoji(n);
+
+  json blocks = json::array();
+  // plain_text is shown literally, so the header needs no mrkdwn escaping.
+  blocks.push_back({{"type", "header"},
+                    {"text",
+                     {{"type", "plain_text"},
+                      {"text", TruncateForSlack(emoji + " " + TitleOf(n), kSlackMaxHeaderText)},
+                      {"emoji", true}}}});
+
+  // Context: who, when, what to do. At most kSlackMaxContextElements elements.
+  json context = json::array();
+  context.push_back(Mrkdwn(TruncateForSlack(
+      "*Alert:* " + EscapeSlackMrkdwn(n.Key()) + "  ·  *Time:* " + FormatRfc3339(n.at),
+      kSlackMaxSectionText)));
+  if (!n.action.empty()) {
+    context.push_back(
+        Mrkdwn(TruncateForSlack("*Action:* " + EscapeSlackMrkdwn(n.action), kSlackMaxSectionText)));
+  }
+  if (n.suppressed > 0) {
+    context.push_back(Mrkdwn("*Suppressed:* " + std::to_string(n.suppressed) + " repeat" +
+                             (n.suppressed == 1 ? "" : "s") + " during cooldown"));
+  }
+
+  std::string links;
+  if (!options.dashboard_url.empty()) {
+    links += "<" + LinkTarget(options.dashboard_url) + "|Dashboard>";
+  }
+  if (!options.runbook_url.empty()) {
+    if (!links.empty()) links += "  ·  ";
+    links += "<" + LinkTarget(RunbookFor(options.runbook_url, n.rule)) + "|Runbook>";
+  }
+
+  // Sections: the summary and the fields, ten fields per section, within the block budget
+  // left after header, context and links.
+  const size_t other_blocks = 2 + (links.empty() ? 0 : 1);
+  const size_t max_sections = kSlackMaxBlocks - other_blocks;
+  const size_t max_fields = max_sections * kSlackMaxFieldsPerSection;
+  std::vector<std::string> fields;
+  for (const auto& [name, value] : n.fields) fields.push_back(FieldText(name, value));
+  if (fields.size() > max_fields) {
+    size_t omitted = fields.size() - (max_fields - 1);
+    fields.resize(max_fields - 1);
+    fields.push_back("_… " + std::to_string(omitted) + " more fields omitted_");
+  }
+  for (size_t i = 0; i == 0 || i < fields.size(); i += kSlackMaxFieldsPerSection) {
+    json section = {{"type", "section"}};
+    if (i == 0 && !n.summary.empty()) {
+      section["text"] =
+          Mrkdwn(TruncateForSlack("*" + EscapeSlackMrkdwn(n.summary) + "*", kSlackMaxSectionText));
+    }
+    json section_fields = json::array();
+    for (size_t j = i; j < fields.size() && j < i + kSlackMaxFieldsPerSection; ++j) {
+      section_fields.push_back(Mrkdwn(fields[j]));
+    }
+    if (!section_fields.empty()) section["fields"] = std::move(section_fields);
+    // Slack rejects a section with neither text nor fields.
+    if (section.contains("text") || section.contains("fields")) blocks.push_back(section);
+  }
+
+  blocks.push_back({{"type", "context"}, {"elements", std::move(context)}});
+  if (!links.empty()) {
+    blocks.push_back({{"type", "context"}, {"elements", json::array({Mrkdwn(links)})}});
+  }
+
+  json payload;
+  // Shown in notifications and by clients that cannot render blocks; Slack requires it.
+  payload["text"] =
+      TruncateForSlack(emoji + " " + EscapeSlackMrkdwn(n.Text()), kSlackMaxFallbackText);
+  payload["attachments"] =
+      json::array({{{"color", firing ? kSlackColorFiring : kSlackColorResolved},
+                    {"fallback", TruncateForSlack(EscapeSlackMrkdwn(TitleOf(n) + ": " + n.summary),
+                                                  kSlackMaxSectionText)},
+                    {"blocks", std::move(blocks)}}});
+  return payload;
+}
+
+SlackNotifier::SlackNotifier(std::string webhook_url, HttpPoster& poster, SlackOptions options)
+    : webhook_url_(std::move(webhook_url)), poster_(poster), options_(std::move(options)) {}
+
+std::string SlackNotifier::Destination() const {
+  return options_.name + " " + RedactUrl(webhook_url_);
+}
+
+DeliveryResult SlackNotifier::Send(const Notification& notification,
+                                   std::chrono::milliseconds timeout) {
+  std::string body;
+  try {
+    body = BuildSlackPayload(notification, options_)
+               .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  } catch (const std::exception& e) {
+    DeliveryResult failed;
+    failed.outcome = DeliveryResult::kPermanent;
+    failed.error = std::string("cannot build Slack payload: ") + e.what();
+    return failed;
+  }
+  DeliveryResult result =
+      ClassifyHttpResult(poster_.Post(webhook_url_, body, "application/json", timeout));
+  result.error = ScrubSecret(std::move(result.error), webhook_url_);
+  return result;
+}
+
+}  // namespace poolwatch
