@@ -170,6 +170,8 @@ void Dispatcher::Enqueue(Notification notification) {
 }
 
 std::optional<Dispatcher::SteadyTime> Dispatcher::RunDue() {
+  // Two threads calling notifiers would break per-notifier ordering and the rate limit.
+  if (options_.start_worker) return std::nullopt;
   std::unique_lock<std::mutex> lock(mu_);
   return RunDueLocked(lock);
 }

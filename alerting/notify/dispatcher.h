@@ -76,8 +76,10 @@ struct DispatcherOptions {
 // - Per notifier, attempts are spaced by at least Notifier::MinInterval().
 // - A retryable failure (network error, 5xx, 429) is retried after Retry-After when the
 //   receiver sent one, otherwise after FullJitterBackoff(attempt, base, cap); after
-//   max_attempts it is counted as failed and logged. A permanent failure (other 4xx) is not
-//   retried and is logged with the receiver's error body (Slack's "invalid_payload" …).
+//   max_attempts it is counted as failed and logged. A 429 wait counts as an attempt too, so
+//   a receiver that rate-limits forever cannot hold a channel forever. A permanent failure
+//   (other 4xx) is not retried and is logged with the receiver's error body (Slack's
+//   "invalid_payload" …).
 // - Shutdown(timeout) keeps delivering until the queue is empty or the timeout passes, then
 //   counts and logs what is left.
 //
@@ -106,12 +108,14 @@ class Dispatcher {
 
   // Without a worker (start_worker = false): makes every attempt that is due at the clock's
   // Now() — calling the notifiers in this thread — and returns when the next one will be due,
-  // or nullopt when nothing is waiting. Must not be called when a worker runs.
+  // or nullopt when nothing is waiting. With a worker it does nothing and returns nullopt.
   std::optional<SteadyTime> RunDue();
 
-  // Drains within `timeout` (an attempt in progress is cut short at the deadline), then stops
-  // the worker and counts the undelivered as dropped{reason="shutdown"}. Returns how many
-  // notifications were abandoned. Idempotent; later Enqueue() calls are dropped and counted.
+  // Keeps delivering for at most `timeout`, then stops the worker and counts the undelivered
+  // as dropped{reason="shutdown"}. Attempts started while draining get only the time left;
+  // one already on the wire when Shutdown() is called may overrun by up to attempt_timeout,
+  // so the worst case is timeout + attempt_timeout. Returns how many notifications were
+  // abandoned. Idempotent; later Enqueue() calls are dropped and counted.
   size_t Shutdown(std::chrono::milliseconds timeout);
 
   size_t QueueLength() const;  // notifications not yet finished by every notifier

@@ -176,13 +176,14 @@ json BuildSlackPayload(const Notification& n, const SlackOptions& options) {
   }
 
   json payload;
-  // Shown in notifications and by clients that cannot render blocks; Slack requires it.
+  // Slack shows the top-level text above the attachment and in notifications, and requires
+  // it. A headline, not Notification::Text(): the full text would repeat every field that the
+  // attachment already shows.
+  std::string headline = TitleOf(n) + (n.summary.empty() ? "" : ": " + n.summary);
   payload["text"] =
-      TruncateForSlack(emoji + " " + EscapeSlackMrkdwn(n.Text()), kSlackMaxFallbackText);
+      TruncateForSlack(emoji + " " + EscapeSlackMrkdwn(headline), kSlackMaxFallbackText);
   payload["attachments"] =
       json::array({{{"color", firing ? kSlackColorFiring : kSlackColorResolved},
-                    {"fallback", TruncateForSlack(EscapeSlackMrkdwn(TitleOf(n) + ": " + n.summary),
-                                                  kSlackMaxSectionText)},
                     {"blocks", std::move(blocks)}}});
   return payload;
 }

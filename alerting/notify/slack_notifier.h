@@ -42,8 +42,9 @@ std::string EscapeSlackMrkdwn(std::string_view text);
 // UTF-8 sequence or of an "&amp;"-style entity.
 std::string TruncateForSlack(std::string_view text, size_t max_bytes);
 
-// The incoming-webhook payload: a top-level plain `text` (notifications, old clients) plus one
-// coloured attachment holding blocks — header, a section with the summary and one mrkdwn field
+// The incoming-webhook payload: a top-level `text` headline ("🚨 FAILOVER: Pool failover
+// detected!", shown above the attachment and in notifications) plus one coloured attachment
+// holding blocks — header, a section with the summary and one mrkdwn field
 // per Notification field (10 per section), a context line with alert key, time, action and
 // suppressed count, and links to the dashboard and runbook when configured. Colour is only
 // possible in attachments. Every user-controlled string is mrkdwn-escaped; serialize with
