@@ -1,1 +1,317 @@
-namespace poolwatch {}
+#include "app/daemon.h"
+
+#include <poll.h>
+#include <signal.h>
+#include <sys/signalfd.h>
+#include <unistd.h>
+
+#include <iostream>
+#include <mutex>
+
+#include <nlohmann/json.hpp>
+
+#include "alerting/notify/dispatcher.h"
+#include "alerting/notify/http_poster.h"
+#include "alerting/notify/redact.h"
+#include "app/alert_metrics.h"
+#include "app/logger.h"
+#include "app/notifiers.h"
+#include "app/pipeline.h"
+#include "exporter/file_follower.h"
+#include "exporter/http_server.h"
+
+namespace poolwatch {
+namespace {
+
+constexpr std::chrono::milliseconds kTick{100};  // rule evaluation cadence without new lines
+constexpr std::chrono::seconds kShutdownDrain{5};
+
+std::string HostName() {
+  char name[256] = {0};
+  if (gethostname(name, sizeof(name) - 1) != 0) return "localhost";
+  return name;
+}
+
+HttpReply JsonReply(int status, const nlohmann::json& body) {
+  return {status, "application/json", body.dump() + "\n"};
+}
+
+// Everything the daemon owns, so the HTTP handlers (other threads) and the run loop share it
+// with one lock around the alert engine.
+class Daemon {
+ public:
+  Daemon(std::string config_path, FlagOverrides flags, Config config)
+      : config_path_(std::move(config_path)),
+        flags_(std::move(flags)),
+        config_(std::move(config)),
+        registry_(std::make_shared<prometheus::Registry>()),
+        pipeline_(config_, *registry_),
+        alert_metrics_(*registry_) {}
+
+  int Run();
+
+ private:
+  void Reload();
+  void EvaluateAndDispatch(TimePoint now);
+  void RegisterHandlers(HttpServer& server);
+  HttpReply Maintenance(const HttpRequest& request);
+
+  std::string config_path_;
+  FlagOverrides flags_;
+  Config config_;
+  std::shared_ptr<prometheus::Registry> registry_;
+  std::mutex engine_mutex_;  // guards pipeline_ (its engine) against HTTP handler threads
+  Pipeline pipeline_;
+  AlertMetrics alert_metrics_;
+  std::unique_ptr<CurlHttpPoster> poster_;
+  std::unique_ptr<Dispatcher> dispatcher_;
+};
+
+void Daemon::EvaluateAndDispatch(TimePoint now) {
+  Evaluation evaluation = pipeline_.engine().Evaluate(now);
+  alert_metrics_.Count(evaluation.decisions);
+  if (Logger::Enabled(LogLevel::kDebug)) {
+    for (const DecisionRecord& d : evaluation.decisions) {
+      LogDebug("rule=" + d.rule + " decision=" + std::string(DecisionName(d.decision)) +
+               " detail=\"" + d.detail + "\"");
+    }
+  }
+  for (Notification& n : evaluation.notifications) {
+    LogInfo("alert rule=" + n.rule + " status=" +
+            (n.status == AlertStatus::kFiring ? "firing" : "resolved") + " key=" + n.Key());
+    dispatcher_->Enqueue(std::move(n));
+  }
+  alert_metrics_.Update(pipeline_.engine().Status(now));
+}
+
+HttpReply Daemon::Maintenance(const HttpRequest& request) {
+  nlohmann::json body = nlohmann::json::object();
+  if (!request.body.empty()) {
+    body = nlohmann::json::parse(request.body, nullptr, false);
+    if (body.is_discarded() || !body.is_object()) {
+      return JsonReply(400, {{"error", "body must be a JSON object like {\"enabled\": true}"}});
+    }
+  }
+  bool enabled = true;
+  if (body.contains("enabled")) {
+    if (!body["enabled"].is_boolean()) return JsonReply(400, {{"error", "enabled must be true or false"}});
+    enabled = body["enabled"].get<bool>();
+  } else if (auto q = request.QueryParam("enabled"); !q.empty()) {
+    enabled = q == "true" || q == "1";
+  }
+  std::optional<TimePoint> until;
+  std::string until_text = body.contains("until") && body["until"].is_string()
+                               ? body["until"].get<std::string>()
+                               : request.QueryParam("until");
+  if (!until_text.empty()) {
+    until = ParseTimeIso8601(until_text);
+    if (!until) return JsonReply(400, {{"error", "until must be an RFC 3339 time like 2026-11-26T08:00:00Z"}});
+  }
+  std::lock_guard<std::mutex> lock(engine_mutex_);
+  pipeline_.engine().SetMaintenance(enabled, until);
+  LogInfo(std::string("maintenance mode ") + (enabled ? "on" : "off") +
+          (until ? " until " + FormatRfc3339(*until) : "") + " (admin API, from " +
+          request.remote_addr + ")");
+  EvaluateAndDispatch(Clock::now());
+  nlohmann::json reply = {{"maintenance", enabled}};
+  if (until) reply["until"] = FormatRfc3339(*until);
+  return JsonReply(200, reply);
+}
+
+void Daemon::RegisterHandlers(HttpServer& server) {
+  server.Handle("GET", "/api/v1/maintenance", [this](const HttpRequest&) {
+    std::lock_guard<std::mutex> lock(engine_mutex_);
+    EngineStatus status = pipeline_.engine().Status(Clock::now());
+    nlohmann::json reply = {{"maintenance", status.maintenance}};
+    if (status.maintenance_until) reply["until"] = FormatRfc3339(*status.maintenance_until);
+    return JsonReply(200, reply);
+  });
+  server.Handle("POST", "/api/v1/maintenance", [this](const HttpRequest& request) {
+    if (!config_.enable_admin_api) {
+      return JsonReply(403, {{"error", "the admin API is disabled; start poolwatch with --web.enable-admin-api"}});
+    }
+    return Maintenance(request);
+  });
+}
+
+void Daemon::Reload() {
+  LogInfo("reloading configuration" + (config_path_.empty() ? "" : " from " + config_path_));
+  try {
+    Config fresh = LoadEffectiveConfig(config_path_, flags_);
+    if (fresh.log_path != config_.log_path || fresh.log_format != config_.log_format ||
+        fresh.listen_address != config_.listen_address) {
+      LogWarn("log path, log format and listen address take effect only after a restart");
+    }
+    std::lock_guard<std::mutex> lock(engine_mutex_);
+    pipeline_.Reconfigure(fresh);
+    config_.alerting = fresh.alerting;
+    config_.enable_admin_api = fresh.enable_admin_api;
+    alert_metrics_.ConfigReloaded(true, Clock::now());
+    LogInfo("configuration reloaded");
+  } catch (const ConfigError& e) {
+    alert_metrics_.ConfigReloaded(false, Clock::now());
+    LogError(std::string("reload failed, keeping the running configuration: ") + e.what());
+  }
+}
+
+int Daemon::Run() {
+  // Signals arrive through a descriptor so the run loop wakes at once and no handler runs
+  // inside library code; blocked before any thread starts so every thread inherits the mask.
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  sigaddset(&signals, SIGHUP);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  int signal_fd = signalfd(-1, &signals, SFD_CLOEXEC | SFD_NONBLOCK);
+  signal(SIGPIPE, SIG_IGN);
+
+  RegisterBuildInfo(*registry_);
+  poster_ = std::make_unique<CurlHttpPoster>();
+  DispatcherOptions dispatch_options;
+  dispatch_options.capacity = config_.notify.queue_capacity;
+  dispatch_options.max_attempts = config_.notify.max_attempts;
+  dispatch_options.attempt_timeout = config_.notify.timeout;
+  dispatch_options.registry = registry_.get();
+  dispatch_options.log = [](std::string_view line) { LogWarn(line); };
+  dispatcher_ = std::make_unique<Dispatcher>(BuildNotifiers(config_.notify, *poster_, std::cout),
+                                             dispatch_options);
+  for (const std::string& destination : dispatcher_->Destinations()) {
+    LogInfo("alerts go to " + destination);
+  }
+
+  HttpServer server({config_.listen_address, config_.telemetry_path, 4}, registry_);
+  RegisterHandlers(server);
+  std::string error;
+  if (!server.Start(&error)) {
+    LogError(error);
+    return 1;
+  }
+  LogInfo("listening on " + config_.listen_address + " (port " + std::to_string(server.port()) +
+          "), metrics at " + config_.telemetry_path);
+
+  FileFollowerOptions follow;
+  follow.path = config_.log_path;
+  follow.start_at_end = !config_.start_at_beginning;
+  FileFollower follower(follow);
+  LogInfo("following " + config_.log_path + " from the " +
+          (config_.start_at_beginning ? "beginning" : "end") + "; primary pool " +
+          config_.alerting.active_pool);
+  if (!follower.status().empty()) LogWarn(follower.status());
+
+  bool running = true;
+  bool ready = false;
+  while (running) {
+    FileFollower::PollResult result;
+    {
+      std::lock_guard<std::mutex> lock(engine_mutex_);
+      result = follower.Poll([this](std::string_view line) { pipeline_.ProcessLine(line); });
+      pipeline_.CountOverlong(result.overlong_lines);
+      EvaluateAndDispatch(Clock::now());
+    }
+    ExporterMetrics& metrics = pipeline_.metrics();
+    metrics.AddBytesRead(result.bytes_read);
+    if (result.rotated) {
+      metrics.CountRotation();
+      LogInfo("log rotated: now reading a new " + config_.log_path);
+    }
+    if (result.truncated) {
+      metrics.CountTruncation();
+      LogInfo("log truncated in place: reading " + config_.log_path + " from its start");
+    }
+    if (result.status_changed) {
+      if (follower.status().empty()) {
+        LogInfo("reading " + config_.log_path);
+      } else {
+        LogWarn(follower.status());
+      }
+    }
+    if (!ready) {
+      ready = true;
+      server.SetReady(true);
+    }
+    if (result.more) continue;
+
+    pollfd fds[2] = {{signal_fd, POLLIN, 0}, {follower.WaitFd(), POLLIN, 0}};
+    auto timeout = follower.WaitFd() < 0 ? std::min(kTick, FileFollower::kFallbackPollInterval) : kTick;
+    int n = poll(fds, follower.WaitFd() < 0 ? 1 : 2, static_cast<int>(timeout.count()));
+    if (n <= 0) continue;
+    if (fds[1].revents & POLLIN) follower.DrainWakeups();
+    if (fds[0].revents & POLLIN) {
+      signalfd_siginfo info;
+      while (read(signal_fd, &info, sizeof(info)) == sizeof(info)) {
+        if (info.ssi_signo == SIGHUP) {
+          Reload();
+        } else {
+          LogInfo(std::string("received ") + (info.ssi_signo == SIGINT ? "SIGINT" : "SIGTERM") +
+                  ", shutting down");
+          running = false;
+        }
+      }
+    }
+  }
+
+  // Read what is left so the last lines before shutdown still count and alert.
+  {
+    std::lock_guard<std::mutex> lock(engine_mutex_);
+    follower.Poll([this](std::string_view line) { pipeline_.ProcessLine(line); });
+    EvaluateAndDispatch(Clock::now());
+  }
+  size_t abandoned = dispatcher_->Shutdown(kShutdownDrain);
+  if (abandoned > 0) {
+    LogError(std::to_string(abandoned) + " notifications could not be delivered before shutdown");
+  }
+  server.Stop();
+  close(signal_fd);
+  return 0;
+}
+
+}  // namespace
+
+void FlagOverrides::ApplyTo(Config& config) const {
+  if (log_path) config.log_path = *log_path;
+  if (start_at) {
+    if (*start_at != "end" && *start_at != "beginning") {
+      throw ConfigError("--log.start-at: expected end or beginning, got '" + *start_at + "'");
+    }
+    config.start_at_beginning = *start_at == "beginning";
+  }
+  if (listen_address) config.listen_address = *listen_address;
+  if (telemetry_path) config.telemetry_path = *telemetry_path;
+  if (log_level) config.log_level = *log_level;
+  if (instance) config.instance = *instance;
+  if (enable_admin_api) config.enable_admin_api = true;
+}
+
+Config LoadEffectiveConfig(const std::string& config_path, const FlagOverrides& flags) {
+  Config config = LoadConfig(config_path, ProcessEnvironment());
+  flags.ApplyTo(config);
+  if (config.instance.empty()) config.instance = HostName();
+  LogLevel level;
+  if (!ParseLogLevel(config.log_level, &level)) {
+    throw ConfigError("log level: expected debug, info, warn or error, got '" + config.log_level + "'");
+  }
+  ValidateConfig(config);
+  return config;
+}
+
+int RunDaemon(const std::string& config_path, const FlagOverrides& flags) {
+  Config config;
+  try {
+    config = LoadEffectiveConfig(config_path, flags);
+  } catch (const ConfigError& e) {
+    LogError(std::string("configuration error: ") + e.what());
+    return 2;
+  }
+  if (config.log_path.empty()) {
+    LogError("no log to follow: set --log.path, log.path in the config file or POOLWATCH_LOG_PATH");
+    return 2;
+  }
+  LogLevel level;
+  ParseLogLevel(config.log_level, &level);
+  Logger::SetLevel(level);
+  Daemon daemon(config_path, flags, config);
+  return daemon.Run();
+}
+
+}  // namespace poolwatch

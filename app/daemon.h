@@ -1,0 +1,42 @@
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "config/config.h"
+
+namespace poolwatch {
+
+// Settings given as flags; they win over the file and the environment, also after a reload.
+struct FlagOverrides {
+  std::optional<std::string> log_path;
+  std::optional<std::string> start_at;  // "end" | "beginning"
+  std::optional<std::string> listen_address;
+  std::optional<std::string> telemetry_path;
+  std::optional<std::string> log_level;
+  std::optional<std::string> instance;
+  bool enable_admin_api = false;
+
+  void ApplyTo(Config& config) const;
+};
+
+// File, then environment, then flags, validated. Throws ConfigError.
+Config LoadEffectiveConfig(const std::string& config_path, const FlagOverrides& flags);
+
+// The daemon: follows the log, serves HTTP, evaluates rules, dispatches alerts until SIGTERM
+// or SIGINT; SIGHUP reloads the configuration. Returns the process exit code.
+int RunDaemon(const std::string& config_path, const FlagOverrides& flags);
+
+struct ReplayOptions {
+  std::string config_path;
+  std::string metrics_out;  // "" : do not write the exposition
+  std::vector<std::string> logs;
+};
+
+// Reads whole logs through the same pipeline with the clock taken from the log, prints one
+// JSON object per notification that would have been sent on stdout and a summary on stderr.
+// Sends nothing. Returns the process exit code.
+int RunReplay(const ReplayOptions& options);
+
+}  // namespace poolwatch
