@@ -1,0 +1,137 @@
+// `poolwatch replay` on checked-in logs (tests/testdata/make_logs.py): the notifications it
+// prints are exactly what the daemon would have sent, with the clock taken from the log.
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <nlohmann/json.hpp>
+#include <sstream>
+
+#include "tests/support/test_support.h"
+
+namespace poolwatch::testing {
+namespace {
+
+using ::testing::HasSubstr;
+
+struct ReplayRun {
+  int exit_code = -1;
+  std::vector<nlohmann::json> notifications;
+  std::string output;
+};
+
+ReplayRun Replay(const std::vector<std::string>& args,
+                 std::map<std::string, std::string> env = {}) {
+  std::vector<std::string> argv = {POOLWATCH_BINARY, "replay"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  ReplayRun run;
+  run.exit_code = RunCommand(argv, &run.output, std::move(env));
+  std::istringstream lines(run.output);
+  std::string line;
+  while (std::getline(lines, line)) {
+    if (!line.empty() && line.front() == '{') run.notifications.push_back(nlohmann::json::parse(line));
+  }
+  return run;
+}
+
+std::string Log(const std::string& name) {
+  return std::string(POOLWATCH_SOURCE_DIR) + "/tests/testdata/replay/" + name;
+}
+
+std::vector<std::string> Sequence(const ReplayRun& run) {
+  std::vector<std::string> out;
+  for (const auto& n : run.notifications) {
+    out.push_back(n["rule"].get<std::string>() + ":" + n["status"].get<std::string>());
+  }
+  return out;
+}
+
+TEST(Replay, SteadyTrafficOnThePrimarySendsNothing) {
+  ReplayRun run = Replay({Log("steady.log")});
+  EXPECT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_TRUE(run.notifications.empty()) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("600 parsed"));
+}
+
+TEST(Replay, OneFailoverGivesOneAlertAndItsRecovery) {
+  ReplayRun run = Replay({Log("failover.log")});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(Sequence(run), ::testing::ElementsAre("failover:firing", "failover:resolved"));
+  const auto& firing = run.notifications[0];
+  EXPECT_EQ(firing["at"], "2026-11-26T07:00:10Z");  // the 101st line, 100 ms apart
+  EXPECT_EQ(firing["labels"]["pool"], "blue");
+  EXPECT_THAT(firing["message"].get<std::string>(), HasSubstr("Previous: blue"));
+  EXPECT_THAT(firing["message"].get<std::string>(), HasSubstr("Current: green"));
+  EXPECT_THAT(firing["message"].get<std::string>(), HasSubstr("Check health of blue pool"));
+  EXPECT_EQ(run.notifications[1]["at"], "2026-11-26T07:00:20Z");
+}
+
+TEST(Replay, BothPoolsFailingFiresTheErrorRateAndResolvesIt) {
+  ReplayRun run = Replay({Log("both_failing.log")});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  auto seq = Sequence(run);
+  EXPECT_EQ(std::count(seq.begin(), seq.end(), "error_rate:firing"), 1);
+  EXPECT_EQ(std::count(seq.begin(), seq.end(), "error_rate:resolved"), 1);
+  for (const auto& n : run.notifications) {
+    if (n["rule"] == "error_rate" && n["status"] == "firing") {
+      std::string message = n["message"];
+      EXPECT_THAT(message, HasSubstr("threshold: 2%"));
+      EXPECT_THAT(message, HasSubstr("5xx Errors: "));
+      EXPECT_THAT(message, HasSubstr("Current Pool: green"));
+    }
+  }
+}
+
+TEST(Replay, FlappingGivesABoundedNumberOfMessages) {
+  // 150 failovers in 10 minutes of log; the 300 s cooldown allows one firing per window.
+  ReplayRun run = Replay({Log("flapping.log")});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  auto seq = Sequence(run);
+  EXPECT_LE(seq.size(), 6u) << run.output;
+  EXPECT_GE(std::count(seq.begin(), seq.end(), "failover:firing"), 1);
+  int suppressed = 0;
+  for (const auto& n : run.notifications) suppressed += n["suppressed"].get<int>();
+  EXPECT_GT(suppressed, 0) << "the next message must say how many were swallowed";
+}
+
+TEST(Replay, MaintenanceMutesFailoverButNotTheErrorRate) {
+  ReplayRun run = Replay({Log("both_failing.log")}, {{"MAINTENANCE_MODE", "true"}});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(Sequence(run), ::testing::ElementsAre("error_rate:firing", "error_rate:resolved"));
+}
+
+TEST(Replay, SeedVariablesTuneSensitivity) {
+  // A 60-request burst in a 200-request window is 30%: a 50% threshold never fires.
+  ReplayRun run = Replay({Log("both_failing.log")}, {{"ERROR_RATE_THRESHOLD", "50"}});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  for (const auto& n : run.notifications) EXPECT_NE(n["rule"], "error_rate");
+}
+
+TEST(Replay, WritesTheFinalExpositionWhenAsked) {
+  TempDir dir;
+  ReplayRun run = Replay({"--metrics-out", (dir / "out.prom").string(), Log("failover.log")});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  std::string exposition = ReadFile(dir / "out.prom");
+  EXPECT_EQ(MetricValue(exposition, "poolwatch_http_requests_total"), 400);
+  EXPECT_EQ(MetricValue(exposition, "poolwatch_http_requests_total", {{"pool", "green"}}), 100);
+  EXPECT_EQ(MetricValue(exposition, "poolwatch_upstream_attempts_total",
+                        {{"pool", "blue"}, {"status", "500"}}),
+            1);
+}
+
+TEST(Replay, UnreadableInputFailsWithAClearMessage) {
+  ReplayRun run = Replay({"/nonexistent/access.log"});
+  EXPECT_NE(run.exit_code, 0);
+  EXPECT_THAT(run.output, HasSubstr("cannot read /nonexistent/access.log"));
+}
+
+TEST(Replay, BadConfigNamesFileLineAndKey) {
+  TempDir dir;
+  WriteFile(dir / "bad.yml", "alerting:\n  active_pool: blue\n  colour: red\n");
+  ReplayRun run = Replay({"--config", (dir / "bad.yml").string(), Log("steady.log")});
+  EXPECT_NE(run.exit_code, 0);
+  EXPECT_THAT(run.output, HasSubstr("bad.yml:3"));
+  EXPECT_THAT(run.output, HasSubstr("alerting.colour"));
+}
+
+}  // namespace
+}  // namespace poolwatch::testing
