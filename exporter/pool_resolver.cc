@@ -25,16 +25,30 @@ void PoolResolver::Learn(std::string_view address, std::string_view pool) {
   }
 }
 
+namespace {
+// nginx logs the upstream group's name instead of host:port when no server of the group was
+// live: no server was tried, nginx answered itself. ("unix:/path" sockets have a colon too.)
+bool IsServerAddress(std::string_view address) {
+  return address.find(':') != std::string_view::npos;
+}
+}  // namespace
+
 void PoolResolver::Resolve(LogRecord& record) {
-  if (!record.attempts.empty()) {
+  if (!record.attempts.empty() && !IsServerAddress(record.attempts.back().address)) {
+    // $upstream_http_x_app_pool may still hold the header of an earlier attempt here.
+    record.pool = kPoolNone;
+  }
+  if (!record.attempts.empty() && record.pool != kPoolNone) {
     UpstreamAttempt& last = record.attempts.back();
     if (!record.pool.empty() && last.status != 0) Learn(last.address, record.pool);
   }
   for (UpstreamAttempt& attempt : record.attempts) {
     std::string_view pool = Lookup(attempt.address);
-    attempt.pool = pool.empty() ? kPoolUnknown : pool;
+    attempt.pool = !IsServerAddress(attempt.address) ? kPoolNone
+                   : pool.empty()                    ? kPoolUnknown
+                                                     : pool;
   }
-  if (!record.attempts.empty() && !record.pool.empty()) {
+  if (!record.attempts.empty() && !record.pool.empty() && record.pool != kPoolNone) {
     // The header is the truth for the attempt that produced the response.
     UpstreamAttempt& last = record.attempts.back();
     if (last.status != 0) last.pool = record.pool;

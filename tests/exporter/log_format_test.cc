@@ -287,6 +287,26 @@ TEST(PoolResolver, BlamesARefusedConnectionOnTheKnownPool) {
   EXPECT_EQ(record.attempts[0].pool, "blue");
 }
 
+TEST(PoolResolver, TreatsTheGroupNameAsNginxAnsweringItself) {
+  // Both pools down: nginx tried blue, then found no live server and logged the group's name,
+  // while $upstream_http_x_app_pool still held the header of an earlier response.
+  LogFormat format = DefaultFormat();
+  PoolResolver resolver;
+  LogRecord record;
+  ASSERT_EQ(format.Parse(kRetriedLine, record), std::nullopt);
+  resolver.Resolve(record);
+  std::string no_live = Replace(
+      Replace(Replace(kRetriedLine, "upstream_status=500, 200", "upstream_status=500, 502"),
+              "127.0.0.1:8081, 127.0.0.1:8082", "127.0.0.1:8082, app_pools"),
+      "\" 200 ", "\" 502 ");
+  ASSERT_EQ(format.Parse(no_live, record), std::nullopt);
+  resolver.Resolve(record);
+  EXPECT_EQ(record.pool, kPoolNone);
+  EXPECT_EQ(record.attempts[0].pool, "green");
+  EXPECT_EQ(record.attempts[1].pool, kPoolNone);
+  EXPECT_EQ(resolver.Known().count("app_pools"), 0u);
+}
+
 TEST(PoolResolver, StopsLearningPastItsCap) {
   PoolResolver resolver({}, 2);
   resolver.Learn("a:1", "blue");
