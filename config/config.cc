@@ -2,10 +2,12 @@
 
 #include <unistd.h>
 
+#include <cctype>
 #include <charconv>
 #include <fstream>
 #include <set>
 #include <sstream>
+#include <string_view>
 
 #include <yaml-cpp/yaml.h>
 
@@ -105,6 +107,13 @@ class Reader {
  private:
   std::string source_;
 };
+
+bool IsHttpUrl(std::string_view url) {
+  for (std::string_view scheme : {"http://", "https://"}) {
+    if (url.size() > scheme.size() && url.substr(0, scheme.size()) == scheme) return true;
+  }
+  return false;
+}
 
 std::optional<TimePoint> ParseRfc3339(const std::string& text) {
   return ParseTimeIso8601(text);
@@ -275,7 +284,7 @@ void ReadYaml(const YAML::Node& root, const Reader& r, Config& config) {
     r.CheckKeys(n, "notify",
                 {"slack_webhook_url", "slack_webhook_url_file", "webhook_url", "dashboard_url",
                  "runbook_url", "console", "queue_capacity", "slack_min_interval", "max_attempts",
-                 "timeout"});
+                 "timeout", "alertmanager_urls", "alertmanager_resend_interval", "generator_url"});
     if (n["slack_webhook_url"]) config.notify.slack_webhook_url = r.String(n["slack_webhook_url"], "notify.slack_webhook_url");
     if (n["slack_webhook_url_file"]) {
       std::string path = r.String(n["slack_webhook_url_file"], "notify.slack_webhook_url_file");
@@ -292,6 +301,25 @@ void ReadYaml(const YAML::Node& root, const Reader& r, Config& config) {
     if (n["slack_min_interval"]) config.notify.slack_min_interval = r.Duration(n["slack_min_interval"], "notify.slack_min_interval");
     if (n["max_attempts"]) config.notify.max_attempts = static_cast<int>(r.Count(n["max_attempts"], "notify.max_attempts", 1, 100));
     if (n["timeout"]) config.notify.timeout = r.Duration(n["timeout"], "notify.timeout");
+    if (const auto urls = n["alertmanager_urls"]) {
+      if (!urls.IsSequence()) r.Fail(urls, "notify.alertmanager_urls", "expected a list of URLs like http://alertmanager:9093");
+      config.notify.alertmanager_urls.clear();
+      for (size_t i = 0; i < urls.size(); ++i) {
+        const std::string key = "notify.alertmanager_urls[" + std::to_string(i) + "]";
+        std::string url = r.String(urls[i], key);
+        // The URL is not echoed: it may carry basic-auth credentials.
+        if (!IsHttpUrl(url)) r.Fail(urls[i], key, "expected an http:// or https:// URL");
+        config.notify.alertmanager_urls.push_back(url);
+      }
+    }
+    if (n["alertmanager_resend_interval"]) {
+      config.notify.alertmanager_resend_interval = r.Duration(n["alertmanager_resend_interval"], "notify.alertmanager_resend_interval");
+      if (config.notify.alertmanager_resend_interval < std::chrono::seconds(1) ||
+          config.notify.alertmanager_resend_interval > std::chrono::hours(1)) {
+        r.Fail(n["alertmanager_resend_interval"], "notify.alertmanager_resend_interval", "must be between 1s and 1h");
+      }
+    }
+    if (n["generator_url"]) config.notify.generator_url = r.String(n["generator_url"], "notify.generator_url");
   }
 
   if (root["instance"]) config.instance = r.String(root["instance"], "instance");
@@ -356,6 +384,24 @@ void ApplyEnvironment(const Environment& env, Config& config) {
   if (auto v = get("POOLWATCH_INSTANCE")) config.instance = *v;
   if (auto v = get("POOLWATCH_DASHBOARD_URL")) config.notify.dashboard_url = *v;
   if (auto v = get("POOLWATCH_RUNBOOK_URL")) config.notify.runbook_url = *v;
+  if (auto v = get("POOLWATCH_ALERTMANAGER_URLS")) {
+    config.notify.alertmanager_urls.clear();
+    std::string_view rest = *v;
+    while (!rest.empty()) {
+      size_t comma = rest.find(',');
+      std::string_view item = rest.substr(0, comma);
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+      while (!item.empty() && std::isspace(static_cast<unsigned char>(item.front()))) item.remove_prefix(1);
+      while (!item.empty() && std::isspace(static_cast<unsigned char>(item.back()))) item.remove_suffix(1);
+      if (item.empty()) continue;
+      if (!IsHttpUrl(item)) {
+        // Not echoed: the value may carry basic-auth credentials.
+        throw ConfigError("environment variable POOLWATCH_ALERTMANAGER_URLS: expected "
+                          "comma-separated http:// or https:// URLs");
+      }
+      config.notify.alertmanager_urls.emplace_back(item);
+    }
+  }
 }
 
 }  // namespace

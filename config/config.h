@@ -5,6 +5,7 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include "alerting/alerting_config.h"
 #include "exporter/log_format.h"
@@ -23,6 +24,17 @@ struct NotifyConfig {
   std::chrono::milliseconds slack_min_interval{1000};  // Slack allows ~1 message/s per webhook
   int max_attempts = 8;
   std::chrono::milliseconds timeout{10000};
+
+  // Fleet mode: alerts also (or only, with no Slack URL) go to these Alertmanagers, each
+  // POSTed on its own (`<url>/api/v2/alerts`; a URL already ending in /api/v2/alerts is used
+  // as is). Env POOLWATCH_ALERTMANAGER_URLS, comma-separated. May hold basic-auth user info:
+  // shown redacted only.
+  std::vector<std::string> alertmanager_urls;
+  // Still-firing alerts are re-posted this often; each post says the alert ends 4 intervals
+  // later, so Alertmanager resolves them by itself if poolwatch stops.
+  std::chrono::milliseconds alertmanager_resend_interval{60000};
+  // The alerts' generatorURL; "" derives http://<instance>:<port><telemetry_path>.
+  std::string generator_url;
 };
 
 struct Config {

@@ -140,5 +140,43 @@ TEST(Config, ParsesDurations) {
   EXPECT_EQ(ParseDuration("-1s"), std::nullopt);
 }
 
+TEST(Config, ReadsAlertmanagerUrlsResendIntervalAndGeneratorUrl) {
+  Config config = LoadConfigFromString(R"(
+notify:
+  alertmanager_urls: [http://am-1:9093, "https://am-2.example/prefix/"]
+  alertmanager_resend_interval: 30s
+  generator_url: http://node-a:10090/
+)",
+                                       "poolwatch.yml", {});
+  EXPECT_EQ(config.notify.alertmanager_urls,
+            (std::vector<std::string>{"http://am-1:9093", "https://am-2.example/prefix/"}));
+  EXPECT_EQ(config.notify.alertmanager_resend_interval, std::chrono::seconds(30));
+  EXPECT_EQ(config.notify.generator_url, "http://node-a:10090/");
+  EXPECT_TRUE(LoadConfig("", {}).notify.alertmanager_urls.empty());
+  EXPECT_EQ(LoadConfig("", {}).notify.alertmanager_resend_interval, std::chrono::minutes(1));
+}
+
+TEST(Config, AlertmanagerUrlsFromTheEnvironmentAreCommaSeparatedAndWinOverTheFile) {
+  Config config = LoadConfigFromString("notify:\n  alertmanager_urls: [http://from-file:9093]\n",
+                                       "poolwatch.yml",
+                                       {{"POOLWATCH_ALERTMANAGER_URLS",
+                                         " http://am-1:9093 ,http://am-2:9093,, "}});
+  EXPECT_EQ(config.notify.alertmanager_urls,
+            (std::vector<std::string>{"http://am-1:9093", "http://am-2:9093"}));
+}
+
+TEST(Config, BadAlertmanagerSettingsNameFileLineAndKeyWithoutEchoingTheUrl) {
+  std::string error = ErrorOf("notify:\n  alertmanager_urls:\n    - http://ok:9093\n    - am:9093\n");
+  EXPECT_THAT(error, HasSubstr("poolwatch.yml:4"));
+  EXPECT_THAT(error, HasSubstr("notify.alertmanager_urls[1]"));
+  EXPECT_THAT(error, HasSubstr("http:// or https://"));
+  EXPECT_THAT(ErrorOf("notify:\n  alertmanager_urls: http://am:9093\n"), HasSubstr("expected a list"));
+  EXPECT_THAT(ErrorOf("notify:\n  alertmanager_resend_interval: 100ms\n"),
+              HasSubstr("between 1s and 1h"));
+  std::string env_error = ErrorOf("", {{"POOLWATCH_ALERTMANAGER_URLS", "user:secret@am:9093"}});
+  EXPECT_THAT(env_error, HasSubstr("POOLWATCH_ALERTMANAGER_URLS"));
+  EXPECT_THAT(env_error, ::testing::Not(HasSubstr("secret")));
+}
+
 }  // namespace
 }  // namespace poolwatch
