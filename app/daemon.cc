@@ -17,6 +17,7 @@
 #include "app/logger.h"
 #include "app/notifiers.h"
 #include "app/pipeline.h"
+#include "app/status_page.h"
 #include "exporter/file_follower.h"
 #include "exporter/http_server.h"
 
@@ -65,6 +66,7 @@ class Daemon {
   AlertMetrics alert_metrics_;
   std::unique_ptr<CurlHttpPoster> poster_;
   std::unique_ptr<Dispatcher> dispatcher_;
+  FollowerHealth follower_health_;  // the run loop's follower after its last Poll(); engine_mutex_
 };
 
 void Daemon::EvaluateAndDispatch(TimePoint now) {
@@ -119,6 +121,24 @@ HttpReply Daemon::Maintenance(const HttpRequest& request) {
 }
 
 void Daemon::RegisterHandlers(HttpServer& server) {
+  RegisterStatusHandlers(server, [this] {
+    StatusSnapshot s;
+    s.now = Clock::now();
+    s.version = std::string(PoolwatchVersion());
+    s.deliveries = dispatcher_->RecentDeliveries();  // the dispatcher has its own lock
+    s.destinations = dispatcher_->Destinations();
+    std::lock_guard<std::mutex> lock(engine_mutex_);
+    s.instance = config_.instance;
+    s.admin_api = config_.enable_admin_api;
+    s.engine = pipeline_.engine().Status(s.now);
+    s.rules = pipeline_.engine().config().rules;
+    s.follower = follower_health_;
+    s.follower.path = config_.log_path;
+    s.lines_parsed = pipeline_.lines_parsed();
+    s.lines_malformed = pipeline_.lines_malformed();
+    s.last_record_time = pipeline_.last_record_time();
+    return s;
+  });
   server.Handle("GET", "/api/v1/maintenance", [this](const HttpRequest&) {
     std::lock_guard<std::mutex> lock(engine_mutex_);
     EngineStatus status = pipeline_.engine().Status(Clock::now());
@@ -207,6 +227,8 @@ int Daemon::Run() {
       std::lock_guard<std::mutex> lock(engine_mutex_);
       result = follower.Poll([this](std::string_view line) { pipeline_.ProcessLine(line); });
       pipeline_.CountOverlong(result.overlong_lines);
+      follower_health_.stats = follower.stats();
+      follower_health_.problem = follower.status();
       EvaluateAndDispatch(Clock::now());
     }
     ExporterMetrics& metrics = pipeline_.metrics();

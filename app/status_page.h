@@ -1,0 +1,22 @@
+#pragma once
+
+#include <functional>
+#include <string_view>
+
+#include "app/status.h"
+#include "exporter/http_server.h"
+
+namespace poolwatch {
+
+// The status page: one self-contained HTML document (inline CSS and script, no external
+// assets, readable on a phone). It renders nothing server-side: its script fetches
+// api/v1/status every few seconds and fills the DOM, so the page and the JSON API can never
+// disagree. Maintenance buttons appear only when the status says the admin API is enabled;
+// they POST api/v1/maintenance.
+std::string_view StatusPageHtml();
+
+// Registers GET / (the page), GET /api/v1/status and GET /api/v1/alerts. `snapshot` is called
+// on civetweb's threads, once per API request: it must take whatever lock guards its sources.
+void RegisterStatusHandlers(HttpServer& server, std::function<StatusSnapshot()> snapshot);
+
+}  // namespace poolwatch
