@@ -194,8 +194,8 @@ int Daemon::Run() {
   dispatch_options.attempt_timeout = config_.notify.timeout;
   dispatch_options.registry = registry_.get();
   dispatch_options.log = [](std::string_view line) { LogWarn(line); };
-  dispatcher_ = std::make_unique<Dispatcher>(BuildNotifiers(config_.notify, *poster_, std::cout),
-                                             dispatch_options);
+  dispatcher_ = std::make_unique<Dispatcher>(
+      BuildNotifiers(config_, *poster_, std::cout, registry_.get()), dispatch_options);
   for (const std::string& destination : dispatcher_->Destinations()) {
     LogInfo("alerts go to " + destination);
   }

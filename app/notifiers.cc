@@ -1,26 +1,58 @@
 #include "app/notifiers.h"
 
+#include <charconv>
+
+#include "alerting/notify/alertmanager_notifier.h"
 #include "alerting/notify/console_notifier.h"
 #include "alerting/notify/slack_notifier.h"
 #include "alerting/notify/webhook_notifier.h"
+#include "app/logger.h"
 
 namespace poolwatch {
 
-std::vector<std::unique_ptr<Notifier>> BuildNotifiers(const NotifyConfig& config,
-                                                      HttpPoster& poster, std::ostream& console) {
+std::string GeneratorUrl(const Config& config) {
+  if (!config.notify.generator_url.empty()) return config.notify.generator_url;
+  const std::string& listen = config.listen_address;
+  const size_t colon = listen.rfind(':');
+  if (colon == std::string::npos || config.instance.empty()) return "";
+  int port = 0;
+  const char* first = listen.data() + colon + 1;
+  const char* last = listen.data() + listen.size();
+  auto [end, ec] = std::from_chars(first, last, port);
+  if (ec != std::errc() || end != last || port <= 0) return "";
+  return "http://" + config.instance + ":" + std::to_string(port) + config.telemetry_path;
+}
+
+std::vector<std::unique_ptr<Notifier>> BuildNotifiers(const Config& config, HttpPoster& poster,
+                                                      std::ostream& console,
+                                                      prometheus::Registry* registry) {
+  const NotifyConfig& notify = config.notify;
   std::vector<std::unique_ptr<Notifier>> notifiers;
-  if (!config.slack_webhook_url.empty()) {
+  if (!notify.slack_webhook_url.empty()) {
     SlackOptions options;
-    options.dashboard_url = config.dashboard_url;
-    options.runbook_url = config.runbook_url;
-    options.min_interval = config.slack_min_interval;
+    options.dashboard_url = notify.dashboard_url;
+    options.runbook_url = notify.runbook_url;
+    options.min_interval = notify.slack_min_interval;
+    notifiers.push_back(std::make_unique<SlackNotifier>(notify.slack_webhook_url, poster, options));
+  }
+  if (!notify.webhook_url.empty()) {
+    notifiers.push_back(std::make_unique<WebhookNotifier>(notify.webhook_url, poster));
+  }
+  const std::string generator_url = GeneratorUrl(config);
+  for (size_t i = 0; i < notify.alertmanager_urls.size(); ++i) {
+    AlertmanagerOptions options;
+    options.instance = config.instance;
+    options.generator_url = generator_url;
+    options.runbook_url = notify.runbook_url;
+    options.resend_interval = notify.alertmanager_resend_interval;
+    options.resend_timeout = notify.timeout;
+    if (notify.alertmanager_urls.size() > 1) options.name += "-" + std::to_string(i + 1);
+    options.log = [](std::string_view line) { LogWarn(line); };
+    options.registry = registry;
     notifiers.push_back(
-        std::make_unique<SlackNotifier>(config.slack_webhook_url, poster, options));
+        std::make_unique<AlertmanagerNotifier>(notify.alertmanager_urls[i], poster, options));
   }
-  if (!config.webhook_url.empty()) {
-    notifiers.push_back(std::make_unique<WebhookNotifier>(config.webhook_url, poster));
-  }
-  if (notifiers.empty() || config.console) {
+  if (notifiers.empty() || notify.console) {
     notifiers.push_back(std::make_unique<ConsoleNotifier>(console));
   }
   return notifiers;

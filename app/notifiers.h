@@ -2,17 +2,30 @@
 
 #include <memory>
 #include <ostream>
+#include <string>
 #include <vector>
 
 #include "alerting/notify/http_poster.h"
 #include "alerting/notify/notifier.h"
 #include "config/config.h"
 
+namespace prometheus {
+class Registry;
+}  // namespace prometheus
+
 namespace poolwatch {
 
-// The notifiers the configuration asks for: Slack and/or the generic webhook, and the console
-// when neither is set (so the demo shows alerts with no Slack) or when asked for.
-std::vector<std::unique_ptr<Notifier>> BuildNotifiers(const NotifyConfig& config,
-                                                      HttpPoster& poster, std::ostream& console);
+// The notifiers the configuration asks for: Slack and/or the generic webhook, one
+// AlertmanagerNotifier per notify.alertmanager_urls entry (named "alertmanager", or
+// "alertmanager-1", "alertmanager-2"… when there are several), and the console when none of
+// them is set (so the demo shows alerts with no Slack) or when asked for. Alertmanager alerts
+// carry config.instance; their re-post failures go to the daemon's log and `registry`.
+std::vector<std::unique_ptr<Notifier>> BuildNotifiers(const Config& config, HttpPoster& poster,
+                                                      std::ostream& console,
+                                                      prometheus::Registry* registry = nullptr);
+
+// The alerts' generatorURL: notify.generator_url, or http://<instance>:<port><telemetry path>
+// from the listen address; "" when no port can be told (e.g. port 0).
+std::string GeneratorUrl(const Config& config);
 
 }  // namespace poolwatch
