@@ -1,0 +1,280 @@
+#include "app/status.h"
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <nlohmann/json.hpp>
+#include <regex>
+#include <string>
+
+#include "app/status_page.h"
+
+namespace poolwatch {
+namespace {
+
+using nlohmann::json;
+using std::chrono::seconds;
+
+// 2026-11-26T08:00:00Z
+const TimePoint kNow = TimePoint{} + seconds(1795680000);
+
+RuleStatus Failover(bool firing) {
+  RuleStatus r;
+  r.name = "failover";
+  r.kind = RuleKind::kFailover;
+  r.firing = firing;
+  r.value = firing ? 1 : 0;
+  r.threshold = 1;
+  r.serving_pool = firing ? "green" : "blue";
+  r.labels = {{"pool", "blue"}};
+  r.since = kNow - seconds(95);
+  r.announced = firing;
+  r.last_decision = firing ? "firing" : "below_threshold";
+  return r;
+}
+
+RuleStatus ErrorRate(double value, size_t fill) {
+  RuleStatus r;
+  r.name = "error_rate";
+  r.kind = RuleKind::kErrorRate;
+  r.firing = value > 2;
+  r.value = value;
+  r.threshold = 2;
+  r.window_fill = fill;
+  r.window_size = 200;
+  r.last_decision = "below_threshold";
+  return r;
+}
+
+StatusSnapshot FailedOver() {
+  StatusSnapshot s;
+  s.now = kNow;
+  s.instance = "edge-1";
+  s.version = "0.1.0";
+  s.engine.active_pool = "blue";
+  s.engine.serving_pool = "green";
+  s.engine.serving_since = kNow - seconds(95);
+  s.engine.rules = {Failover(true), ErrorRate(1.5, 120)};
+  RuleConfig failover;
+  failover.name = "failover";
+  failover.severity = "critical";
+  s.rules = {failover};
+  s.follower.path = "/var/log/nginx/access.log";
+  s.follower.stats.file_open = true;
+  s.follower.stats.offset = 1000;
+  s.follower.stats.file_size = 1500;
+  s.lines_parsed = 42;
+  s.last_record_time = kNow - seconds(1);
+  return s;
+}
+
+DeliveryRecord Delivery(DeliveryRecord::Result result, std::string error, int seconds_ago) {
+  DeliveryRecord d;
+  d.at = kNow - seconds(seconds_ago);
+  d.notifier = "slack";
+  d.rule = "failover";
+  d.key = "failover{pool=blue}";
+  d.result = result;
+  d.attempt = 1;
+  d.error = std::move(error);
+  if (!d.error.empty()) d.http_status = 404;
+  return d;
+}
+
+json Status(const StatusSnapshot& s) { return json::parse(StatusJson(s)); }
+
+TEST(StatusJson, shows_which_pool_serves_since_when_and_the_expected_primary) {
+  json j = Status(FailedOver());
+  EXPECT_EQ(j["pools"]["serving"], "green");
+  EXPECT_EQ(j["pools"]["active"], "blue");
+  EXPECT_EQ(j["pools"]["serving_since"], "2026-11-26T07:58:25Z");
+  EXPECT_EQ(j["pools"]["serving_for_seconds"], 95);
+  EXPECT_EQ(j["pools"]["on_primary"], false);
+  EXPECT_EQ(j["time"], "2026-11-26T08:00:00Z");
+  EXPECT_EQ(j["instance"], "edge-1");
+}
+
+TEST(StatusJson, before_any_traffic_the_serving_pool_is_null_and_counts_as_on_primary) {
+  StatusSnapshot s;
+  s.now = kNow;
+  s.engine.active_pool = "blue";
+  json j = Status(s);
+  EXPECT_TRUE(j["pools"]["serving"].is_null());
+  EXPECT_TRUE(j["pools"]["serving_since"].is_null());
+  EXPECT_EQ(j["pools"]["on_primary"], true);
+  EXPECT_TRUE(j["log"]["last_record_time"].is_null());
+  EXPECT_TRUE(j["alerts"].empty());
+  EXPECT_TRUE(j["notifications"]["recent"].empty());
+}
+
+TEST(StatusJson, gives_each_rule_its_value_against_its_threshold_and_window_fill) {
+  json j = Status(FailedOver());
+  ASSERT_EQ(j["rules"].size(), 2u);
+  const json& rate = j["rules"][1];
+  EXPECT_EQ(rate["name"], "error_rate");
+  EXPECT_EQ(rate["kind"], "error_rate");
+  EXPECT_EQ(rate["unit"], "percent");
+  EXPECT_DOUBLE_EQ(rate["value"].get<double>(), 1.5);
+  EXPECT_DOUBLE_EQ(rate["threshold"].get<double>(), 2);
+  EXPECT_EQ(rate["window_fill"], 120);
+  EXPECT_EQ(rate["window_size"], 200);
+  EXPECT_EQ(rate["firing"], false);
+  EXPECT_TRUE(rate["since"].is_null());
+  EXPECT_EQ(j["rules"][0]["unit"], "boolean");
+  EXPECT_EQ(j["rules"][0]["decision"], "firing");
+}
+
+TEST(StatusJson, lists_only_firing_alerts_with_their_age_and_severity) {
+  json j = Status(FailedOver());
+  EXPECT_EQ(j["firing"], 1);
+  ASSERT_EQ(j["alerts"].size(), 1u);
+  const json& a = j["alerts"][0];
+  EXPECT_EQ(a["rule"], "failover");
+  EXPECT_EQ(a["state"], "firing");
+  EXPECT_EQ(a["labels"]["pool"], "blue");
+  EXPECT_EQ(a["age_seconds"], 95);
+  EXPECT_EQ(a["active_since"], "2026-11-26T07:58:25Z");
+  EXPECT_EQ(a["severity"], "critical");
+  EXPECT_EQ(a["announced"], true);
+}
+
+TEST(StatusJson, an_alert_muted_by_maintenance_is_firing_but_not_announced) {
+  StatusSnapshot s = FailedOver();
+  s.engine.rules[0].announced = false;
+  s.engine.rules[0].last_decision = "in_maintenance";
+  s.engine.maintenance = true;
+  json a = Status(s)["alerts"][0];
+  EXPECT_EQ(a["announced"], false);
+  EXPECT_EQ(a["decision"], "in_maintenance");
+}
+
+TEST(StatusJson, the_log_time_running_ahead_of_the_clock_never_gives_a_negative_age) {
+  StatusSnapshot s = FailedOver();
+  s.engine.rules[0].since = kNow + seconds(3);
+  EXPECT_EQ(Status(s)["alerts"][0]["age_seconds"], 0);
+}
+
+TEST(StatusJson, shows_the_last_notifications_newest_first_with_their_delivery_result) {
+  StatusSnapshot s = FailedOver();
+  s.deliveries = {Delivery(DeliveryRecord::Result::kSent, "", 30),
+                  Delivery(DeliveryRecord::Result::kRetrying, "HTTP 500: internal_error", 20),
+                  Delivery(DeliveryRecord::Result::kFailed, "HTTP 404: no_service", 10)};
+  s.destinations = {"slack https://hooks.slack.com/<redacted>"};
+  json n = Status(s)["notifications"];
+  ASSERT_EQ(n["recent"].size(), 3u);
+  EXPECT_EQ(n["recent"][0]["result"], "failed");
+  EXPECT_EQ(n["recent"][0]["error"], "HTTP 404: no_service");
+  EXPECT_EQ(n["recent"][0]["http_status"], 404);
+  EXPECT_EQ(n["recent"][0]["time"], "2026-11-26T07:59:50Z");
+  EXPECT_EQ(n["recent"][1]["result"], "retrying");
+  EXPECT_EQ(n["recent"][2]["result"], "sent");
+  EXPECT_TRUE(n["recent"][2]["http_status"].is_null());
+  EXPECT_EQ(n["recent"][2]["status"], "firing");
+  EXPECT_EQ(n["recent"][2]["key"], "failover{pool=blue}");
+  EXPECT_EQ(n["destinations"][0], "slack https://hooks.slack.com/<redacted>");
+}
+
+TEST(StatusJson, keeps_only_the_newest_deliveries) {
+  StatusSnapshot s = FailedOver();
+  for (int i = 0; i < 50; ++i) s.deliveries.push_back(Delivery(DeliveryRecord::Result::kSent, "", 100 - i));
+  json recent = Status(s)["notifications"]["recent"];
+  ASSERT_EQ(recent.size(), kStatusDeliveries);
+  EXPECT_EQ(recent[0]["time"], FormatRfc3339(kNow - seconds(51)));
+}
+
+TEST(StatusJson, maintenance_shows_its_expiry_only_while_on) {
+  StatusSnapshot s = FailedOver();
+  s.engine.maintenance = true;
+  s.engine.maintenance_until = kNow + seconds(3600);
+  json m = Status(s)["maintenance"];
+  EXPECT_EQ(m["enabled"], true);
+  EXPECT_EQ(m["until"], "2026-11-26T09:00:00Z");
+
+  s.engine.maintenance = false;
+  m = Status(s)["maintenance"];
+  EXPECT_EQ(m["enabled"], false);
+  EXPECT_TRUE(m["until"].is_null());
+}
+
+TEST(StatusJson, follower_lag_is_size_minus_offset_and_never_negative) {
+  StatusSnapshot s = FailedOver();
+  json f = Status(s)["follower"];
+  EXPECT_EQ(f["path"], "/var/log/nginx/access.log");
+  EXPECT_EQ(f["offset"], 1000);
+  EXPECT_EQ(f["size"], 1500);
+  EXPECT_EQ(f["lag_bytes"], 500);
+  EXPECT_EQ(f["healthy"], true);
+  EXPECT_TRUE(f["last_rotation"].is_null());
+
+  // Truncated in place: the size seen is below the offset until the next poll catches up.
+  s.follower.stats.file_size = 10;
+  s.follower.stats.last_rotation = kNow - seconds(60);
+  f = Status(s)["follower"];
+  EXPECT_EQ(f["lag_bytes"], 0);
+  EXPECT_EQ(f["last_rotation"], "2026-11-26T07:59:00Z");
+}
+
+TEST(StatusJson, a_follower_problem_makes_it_unhealthy) {
+  StatusSnapshot s = FailedOver();
+  s.follower.stats.file_open = false;
+  s.follower.problem = "cannot open /var/log/nginx/access.log: Permission denied";
+  json f = Status(s)["follower"];
+  EXPECT_EQ(f["healthy"], false);
+  EXPECT_EQ(f["problem"], s.follower.problem);
+}
+
+TEST(StatusJson, invalid_utf8_from_the_log_does_not_break_the_answer) {
+  StatusSnapshot s = FailedOver();
+  s.engine.serving_pool = "gr\xff" "een";
+  s.engine.rules[0].labels = {{"pool", "bl\xc3"}};
+  s.deliveries = {Delivery(DeliveryRecord::Result::kFailed, "body \xfe", 1)};
+  std::string text;
+  ASSERT_NO_THROW(text = StatusJson(s));
+  EXPECT_TRUE(json::accept(text));
+  ASSERT_NO_THROW(text = AlertsJson(s));
+  EXPECT_TRUE(json::accept(text));
+}
+
+TEST(AlertsJson, lists_the_firing_alerts_only) {
+  StatusSnapshot s = FailedOver();
+  json j = json::parse(AlertsJson(s));
+  ASSERT_EQ(j["alerts"].size(), 1u);
+  EXPECT_EQ(j["alerts"][0]["rule"], "failover");
+  EXPECT_EQ(j["alerts"][0], Status(s)["alerts"][0]);
+
+  s.engine.rules[0] = Failover(false);
+  EXPECT_TRUE(json::parse(AlertsJson(s))["alerts"].empty());
+}
+
+TEST(StatusPage, is_self_contained_and_readable_on_a_phone) {
+  const std::string page(StatusPageHtml());
+  EXPECT_NE(page.find("<meta name=\"viewport\""), std::string::npos);
+  // No external assets: nothing loaded from another origin or another file.
+  EXPECT_EQ(page.find("<link"), std::string::npos);
+  EXPECT_EQ(page.find("<script src"), std::string::npos);
+  EXPECT_EQ(page.find("<img"), std::string::npos);
+  EXPECT_EQ(page.find("@import"), std::string::npos);
+  EXPECT_EQ(page.find("url("), std::string::npos);
+  EXPECT_FALSE(std::regex_search(page, std::regex("(src|href)=\"(https?:)?//")));
+  // Refreshes by fetching the API (relative, so it works behind a path prefix).
+  EXPECT_NE(page.find("fetch(\"api/v1/status\""), std::string::npos);
+  EXPECT_NE(page.find("setInterval(refresh"), std::string::npos);
+  EXPECT_EQ(page.find("http-equiv=\"refresh\""), std::string::npos);
+}
+
+TEST(StatusPage, puts_data_into_the_dom_only_as_text) {
+  const std::string page(StatusPageHtml());
+  EXPECT_EQ(page.find("innerHTML"), std::string::npos);
+  EXPECT_EQ(page.find("outerHTML"), std::string::npos);
+  EXPECT_EQ(page.find("document.write"), std::string::npos);
+}
+
+TEST(StatusPage, offers_maintenance_buttons_only_when_the_admin_api_is_enabled) {
+  const std::string page(StatusPageHtml());
+  EXPECT_NE(page.find("id=\"maintenance-buttons\" hidden"), std::string::npos);
+  EXPECT_NE(page.find("$(\"maintenance-buttons\").hidden = !s.admin_api"), std::string::npos);
+  EXPECT_NE(page.find("fetch(\"api/v1/maintenance\", {method: \"POST\""), std::string::npos);
+}
+
+}  // namespace
+}  // namespace poolwatch
