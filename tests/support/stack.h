@@ -41,6 +41,11 @@ class Stack {
   void StopChaos(const std::string& pool);
 
   void StartPoolwatch();
+  // Environment for the next StartPoolwatch() (e.g. after StopPoolwatch(), to restart it the
+  // way the seed restarts its watcher with a changed .env).
+  void SetPoolwatchEnv(const std::string& name, const std::string& value) {
+    options_.poolwatch_env[name] = value;
+  }
   void StopPoolwatch();
   Process* poolwatch() { return poolwatch_.get(); }
   std::string PoolwatchUrl(const std::string& path) const;
