@@ -1,0 +1,241 @@
+#include "alerting/notify/alertmanager_notifier.h"
+
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <nlohmann/json.hpp>
+
+#include "tests/support/test_support.h"
+
+#include "tests/notify/notify_fakes.h"
+
+namespace poolwatch {
+namespace {
+
+using ::testing::HasSubstr;
+using ::testing::Not;
+using nlohmann::json;
+using testing::FakeClock;
+using testing::FakePoster;
+using testing::LogCapture;
+using testing::MakeNotification;
+using namespace std::chrono_literals;
+
+const TimePoint kFiredAt = FakeClock::kWallStart;  // 2025-10-31T14:23:45Z
+const TimePoint kNow = kFiredAt + 2s;
+
+AlertmanagerOptions TestOptions() {
+  AlertmanagerOptions options;
+  options.instance = "node-a";
+  options.generator_url = "http://node-a:10090/metrics";
+  options.runbook_url = "https://git.example/runbook.md#{rule}";
+  options.resend_interval = 60s;
+  options.start_resender = false;
+  options.now = [] { return kNow; };
+  return options;
+}
+
+json Body(const FakePoster::Call& call) { return json::parse(call.body); }
+
+TEST(AlertmanagerAlertsUrl, appends_the_v2_alerts_path_once) {
+  EXPECT_EQ(AlertmanagerAlertsUrl("http://am:9093"), "http://am:9093/api/v2/alerts");
+  EXPECT_EQ(AlertmanagerAlertsUrl("http://am:9093/"), "http://am:9093/api/v2/alerts");
+  EXPECT_EQ(AlertmanagerAlertsUrl("https://host/am/"), "https://host/am/api/v2/alerts");
+  EXPECT_EQ(AlertmanagerAlertsUrl("http://am:9093/api/v2/alerts"), "http://am:9093/api/v2/alerts");
+}
+
+TEST(AlertmanagerLabels, are_the_rule_name_its_labels_instance_and_severity) {
+  Notification n = MakeNotification("x");
+  n.labels["bad-name"] = "v";
+  n.labels["empty"] = "";
+  n.labels["instance"] = "spoofed";
+  EXPECT_EQ(AlertmanagerLabels(n, TestOptions()),
+            (std::map<std::string, std::string>{{"alertname", "failover"},
+                                                {"bad_name", "v"},
+                                                {"instance", "node-a"},
+                                                {"pool", "blue"},
+                                                {"severity", "critical"}}));
+}
+
+TEST(AlertmanagerNotifier, posts_a_firing_alert_that_ends_four_resend_intervals_from_now) {
+  FakePoster poster;
+  AlertmanagerNotifier notifier("http://am:9093", poster, TestOptions());
+  DeliveryResult result = notifier.Send(MakeNotification("⚠️ FAILOVER"), 7s);
+
+  EXPECT_EQ(result.outcome, DeliveryResult::kDelivered);
+  ASSERT_EQ(poster.calls.size(), 1u);
+  EXPECT_EQ(poster.calls[0].url, "http://am:9093/api/v2/alerts");
+  EXPECT_EQ(poster.calls[0].content_type, "application/json");
+  EXPECT_EQ(poster.calls[0].timeout, 7s);
+  json body = Body(poster.calls[0]);
+  ASSERT_TRUE(body.is_array());
+  ASSERT_EQ(body.size(), 1u);
+  const json& alert = body[0];
+  EXPECT_EQ(alert["labels"], json({{"alertname", "failover"},
+                                   {"pool", "blue"},
+                                   {"instance", "node-a"},
+                                   {"severity", "critical"}}));
+  EXPECT_EQ(alert["annotations"]["summary"], "Pool failover detected!");
+  EXPECT_EQ(alert["annotations"]["description"],
+            "Previous: blue\nCurrent: green\nRelease: v1.0.0\nAction: Check health of blue pool");
+  EXPECT_EQ(alert["annotations"]["runbook_url"], "https://git.example/runbook.md#failover");
+  EXPECT_EQ(alert["startsAt"], "2025-10-31T14:23:45.000Z");
+  EXPECT_EQ(alert["endsAt"], "2025-10-31T14:27:47.000Z");  // now (…:47) + 4 × 60 s
+  EXPECT_EQ(alert["generatorURL"], "http://node-a:10090/metrics");
+  EXPECT_EQ(notifier.FiringCount(), 1u);
+}
+
+TEST(AlertmanagerNotifier, resolution_ends_the_alert_when_it_was_seen_and_keeps_its_start) {
+  FakePoster poster;
+  AlertmanagerNotifier notifier("http://am:9093", poster, TestOptions());
+  notifier.Send(MakeNotification("firing"), 5s);
+  Notification resolved = MakeNotification("resolved", AlertStatus::kResolved);
+  resolved.at = kFiredAt + 90s + 250ms;
+  notifier.Send(resolved, 5s);
+
+  ASSERT_EQ(poster.calls.size(), 2u);
+  json alert = Body(poster.calls[1])[0];
+  EXPECT_EQ(alert["labels"]["alertname"], "failover");
+  EXPECT_EQ(alert["startsAt"], "2025-10-31T14:23:45.000Z");
+  EXPECT_EQ(alert["endsAt"], "2025-10-31T14:25:15.250Z");
+  EXPECT_EQ(notifier.FiringCount(), 0u);
+}
+
+TEST(AlertmanagerNotifier, a_resolution_without_a_known_start_is_a_valid_zero_length_alert) {
+  FakePoster poster;
+  AlertmanagerNotifier notifier("http://am:9093", poster, TestOptions());
+  notifier.Send(MakeNotification("resolved", AlertStatus::kResolved), 5s);
+  json alert = Body(poster.calls[0])[0];
+  EXPECT_EQ(alert["startsAt"], alert["endsAt"]);
+}
+
+TEST(AlertmanagerNotifier, resend_reposts_only_the_still_firing_alerts_with_a_fresh_end) {
+  FakePoster poster;
+  AlertmanagerNotifier notifier("http://am:9093", poster, TestOptions());
+  EXPECT_EQ(notifier.Resend(kNow).outcome, DeliveryResult::kDelivered);
+  EXPECT_TRUE(poster.calls.empty()) << "nothing firing, nothing posted";
+
+  Notification blue = MakeNotification("blue");
+  Notification green = MakeNotification("green");
+  green.labels = {{"pool", "green"}};
+  notifier.Send(blue, 5s);
+  notifier.Send(green, 5s);
+  notifier.Send(MakeNotification("blue back", AlertStatus::kResolved), 5s);
+  notifier.Resend(kNow + 60s);
+
+  ASSERT_EQ(poster.calls.size(), 4u);
+  json body = Body(poster.calls[3]);
+  ASSERT_EQ(body.size(), 1u);
+  EXPECT_EQ(body[0]["labels"]["pool"], "green");
+  EXPECT_EQ(body[0]["startsAt"], "2025-10-31T14:23:45.000Z");
+  EXPECT_EQ(body[0]["endsAt"], "2025-10-31T14:28:47.000Z");  // (now + 60 s) + 4 min
+}
+
+TEST(AlertmanagerNotifier, a_firing_alert_is_reposted_even_when_its_first_post_failed) {
+  FakePoster poster;
+  poster.script = {FakePoster::NetworkError("Couldn't connect to server")};
+  AlertmanagerNotifier notifier("http://am:9093", poster, TestOptions());
+  DeliveryResult result = notifier.Send(MakeNotification("firing"), 5s);
+  EXPECT_EQ(result.outcome, DeliveryResult::kRetryable);
+  EXPECT_EQ(notifier.FiringCount(), 1u);
+  notifier.Resend(kNow + 60s);
+  ASSERT_EQ(poster.calls.size(), 2u);
+  EXPECT_EQ(Body(poster.calls[1]).size(), 1u);
+}
+
+TEST(AlertmanagerNotifier, a_validation_error_is_permanent_and_errors_never_show_credentials) {
+  FakePoster poster;
+  poster.script = {FakePoster::Status(400, "start time must be before end time")};
+  AlertmanagerNotifier notifier("http://user:s3cretpassw0rd@am:9093", poster, TestOptions());
+  DeliveryResult result = notifier.Send(MakeNotification("firing"), 5s);
+  EXPECT_EQ(result.outcome, DeliveryResult::kPermanent);
+  EXPECT_THAT(result.error, HasSubstr("start time must be before end time"));
+  EXPECT_EQ(poster.calls[0].url, "http://user:s3cretpassw0rd@am:9093/api/v2/alerts");
+  EXPECT_THAT(notifier.Destination(), Not(HasSubstr("s3cret")));
+  EXPECT_THAT(notifier.Destination(), HasSubstr("alertmanager http://am:9093"));
+
+  poster.script = {FakePoster::NetworkError("cannot reach http://user:s3cretpassw0rd@am:9093")};
+  result = notifier.Send(MakeNotification("firing"), 5s);
+  EXPECT_EQ(result.outcome, DeliveryResult::kRetryable);
+  EXPECT_THAT(result.error, Not(HasSubstr("s3cret")));
+}
+
+TEST(AlertmanagerNotifier, resend_failures_are_logged_once_and_counted_until_they_recover) {
+  FakePoster poster;
+  LogCapture log;
+  prometheus::Registry registry;
+  AlertmanagerOptions options = TestOptions();
+  options.log = log.Sink();
+  options.registry = &registry;
+  AlertmanagerNotifier notifier("http://am:9093", poster, options);
+  notifier.Send(MakeNotification("firing"), 5s);
+
+  poster.fallback = FakePoster::Status(503, "unavailable");
+  notifier.Resend(kNow + 60s);
+  notifier.Resend(kNow + 120s);
+  poster.fallback = FakePoster::Ok();
+  notifier.Resend(kNow + 180s);
+
+  std::vector<std::string> lines = log.Lines();
+  ASSERT_EQ(lines.size(), 2u) << log.All();
+  EXPECT_THAT(lines[0], HasSubstr("re-posting 1 firing alert(s) failed"));
+  EXPECT_THAT(lines[0], HasSubstr("503"));
+  EXPECT_THAT(lines[1], HasSubstr("works again"));
+  std::string metrics = testing::Scrape(registry);
+  EXPECT_THAT(metrics, HasSubstr(
+      "poolwatch_alertmanager_resends_total{notifier=\"alertmanager\",result=\"failed\"} 2"));
+  EXPECT_THAT(metrics, HasSubstr(
+      "poolwatch_alertmanager_resends_total{notifier=\"alertmanager\",result=\"delivered\"} 1"));
+  EXPECT_THAT(metrics, HasSubstr("poolwatch_alertmanager_firing_alerts{notifier=\"alertmanager\"} 1"));
+}
+
+TEST(AlertmanagerNotifier, the_dispatcher_retries_a_failed_post_with_the_usual_policy) {
+  FakeClock clock;
+  FakePoster poster;
+  poster.script = {FakePoster::Status(503, "unavailable"), FakePoster::Status(503, "unavailable")};
+  std::vector<std::unique_ptr<Notifier>> notifiers;
+  notifiers.push_back(std::make_unique<AlertmanagerNotifier>("http://am:9093", poster, TestOptions()));
+  LogCapture log;
+  DispatcherOptions options;
+  options.start_worker = false;
+  options.clock = &clock;
+  options.log = log.Sink();
+  options.random = [] { return 0.5; };
+  Dispatcher dispatcher(std::move(notifiers), options);
+  dispatcher.Enqueue(MakeNotification("firing"));
+  for (int i = 0; i < 10 && poster.calls.size() < 3; ++i) {
+    auto next = dispatcher.RunDue();
+    if (next) clock.AdvanceTo(*next);
+  }
+  ASSERT_EQ(poster.calls.size(), 3u) << log.All();
+  EXPECT_EQ(poster.calls[2].body, poster.calls[0].body) << "a retry posts the same alert";
+  EXPECT_EQ(dispatcher.QueueLength(), 0u);
+  EXPECT_EQ(dispatcher.RecentDeliveries().back().result, DeliveryRecord::Result::kSent);
+}
+
+// Counts posts from any thread (FakePoster's call list is for single-threaded tests).
+class CountingPoster final : public HttpPoster {
+ public:
+  HttpResult Post(const std::string&, const std::string&, const std::string&,
+                  std::chrono::milliseconds) override {
+    ++posts;
+    return FakePoster::Ok();
+  }
+  std::atomic<int> posts{0};
+};
+
+TEST(AlertmanagerNotifier, its_own_thread_reposts_firing_alerts_every_interval) {
+  CountingPoster poster;
+  AlertmanagerOptions options = TestOptions();
+  options.start_resender = true;
+  options.resend_interval = 20ms;
+  AlertmanagerNotifier notifier("http://am:9093", poster, options);
+  EXPECT_EQ(poster.posts, 0);
+  notifier.Send(MakeNotification("firing"), 5s);
+  EXPECT_TRUE(testing::WaitUntil([&] { return poster.posts >= 3; }, 5s))
+      << "one Send and at least two re-posts; got " << poster.posts;
+}
+
+}  // namespace
+}  // namespace poolwatch
