@@ -3,12 +3,15 @@
 # Idempotent: when everything is already there it prints nothing and touches nothing.
 set -euo pipefail
 
+# chromium: the status page's headless-browser test (about 290 MB, ~55 s to install);
+# systemd: systemd-analyze verify in the package test.
 packages=(
   build-essential cmake ninja-build pkg-config
   prometheus-cpp-dev libcivetweb-dev libcurl4-openssl-dev libyaml-cpp-dev
   libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev libbenchmark-dev
   nginx-light gettext-base curl python3 procps
   prometheus prometheus-alertmanager docker-compose
+  chromium systemd
 )
 if [ "${POOLWATCH_EXTRA_PACKAGES:-}" != "" ]; then
   # shellcheck disable=SC2206
