@@ -1,0 +1,133 @@
+// The shipped fleet files (prometheus/fleet/), checked with the real programs: promtool accepts
+// the scrape config with its file_sd targets and passes the fleet rules' unit tests, amtool
+// accepts the Alertmanager config, and a real Alertmanager inhibits per-node alerts with the
+// fleet alert of the same pool.
+
+#include <gtest/gtest.h>
+
+#include <chrono>
+#include <filesystem>
+#include <nlohmann/json.hpp>
+#include <string>
+
+#include "tests/support/test_support.h"
+
+namespace poolwatch::testing {
+namespace {
+
+namespace fs = std::filesystem;
+using std::chrono::seconds;
+
+const fs::path kFleet = fs::path(POOLWATCH_SOURCE_DIR) / "prometheus" / "fleet";
+
+#define REQUIRE_PROGRAM(var, name)                                      \
+  const std::string var = FindProgram(name);                            \
+  if (var.empty()) GTEST_SKIP() << name << " is not installed";
+
+TEST(FleetRules, pass_promtool_check_and_their_unit_tests) {
+  REQUIRE_PROGRAM(promtool, "promtool");
+  std::string output;
+  EXPECT_EQ(RunCommand({promtool, "check", "rules", (kFleet / "poolwatch-fleet.rules.yml").string()},
+                       &output),
+            0)
+      << output;
+  EXPECT_EQ(RunCommand({promtool, "test", "rules",
+                        (kFleet / "poolwatch-fleet.rules.test.yml").string()},
+                       &output),
+            0)
+      << output;
+  EXPECT_NE(output.find("SUCCESS"), std::string::npos) << output;
+}
+
+TEST(FleetScrapeConfig, is_valid_with_the_example_targets_file) {
+  REQUIRE_PROGRAM(promtool, "promtool");
+  // As deployed: the config next to its rules, the example copied into targets/.
+  TempDir dir;
+  fs::copy_file(kFleet / "prometheus-fleet.yml", dir / "prometheus-fleet.yml");
+  fs::copy_file(kFleet / "poolwatch-fleet.rules.yml", dir / "poolwatch-fleet.rules.yml");
+  fs::create_directory(dir / "targets");
+  fs::copy_file(kFleet / "targets.example.yml", dir / "targets" / "nodes.yml");
+  std::string output;
+  EXPECT_EQ(RunCommand({promtool, "check", "config", (dir / "prometheus-fleet.yml").string()},
+                       &output),
+            0)
+      << output;
+  EXPECT_EQ(output.find("WARNING"), std::string::npos) << "the targets file was not found:\n"
+                                                       << output;
+  // Each node is named like poolwatch's --instance, not by its address.
+  EXPECT_NE(ReadFile(kFleet / "targets.example.yml").find("instance: edge-1"), std::string::npos);
+}
+
+TEST(FleetAlertmanagerConfig, is_valid_and_routes_poolwatch_alerts_to_slack) {
+  REQUIRE_PROGRAM(amtool, "amtool");
+  const std::string config = (kFleet / "alertmanager-fleet.yml").string();
+  std::string output;
+  EXPECT_EQ(RunCommand({amtool, "check-config", config}, &output), 0) << output;
+  EXPECT_EQ(RunCommand({amtool, "config", "routes", "test", "--config.file=" + config,
+                        "--verify.receivers=slack", "alertname=failover", "pool=blue",
+                        "instance=node-a"},
+                       &output),
+            0)
+      << output;
+}
+
+TEST(FleetAlertmanagerConfig, a_fleet_alert_inhibits_the_per_node_alerts_of_its_pool_only) {
+  REQUIRE_PROGRAM(alertmanager, "prometheus-alertmanager");
+  TempDir dir;
+  // Slack is not needed here: notifications to this closed port just fail.
+  WriteFile(dir / "slack_webhook_url", "http://127.0.0.1:9/services/x");
+  std::string config = ReadFile(kFleet / "alertmanager-fleet.yml");
+  const std::string kUrlFile = "/etc/alertmanager/slack_webhook_url";
+  ASSERT_NE(config.find(kUrlFile), std::string::npos);
+  config.replace(config.find(kUrlFile), kUrlFile.size(), (dir / "slack_webhook_url").string());
+  WriteFile(dir / "alertmanager.yml", config);
+  fs::create_directory(dir / "data");
+
+  const int port = FreePort();
+  const std::string base = "http://127.0.0.1:" + std::to_string(port);
+  Process am({alertmanager, "--config.file=" + (dir / "alertmanager.yml").string(),
+              "--storage.path=" + (dir / "data").string(),
+              "--web.listen-address=127.0.0.1:" + std::to_string(port), "--cluster.listen-address="},
+             dir / "alertmanager.log");
+  ASSERT_TRUE(WaitUntil([&] { return HttpGet(base + "/-/ready").status == 200; }, seconds(20)))
+      << am.Output();
+
+  nlohmann::json alerts = nlohmann::json::array();
+  auto alert = [&](nlohmann::json labels) { alerts.push_back({{"labels", std::move(labels)}}); };
+  alert({{"alertname", "PoolwatchFleetFailover"}, {"pool", "blue"}, {"severity", "critical"},
+         {"scope", "fleet"}});
+  alert({{"alertname", "failover"}, {"pool", "blue"}, {"instance", "node-a"},
+         {"severity", "critical"}});
+  alert({{"alertname", "failover"}, {"pool", "green"}, {"instance", "node-b"},
+         {"severity", "critical"}});
+  alert({{"alertname", "error_rate"}, {"instance", "node-a"}, {"severity", "critical"}});
+  HttpResponse posted = HttpPost(base + "/api/v2/alerts", alerts.dump());
+  ASSERT_EQ(posted.status, 200) << posted.body;
+
+  auto state_of = [&](const nlohmann::json& listed, const std::string& name,
+                      const std::string& instance, const std::string& pool) -> std::string {
+    for (const auto& a : listed) {
+      const auto& labels = a["labels"];
+      if (labels.value("alertname", "") == name && labels.value("instance", "") == instance &&
+          labels.value("pool", "") == pool) {
+        return a["status"]["state"].get<std::string>();
+      }
+    }
+    return "missing";
+  };
+  nlohmann::json listed;
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        listed = nlohmann::json::parse(HttpGet(base + "/api/v2/alerts").body, nullptr, false);
+        return listed.is_array() && listed.size() == 4 &&
+               state_of(listed, "failover", "node-a", "blue") == "suppressed";
+      },
+      seconds(10)))
+      << listed.dump(2);
+  EXPECT_EQ(state_of(listed, "PoolwatchFleetFailover", "", "blue"), "active");
+  EXPECT_EQ(state_of(listed, "failover", "node-b", "green"), "active") << "another pool";
+  EXPECT_EQ(state_of(listed, "error_rate", "node-a", ""), "active") << "another kind of alert";
+}
+
+}  // namespace
+}  // namespace poolwatch::testing
