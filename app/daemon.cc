@@ -17,6 +17,7 @@
 #include "app/logger.h"
 #include "app/notifiers.h"
 #include "app/pipeline.h"
+#include "app/state_keeper.h"
 #include "app/status_page.h"
 #include "exporter/file_follower.h"
 #include "exporter/http_server.h"
@@ -47,6 +48,7 @@ class Daemon {
         config_(std::move(config)),
         registry_(std::make_shared<prometheus::Registry>()),
         pipeline_(config_, *registry_),
+        state_(config_, pipeline_, registry_.get()),
         alert_metrics_(*registry_) {}
 
   int Run();
@@ -63,6 +65,7 @@ class Daemon {
   std::shared_ptr<prometheus::Registry> registry_;
   std::mutex engine_mutex_;  // guards pipeline_ (its engine) against HTTP handler threads
   Pipeline pipeline_;
+  StateKeeper state_;  // the state file (log position, pools, alerting); engine_mutex_
   AlertMetrics alert_metrics_;
   std::unique_ptr<CurlHttpPoster> poster_;
   std::unique_ptr<Dispatcher> dispatcher_;
@@ -78,6 +81,7 @@ void Daemon::EvaluateAndDispatch(TimePoint now) {
                " detail=\"" + d.detail + "\"");
     }
   }
+  state_.BeforeEnqueue(evaluation.notifications);  // saved before Slack can see them
   for (Notification& n : evaluation.notifications) {
     LogInfo("alert rule=" + n.rule + " status=" +
             (n.status == AlertStatus::kFiring ? "firing" : "resolved") + " key=" + n.Key());
@@ -213,9 +217,16 @@ int Daemon::Run() {
   FileFollowerOptions follow;
   follow.path = config_.log_path;
   follow.start_at_end = !config_.start_at_beginning;
+  {
+    std::lock_guard<std::mutex> lock(engine_mutex_);
+    for (Notification& n : state_.Restore(&follow)) dispatcher_->Enqueue(std::move(n));
+  }
   FileFollower follower(follow);
+  state_.Attach(&follower);
   LogInfo("following " + config_.log_path + " from the " +
-          (config_.start_at_beginning ? "beginning" : "end") + "; primary pool " +
+          (follow.resume_from ? "saved position"
+                              : config_.start_at_beginning ? "beginning" : "end") +
+          "; primary pool " +
           config_.alerting.active_pool);
   if (!follower.status().empty()) LogWarn(follower.status());
 
@@ -227,9 +238,11 @@ int Daemon::Run() {
       std::lock_guard<std::mutex> lock(engine_mutex_);
       result = follower.Poll([this](std::string_view line) { pipeline_.ProcessLine(line); });
       pipeline_.CountOverlong(result.overlong_lines);
+      state_.CountLines(result.lines + result.overlong_lines);
       follower_health_.stats = follower.stats();
       follower_health_.problem = follower.status();
       EvaluateAndDispatch(Clock::now());
+      state_.Tick(dispatcher_->QueueLength());
     }
     ExporterMetrics& metrics = pipeline_.metrics();
     metrics.AddBytesRead(result.bytes_read);
@@ -276,12 +289,18 @@ int Daemon::Run() {
   // Read what is left so the last lines before shutdown still count and alert.
   {
     std::lock_guard<std::mutex> lock(engine_mutex_);
-    follower.Poll([this](std::string_view line) { pipeline_.ProcessLine(line); });
+    auto last = follower.Poll([this](std::string_view line) { pipeline_.ProcessLine(line); });
+    state_.CountLines(last.lines + last.overlong_lines);
     EvaluateAndDispatch(Clock::now());
   }
   size_t abandoned = dispatcher_->Shutdown(kShutdownDrain);
   if (abandoned > 0) {
-    LogError(std::to_string(abandoned) + " notifications could not be delivered before shutdown");
+    LogError(std::to_string(abandoned) + " notifications could not be delivered before shutdown" +
+             (state_.enabled() ? " (kept in the state file for the next start)" : ""));
+  }
+  {
+    std::lock_guard<std::mutex> lock(engine_mutex_);
+    state_.Shutdown(abandoned);
   }
   server.Stop();
   close(signal_fd);
@@ -303,6 +322,7 @@ void FlagOverrides::ApplyTo(Config& config) const {
   if (log_level) config.log_level = *log_level;
   if (instance) config.instance = *instance;
   if (enable_admin_api) config.enable_admin_api = true;
+  if (state_path) config.state_path = *state_path;
 }
 
 Config LoadEffectiveConfig(const std::string& config_path, const FlagOverrides& flags) {

@@ -17,6 +17,7 @@ struct FlagOverrides {
   std::optional<std::string> log_level;
   std::optional<std::string> instance;
   bool enable_admin_api = false;
+  std::optional<std::string> state_path;
 
   void ApplyTo(Config& config) const;
 };

@@ -29,6 +29,9 @@ int main(int argc, char** argv) {
   app.add_option("--log.level", flags.log_level, "debug, info, warn or error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
   app.add_option("--instance", flags.instance, "node identity (default: host name)");
+  app.add_option("--state.path", flags.state_path,
+                 "file keeping the log position and alerting state across restarts "
+                 "(env POOLWATCH_STATE_PATH)");
 
   poolwatch::ReplayOptions replay;
   CLI::App* replay_cmd = app.add_subcommand(

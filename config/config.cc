@@ -185,7 +185,8 @@ void ReadRule(const Reader& r, const YAML::Node& node, const std::string& path, 
 
 void ReadYaml(const YAML::Node& root, const Reader& r, Config& config) {
   if (root.IsNull()) return;
-  r.CheckKeys(root, "", {"log", "web", "metrics", "alerting", "notify", "instance", "log_level"});
+  r.CheckKeys(root, "",
+              {"log", "web", "metrics", "alerting", "notify", "state", "instance", "log_level"});
 
   if (const auto log = root["log"]) {
     r.CheckKeys(log, "log",
@@ -322,6 +323,19 @@ void ReadYaml(const YAML::Node& root, const Reader& r, Config& config) {
     if (n["generator_url"]) config.notify.generator_url = r.String(n["generator_url"], "notify.generator_url");
   }
 
+  if (const auto st = root["state"]) {
+    r.CheckKeys(st, "state", {"path", "checkpoint_interval"});
+    if (st["path"]) config.state_path = r.String(st["path"], "state.path");
+    if (st["checkpoint_interval"]) {
+      config.state_interval = r.Duration(st["checkpoint_interval"], "state.checkpoint_interval");
+      if (config.state_interval < std::chrono::milliseconds(100) ||
+          config.state_interval > std::chrono::seconds(5)) {
+        r.Fail(st["checkpoint_interval"], "state.checkpoint_interval",
+               "must be between 100ms and 5s (a change must reach the disk within 5 s)");
+      }
+    }
+  }
+
   if (root["instance"]) config.instance = r.String(root["instance"], "instance");
   if (root["log_level"]) config.log_level = r.String(root["log_level"], "log_level");
 }
@@ -380,6 +394,7 @@ void ApplyEnvironment(const Environment& env, Config& config) {
     }
   }
   if (auto v = get("POOLWATCH_LOG_PATH")) config.log_path = *v;
+  if (auto v = get("POOLWATCH_STATE_PATH")) config.state_path = *v;
   if (auto v = get("POOLWATCH_LISTEN_ADDRESS")) config.listen_address = *v;
   if (auto v = get("POOLWATCH_INSTANCE")) config.instance = *v;
   if (auto v = get("POOLWATCH_DASHBOARD_URL")) config.notify.dashboard_url = *v;

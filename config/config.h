@@ -52,6 +52,10 @@ struct Config {
   std::string telemetry_path = "/metrics";
   bool enable_admin_api = false;
 
+  // state: where the log position, learned pools and alerting state survive restarts.
+  std::string state_path;  // "" : nothing is kept (a restart starts at the log's end)
+  std::chrono::milliseconds state_interval{1000};  // a change is on disk within this
+
   MetricsOptions metrics;
   AlertingConfig alerting = AlertingConfig::SeedDefaults();
   NotifyConfig notify;

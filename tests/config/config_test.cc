@@ -178,5 +178,26 @@ TEST(Config, BadAlertmanagerSettingsNameFileLineAndKeyWithoutEchoingTheUrl) {
   EXPECT_THAT(env_error, ::testing::Not(HasSubstr("secret")));
 }
 
+TEST(Config, StatePathAndIntervalFromTheFileTheEnvironmentWins) {
+  Config config = LoadConfigFromString(
+      "state:\n  path: /var/lib/poolwatch/state.json\n  checkpoint_interval: 2s\n", "poolwatch.yml", {});
+  EXPECT_EQ(config.state_path, "/var/lib/poolwatch/state.json");
+  EXPECT_EQ(config.state_interval, std::chrono::seconds(2));
+  EXPECT_TRUE(LoadConfig("", {}).state_path.empty());
+  EXPECT_EQ(LoadConfig("", {}).state_interval, std::chrono::seconds(1));
+  Config from_env = LoadConfigFromString("state:\n  path: /from/file\n", "poolwatch.yml",
+                                         {{"POOLWATCH_STATE_PATH", "/from/env"}});
+  EXPECT_EQ(from_env.state_path, "/from/env");
+}
+
+TEST(Config, BadStateSettingsNameFileLineAndKey) {
+  std::string error = ErrorOf("log:\n  path: /x\nstate:\n  path: /s\n  checkpoint_interval: 10s\n");
+  EXPECT_THAT(error, HasSubstr("poolwatch.yml:5"));
+  EXPECT_THAT(error, HasSubstr("state.checkpoint_interval"));
+  EXPECT_THAT(error, HasSubstr("between 100ms and 5s"));
+  EXPECT_THAT(ErrorOf("state:\n  file: /s\n"), HasSubstr("state.file: unknown key"));
+  EXPECT_THAT(ErrorOf("state:\n  path: [a, b]\n"), HasSubstr("state.path: expected a string"));
+}
+
 }  // namespace
 }  // namespace poolwatch

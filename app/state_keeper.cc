@@ -1,0 +1,110 @@
+#include "app/state_keeper.h"
+
+#include "app/logger.h"
+
+namespace poolwatch {
+
+StateKeeper::StateKeeper(const Config& config, Pipeline& pipeline, prometheus::Registry* registry)
+    : config_(config), pipeline_(pipeline) {
+  if (config.state_path.empty()) return;
+  CheckpointerOptions options;
+  options.path = config.state_path;
+  options.interval = config.state_interval;
+  options.registry = registry;
+  options.log_info = [](std::string_view m) { LogInfo(m); };
+  options.log_error = [](std::string_view m) { LogError(m); };
+  checkpointer_ = std::make_unique<Checkpointer>(std::move(options));
+}
+
+std::vector<Notification> StateKeeper::Restore(FileFollowerOptions* follow) {
+  if (!enabled()) return {};
+  std::optional<PersistedState> saved = checkpointer_->Restore();
+  if (!saved) return {};
+
+  for (const auto& [address, pool] : saved->learned_pools) pipeline_.resolver().Learn(address, pool);
+  AlertEngine& engine = pipeline_.engine();
+  engine.ImportState(saved->alerting);
+  const AlertingConfig& alerting = config_.alerting;
+  if (alerting.maintenance != saved->configured_maintenance ||
+      alerting.maintenance_until != saved->configured_maintenance_until) {
+    // The operator changed the configured maintenance while poolwatch was down: that wins.
+    engine.SetMaintenance(alerting.maintenance, alerting.maintenance_until);
+  }
+  outbox_ = saved->outbox;
+  size_t announced = 0;
+  for (const AlertStateRecord& a : saved->alerting.alerts) announced += a.announced ? 1 : 0;
+
+  if (saved->log_path != config_.log_path) {
+    LogWarn("the state file was saved while following " + saved->log_path + ", not " +
+            config_.log_path + ": not resuming the log position");
+  } else {
+    lines_ = saved->lines;
+    // An empty position (no file was open) matches no file: read what is there now from its
+    // beginning, since all of it was written after the save.
+    const FilePosition position = saved->position.value_or(FilePosition{});
+    RotatedRemainder rest = ReadRotatedRemainder(
+        config_.log_path, position, [this](std::string_view line) { pipeline_.ProcessLine(line); });
+    pipeline_.CountOverlong(rest.overlong_lines);
+    pipeline_.metrics().AddBytesRead(rest.bytes);
+    lines_ += rest.lines + rest.overlong_lines;
+    if (rest.needed) (rest.found ? LogInfo(rest.message) : LogWarn(rest.message));
+    follow->resume_from = position;
+    LogInfo("resuming " + config_.log_path +
+            (rest.needed ? " from its beginning"
+                         : " at offset " + std::to_string(position.offset)) +
+            " (" + std::to_string(saved->lines) + " lines consumed before the restart, " +
+            std::to_string(saved->learned_pools.size()) + " learned upstream addresses, " +
+            std::to_string(announced) + " alerts firing, " + std::to_string(outbox_.size()) +
+            " notifications to deliver again)");
+  }
+  return outbox_;
+}
+
+PersistedState StateKeeper::Capture() const {
+  PersistedState state;
+  state.log_path = config_.log_path;
+  if (follower_ != nullptr) {
+    FilePosition position = follower_->CurrentPosition();
+    if (position.dev != 0 || position.inode != 0) state.position = std::move(position);
+  }
+  state.lines = lines_;
+  for (auto& [address, pool] : pipeline_.resolver().Known()) {
+    if (config_.pools.count(address) == 0) state.learned_pools.emplace(address, pool);
+  }
+  state.alerting = pipeline_.engine().ExportState();
+  state.configured_maintenance = config_.alerting.maintenance;
+  state.configured_maintenance_until = config_.alerting.maintenance_until;
+  state.outbox = outbox_;
+  return state;
+}
+
+void StateKeeper::BeforeEnqueue(const std::vector<Notification>& notifications) {
+  if (!enabled() || notifications.empty()) return;
+  outbox_.insert(outbox_.end(), notifications.begin(), notifications.end());
+  // The dispatcher drops the oldest beyond its capacity; the outbox need not keep more.
+  const size_t cap = std::max<size_t>(config_.notify.queue_capacity, 1);
+  if (outbox_.size() > cap) outbox_.erase(outbox_.begin(), outbox_.end() - static_cast<long>(cap));
+  checkpointer_->Flush(Capture());
+}
+
+void StateKeeper::Tick(size_t dispatcher_queue_length) {
+  if (!enabled()) return;
+  const auto now = std::chrono::steady_clock::now();
+  if (!outbox_.empty() && dispatcher_queue_length == 0) {
+    // Every notification handed over so far has been delivered or given up on.
+    outbox_.clear();
+    checkpointer_->Maybe(Capture(), now, /*urgent=*/true);
+    return;
+  }
+  if (checkpointer_->Due(now)) checkpointer_->Maybe(Capture(), now);
+}
+
+void StateKeeper::Shutdown(size_t abandoned) {
+  if (!enabled()) return;
+  if (abandoned < outbox_.size()) {
+    outbox_.erase(outbox_.begin(), outbox_.end() - static_cast<long>(abandoned));
+  }
+  if (checkpointer_->Flush(Capture())) LogInfo("state saved to " + checkpointer_->path());
+}
+
+}  // namespace poolwatch

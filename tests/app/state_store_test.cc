@@ -1,0 +1,515 @@
+#include "app/state_store.h"
+
+#include <fcntl.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+#include "app/state_keeper.h"
+#include "exporter/log_format.h"
+#include "tests/support/test_support.h"
+
+namespace poolwatch {
+namespace {
+
+namespace fs = std::filesystem;
+using ::poolwatch::testing::AppendFile;
+using ::poolwatch::testing::MetricValue;
+using ::poolwatch::testing::ReadFile;
+using ::poolwatch::testing::TempDir;
+using ::poolwatch::testing::WriteFile;
+using ::testing::ElementsAre;
+using ::testing::HasSubstr;
+using ::testing::IsEmpty;
+using ::testing::Not;
+
+TimePoint At(int64_t ms) { return TimePoint(std::chrono::milliseconds(ms)); }
+
+PersistedState FullState() {
+  PersistedState s;
+  s.log_path = "/var/log/nginx/access.log";
+  s.position = FilePosition{2049, 1234567, 987654321, "3132372e302e302e31"};
+  s.lines = 4242;
+  s.learned_pools = {{"10.0.0.1:3000", "blue"},
+                     {"10.0.0.2:3000", "gr\"een"},
+                     {"10.0.0.3:3000", std::string("bad\xff\xfeutf8", 10)}};
+  s.alerting.maintenance = true;
+  s.alerting.maintenance_until = At(1800000000000);
+  s.alerting.alerts.push_back(
+      AlertStateRecord{"failover", RuleKind::kFailover, {{"pool", "blue"}}, true, At(1700000000123), 2});
+  s.alerting.alerts.push_back(AlertStateRecord{
+      "error_rate", RuleKind::kErrorRate, {{"pool", std::string("\xc3\x28", 2)}}, false, std::nullopt, 0});
+  s.configured_maintenance = false;
+  Notification n;
+  n.rule = "failover";
+  n.status = AlertStatus::kResolved;
+  n.labels = {{"pool", "blue"}};
+  n.title = "RESOLVED";
+  n.summary = "line one\nline \"two\" }";
+  n.fields = {{"Previous", "green"}, {"Current", "blue"}};
+  n.action = "nothing";
+  n.at = At(1700000001000);
+  n.suppressed = 3;
+  s.outbox.push_back(n);
+  return s;
+}
+
+void ExpectSame(const PersistedState& a, const PersistedState& b) {
+  EXPECT_EQ(a.log_path, b.log_path);
+  ASSERT_EQ(a.position.has_value(), b.position.has_value());
+  if (a.position) {
+    EXPECT_EQ(a.position->dev, b.position->dev);
+    EXPECT_EQ(a.position->inode, b.position->inode);
+    EXPECT_EQ(a.position->offset, b.position->offset);
+    EXPECT_EQ(a.position->fingerprint, b.position->fingerprint);
+  }
+  EXPECT_EQ(a.lines, b.lines);
+  EXPECT_EQ(a.learned_pools, b.learned_pools);
+  EXPECT_EQ(a.alerting.maintenance, b.alerting.maintenance);
+  EXPECT_EQ(a.alerting.maintenance_until, b.alerting.maintenance_until);
+  ASSERT_EQ(a.alerting.alerts.size(), b.alerting.alerts.size());
+  for (size_t i = 0; i < a.alerting.alerts.size(); ++i) {
+    const auto& x = a.alerting.alerts[i];
+    const auto& y = b.alerting.alerts[i];
+    EXPECT_EQ(x.rule, y.rule);
+    EXPECT_EQ(x.kind, y.kind);
+    EXPECT_EQ(x.labels, y.labels);
+    EXPECT_EQ(x.announced, y.announced);
+    EXPECT_EQ(x.last_fired, y.last_fired);
+    EXPECT_EQ(x.suppressed, y.suppressed);
+  }
+  EXPECT_EQ(a.configured_maintenance, b.configured_maintenance);
+  EXPECT_EQ(a.configured_maintenance_until, b.configured_maintenance_until);
+  ASSERT_EQ(a.outbox.size(), b.outbox.size());
+  for (size_t i = 0; i < a.outbox.size(); ++i) {
+    EXPECT_EQ(a.outbox[i].Key(), b.outbox[i].Key());
+    EXPECT_EQ(a.outbox[i].status, b.outbox[i].status);
+    EXPECT_EQ(a.outbox[i].Text(), b.outbox[i].Text());
+    EXPECT_EQ(a.outbox[i].at, b.outbox[i].at);
+    EXPECT_EQ(a.outbox[i].suppressed, b.outbox[i].suppressed);
+  }
+}
+
+TEST(StateFormat, RoundTripKeepsEveryFieldAndEveryByteOfHostileStrings) {
+  const PersistedState original = FullState();
+  const std::string text = EncodeState(original);
+  // Valid JSON whatever the label bytes were.
+  EXPECT_FALSE(nlohmann::json::parse(text, nullptr, false).is_discarded());
+  PersistedState decoded;
+  std::string error;
+  ASSERT_TRUE(DecodeState(text, &decoded, &error)) << error;
+  ExpectSame(original, decoded);
+}
+
+TEST(StateFormat, EmptyStateRoundTrips) {
+  PersistedState decoded;
+  std::string error;
+  ASSERT_TRUE(DecodeState(EncodeState(PersistedState{}), &decoded, &error)) << error;
+  EXPECT_FALSE(decoded.position.has_value());
+  EXPECT_EQ(decoded.lines, 0u);
+}
+
+TEST(StateFormat, RejectsWhatItDoesNotUnderstand) {
+  const std::string good = EncodeState(FullState());
+  std::string error;
+  PersistedState s;
+  EXPECT_FALSE(DecodeState("", &s, &error));
+  EXPECT_FALSE(DecodeState(good.substr(0, good.size() / 2), &s, &error));
+  EXPECT_EQ(error, "not valid JSON");
+  EXPECT_FALSE(DecodeState("[1,2,3]", &s, &error));
+
+  auto mutated = [&](const std::function<void(nlohmann::json&)>& change) {
+    nlohmann::json j = nlohmann::json::parse(good);
+    change(j);
+    std::string e;
+    PersistedState out;
+    EXPECT_FALSE(DecodeState(j.dump(), &out, &e)) << j.dump();
+    return e;
+  };
+  EXPECT_THAT(mutated([](auto& j) { j["version"] = 2; }), HasSubstr("version 2"));
+  EXPECT_THAT(mutated([](auto& j) { j["log"]["lines"] = -1; }), HasSubstr("log.lines"));
+  EXPECT_THAT(mutated([](auto& j) { j["log"]["position"]["offset"] = "12"; }),
+              HasSubstr("log.position.offset"));
+  EXPECT_THAT(mutated([](auto& j) { j["log"]["position"]["fingerprint"] = "xyz"; }),
+              HasSubstr("fingerprint"));
+  EXPECT_THAT(mutated([](auto& j) { j["alerting"]["alerts"][0]["kind"] = "latency"; }),
+              HasSubstr("unknown rule kind"));
+  EXPECT_THAT(mutated([](auto& j) { j["alerting"].erase("alerts"); }), HasSubstr("missing alerts"));
+  EXPECT_THAT(mutated([](auto& j) { j["pools"] = nlohmann::json::object(); }), HasSubstr("pools"));
+  EXPECT_THAT(mutated([](auto& j) { j["outbox"][0]["status"] = "maybe"; }), HasSubstr("outbox.status"));
+  EXPECT_THAT(mutated([](auto& j) { j["pools"][0][1] = {{"hex", "zz"}}; }), HasSubstr("pools"));
+}
+
+TEST(StateStore, MissingFileIsReportedAsMissing) {
+  TempDir dir;
+  StateStore store((dir / "state.json").string());
+  auto loaded = store.Load();
+  EXPECT_EQ(loaded.status, StateStore::LoadStatus::kMissing);
+  EXPECT_THAT(loaded.message, HasSubstr("no state file at"));
+}
+
+TEST(StateStore, SaveThenLoadRoundTripsAndLeavesNoTemporaryFile) {
+  TempDir dir;
+  StateStore store((dir / "state.json").string());
+  std::string error;
+  ASSERT_TRUE(store.Save(EncodeState(FullState()), &error)) << error;
+  ASSERT_TRUE(store.Save(EncodeState(FullState()), &error)) << error;  // replaces
+  auto loaded = store.Load();
+  ASSERT_EQ(loaded.status, StateStore::LoadStatus::kLoaded) << loaded.message;
+  ExpectSame(FullState(), loaded.state);
+  EXPECT_FALSE(fs::exists(dir / "state.json.tmp"));
+  EXPECT_THAT(std::vector<fs::path>(fs::directory_iterator(dir.path()), {}),
+              ElementsAre(dir / "state.json"));
+}
+
+TEST(StateStore, CorruptFilesAreReportedNeverThrown) {
+  TempDir dir;
+  const fs::path path = dir / "state.json";
+  StateStore store(path.string());
+  const std::string good = EncodeState(FullState());
+  for (const std::string& text :
+       {std::string(), std::string("\0\0\0\0", 4), std::string("{\"version\":1}"),
+        good.substr(0, good.size() - 10), std::string("null"), std::string(10000, '[')}) {
+    WriteFile(path, text);
+    auto loaded = store.Load();
+    EXPECT_EQ(loaded.status, StateStore::LoadStatus::kCorrupt) << text.substr(0, 40);
+    EXPECT_THAT(loaded.message, HasSubstr("is unusable"));
+  }
+}
+
+TEST(StateStore, ADirectoryInPlaceOfTheFileIsUnreadable) {
+  TempDir dir;
+  fs::create_directories(dir / "state.json");
+  StateStore store((dir / "state.json").string());
+  auto loaded = store.Load();
+  EXPECT_NE(loaded.status, StateStore::LoadStatus::kLoaded);
+  EXPECT_NE(loaded.status, StateStore::LoadStatus::kMissing);
+}
+
+TEST(StateStore, SaveIntoAMissingDirectoryFailsWithThePath) {
+  TempDir dir;
+  StateStore store((dir / "gone" / "state.json").string());
+  std::string error;
+  EXPECT_FALSE(store.Save("{}", &error));
+  EXPECT_THAT(error, HasSubstr((dir / "gone").string()));
+  EXPECT_THAT(error, HasSubstr("No such file or directory"));
+}
+
+TEST(StateStore, DiskFullLeavesThePreviousFileIntact) {
+  TempDir dir;
+  const fs::path path = dir / "state.json";
+  StateStore good(path.string());
+  std::string error;
+  ASSERT_TRUE(good.Save(EncodeState(FullState()), &error));
+  int calls = 0;
+  StateStore full(path.string(), [&](int fd, const void* data, size_t size) -> ssize_t {
+    if (++calls > 1) {
+      errno = ENOSPC;
+      return -1;
+    }
+    return ::write(fd, data, std::min<size_t>(size, 10));  // a short write first
+  });
+  EXPECT_FALSE(full.Save(EncodeState(PersistedState{}), &error));
+  EXPECT_THAT(error, HasSubstr("No space left on device"));
+  EXPECT_FALSE(fs::exists(dir / "state.json.tmp"));
+  auto loaded = good.Load();
+  ASSERT_EQ(loaded.status, StateStore::LoadStatus::kLoaded);
+  ExpectSame(FullState(), loaded.state);
+}
+
+struct Logs {
+  std::vector<std::string> info, error;
+  CheckpointerOptions Options(const fs::path& path, prometheus::Registry* registry) {
+    CheckpointerOptions o;
+    o.path = path.string();
+    o.registry = registry;
+    o.log_info = [this](std::string_view m) { info.emplace_back(m); };
+    o.log_error = [this](std::string_view m) { error.emplace_back(m); };
+    return o;
+  }
+};
+
+std::string Exposition(prometheus::Registry& registry) {
+  return prometheus::TextSerializer().Serialize(registry.Collect());
+}
+
+TEST(Checkpointer, RestoreOfAMissingFileStartsFresh) {
+  TempDir dir;
+  Logs logs;
+  Checkpointer c(logs.Options(dir / "state.json", nullptr));
+  EXPECT_FALSE(c.Restore().has_value());
+  EXPECT_THAT(logs.info, ElementsAre(HasSubstr("starting fresh")));
+  EXPECT_THAT(logs.error, IsEmpty());
+}
+
+TEST(Checkpointer, RestoreOfACorruptFileStartsFreshAndKeepsItAside) {
+  TempDir dir;
+  WriteFile(dir / "state.json", "{\"version\": 1, \"log\": ");
+  Logs logs;
+  Checkpointer c(logs.Options(dir / "state.json", nullptr));
+  EXPECT_FALSE(c.Restore().has_value());
+  ASSERT_EQ(logs.error.size(), 1u);
+  EXPECT_THAT(logs.error[0], HasSubstr("is unusable (not valid JSON): starting fresh"));
+  EXPECT_TRUE(fs::exists(dir / "state.json.corrupt"));
+  EXPECT_FALSE(fs::exists(dir / "state.json"));
+}
+
+TEST(Checkpointer, WritesChangesAtMostOncePerIntervalUnlessUrgent) {
+  TempDir dir;
+  Logs logs;
+  auto options = logs.Options(dir / "state.json", nullptr);
+  options.interval = std::chrono::seconds(1);
+  Checkpointer c(options);
+  const auto t0 = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
+  PersistedState s;
+  s.lines = 1;
+  EXPECT_TRUE(c.Maybe(s, t0));
+  EXPECT_EQ(c.writes(), 1u);
+  s.lines = 2;
+  EXPECT_FALSE(c.Due(t0 + std::chrono::milliseconds(500)));
+  EXPECT_FALSE(c.Maybe(s, t0 + std::chrono::milliseconds(500)));
+  EXPECT_EQ(c.writes(), 1u);
+  EXPECT_TRUE(c.Maybe(s, t0 + std::chrono::milliseconds(1000)));
+  EXPECT_EQ(c.writes(), 2u);
+  // Unchanged: nothing written, however much time passes.
+  EXPECT_TRUE(c.Maybe(s, t0 + std::chrono::seconds(10)));
+  EXPECT_EQ(c.writes(), 2u);
+  s.lines = 3;
+  EXPECT_TRUE(c.Maybe(s, t0 + std::chrono::seconds(10) + std::chrono::milliseconds(1), true));
+  EXPECT_EQ(c.writes(), 3u);
+  PersistedState read;
+  std::string error;
+  ASSERT_TRUE(DecodeState(ReadFile(dir / "state.json"), &read, &error)) << error;
+  EXPECT_EQ(read.lines, 3u);
+  EXPECT_NE(read.saved_at, TimePoint{});
+}
+
+TEST(Checkpointer, WriteFailuresAreCountedLoggedOncePerConditionAndRetried) {
+  TempDir dir;
+  prometheus::Registry registry;
+  Logs logs;
+  auto options = logs.Options(dir / "sub" / "state.json", &registry);
+  options.interval = std::chrono::milliseconds(100);
+  bool disk_full = false;
+  options.write = [&](int fd, const void* data, size_t size) -> ssize_t {
+    if (disk_full) {
+      errno = ENOSPC;
+      return -1;
+    }
+    return ::write(fd, data, size);
+  };
+  Checkpointer c(options);
+  auto t = std::chrono::steady_clock::time_point{} + std::chrono::hours(1);
+  PersistedState s;
+  for (int i = 0; i < 3; ++i) {  // the directory is missing
+    s.lines = static_cast<uint64_t>(i);
+    t += std::chrono::milliseconds(100);
+    EXPECT_FALSE(c.Maybe(s, t));
+  }
+  EXPECT_EQ(c.errors(), 3u);
+  ASSERT_EQ(logs.error.size(), 1u);
+  EXPECT_THAT(logs.error[0], HasSubstr("No such file or directory"));
+  std::string text = Exposition(registry);
+  EXPECT_EQ(MetricValue(text, "poolwatch_state_write_errors_total"), 3);
+  EXPECT_EQ(MetricValue(text, "poolwatch_state_last_write_successful"), 0);
+
+  fs::create_directories(dir / "sub");
+  t += std::chrono::milliseconds(100);
+  EXPECT_TRUE(c.Maybe(s, t));
+  EXPECT_THAT(logs.info, ElementsAre(HasSubstr("written again")));
+  text = Exposition(registry);
+  EXPECT_EQ(MetricValue(text, "poolwatch_state_writes_total"), 1);
+  EXPECT_EQ(MetricValue(text, "poolwatch_state_last_write_successful"), 1);
+  EXPECT_GT(MetricValue(text, "poolwatch_state_last_write_timestamp_seconds"), 1.7e9);
+
+  disk_full = true;  // a second, different condition: logged once more
+  for (int i = 0; i < 2; ++i) {
+    s.lines += 1;
+    t += std::chrono::milliseconds(100);
+    EXPECT_FALSE(c.Maybe(s, t));
+  }
+  ASSERT_EQ(logs.error.size(), 2u);
+  EXPECT_THAT(logs.error[1], HasSubstr("No space left on device"));
+  EXPECT_EQ(c.errors(), 5u);
+  disk_full = false;
+  t += std::chrono::milliseconds(100);
+  EXPECT_TRUE(c.Maybe(s, t));
+  PersistedState read;
+  std::string error;
+  ASSERT_TRUE(DecodeState(ReadFile(dir / "sub" / "state.json"), &read, &error)) << error;
+  EXPECT_EQ(read.lines, s.lines);
+}
+
+// nginx keeps appending to a renamed file until it reopens its log.
+std::string Line(int i) {
+  return "127.0.0.1 - - [26/Nov/2026:07:00:00 +0000] \"GET /v?" + std::to_string(i) +
+         " HTTP/1.1\" 200 51\n";
+}
+
+TEST(RotatedRemainder, ReadsTheRestOfTheRenamedFileIncludingAnUnterminatedLastLine) {
+  TempDir dir;
+  const fs::path log = dir / "access.log";
+  WriteFile(log, Line(1) + Line(2));
+  FileFollowerOptions options;
+  options.path = log.string();
+  options.start_at_end = false;
+  FilePosition saved;
+  {
+    FileFollower follower(options);
+    std::vector<std::string> lines;
+    follower.Poll([&](std::string_view l) { lines.emplace_back(l); });
+    ASSERT_EQ(lines.size(), 2u);
+    saved = follower.CurrentPosition();
+  }
+  AppendFile(log, Line(3) + "partial");
+  fs::rename(log, dir / "access.log.1");
+  WriteFile(log, Line(4));
+
+  std::vector<std::string> lines;
+  RotatedRemainder rest = ReadRotatedRemainder(log.string(), saved,
+                                               [&](std::string_view l) { lines.emplace_back(l); });
+  EXPECT_TRUE(rest.needed);
+  EXPECT_TRUE(rest.found);
+  EXPECT_EQ(rest.file, (dir / "access.log.1").string());
+  EXPECT_THAT(lines, ElementsAre(Line(3).substr(0, Line(3).size() - 1), "partial"));
+  EXPECT_EQ(rest.lines, 2u);
+  EXPECT_THAT(rest.message, HasSubstr("access.log.1"));
+
+  // Then the follower, resuming from the saved position, reads the new file from its start.
+  options.resume_from = saved;
+  FileFollower follower(options);
+  lines.clear();
+  follower.Poll([&](std::string_view l) { lines.emplace_back(l); });
+  EXPECT_THAT(lines, ElementsAre(Line(4).substr(0, Line(4).size() - 1)));
+}
+
+TEST(RotatedRemainder, NothingToDoWhenTheFileIsStillAtThePath) {
+  TempDir dir;
+  const fs::path log = dir / "access.log";
+  WriteFile(log, Line(1));
+  FileFollowerOptions options;
+  options.path = log.string();
+  FileFollower follower(options);
+  int calls = 0;
+  RotatedRemainder rest =
+      ReadRotatedRemainder(log.string(), follower.CurrentPosition(), [&](std::string_view) { ++calls; });
+  EXPECT_FALSE(rest.needed);
+  EXPECT_EQ(calls, 0);
+}
+
+TEST(RotatedRemainder, ADeletedOrReplacedFileIsReportedAsLost) {
+  TempDir dir;
+  const fs::path log = dir / "access.log";
+  WriteFile(log, Line(1));
+  FilePosition saved;
+  {
+    FileFollowerOptions options;
+    options.path = log.string();
+    FileFollower follower(options);
+    saved = follower.CurrentPosition();
+  }
+  fs::rename(log, dir / "access.log.1");
+  WriteFile(log, Line(2));
+  // Same inode, other content: the fingerprint tells them apart.
+  WriteFile(dir / "access.log.1", "another file entirely\n");
+  int calls = 0;
+  RotatedRemainder rest = ReadRotatedRemainder(log.string(), saved, [&](std::string_view) { ++calls; });
+  EXPECT_TRUE(rest.needed);
+  EXPECT_FALSE(rest.found);
+  EXPECT_EQ(calls, 0);
+  EXPECT_THAT(rest.message, HasSubstr("are lost"));
+  fs::remove(dir / "access.log.1");
+  rest = ReadRotatedRemainder(log.string(), saved, [&](std::string_view) { ++calls; });
+  EXPECT_FALSE(rest.found);
+}
+
+// The keeper end to end without a daemon: lines and alerting state saved by one "process"
+// are restored by the next, which resumes after the last saved line.
+TEST(StateKeeper, ASecondRunResumesAfterTheSavedLinesWithTheSameAlertingState) {
+  TempDir dir;
+  const fs::path log = dir / "access.log";
+  const std::string line =
+      "127.0.0.1 - - [26/Nov/2026:07:00:00 +0000] \"GET /version HTTP/1.1\" 200 51 \"-\" "
+      "\"curl/7.88.1\" pool=green release=v2.0.0 upstream_status=500, 200 upstream_addr=10.0.0.1:80, "
+      "10.0.0.2:80 request_time=0.012 upstream_response_time=0.002, 0.010\n";
+  std::string three;
+  for (int i = 0; i < 3; ++i) three += line;
+  WriteFile(log, three);
+  Config config;
+  config.log_path = log.string();
+  config.state_path = (dir / "state.json").string();
+  config.start_at_beginning = true;
+
+  {
+    prometheus::Registry registry;
+    Pipeline pipeline(config, registry);
+    StateKeeper keeper(config, pipeline, &registry);
+    FileFollowerOptions follow;
+    follow.path = log.string();
+    follow.start_at_end = false;
+    EXPECT_THAT(keeper.Restore(&follow), IsEmpty());
+    FileFollower follower(follow);
+    keeper.Attach(&follower);
+    auto r = follower.Poll([&](std::string_view l) { pipeline.ProcessLine(l); });
+    keeper.CountLines(r.lines);
+    Notification n;
+    n.rule = "failover";
+    n.labels = {{"pool", "blue"}};
+    keeper.BeforeEnqueue({n});  // saved at once, with the outbox
+    AppendFile(log, line);      // written after the save: the next run must read it
+  }
+  PersistedState saved;
+  std::string error;
+  ASSERT_TRUE(DecodeState(ReadFile(dir / "state.json"), &saved, &error)) << error;
+  EXPECT_EQ(saved.lines, 3u);
+  EXPECT_EQ(saved.learned_pools.at("10.0.0.2:80"), "green");
+  ASSERT_EQ(saved.outbox.size(), 1u);
+
+  prometheus::Registry registry;
+  Pipeline pipeline(config, registry);
+  StateKeeper keeper(config, pipeline, &registry);
+  FileFollowerOptions follow;
+  follow.path = log.string();
+  std::vector<Notification> again = keeper.Restore(&follow);
+  ASSERT_EQ(again.size(), 1u);
+  EXPECT_EQ(again[0].Key(), "failover{pool=blue}");
+  EXPECT_EQ(pipeline.resolver().Known().at("10.0.0.2:80"), "green");
+  ASSERT_TRUE(follow.resume_from.has_value());
+  FileFollower follower(follow);
+  keeper.Attach(&follower);
+  auto r = follower.Poll([&](std::string_view l) { pipeline.ProcessLine(l); });
+  EXPECT_EQ(r.lines, 1u);
+  keeper.CountLines(r.lines);
+  keeper.Tick(/*dispatcher_queue_length=*/0);  // delivered: the outbox empties, saved at once
+  ASSERT_TRUE(DecodeState(ReadFile(dir / "state.json"), &saved, &error)) << error;
+  EXPECT_EQ(saved.lines, 4u);
+  EXPECT_THAT(saved.outbox, IsEmpty());
+}
+
+TEST(StateKeeper, DisabledWithoutAPath) {
+  Config config;
+  prometheus::Registry registry;
+  Pipeline pipeline(config, registry);
+  StateKeeper keeper(config, pipeline, &registry);
+  EXPECT_FALSE(keeper.enabled());
+  FileFollowerOptions follow;
+  EXPECT_THAT(keeper.Restore(&follow), IsEmpty());
+  EXPECT_FALSE(follow.resume_from.has_value());
+  keeper.BeforeEnqueue({Notification{}});
+  keeper.Tick(0);
+  keeper.Shutdown(0);
+  EXPECT_EQ(MetricValue(Exposition(registry), "poolwatch_state_writes_total"), -1);
+}
+
+}  // namespace
+}  // namespace poolwatch
