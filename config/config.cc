@@ -508,6 +508,16 @@ void ValidateConfig(const Config& config) {
     throw ConfigError("web.telemetry_path must start with /, got '" + config.telemetry_path + "'");
   }
   if (config.alerting.active_pool.empty()) throw ConfigError("alerting.active_pool must not be empty");
+  // Checked after the merge, since the environment may set them. Never echoed: the URL is the
+  // secret (Slack's token is its path; a webhook may carry credentials).
+  if (!config.notify.slack_webhook_url.empty() && !IsHttpUrl(config.notify.slack_webhook_url)) {
+    throw ConfigError("notify.slack_webhook_url (or SLACK_WEBHOOK_URL): expected an http:// or "
+                      "https:// URL like https://hooks.slack.com/services/…");
+  }
+  if (!config.notify.webhook_url.empty() && !IsHttpUrl(config.notify.webhook_url)) {
+    throw ConfigError("notify.webhook_url (or POOLWATCH_WEBHOOK_URL): expected an http:// or "
+                      "https:// URL");
+  }
 }
 
 }  // namespace poolwatch

@@ -199,5 +199,26 @@ TEST(Config, BadStateSettingsNameFileLineAndKey) {
   EXPECT_THAT(ErrorOf("state:\n  path: [a, b]\n"), HasSubstr("state.path: expected a string"));
 }
 
+TEST(Config, WebhookUrlsMustBeHttpAndAreNeverEchoed) {
+  auto validate_error = [](const Config& config) -> std::string {
+    try {
+      ValidateConfig(config);
+    } catch (const ConfigError& e) {
+      return e.what();
+    }
+    return "";
+  };
+  Config slack = LoadConfig("", {{"SLACK_WEBHOOK_URL", "hooks.slack.com/services/T0/B0/xoxb-secret"}});
+  std::string error = validate_error(slack);
+  EXPECT_THAT(error, HasSubstr("SLACK_WEBHOOK_URL"));
+  EXPECT_THAT(error, ::testing::Not(HasSubstr("xoxb-secret")));
+  Config webhook = LoadConfigFromString("notify:\n  webhook_url: ftp://user:pw-secret@host/x\n",
+                                        "poolwatch.yml", {});
+  error = validate_error(webhook);
+  EXPECT_THAT(error, HasSubstr("notify.webhook_url"));
+  EXPECT_THAT(error, ::testing::Not(HasSubstr("pw-secret")));
+  EXPECT_EQ(validate_error(LoadConfig("", {{"SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/T/B/x"}})), "");
+}
+
 }  // namespace
 }  // namespace poolwatch
