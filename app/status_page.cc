@@ -187,7 +187,8 @@ function renderAlerts(s) {
   for (const a of s.alerts) {
     const quiet = !a.announced;
     const li = el("li", {"class": "alert firing" + (quiet ? " muted" : ""), "data-rule": a.rule, "data-state": a.state},
-      el("strong", {}, a.rule.toUpperCase()), " ", el("span", {}, labels(a.labels)),
+      el("strong", {}, a.rule.toUpperCase()), " ",
+      el("span", {}, a.kind === "failover" && a.labels.pool ? "traffic off primary " + a.labels.pool + (s.pools.serving ? ", served by " + s.pools.serving : "") : labels(a.labels)),
       el("div", {"class": "muted"}, "firing for " + dur(a.age_seconds) + " (since " + when(a.active_since) + ")"),
       el("div", {"class": "muted"}, (a.kind === "error_rate" ? "error rate " + num(a.value) + "% > " + num(a.threshold) + "% · " : "") +
         (a.announced ? "announced" : "not announced: " + a.decision) + (a.suppressed ? " · " + a.suppressed + " suppressed" : "")));
