@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <chrono>
-
 #include <nlohmann/json.hpp>
 
 #include "exporter/log_record.h"
@@ -134,8 +133,10 @@ std::string StatusJson(const StatusSnapshot& s) {
   for (const RuleStatus& r : e.rules) rules.push_back(RuleJson(s, r));
 
   json recent = json::array();
-  size_t first = s.deliveries.size() > kStatusDeliveries ? s.deliveries.size() - kStatusDeliveries : 0;
-  for (size_t i = s.deliveries.size(); i > first; --i) recent.push_back(DeliveryJson(s.deliveries[i - 1]));
+  size_t first =
+      s.deliveries.size() > kStatusDeliveries ? s.deliveries.size() - kStatusDeliveries : 0;
+  for (size_t i = s.deliveries.size(); i > first; --i)
+    recent.push_back(DeliveryJson(s.deliveries[i - 1]));
 
   json alerts = Alerts(s);
   json out = {
@@ -148,13 +149,15 @@ std::string StatusJson(const StatusSnapshot& s) {
            {"active", e.active_pool},
            {"serving", e.serving_pool.empty() ? json(nullptr) : json(e.serving_pool)},
            {"serving_since", e.serving_pool.empty() ? json(nullptr) : Time(e.serving_since)},
-           {"serving_for_seconds", e.serving_pool.empty() ? json(nullptr) : Age(e.serving_since, s.now)},
+           {"serving_for_seconds",
+            e.serving_pool.empty() ? json(nullptr) : Age(e.serving_since, s.now)},
            {"on_primary", e.serving_pool.empty() || e.serving_pool == e.active_pool},
        }},
       {"maintenance",
        {
            {"enabled", e.maintenance},
-           {"until", e.maintenance && e.maintenance_until ? Time(*e.maintenance_until) : json(nullptr)},
+           {"until",
+            e.maintenance && e.maintenance_until ? Time(*e.maintenance_until) : json(nullptr)},
        }},
       {"firing", alerts.size()},
       {"alerts", alerts},
@@ -171,8 +174,6 @@ std::string StatusJson(const StatusSnapshot& s) {
   return Dump(out);
 }
 
-std::string AlertsJson(const StatusSnapshot& s) {
-  return Dump(json{{"alerts", Alerts(s)}});
-}
+std::string AlertsJson(const StatusSnapshot& s) { return Dump(json{{"alerts", Alerts(s)}}); }
 
 }  // namespace poolwatch

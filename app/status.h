@@ -28,7 +28,7 @@ struct StatusSnapshot {
   std::string version;
   bool admin_api = false;  // the page shows the maintenance buttons only then
   EngineStatus engine;
-  std::vector<RuleConfig> rules;          // for severity; matched to engine.rules by name
+  std::vector<RuleConfig> rules;           // for severity; matched to engine.rules by name
   std::vector<DeliveryRecord> deliveries;  // oldest first, as Dispatcher gives them
   std::vector<std::string> destinations;   // redacted
   FollowerHealth follower;

@@ -176,7 +176,8 @@ TEST(StatusJson, shows_the_last_notifications_newest_first_with_their_delivery_r
 
 TEST(StatusJson, keeps_only_the_newest_deliveries) {
   StatusSnapshot s = FailedOver();
-  for (int i = 0; i < 50; ++i) s.deliveries.push_back(Delivery(DeliveryRecord::Result::kSent, "", 100 - i));
+  for (int i = 0; i < 50; ++i)
+    s.deliveries.push_back(Delivery(DeliveryRecord::Result::kSent, "", 100 - i));
   json recent = Status(s)["notifications"]["recent"];
   ASSERT_EQ(recent.size(), kStatusDeliveries);
   EXPECT_EQ(recent[0]["time"], FormatRfc3339(kNow - seconds(51)));
@@ -225,7 +226,9 @@ TEST(StatusJson, a_follower_problem_makes_it_unhealthy) {
 
 TEST(StatusJson, invalid_utf8_from_the_log_does_not_break_the_answer) {
   StatusSnapshot s = FailedOver();
-  s.engine.serving_pool = "gr\xff" "een";
+  s.engine.serving_pool =
+      "gr\xff"
+      "een";
   s.engine.rules[0].labels = {{"pool", "bl\xc3"}};
   s.deliveries = {Delivery(DeliveryRecord::Result::kFailed, "body \xfe", 1)};
   std::string text;

@@ -66,7 +66,8 @@ Package BuildPackage(const std::string& cpack, const fs::path& out) {
   Package p;
   p.version = BinaryVersion(POOLWATCH_BINARY);
   if (!fs::exists(build / "CPackConfig.cmake")) {
-    ADD_FAILURE() << build / "CPackConfig.cmake" << " missing: is cmake/Packaging.cmake included?";
+    ADD_FAILURE() << build / "CPackConfig.cmake"
+                  << " missing: is cmake/Packaging.cmake included?";
     return p;
   }
   // cpack first builds the "preinstall" target in the build tree: one cpack at a time, so
@@ -74,9 +75,9 @@ Package BuildPackage(const std::string& cpack, const fs::path& out) {
   int lock = open((build / ".poolwatch-cpack.lock").c_str(), O_CREAT | O_RDWR | O_CLOEXEC, 0644);
   if (lock >= 0) flock(lock, LOCK_EX);
   int rc = 0;
-  p.cpack_output = Output({cpack, "-G", "DEB", "--config", (build / "CPackConfig.cmake").string(),
-                        "-B", out.string()},
-                       &rc);
+  p.cpack_output = Output(
+      {cpack, "-G", "DEB", "--config", (build / "CPackConfig.cmake").string(), "-B", out.string()},
+      &rc);
   if (lock >= 0) close(lock);
   EXPECT_EQ(rc, 0) << p.cpack_output;
   const std::string arch = Trim(Output({"dpkg", "--print-architecture"}));
@@ -178,12 +179,13 @@ TEST_F(DebianPackage, has_the_files_where_documented_with_the_right_depends_and_
   // The packaged binary runs, and the example config it ships is valid.
   const std::string binary = (root / "usr/bin/poolwatch").string();
   EXPECT_EQ(BinaryVersion(binary), p.version);
-  std::string check = Output({binary, "check-config", (root / "etc/poolwatch/poolwatch.yml").string()});
+  std::string check =
+      Output({binary, "check-config", (root / "etc/poolwatch/poolwatch.yml").string()});
   EXPECT_NE(check.find("OK"), std::string::npos) << check;
   // Every variable the environment file names is one poolwatch reads (the seed's and its own).
   std::string env = ReadFile(root / "etc/default/poolwatch");
-  for (const char* var : {"SLACK_WEBHOOK_URL", "ACTIVE_POOL", "ERROR_RATE_THRESHOLD",
-                          "WINDOW_SIZE", "ALERT_COOLDOWN_SEC", "MAINTENANCE_MODE", "ARGS"}) {
+  for (const char* var : {"SLACK_WEBHOOK_URL", "ACTIVE_POOL", "ERROR_RATE_THRESHOLD", "WINDOW_SIZE",
+                          "ALERT_COOLDOWN_SEC", "MAINTENANCE_MODE", "ARGS"}) {
     EXPECT_NE(env.find(var), std::string::npos) << var << " missing from /etc/default/poolwatch";
   }
 }
@@ -225,7 +227,8 @@ TEST_F(DebianPackage, installs_with_dpkg_runs_passes_systemd_analyze_and_purges)
   EXPECT_EQ(BinaryVersion("/usr/bin/poolwatch"), p.version);
   std::string id = Output({"id", "-nG", "poolwatch"});
   EXPECT_TRUE(std::regex_search(id, std::regex(R"((^|\s)adm(\s|$))"))) << id;
-  std::string check = Output({"/usr/bin/poolwatch", "check-config", "/etc/poolwatch/poolwatch.yml"});
+  std::string check =
+      Output({"/usr/bin/poolwatch", "check-config", "/etc/poolwatch/poolwatch.yml"});
   EXPECT_NE(check.find("OK"), std::string::npos) << check;
 
   out = Output({systemd_analyze, "verify", "/lib/systemd/system/poolwatch.service"}, &rc);

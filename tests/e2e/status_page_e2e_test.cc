@@ -92,10 +92,14 @@ class StatusPage : public ::testing::Test {
     WriteFile(dir_ / "access.log", FailoverLog());
     port_ = FreePort();
     std::vector<std::string> argv = {POOLWATCH_BINARY,
-                                     "--log.start-at", "beginning",
-                                     "--log.path", (dir_ / "access.log").string(),
-                                     "--web.listen-address", "127.0.0.1:" + std::to_string(port_),
-                                     "--instance", "e2e"};
+                                     "--log.start-at",
+                                     "beginning",
+                                     "--log.path",
+                                     (dir_ / "access.log").string(),
+                                     "--web.listen-address",
+                                     "127.0.0.1:" + std::to_string(port_),
+                                     "--instance",
+                                     "e2e"};
     if (admin_api) argv.push_back("--web.enable-admin-api");
     poolwatch_ = std::make_unique<Process>(
         argv, dir_ / "poolwatch.out",
@@ -107,8 +111,7 @@ class StatusPage : public ::testing::Test {
           HttpResponse r = HttpGet(Url("/api/v1/status"));
           if (r.status != 200) return false;
           json s = json::parse(r.body, nullptr, false);
-          return !s.is_discarded() && s["firing"] == 1 &&
-                 !s["notifications"]["recent"].empty() &&
+          return !s.is_discarded() && s["firing"] == 1 && !s["notifications"]["recent"].empty() &&
                  s["notifications"]["recent"][0]["result"] == "failed";
         },
         std::chrono::seconds(20), std::chrono::milliseconds(100));
@@ -142,8 +145,8 @@ std::string Chromium() {
 
 // Runs headless Chromium with a fresh profile (and a fresh HOME: it writes caches there),
 // bounded by timeout(1). Returns the exit code; `output` gets stdout and stderr.
-int RunChromium(const std::string& chromium, const fs::path& scratch,
-                std::vector<std::string> args, std::string* output) {
+int RunChromium(const std::string& chromium, const fs::path& scratch, std::vector<std::string> args,
+                std::string* output) {
   static int run = 0;
   const fs::path home = scratch / ("chromium-" + std::to_string(++run));
   fs::create_directories(home / "profile");
@@ -151,14 +154,15 @@ int RunChromium(const std::string& chromium, const fs::path& scratch,
   if (std::string timeout = FindProgram("timeout"); !timeout.empty()) {
     argv = {timeout, "--kill-after=5", "120"};
   }
-  for (std::string a : {chromium, std::string("--headless"), std::string("--no-sandbox"),
-                        std::string("--disable-gpu"), std::string("--disable-background-networking"),
-                        std::string("--disable-component-update"), std::string("--disable-sync"),
-                        std::string("--disable-default-apps"), std::string("--no-first-run"),
-                        std::string("--hide-scrollbars"), std::string("--mute-audio"),
-                        "--user-data-dir=" + (home / "profile").string(),
-                        // Lets the page's fetch of api/v1/status finish before the DOM is taken.
-                        std::string("--virtual-time-budget=3000")}) {
+  for (std::string a :
+       {chromium, std::string("--headless"), std::string("--no-sandbox"),
+        std::string("--disable-gpu"), std::string("--disable-background-networking"),
+        std::string("--disable-component-update"), std::string("--disable-sync"),
+        std::string("--disable-default-apps"), std::string("--no-first-run"),
+        std::string("--hide-scrollbars"), std::string("--mute-audio"),
+        "--user-data-dir=" + (home / "profile").string(),
+        // Lets the page's fetch of api/v1/status finish before the DOM is taken.
+        std::string("--virtual-time-budget=3000")}) {
     argv.push_back(a);
   }
   argv.insert(argv.end(), args.begin(), args.end());
@@ -185,7 +189,7 @@ bool IsPng(const fs::path& path) {
   return ReadFile(path).rfind("\x89PNG\r\n\x1a\n", 0) == 0;
 }
 
-#define REQUIRE_CHROMIUM(var)     \
+#define REQUIRE_CHROMIUM(var)         \
   const std::string var = Chromium(); \
   if (var.empty()) GTEST_SKIP() << "chromium is not installed (apt-get install chromium)"
 
@@ -281,12 +285,13 @@ TEST_F(StatusPage, renders_the_failover_in_headless_chromium_without_admin_butto
   for (const char* size : {"1280,1000", "390,1600"}) {
     SCOPED_TRACE(size);
     const fs::path shot = dir_ / (std::string("status-") + size + ".png");
-    rc = RunChromium(chromium, dir_.path(),
-                     {"--screenshot=" + shot.string(), std::string("--window-size=") + size, Url("/")},
-                     &output);
+    rc = RunChromium(
+        chromium, dir_.path(),
+        {"--screenshot=" + shot.string(), std::string("--window-size=") + size, Url("/")}, &output);
     EXPECT_EQ(rc, 0) << output;
     EXPECT_TRUE(IsPng(shot)) << shot << " is missing or not a PNG\n" << output;
-    if (const char* keep = std::getenv("POOLWATCH_TEST_ARTIFACTS"); keep != nullptr && IsPng(shot)) {
+    if (const char* keep = std::getenv("POOLWATCH_TEST_ARTIFACTS");
+        keep != nullptr && IsPng(shot)) {
       fs::create_directories(keep);
       fs::copy_file(shot, fs::path(keep) / shot.filename(), fs::copy_options::overwrite_existing);
     }
