@@ -4,6 +4,10 @@
 #include <charconv>
 #include <cstring>
 
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
 namespace poolwatch {
 namespace {
 
@@ -30,35 +34,123 @@ Field FieldFor(std::string_view name, const LogFormatOptions& options) {
 // nginx writes "-" for a variable with no value.
 bool IsAbsent(std::string_view value) { return value.empty() || value == "-"; }
 
-// Finds `literal` at or after `from`, skipping a quote that is escaped with a backslash
-// (escape=json, or setups that write \" instead of nginx's default \x22).
-size_t FindLiteral(std::string_view line, size_t from, std::string_view literal) {
-  while (true) {
-    size_t at = line.find(literal, from);
-    if (at == std::string_view::npos || literal.front() != '"') return at;
-    size_t backslashes = 0;
-    for (size_t i = at; i > 0 && line[i - 1] == '\\'; --i) ++backslashes;
-    if (backslashes % 2 == 0) return at;
-    from = at + 1;
+// The first `c` in [p, end), or nullptr. Fields are short (a few to a couple of hundred bytes),
+// so a call to memchr costs more than the search: compare 16 bytes at a time inline.
+inline const char* FindChar(const char* p, const char* end, char c) {
+#if defined(__SSE2__)
+  const __m128i needle = _mm_set1_epi8(c);
+  while (end - p >= 16) {
+    const __m128i chunk = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    const int mask = _mm_movemask_epi8(_mm_cmpeq_epi8(chunk, needle));
+    if (mask != 0) return p + __builtin_ctz(static_cast<unsigned>(mask));
+    p += 16;
   }
+#endif
+  for (; p < end; ++p) {
+    if (*p == c) return p;
+  }
+  return nullptr;
+}
+
+template <typename T>
+inline T Load(const char* p) {
+  T value;
+  std::memcpy(&value, p, sizeof(T));
+  return value;
+}
+
+// a[0, n) == b[0, n) for the short literals of a log format, a word at a time; the last word
+// overlaps the one before rather than reading past the end.
+inline bool EqualBytes(const char* a, const char* b, size_t n) {
+  if (n >= 8) {
+    for (; n > 8; a += 8, b += 8, n -= 8) {
+      if (Load<uint64_t>(a) != Load<uint64_t>(b)) return false;
+    }
+    return Load<uint64_t>(a + n - 8) == Load<uint64_t>(b + n - 8);
+  }
+  if (n >= 4) {
+    return Load<uint32_t>(a) == Load<uint32_t>(b) &&
+           Load<uint32_t>(a + n - 4) == Load<uint32_t>(b + n - 4);
+  }
+  if (n >= 2) {
+    return Load<uint16_t>(a) == Load<uint16_t>(b) &&
+           Load<uint16_t>(a + n - 2) == Load<uint16_t>(b + n - 2);
+  }
+  return n == 0 || *a == *b;
+}
+
+// Finds `literal` at or after `from`, skipping a quote that is escaped with a backslash
+// (escape=json, or setups that write \" instead of nginx's default \x22). The hot path of
+// the parser: std::string_view::find compares byte by byte and calls memcmp at every
+// occurrence of the first character, so this searches for it with FindChar and compares the
+// (short) rest inline.
+size_t FindLiteral(std::string_view line, size_t from, std::string_view literal) {
+  const char* const begin = line.data();
+  const size_t n = literal.size();
+  if (from > line.size() || line.size() - from < n) return std::string_view::npos;
+  const char* p = begin + from;
+  const char* const last = begin + line.size() - n + 1;  // past the last possible start
+  const char first = literal.front();
+  while ((p = FindChar(p, last, first)) != nullptr) {
+    if (EqualBytes(p + 1, literal.data() + 1, n - 1)) {
+      if (first != '"') return static_cast<size_t>(p - begin);
+      size_t backslashes = 0;
+      for (const char* q = p; q > begin && q[-1] == '\\'; --q) ++backslashes;
+      if (backslashes % 2 == 0) return static_cast<size_t>(p - begin);
+    }
+    ++p;
+  }
+  return std::string_view::npos;
 }
 
 template <typename F>
 void ForEachListItem(std::string_view value, F&& on_item) {
   // nginx separates servers tried in turn with ", " and upstream groups reached through an
-  // internal redirect with " : "; for attribution both are just the next attempt.
+  // internal redirect with " : "; for attribution both are just the next attempt. One pass:
+  // the first separator of either kind ends the item.
+  const size_t n = value.size();
   size_t start = 0;
-  while (start <= value.size()) {
-    size_t comma = value.find(", ", start);
-    size_t colon = value.find(" : ", start);
-    size_t end = std::min(comma, colon);
-    if (end == std::string_view::npos) {
-      on_item(value.substr(start));
-      return;
+  for (size_t i = 0; i < n; ++i) {
+    const char c = value[i];
+    if (c == ',' && i + 1 < n && value[i + 1] == ' ') {
+      on_item(value.substr(start, i - start));
+      start = i + 2;
+      i = start - 1;
+    } else if (c == ' ' && i + 2 < n && value[i + 1] == ':' && value[i + 2] == ' ') {
+      on_item(value.substr(start, i - start));
+      start = i + 3;
+      i = start - 1;
     }
-    on_item(value.substr(start, end - start));
-    start = end + (end == comma ? 2 : 3);
   }
+  on_item(value.substr(start));
+}
+
+// nginx writes times as seconds with milliseconds ("0.012"). Such a value is an integer below
+// 2^53 divided by a power of ten up to 10^22, both exact doubles, so one IEEE division rounds it
+// correctly: the same double std::from_chars returns (Clinger's fast path). Anything else
+// (exponents, many digits, "inf") goes to std::from_chars.
+inline bool FastDecimal(std::string_view text, double& out) {
+  static constexpr double kPow10[] = {1e0, 1e1, 1e2, 1e3, 1e4, 1e5, 1e6, 1e7, 1e8, 1e9, 1e10};
+  if (text.empty() || text.size() > 15) return false;
+  uint64_t mantissa = 0;
+  size_t i = 0, digits = 0, decimals = 0;
+  bool dot = false;
+  for (; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c >= '0' && c <= '9') {
+      mantissa = mantissa * 10 + static_cast<uint64_t>(c - '0');
+      ++digits;
+      if (dot) ++decimals;
+    } else if (c == '.' && !dot) {
+      dot = true;
+    } else {
+      return false;
+    }
+  }
+  // ".5" and "5." are left to from_chars, whatever it makes of them.
+  if (digits == 0 || text.front() == '.' || text.back() == '.' || decimals > 10) return false;
+  out = static_cast<double>(mantissa) / kPow10[decimals];
+  return true;
 }
 
 bool ParseSeconds(std::string_view text, double& out) {
@@ -66,8 +158,20 @@ bool ParseSeconds(std::string_view text, double& out) {
     out = -1;
     return true;
   }
+  if (FastDecimal(text, out)) return true;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
   return ec == std::errc() && ptr == text.data() + text.size() && out >= 0;
+}
+
+// A three-digit status without a call; anything else as std::from_chars reads it.
+inline bool ParseStatus(std::string_view text, int& out) {
+  if (text.size() == 3 && text[0] >= '1' && text[0] <= '9' && text[1] >= '0' && text[1] <= '9' &&
+      text[2] >= '0' && text[2] <= '9') {
+    out = (text[0] - '0') * 100 + (text[1] - '0') * 10 + (text[2] - '0');
+    return true;
+  }
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
+  return ec == std::errc() && ptr == text.data() + text.size() && out >= 100 && out <= 999;
 }
 
 bool ParseUpstreamStatus(std::string_view text, int& out) {
@@ -75,8 +179,7 @@ bool ParseUpstreamStatus(std::string_view text, int& out) {
     out = 0;
     return true;
   }
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return ec == std::errc() && ptr == text.data() + text.size() && out >= 100 && out <= 999;
+  return ParseStatus(text, out);
 }
 
 // Days since 1970-01-01 of a civil date (proleptic Gregorian); avoids timegm's locale and
@@ -128,6 +231,27 @@ bool ParseOffset(std::string_view text, size_t pos, bool colon, int& out) {
   if (!Digits(text, minute_pos, 2, minutes) || minute_pos + 2 != text.size()) return false;
   out = (hours * 3600 + minutes * 60) * (sign == '-' ? -1 : 1);
   return true;
+}
+
+// Hundreds of consecutive lines share one second: remember the last $time_local text and its
+// value. Per thread, so a LogFormat stays immutable and shareable.
+std::optional<TimePoint> CachedTimeLocal(std::string_view text) {
+  static constexpr size_t kSize = 26;  // "26/Nov/2026:07:06:51 +0000"
+  struct Cache {
+    char text[kSize];
+    TimePoint value;
+    bool valid;
+  };
+  thread_local Cache cache{};
+  if (text.size() != kSize) return ParseTimeLocal(text);
+  if (cache.valid && std::memcmp(cache.text, text.data(), kSize) == 0) return cache.value;
+  std::optional<TimePoint> t = ParseTimeLocal(text);
+  if (t) {
+    std::memcpy(cache.text, text.data(), kSize);
+    cache.value = *t;
+    cache.valid = true;
+  }
+  return t;
 }
 
 }  // namespace
@@ -318,14 +442,9 @@ std::optional<MalformedReason> LogFormat::Parse(std::string_view line, LogRecord
     switch (segment.field) {
       case Field::kIgnored:
         break;
-      case Field::kStatus: {
-        auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), out.status);
-        if (ec != std::errc() || ptr != value.data() + value.size() || out.status < 100 ||
-            out.status > 999) {
-          return MalformedReason::kBadStatus;
-        }
+      case Field::kStatus:
+        if (!ParseStatus(value, out.status)) return MalformedReason::kBadStatus;
         break;
-      }
       case Field::kPool:
         out.pool = IsAbsent(value) ? std::string_view() : value;
         break;
@@ -347,7 +466,7 @@ std::optional<MalformedReason> LogFormat::Parse(std::string_view line, LogRecord
       case Field::kTimeLocal:
       case Field::kTimeIso8601:
       case Field::kMsec: {
-        auto t = segment.field == Field::kTimeLocal     ? ParseTimeLocal(value)
+        auto t = segment.field == Field::kTimeLocal     ? CachedTimeLocal(value)
                  : segment.field == Field::kTimeIso8601 ? ParseTimeIso8601(value)
                                                         : ParseMsec(value);
         if (!t) return MalformedReason::kBadTime;
