@@ -8,21 +8,39 @@ PoolResolver::PoolResolver(std::map<std::string, std::string> configured, size_t
 }
 
 std::string_view PoolResolver::Lookup(std::string_view address) const {
-  if (auto it = configured_.find(address); it != configured_.end()) return it->second;
-  if (auto it = learned_.find(address); it != learned_.end()) return it->second;
-  return {};
+  if (lookup_cache_.valid && address == lookup_cache_.address) {
+    return lookup_cache_.found == nullptr ? std::string_view() : *lookup_cache_.found;
+  }
+  const std::string* pool = nullptr;
+  if (auto it = configured_.find(address); it != configured_.end()) {
+    pool = &it->second;
+  } else if (auto it = learned_.find(address); it != learned_.end()) {
+    pool = &it->second;
+  }
+  lookup_cache_.address.assign(address);
+  lookup_cache_.found = pool;
+  lookup_cache_.valid = true;
+  return pool == nullptr ? std::string_view() : *pool;
 }
 
 void PoolResolver::Learn(std::string_view address, std::string_view pool) {
+  // Nearly every line repeats what the line before taught: skip the hash lookup.
+  if (learn_cache_.valid && address == learn_cache_.address && pool == learn_cache_.pool) return;
   if (address.empty() || address == "-" || pool.empty()) return;
   auto it = learned_.find(address);
   if (it == learned_.end()) {
     // A hostile or churning fleet must not grow memory without bound.
     if (learned_.size() >= max_learned_) return;
     learned_.emplace(std::string(address), std::string(pool));
+    lookup_cache_.valid = false;
   } else if (it->second != pool) {
     it->second.assign(pool);  // the address now runs another pool (redeploy)
+    lookup_cache_.valid = false;
   }
+  // learned_[address] == pool now, until a Learn() of the same address with another pool.
+  learn_cache_.address.assign(address);
+  learn_cache_.pool.assign(pool);
+  learn_cache_.valid = true;
 }
 
 namespace {
@@ -42,17 +60,20 @@ void PoolResolver::Resolve(LogRecord& record) {
     UpstreamAttempt& last = record.attempts.back();
     if (!record.pool.empty() && last.status != 0) Learn(last.address, record.pool);
   }
-  for (UpstreamAttempt& attempt : record.attempts) {
+  // The header is the truth for the attempt that produced the response.
+  const bool header_names_last = !record.attempts.empty() && !record.pool.empty() &&
+                                 record.pool != kPoolNone && record.attempts.back().status != 0;
+  const size_t looked_up = record.attempts.size() - (header_names_last ? 1 : 0);
+  for (size_t i = 0; i < looked_up; ++i) {
+    UpstreamAttempt& attempt = record.attempts[i];
+    if (!IsServerAddress(attempt.address)) {
+      attempt.pool = kPoolNone;
+      continue;
+    }
     std::string_view pool = Lookup(attempt.address);
-    attempt.pool = !IsServerAddress(attempt.address) ? kPoolNone
-                   : pool.empty()                    ? kPoolUnknown
-                                                     : pool;
+    attempt.pool = pool.empty() ? kPoolUnknown : pool;
   }
-  if (!record.attempts.empty() && !record.pool.empty() && record.pool != kPoolNone) {
-    // The header is the truth for the attempt that produced the response.
-    UpstreamAttempt& last = record.attempts.back();
-    if (last.status != 0) last.pool = record.pool;
-  }
+  if (header_names_last) record.attempts.back().pool = record.pool;
   if (record.pool.empty()) {
     std::string_view pool = record.attempts.empty() ? std::string_view() : record.attempts.back().pool;
     record.pool = (pool.empty() || pool == kPoolUnknown) ? kPoolNone : pool;

@@ -42,6 +42,24 @@ class PoolResolver {
   Map configured_;
   Map learned_;
   size_t max_learned_;
+
+  // One-entry caches in front of the maps: consecutive lines nearly always name the same
+  // server and pool. The lookup cache holds a pointer into a map node (stable), and is dropped
+  // whenever learned_ changes; a copy of the resolver starts with empty caches.
+  struct Cache {
+    std::string address;
+    std::string pool;                    // Learn(): learned_[address] == pool
+    const std::string* found = nullptr;  // Lookup(): the map's value, or nullptr
+    bool valid = false;
+    Cache() = default;
+    Cache(const Cache&) {}
+    Cache& operator=(const Cache&) {
+      valid = false;
+      return *this;
+    }
+  };
+  mutable Cache lookup_cache_;
+  Cache learn_cache_;
 };
 
 }  // namespace poolwatch
