@@ -24,6 +24,13 @@ class Pipeline {
 
   // One line without its newline.
   void ProcessLine(std::string_view line);
+  // Metrics are published every `lines` parsed lines (default 1: at once) and at Flush(). A
+  // caller that feeds lines in batches sets a larger value (replay: kBatchLines) and calls
+  // Flush() after each batch, so /metrics lags by at most one batch and per-line locking
+  // goes away.
+  void SetFlushEvery(uint32_t lines) { metrics_.SetFlushEvery(lines); }
+  void Flush() { metrics_.Flush(); }
+  static constexpr uint32_t kBatchLines = 4096;
   // Lines the splitter dropped for being too long.
   void CountOverlong(uint64_t lines);
 

@@ -2,6 +2,9 @@
 
 #include <prometheus/gauge.h>
 
+#include <cmath>
+#include <limits>
+
 namespace poolwatch {
 namespace {
 
@@ -71,7 +74,7 @@ ExporterMetrics::ExporterMetrics(prometheus::Registry& registry, MetricsOptions 
                     .Name("poolwatch_log_lines_total")
                     .Help("Access-log lines read, by result.")
                     .Register(registry);
-  lines_parsed_ = &lines.Add({{"result", "parsed"}});
+  lines_parsed_.counter = &lines.Add({{"result", "parsed"}});
   lines_malformed_ = &lines.Add({{"result", "malformed"}});
   auto& malformed = prometheus::BuildCounter()
                         .Name("poolwatch_log_malformed_lines_total")
@@ -139,49 +142,117 @@ ExporterMetrics::ReleaseSeries& ExporterMetrics::ReleaseFor(PoolSeries& pool,
 
 ExporterMetrics::UpstreamSeries& ExporterMetrics::UpstreamFor(PoolSeries& pool,
                                                               std::string_view raw) {
-  if (auto it = pool.upstreams.find(raw); it != pool.upstreams.end()) return *it->second;
-  std::string label = SanitizeLabelValue(raw);
-  bool admitted = upstream_labels_.count(label) > 0;
-  if (!admitted && upstream_labels_.size() < options_.max_upstreams) {
-    upstream_labels_.insert(label);
-    admitted = true;
-  }
-  if (!admitted) {
-    if (!pool.overflow_upstream) {
-      pool.overflow_upstream = std::make_unique<UpstreamSeries>();
-      pool.overflow_upstream->label = kOverflowLabel;
+  if (pool.last_upstream != nullptr && raw == pool.last_upstream_raw) return *pool.last_upstream;
+  UpstreamSeries* found = nullptr;
+  if (auto it = pool.upstreams.find(raw); it != pool.upstreams.end()) {
+    found = it->second.get();
+  } else {
+    std::string label = SanitizeLabelValue(raw);
+    bool admitted = upstream_labels_.count(label) > 0;
+    if (!admitted && upstream_labels_.size() < options_.max_upstreams) {
+      upstream_labels_.insert(label);
+      admitted = true;
     }
-    return *pool.overflow_upstream;
+    if (!admitted) {
+      if (!pool.overflow_upstream) {
+        pool.overflow_upstream = std::make_unique<UpstreamSeries>();
+        pool.overflow_upstream->label = kOverflowLabel;
+      }
+      return *pool.overflow_upstream;  // not cached: a later address may still be admitted
+    }
+    auto series = std::make_unique<UpstreamSeries>();
+    series->label = std::move(label);
+    found = pool.upstreams.emplace(std::string(raw), std::move(series)).first->second.get();
   }
-  auto series = std::make_unique<UpstreamSeries>();
-  series->label = std::move(label);
-  return *pool.upstreams.emplace(std::string(raw), std::move(series)).first->second;
+  pool.last_upstream_raw.assign(raw);
+  pool.last_upstream = found;
+  return *found;
 }
 
-prometheus::Counter& ExporterMetrics::RequestCounter(PoolSeries& pool, ReleaseSeries& release,
-                                                     int status) {
-  for (const StatusCounter& c : release.requests) {
-    if (c.status == status) return *c.counter;
+ExporterMetrics::PendingCounter& ExporterMetrics::RequestCounter(PoolSeries& pool,
+                                                                 ReleaseSeries& release,
+                                                                 int status) {
+  for (StatusCounter& c : release.requests) {
+    if (c.status == status) return c.counter;
   }
+  Flush();  // the vector may move: no pending count may point into it
   auto& counter = requests_.Add(
       {{"pool", pool.label}, {"release", release.label}, {"status", std::to_string(status)}});
-  release.requests.push_back({status, &counter});
-  return counter;
+  release.requests.push_back({status, PendingCounter{&counter, 0}});
+  return release.requests.back().counter;
 }
 
-prometheus::Counter& ExporterMetrics::AttemptCounter(PoolSeries& pool, UpstreamSeries& upstream,
-                                                     int status) {
-  for (const StatusCounter& c : upstream.attempts) {
-    if (c.status == status) return *c.counter;
+ExporterMetrics::PendingCounter& ExporterMetrics::AttemptCounter(PoolSeries& pool,
+                                                                 UpstreamSeries& upstream,
+                                                                 int status) {
+  for (StatusCounter& c : upstream.attempts) {
+    if (c.status == status) return c.counter;
   }
+  Flush();  // the vector may move: no pending count may point into it
   auto& counter = attempts_.Add(
       {{"pool", pool.label}, {"upstream", upstream.label}, {"status", std::to_string(status)}});
-  upstream.attempts.push_back({status, &counter});
-  return counter;
+  upstream.attempts.push_back({status, PendingCounter{&counter, 0}});
+  return upstream.attempts.back().counter;
+}
+
+void ExporterMetrics::InitHistogram(PendingHistogram& h, prometheus::Histogram& histogram,
+                                    const std::vector<double>& bounds) {
+  h.histogram = &histogram;
+  h.bounds = &bounds;
+  h.buckets.assign(bounds.size() + 1, 0.0);
+}
+
+void ExporterMetrics::Count(PendingCounter& counter) {
+  if (counter.pending++ == 0) dirty_counters_.push_back(&counter);
+}
+
+void ExporterMetrics::Observe(PendingHistogram& h, double value) {
+  if (h.count++ == 0) dirty_histograms_.push_back(&h);
+  // The bucket prometheus-cpp's Observe() picks: the first bound >= value, else +Inf.
+  const std::vector<double>& bounds = *h.bounds;
+  size_t i = 0;
+  while (i < bounds.size() && bounds[i] < value) ++i;
+  h.buckets[i] += 1;
+  h.last = value;
+  h.sum += value;
+}
+
+void ExporterMetrics::Flush() {
+  unflushed_records_ = 0;
+  for (PendingCounter* c : dirty_counters_) {
+    // Exact: the counts are integers far below 2^53, as one Increment() per line would sum them.
+    c->counter->Increment(static_cast<double>(c->pending));
+    c->pending = 0;
+  }
+  dirty_counters_.clear();
+  for (PendingHistogram* h : dirty_histograms_) {
+    if (h->count == 1) {
+      h->histogram->Observe(h->last);
+      h->published += h->last;
+      h->buckets.assign(h->buckets.size(), 0.0);
+    } else {
+      // `sum` is the sum a sequence of Observe() calls would have built, added in the same
+      // order. Publish the increment that takes the published sum exactly there (a plain
+      // difference can be an ulp off when the sum more than doubled since the last flush), so
+      // the exposition does not depend on how lines were batched.
+      double delta = h->sum == h->published ? 0.0 : h->sum - h->published;
+      for (int k = 0; k < 4 && h->published + delta != h->sum; ++k) {
+        delta = std::nextafter(delta, h->published + delta < h->sum
+                                          ? std::numeric_limits<double>::infinity()
+                                          : -std::numeric_limits<double>::infinity());
+      }
+      h->histogram->ObserveMultiple(h->buckets, delta);
+      h->published += delta;
+      h->buckets.assign(h->buckets.size(), 0.0);
+    }
+    h->sum = h->published;
+    h->count = 0;
+  }
+  dirty_histograms_.clear();
 }
 
 void ExporterMetrics::Record(const LogRecord& record) {
-  lines_parsed_->Increment();
+  Count(lines_parsed_);
 
   if (last_pool_ == nullptr || record.pool != last_pool_raw_ ||
       record.release != last_release_raw_) {
@@ -192,29 +263,34 @@ void ExporterMetrics::Record(const LogRecord& record) {
   }
   PoolSeries& pool = *last_pool_;
   ReleaseSeries& release = *last_release_;
-  RequestCounter(pool, release, record.status).Increment();
+  Count(RequestCounter(pool, release, record.status));
   if (record.request_time >= 0) {
-    if (release.duration == nullptr) {
-      release.duration = &request_duration_.Add(
-          {{"pool", pool.label}, {"release", release.label}},
-          prometheus::Histogram::BucketBoundaries(options_.request_duration_buckets));
+    if (release.duration.histogram == nullptr) {
+      InitHistogram(release.duration,
+                    request_duration_.Add(
+                        {{"pool", pool.label}, {"release", release.label}},
+                        prometheus::Histogram::BucketBoundaries(options_.request_duration_buckets)),
+                    options_.request_duration_buckets);
     }
-    release.duration->Observe(record.request_time);
+    Observe(release.duration, record.request_time);
   }
 
   for (const UpstreamAttempt& attempt : record.attempts) {
     PoolSeries& attempt_pool = attempt.pool == record.pool ? pool : PoolFor(attempt.pool);
     UpstreamSeries& upstream = UpstreamFor(attempt_pool, attempt.address);
-    AttemptCounter(attempt_pool, upstream, attempt.status).Increment();
+    Count(AttemptCounter(attempt_pool, upstream, attempt.status));
     if (attempt.response_time >= 0) {
-      if (attempt_pool.upstream_duration == nullptr) {
-        attempt_pool.upstream_duration = &upstream_duration_.Add(
-            {{"pool", attempt_pool.label}},
-            prometheus::Histogram::BucketBoundaries(options_.upstream_duration_buckets));
+      if (attempt_pool.upstream_duration.histogram == nullptr) {
+        InitHistogram(attempt_pool.upstream_duration,
+                      upstream_duration_.Add({{"pool", attempt_pool.label}},
+                                             prometheus::Histogram::BucketBoundaries(
+                                                 options_.upstream_duration_buckets)),
+                      options_.upstream_duration_buckets);
       }
-      attempt_pool.upstream_duration->Observe(attempt.response_time);
+      Observe(attempt_pool.upstream_duration, attempt.response_time);
     }
   }
+  if (++unflushed_records_ >= flush_every_) Flush();
 }
 
 std::string_view PoolwatchVersion() { return POOLWATCH_VERSION; }

@@ -44,25 +44,57 @@ std::string SanitizeLabelValue(std::string_view raw);
 // concurrently on other threads (prometheus-cpp's metric types are thread-safe).
 //
 // Metric handles are created once per label set and remembered: after warm-up a line costs a
-// couple of hash lookups of short strings and no allocation.
+// few string compares (one-entry caches in front of the hash maps) and no allocation.
+//
+// Record() counts into plain per-series tallies and publishes them to prometheus-cpp every
+// `flush_every` records and at Flush(): prometheus-cpp's Counter::Increment is a CAS loop and
+// Histogram::Observe takes a mutex, so a batch of lines costs one Increment(n) and one
+// ObserveMultiple() per touched series instead of one call per line. The published values are
+// the same as with one update per line, histogram sums included (see Flush()). The default,
+// flush_every = 1, publishes every record at once; a caller that batches must call Flush() at
+// the end of each batch so scrapes stay current.
 class ExporterMetrics {
  public:
   ExporterMetrics(prometheus::Registry& registry, MetricsOptions options);
+  // Pending counts point into the object.
+  ExporterMetrics(const ExporterMetrics&) = delete;
+  ExporterMetrics& operator=(const ExporterMetrics&) = delete;
 
   void Record(const LogRecord& record);
+  // Publishes what Record() has counted since the last flush.
+  void Flush();
+  // Publish after this many records (at least 1) even without Flush().
+  void SetFlushEvery(uint32_t records) { flush_every_ = records == 0 ? 1 : records; }
   void CountMalformed(MalformedReason reason);
   void AddBytesRead(uint64_t bytes) { bytes_read_->Increment(static_cast<double>(bytes)); }
   void CountRotation() { rotations_->Increment(); }
   void CountTruncation() { truncations_->Increment(); }
 
  private:
+  // A counter's increments not yet published. Lives at a stable address (inside a series that
+  // is never moved, or in a vector that is only appended to right after a Flush()), so the
+  // dirty list can point at it.
+  struct PendingCounter {
+    prometheus::Counter* counter = nullptr;
+    uint64_t pending = 0;
+  };
+  // A histogram's observations not yet published, bucketed as prometheus-cpp buckets them.
+  struct PendingHistogram {
+    prometheus::Histogram* histogram = nullptr;
+    const std::vector<double>* bounds = nullptr;
+    std::vector<double> buckets;  // bounds->size() + 1, the last one +Inf
+    uint64_t count = 0;
+    double last = 0;       // the only value when count == 1
+    double sum = 0;        // what prometheus-cpp's sum would be with one Observe() per value
+    double published = 0;  // what it is
+  };
   struct StatusCounter {
     int status;
-    prometheus::Counter* counter;
+    PendingCounter counter;
   };
   struct ReleaseSeries {
     std::string label;
-    prometheus::Histogram* duration = nullptr;
+    PendingHistogram duration;
     std::vector<StatusCounter> requests;  // few distinct statuses: a linear scan beats a map
   };
   struct UpstreamSeries {
@@ -77,25 +109,32 @@ class ExporterMetrics {
   using StringMap = std::unordered_map<std::string, V, Hash, std::equal_to<>>;
   struct PoolSeries {
     std::string label;
-    prometheus::Histogram* upstream_duration = nullptr;
+    PendingHistogram upstream_duration;
     StringMap<std::unique_ptr<ReleaseSeries>> releases;  // raw value → series
     std::unique_ptr<ReleaseSeries> overflow_release;
     StringMap<std::unique_ptr<UpstreamSeries>> upstreams;  // raw address → series
     std::unique_ptr<UpstreamSeries> overflow_upstream;
+    // Consecutive attempts usually go to the same server: remember the last one.
+    std::string last_upstream_raw;
+    UpstreamSeries* last_upstream = nullptr;
   };
 
   PoolSeries& PoolFor(std::string_view raw);
   ReleaseSeries& ReleaseFor(PoolSeries& pool, std::string_view raw);
   UpstreamSeries& UpstreamFor(PoolSeries& pool, std::string_view raw);
-  prometheus::Counter& RequestCounter(PoolSeries& pool, ReleaseSeries& release, int status);
-  prometheus::Counter& AttemptCounter(PoolSeries& pool, UpstreamSeries& upstream, int status);
+  PendingCounter& RequestCounter(PoolSeries& pool, ReleaseSeries& release, int status);
+  PendingCounter& AttemptCounter(PoolSeries& pool, UpstreamSeries& upstream, int status);
+  static void InitHistogram(PendingHistogram& h, prometheus::Histogram& histogram,
+                            const std::vector<double>& bounds);
+  void Count(PendingCounter& counter);
+  void Observe(PendingHistogram& histogram, double value);
 
   MetricsOptions options_;
   prometheus::Family<prometheus::Counter>& requests_;
   prometheus::Family<prometheus::Histogram>& request_duration_;
   prometheus::Family<prometheus::Counter>& attempts_;
   prometheus::Family<prometheus::Histogram>& upstream_duration_;
-  prometheus::Counter* lines_parsed_;
+  PendingCounter lines_parsed_;
   prometheus::Counter* lines_malformed_;
   std::vector<prometheus::Counter*> malformed_by_reason_;
   prometheus::Counter* bytes_read_;
@@ -112,6 +151,12 @@ class ExporterMetrics {
   std::string last_pool_raw_, last_release_raw_;
   PoolSeries* last_pool_ = nullptr;
   ReleaseSeries* last_release_ = nullptr;
+
+  // Series with unpublished counts, and how many records since the last flush.
+  std::vector<PendingCounter*> dirty_counters_;
+  std::vector<PendingHistogram*> dirty_histograms_;
+  uint32_t flush_every_ = 1;
+  uint32_t unflushed_records_ = 0;
 };
 
 // poolwatch_build_info{version,revision} 1.
