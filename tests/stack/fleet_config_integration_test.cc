@@ -71,7 +71,7 @@ TEST(FleetAlertmanagerConfig, is_valid_and_routes_poolwatch_alerts_to_slack) {
       << output;
 }
 
-TEST(FleetAlertmanagerConfig, a_fleet_alert_inhibits_the_per_node_alerts_of_its_pool_only) {
+TEST(FleetAlertmanagerConfig, a_fleet_alert_inhibits_the_per_node_alerts_of_its_kind_and_pool_only) {
   REQUIRE_PROGRAM(alertmanager, "prometheus-alertmanager");
   TempDir dir;
   // Slack is not needed here: notifications to this closed port just fail.
@@ -101,6 +101,10 @@ TEST(FleetAlertmanagerConfig, a_fleet_alert_inhibits_the_per_node_alerts_of_its_
   alert({{"alertname", "failover"}, {"pool", "green"}, {"instance", "node-b"},
          {"severity", "critical"}});
   alert({{"alertname", "error_rate"}, {"instance", "node-a"}, {"severity", "critical"}});
+  alert({{"alertname", "PoolwatchFleetUpstreamErrorRate"}, {"pool", "green"},
+         {"severity", "warning"}, {"scope", "fleet"}});
+  alert({{"alertname", "upstream_error_rate"}, {"pool", "green"}, {"instance", "node-c"},
+         {"severity", "warning"}});
   HttpResponse posted = HttpPost(base + "/api/v2/alerts", alerts.dump());
   ASSERT_EQ(posted.status, 200) << posted.body;
 
@@ -119,14 +123,16 @@ TEST(FleetAlertmanagerConfig, a_fleet_alert_inhibits_the_per_node_alerts_of_its_
   EXPECT_TRUE(WaitUntil(
       [&] {
         listed = nlohmann::json::parse(HttpGet(base + "/api/v2/alerts").body, nullptr, false);
-        return listed.is_array() && listed.size() == 4 &&
-               state_of(listed, "failover", "node-a", "blue") == "suppressed";
+        return listed.is_array() && listed.size() == 6 &&
+               state_of(listed, "failover", "node-a", "blue") == "suppressed" &&
+               state_of(listed, "upstream_error_rate", "node-c", "green") == "suppressed";
       },
       seconds(10)))
       << listed.dump(2);
   EXPECT_EQ(state_of(listed, "PoolwatchFleetFailover", "", "blue"), "active");
   EXPECT_EQ(state_of(listed, "failover", "node-b", "green"), "active") << "another pool";
   EXPECT_EQ(state_of(listed, "error_rate", "node-a", ""), "active") << "another kind of alert";
+  EXPECT_EQ(state_of(listed, "PoolwatchFleetUpstreamErrorRate", "", "green"), "active");
 }
 
 }  // namespace
