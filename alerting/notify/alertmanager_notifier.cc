@@ -20,7 +20,8 @@ constexpr std::string_view kAlertsPath = "/api/v2/alerts";
 // RFC 3339 with milliseconds: Alertmanager compares endsAt with its clock, and a resolution
 // cut to the second could land before the firing post's startsAt.
 std::string FormatMillis(TimePoint t) {
-  const auto since_epoch = std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch());
+  const auto since_epoch =
+      std::chrono::duration_cast<std::chrono::milliseconds>(t.time_since_epoch());
   auto seconds = std::chrono::floor<std::chrono::seconds>(since_epoch);
   const long millis = static_cast<long>((since_epoch - seconds).count());
   std::string text = FormatRfc3339(TimePoint(std::chrono::duration_cast<Clock::duration>(seconds)));
@@ -112,9 +113,10 @@ AlertmanagerNotifier::AlertmanagerNotifier(std::string base_url, HttpPoster& pos
   if (options_.registry != nullptr) {
     auto& resends = prometheus::BuildCounter()
                         .Name("poolwatch_alertmanager_resends_total")
-                        .Help("Re-posts of still-firing alerts to Alertmanager, by result "
-                              "(delivered, failed). Not retried: the next comes an interval "
-                              "later.")
+                        .Help(
+                            "Re-posts of still-firing alerts to Alertmanager, by result "
+                            "(delivered, failed). Not retried: the next comes an interval "
+                            "later.")
                         .Register(*options_.registry);
     resends_ok_ = &resends.Add({{"notifier", options_.name}, {"result", "delivered"}});
     resends_failed_ = &resends.Add({{"notifier", options_.name}, {"result", "failed"}});
@@ -143,8 +145,9 @@ std::string AlertmanagerNotifier::Destination() const {
 TimePoint AlertmanagerNotifier::EndsAt(TimePoint now, TimePoint at) const {
   // `at` is log time; a log clock ahead of ours must not give an alert that ends before it
   // starts (Alertmanager rejects those).
-  return std::max(now, at) + kAlertmanagerLifetimeFactor *
-                                 std::chrono::duration_cast<Clock::duration>(options_.resend_interval);
+  return std::max(now, at) +
+         kAlertmanagerLifetimeFactor *
+             std::chrono::duration_cast<Clock::duration>(options_.resend_interval);
 }
 
 DeliveryResult AlertmanagerNotifier::PostLocked(const json& alerts,
@@ -205,11 +208,11 @@ DeliveryResult AlertmanagerNotifier::Resend(TimePoint now) {
     resends_ok_->Increment();
   }
   if (options_.log && failed != last_resend_failed_) {
-    options_.log(failed ? options_.name + ": re-posting " + std::to_string(firing_.size()) +
-                              " firing alert(s) failed (" + result.error +
-                              "); trying again every " +
-                              std::to_string(options_.resend_interval.count()) + " ms"
-                        : options_.name + ": re-posting firing alerts works again");
+    options_.log(failed
+                     ? options_.name + ": re-posting " + std::to_string(firing_.size()) +
+                           " firing alert(s) failed (" + result.error + "); trying again every " +
+                           std::to_string(options_.resend_interval.count()) + " ms"
+                     : options_.name + ": re-posting firing alerts works again");
   }
   last_resend_failed_ = failed;
   return result;

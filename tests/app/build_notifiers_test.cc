@@ -1,8 +1,8 @@
-#include "app/notifiers.h"
-
 #include <gtest/gtest.h>
 
 #include <sstream>
+
+#include "app/notifiers.h"
 
 namespace poolwatch {
 namespace {

@@ -49,12 +49,14 @@ std::string Lines(const std::string& pool, int count, SystemClock::time_point at
     out += "127.0.0.1 - - [" + TimeLocal(at) + "] \"GET /version HTTP/1.1\" 200 51 \"-\" " +
            "\"curl/7.88.1\" ";
     if (pool == "blue") {
-      out += "pool=blue release=v1.0.0 upstream_status=200 upstream_addr=127.0.0.1:8081 "
-             "request_time=0.001 upstream_response_time=0.001\n";
+      out +=
+          "pool=blue release=v1.0.0 upstream_status=200 upstream_addr=127.0.0.1:8081 "
+          "request_time=0.001 upstream_response_time=0.001\n";
     } else {
-      out += "pool=green release=v2.0.0 upstream_status=500, 200 "
-             "upstream_addr=127.0.0.1:8081, 127.0.0.1:8082 request_time=0.003 "
-             "upstream_response_time=0.002, 0.001\n";
+      out +=
+          "pool=green release=v2.0.0 upstream_status=500, 200 "
+          "upstream_addr=127.0.0.1:8081, 127.0.0.1:8082 request_time=0.003 "
+          "upstream_response_time=0.002, 0.001\n";
     }
   }
   return out;
@@ -117,11 +119,11 @@ class FleetE2E : public ::testing::Test {
 
   // The value of a one-series PromQL result, or -1.
   double Query(const std::string& promql) {
-    auto reply = nlohmann::json::parse(
-        HttpGet("http://127.0.0.1:" + std::to_string(prometheus_port_) +
-                "/api/v1/query?query=" + UrlEncode(promql))
-            .body,
-        nullptr, false);
+    auto reply =
+        nlohmann::json::parse(HttpGet("http://127.0.0.1:" + std::to_string(prometheus_port_) +
+                                      "/api/v1/query?query=" + UrlEncode(promql))
+                                  .body,
+                              nullptr, false);
     if (reply.is_discarded() || reply.value("status", "") != "success") return -1;
     const auto& result = reply["data"]["result"];
     if (!result.is_array() || result.size() != 1) return -1;
@@ -171,7 +173,8 @@ class FleetE2E : public ::testing::Test {
 TEST_F(FleetE2E, a_fleet_failover_is_one_slack_message_naming_every_node_and_one_resolution) {
   // Slack stand-in.
   slack_ = std::make_unique<Process>(
-      std::vector<std::string>{"python3", (kSource / "tests/support/slack_standin.py").string(), "0"},
+      std::vector<std::string>{"python3", (kSource / "tests/support/slack_standin.py").string(),
+                               "0"},
       dir_ / "slack.log");
   ASSERT_TRUE(WaitUntil(
       [&] {
@@ -192,7 +195,8 @@ TEST_F(FleetE2E, a_fleet_failover_is_one_slack_message_naming_every_node_and_one
   am_config = Replace(am_config, "/etc/alertmanager/slack_webhook_url",
                       (dir_ / "slack_webhook_url").string());
   am_config = std::regex_replace(am_config, std::regex("group_wait: \\w+"), "group_wait: 2s");
-  am_config = std::regex_replace(am_config, std::regex("group_interval: \\w+"), "group_interval: 2s");
+  am_config =
+      std::regex_replace(am_config, std::regex("group_interval: \\w+"), "group_interval: 2s");
   WriteFile(dir_ / "alertmanager.yml", am_config);
   for (int i = 0; i < 2; ++i) {
     am_ports_[i] = FreePort();
@@ -205,8 +209,12 @@ TEST_F(FleetE2E, a_fleet_failover_is_one_slack_message_naming_every_node_and_one
   std::string config =
       "notify:\n"
       "  alertmanager_urls:\n"
-      "    - http://127.0.0.1:" + std::to_string(am_ports_[0]) + "\n"
-      "    - http://127.0.0.1:" + std::to_string(am_ports_[1]) + "/\n"
+      "    - http://127.0.0.1:" +
+      std::to_string(am_ports_[0]) +
+      "\n"
+      "    - http://127.0.0.1:" +
+      std::to_string(am_ports_[1]) +
+      "/\n"
       // endsAt is 4 s ahead: without the re-posts, Alertmanager would resolve the alerts
       // during the test.
       "  alertmanager_resend_interval: 1s\n";
@@ -216,15 +224,17 @@ TEST_F(FleetE2E, a_fleet_failover_is_one_slack_message_naming_every_node_and_one
     WriteFile(dir_ / (node + ".log"), Lines("blue", kBaseline, SystemClock::now()));
     node_ports.push_back(FreePort());
     nodes_.push_back(std::make_unique<Process>(
-        std::vector<std::string>{POOLWATCH_BINARY, "--config.file", (dir_ / "poolwatch.yml").string(),
-                                 "--log.path", (dir_ / (node + ".log")).string(),
-                                 "--log.start-at", "beginning", "--web.listen-address",
-                                 "127.0.0.1:" + std::to_string(node_ports.back()), "--instance",
-                                 node},
+        std::vector<std::string>{
+            POOLWATCH_BINARY, "--config.file", (dir_ / "poolwatch.yml").string(), "--log.path",
+            (dir_ / (node + ".log")).string(), "--log.start-at", "beginning",
+            "--web.listen-address", "127.0.0.1:" + std::to_string(node_ports.back()), "--instance",
+            node},
         dir_ / (node + ".out"),
-        std::map<std::string, std::string>{
-            {"ACTIVE_POOL", "blue"}, {"ALERT_COOLDOWN_SEC", "0"}, {"SLACK_WEBHOOK_URL", ""},
-            {"POOLWATCH_ALERTMANAGER_URLS", ""}, {"POOLWATCH_CONFIG", ""}}));
+        std::map<std::string, std::string>{{"ACTIVE_POOL", "blue"},
+                                           {"ALERT_COOLDOWN_SEC", "0"},
+                                           {"SLACK_WEBHOOK_URL", ""},
+                                           {"POOLWATCH_ALERTMANAGER_URLS", ""},
+                                           {"POOLWATCH_CONFIG", ""}}));
   }
 
   // Prometheus with the shipped fleet config (file_sd targets naming each node like its
@@ -246,10 +256,10 @@ TEST_F(FleetE2E, a_fleet_failover_is_one_slack_message_naming_every_node_and_one
   WriteFile(dir_ / "prometheus/targets/nodes.yml", targets);
   prometheus_port_ = FreePort();
   prometheus_ = std::make_unique<Process>(
-      std::vector<std::string>{"prometheus",
-                               "--config.file=" + (dir_ / "prometheus/prometheus-fleet.yml").string(),
-                               "--storage.tsdb.path=" + (dir_ / "prometheus/data").string(),
-                               "--web.listen-address=127.0.0.1:" + std::to_string(prometheus_port_)},
+      std::vector<std::string>{
+          "prometheus", "--config.file=" + (dir_ / "prometheus/prometheus-fleet.yml").string(),
+          "--storage.tsdb.path=" + (dir_ / "prometheus/data").string(),
+          "--web.listen-address=127.0.0.1:" + std::to_string(prometheus_port_)},
       dir_ / "prometheus.log");
 
   // Everyone up: the nodes have read their logs, the Alertmanagers see each other.
@@ -287,22 +297,19 @@ TEST_F(FleetE2E, a_fleet_failover_is_one_slack_message_naming_every_node_and_one
 
   // No second message: neither the other Alertmanager (the cluster deduplicates) nor an
   // update, nor a false resolution once the first endsAt (4 s) has passed.
-  EXPECT_FALSE(WaitUntil([&] { return SlackMessages().size() > 1; }, seconds(7)))
-      << AllMessages();
+  EXPECT_FALSE(WaitUntil([&] { return SlackMessages().size() > 1; }, seconds(7))) << AllMessages();
 
   // Back on blue. The lines carry a time 3 s ahead, so each node's resolution has the same
   // endsAt and Alertmanager sees the three resolve at one instant: otherwise a group flush
   // could fall between two nodes' resolutions and split them into two messages.
   const int kRecovery = 5;
   AppendToAll(Lines("blue", kRecovery, SystemClock::now() + seconds(3)));
-  ASSERT_TRUE(WaitUntil([&] { return SlackMessages().size() >= 2; }, seconds(20)))
-      << AllMessages();
+  ASSERT_TRUE(WaitUntil([&] { return SlackMessages().size() >= 2; }, seconds(20))) << AllMessages();
   SlackMessage resolved = SlackMessages()[1];
   EXPECT_NE(resolved.title.find("[RESOLVED]"), std::string::npos) << resolved.title;
   EXPECT_NE(resolved.text.find("Resolved on 3: node-a, node-b, node-c"), std::string::npos)
       << resolved.text;
-  EXPECT_FALSE(WaitUntil([&] { return SlackMessages().size() > 2; }, seconds(5)))
-      << AllMessages();
+  EXPECT_FALSE(WaitUntil([&] { return SlackMessages().size() > 2; }, seconds(5))) << AllMessages();
 
   // One Alertmanager down: node-a fails over again and the page still arrives.
   alertmanagers_[0]->Stop();

@@ -6,20 +6,19 @@
 #include <atomic>
 #include <nlohmann/json.hpp>
 
-#include "tests/support/test_support.h"
-
 #include "tests/notify/notify_fakes.h"
+#include "tests/support/test_support.h"
 
 namespace poolwatch {
 namespace {
 
-using ::testing::HasSubstr;
-using ::testing::Not;
 using nlohmann::json;
 using testing::FakeClock;
 using testing::FakePoster;
+using ::testing::HasSubstr;
 using testing::LogCapture;
 using testing::MakeNotification;
+using ::testing::Not;
 using namespace std::chrono_literals;
 
 const TimePoint kFiredAt = FakeClock::kWallStart;  // 2025-10-31T14:23:45Z
@@ -183,11 +182,14 @@ TEST(AlertmanagerNotifier, resend_failures_are_logged_once_and_counted_until_the
   EXPECT_THAT(lines[0], HasSubstr("503"));
   EXPECT_THAT(lines[1], HasSubstr("works again"));
   std::string metrics = testing::Scrape(registry);
-  EXPECT_THAT(metrics, HasSubstr(
-      "poolwatch_alertmanager_resends_total{notifier=\"alertmanager\",result=\"failed\"} 2"));
-  EXPECT_THAT(metrics, HasSubstr(
-      "poolwatch_alertmanager_resends_total{notifier=\"alertmanager\",result=\"delivered\"} 1"));
-  EXPECT_THAT(metrics, HasSubstr("poolwatch_alertmanager_firing_alerts{notifier=\"alertmanager\"} 1"));
+  EXPECT_THAT(
+      metrics,
+      HasSubstr(
+          "poolwatch_alertmanager_resends_total{notifier=\"alertmanager\",result=\"failed\"} 2"));
+  EXPECT_THAT(metrics, HasSubstr("poolwatch_alertmanager_resends_total{notifier=\"alertmanager\","
+                                 "result=\"delivered\"} 1"));
+  EXPECT_THAT(metrics,
+              HasSubstr("poolwatch_alertmanager_firing_alerts{notifier=\"alertmanager\"} 1"));
 }
 
 TEST(AlertmanagerNotifier, the_dispatcher_retries_a_failed_post_with_the_usual_policy) {
@@ -195,7 +197,8 @@ TEST(AlertmanagerNotifier, the_dispatcher_retries_a_failed_post_with_the_usual_p
   FakePoster poster;
   poster.script = {FakePoster::Status(503, "unavailable"), FakePoster::Status(503, "unavailable")};
   std::vector<std::unique_ptr<Notifier>> notifiers;
-  notifiers.push_back(std::make_unique<AlertmanagerNotifier>("http://am:9093", poster, TestOptions()));
+  notifiers.push_back(
+      std::make_unique<AlertmanagerNotifier>("http://am:9093", poster, TestOptions()));
   LogCapture log;
   DispatcherOptions options;
   options.start_worker = false;

@@ -20,21 +20,22 @@ using std::chrono::seconds;
 
 const fs::path kFleet = fs::path(POOLWATCH_SOURCE_DIR) / "prometheus" / "fleet";
 
-#define REQUIRE_PROGRAM(var, name)                                      \
-  const std::string var = FindProgram(name);                            \
+#define REQUIRE_PROGRAM(var, name)           \
+  const std::string var = FindProgram(name); \
   if (var.empty()) GTEST_SKIP() << name << " is not installed";
 
 TEST(FleetRules, pass_promtool_check_and_their_unit_tests) {
   REQUIRE_PROGRAM(promtool, "promtool");
   std::string output;
-  EXPECT_EQ(RunCommand({promtool, "check", "rules", (kFleet / "poolwatch-fleet.rules.yml").string()},
-                       &output),
-            0)
+  EXPECT_EQ(
+      RunCommand({promtool, "check", "rules", (kFleet / "poolwatch-fleet.rules.yml").string()},
+                 &output),
+      0)
       << output;
-  EXPECT_EQ(RunCommand({promtool, "test", "rules",
-                        (kFleet / "poolwatch-fleet.rules.test.yml").string()},
-                       &output),
-            0)
+  EXPECT_EQ(
+      RunCommand({promtool, "test", "rules", (kFleet / "poolwatch-fleet.rules.test.yml").string()},
+                 &output),
+      0)
       << output;
   EXPECT_NE(output.find("SUCCESS"), std::string::npos) << output;
 }
@@ -48,9 +49,9 @@ TEST(FleetScrapeConfig, is_valid_with_the_example_targets_file) {
   fs::create_directory(dir / "targets");
   fs::copy_file(kFleet / "targets.example.yml", dir / "targets" / "nodes.yml");
   std::string output;
-  EXPECT_EQ(RunCommand({promtool, "check", "config", (dir / "prometheus-fleet.yml").string()},
-                       &output),
-            0)
+  EXPECT_EQ(
+      RunCommand({promtool, "check", "config", (dir / "prometheus-fleet.yml").string()}, &output),
+      0)
       << output;
   EXPECT_EQ(output.find("WARNING"), std::string::npos) << "the targets file was not found:\n"
                                                        << output;
@@ -63,15 +64,16 @@ TEST(FleetAlertmanagerConfig, is_valid_and_routes_poolwatch_alerts_to_slack) {
   const std::string config = (kFleet / "alertmanager-fleet.yml").string();
   std::string output;
   EXPECT_EQ(RunCommand({amtool, "check-config", config}, &output), 0) << output;
-  EXPECT_EQ(RunCommand({amtool, "config", "routes", "test", "--config.file=" + config,
-                        "--verify.receivers=slack", "alertname=failover", "pool=blue",
-                        "instance=node-a"},
-                       &output),
-            0)
+  EXPECT_EQ(
+      RunCommand({amtool, "config", "routes", "test", "--config.file=" + config,
+                  "--verify.receivers=slack", "alertname=failover", "pool=blue", "instance=node-a"},
+                 &output),
+      0)
       << output;
 }
 
-TEST(FleetAlertmanagerConfig, a_fleet_alert_inhibits_the_per_node_alerts_of_its_kind_and_pool_only) {
+TEST(FleetAlertmanagerConfig,
+     a_fleet_alert_inhibits_the_per_node_alerts_of_its_kind_and_pool_only) {
   REQUIRE_PROGRAM(alertmanager, "prometheus-alertmanager");
   TempDir dir;
   // Slack is not needed here: notifications to this closed port just fail.
@@ -85,25 +87,36 @@ TEST(FleetAlertmanagerConfig, a_fleet_alert_inhibits_the_per_node_alerts_of_its_
 
   const int port = FreePort();
   const std::string base = "http://127.0.0.1:" + std::to_string(port);
-  Process am({alertmanager, "--config.file=" + (dir / "alertmanager.yml").string(),
-              "--storage.path=" + (dir / "data").string(),
-              "--web.listen-address=127.0.0.1:" + std::to_string(port), "--cluster.listen-address="},
-             dir / "alertmanager.log");
+  Process am(
+      {alertmanager, "--config.file=" + (dir / "alertmanager.yml").string(),
+       "--storage.path=" + (dir / "data").string(),
+       "--web.listen-address=127.0.0.1:" + std::to_string(port), "--cluster.listen-address="},
+      dir / "alertmanager.log");
   ASSERT_TRUE(WaitUntil([&] { return HttpGet(base + "/-/ready").status == 200; }, seconds(20)))
       << am.Output();
 
   nlohmann::json alerts = nlohmann::json::array();
   auto alert = [&](nlohmann::json labels) { alerts.push_back({{"labels", std::move(labels)}}); };
-  alert({{"alertname", "PoolwatchFleetFailover"}, {"pool", "blue"}, {"severity", "critical"},
+  alert({{"alertname", "PoolwatchFleetFailover"},
+         {"pool", "blue"},
+         {"severity", "critical"},
          {"scope", "fleet"}});
-  alert({{"alertname", "failover"}, {"pool", "blue"}, {"instance", "node-a"},
+  alert({{"alertname", "failover"},
+         {"pool", "blue"},
+         {"instance", "node-a"},
          {"severity", "critical"}});
-  alert({{"alertname", "failover"}, {"pool", "green"}, {"instance", "node-b"},
+  alert({{"alertname", "failover"},
+         {"pool", "green"},
+         {"instance", "node-b"},
          {"severity", "critical"}});
   alert({{"alertname", "error_rate"}, {"instance", "node-a"}, {"severity", "critical"}});
-  alert({{"alertname", "PoolwatchFleetUpstreamErrorRate"}, {"pool", "green"},
-         {"severity", "warning"}, {"scope", "fleet"}});
-  alert({{"alertname", "upstream_error_rate"}, {"pool", "green"}, {"instance", "node-c"},
+  alert({{"alertname", "PoolwatchFleetUpstreamErrorRate"},
+         {"pool", "green"},
+         {"severity", "warning"},
+         {"scope", "fleet"}});
+  alert({{"alertname", "upstream_error_rate"},
+         {"pool", "green"},
+         {"instance", "node-c"},
          {"severity", "warning"}});
   HttpResponse posted = HttpPost(base + "/api/v2/alerts", alerts.dump());
   ASSERT_EQ(posted.status, 200) << posted.body;
