@@ -19,6 +19,7 @@
 #include "app/pipeline.h"
 #include "app/state_keeper.h"
 #include "app/status_page.h"
+#include "config/web_config.h"
 #include "exporter/file_follower.h"
 #include "exporter/http_server.h"
 
@@ -156,6 +157,18 @@ void Daemon::RegisterHandlers(HttpServer& server) {
     }
     return Maintenance(request);
   });
+  // Like Prometheus's /-/reload: the same as a SIGHUP, handled by the run loop.
+  server.Handle("POST", "/-/reload", [this](const HttpRequest& request) {
+    {
+      std::lock_guard<std::mutex> lock(engine_mutex_);
+      if (!config_.enable_admin_api) {
+        return JsonReply(403, {{"error", "the admin API is disabled; start poolwatch with --web.enable-admin-api"}});
+      }
+    }
+    LogInfo("reload requested through the admin API from " + request.remote_addr);
+    kill(getpid(), SIGHUP);
+    return JsonReply(202, {{"reload", "requested"}});
+  });
 }
 
 void Daemon::Reload() {
@@ -204,7 +217,24 @@ int Daemon::Run() {
     LogInfo("alerts go to " + destination);
   }
 
-  HttpServer server({config_.listen_address, config_.telemetry_path, 4}, registry_);
+  HttpServer::Options web;
+  web.listen_address = config_.listen_address;
+  web.telemetry_path = config_.telemetry_path;
+  if (!config_.web_config_file.empty()) {
+    try {
+      WebConfig security = LoadWebConfig(config_.web_config_file);
+      web.tls_cert_file = security.cert_file;
+      web.tls_key_file = security.key_file;
+      web.basic_auth_users = security.users;
+      LogInfo("web configuration " + config_.web_config_file + ": TLS " +
+              (security.tls() ? "on" : "off") + ", basic auth " +
+              (security.auth() ? "for " + std::to_string(security.users.size()) + " users" : "off"));
+    } catch (const ConfigError& e) {
+      LogError(std::string("configuration error: ") + e.what());
+      return 2;
+    }
+  }
+  HttpServer server(web, registry_);
   RegisterHandlers(server);
   std::string error;
   if (!server.Start(&error)) {
@@ -323,6 +353,7 @@ void FlagOverrides::ApplyTo(Config& config) const {
   if (instance) config.instance = *instance;
   if (enable_admin_api) config.enable_admin_api = true;
   if (state_path) config.state_path = *state_path;
+  if (web_config_file) config.web_config_file = *web_config_file;
 }
 
 Config LoadEffectiveConfig(const std::string& config_path, const FlagOverrides& flags) {
@@ -334,6 +365,7 @@ Config LoadEffectiveConfig(const std::string& config_path, const FlagOverrides& 
     throw ConfigError("log level: expected debug, info, warn or error, got '" + config.log_level + "'");
   }
   ValidateConfig(config);
+  if (!config.web_config_file.empty()) LoadWebConfig(config.web_config_file);  // fail fast
   return config;
 }
 

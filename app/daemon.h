@@ -18,6 +18,7 @@ struct FlagOverrides {
   std::optional<std::string> instance;
   bool enable_admin_api = false;
   std::optional<std::string> state_path;
+  std::optional<std::string> web_config_file;
 
   void ApplyTo(Config& config) const;
 };

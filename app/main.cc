@@ -25,10 +25,13 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"end", "beginning"}));
   app.add_option("--web.listen-address", flags.listen_address, "host:port for /metrics and the API (default :10090)");
   app.add_option("--web.telemetry-path", flags.telemetry_path, "path of the metrics (default /metrics)");
-  app.add_flag("--web.enable-admin-api", flags.enable_admin_api, "allow POST /api/v1/maintenance");
+  app.add_flag("--web.enable-admin-api", flags.enable_admin_api, "allow POST /api/v1/maintenance and POST /-/reload");
   app.add_option("--log.level", flags.log_level, "debug, info, warn or error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
   app.add_option("--instance", flags.instance, "node identity (default: host name)");
+  app.add_option("--web.config.file", flags.web_config_file,
+                 "TLS and basic-auth settings for every endpoint (Prometheus exporter-toolkit "
+                 "format: tls_server_config, basic_auth_users)");
   app.add_option("--state.path", flags.state_path,
                  "file keeping the log position and alerting state across restarts "
                  "(env POOLWATCH_STATE_PATH)");

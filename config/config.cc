@@ -232,7 +232,8 @@ void ReadYaml(const YAML::Node& root, const Reader& r, Config& config) {
   }
 
   if (const auto web = root["web"]) {
-    r.CheckKeys(web, "web", {"listen_address", "telemetry_path", "enable_admin_api"});
+    r.CheckKeys(web, "web", {"listen_address", "telemetry_path", "enable_admin_api", "config_file"});
+    if (web["config_file"]) config.web_config_file = r.String(web["config_file"], "web.config_file");
     if (web["listen_address"]) config.listen_address = r.String(web["listen_address"], "web.listen_address");
     if (web["telemetry_path"]) config.telemetry_path = r.String(web["telemetry_path"], "web.telemetry_path");
     if (web["enable_admin_api"]) config.enable_admin_api = r.Bool(web["enable_admin_api"], "web.enable_admin_api");

@@ -51,6 +51,8 @@ struct Config {
   std::string listen_address = ":10090";
   std::string telemetry_path = "/metrics";
   bool enable_admin_api = false;
+  // TLS and basic auth for every endpoint, in the Prometheus exporter-toolkit format; "" : none.
+  std::string web_config_file;
 
   // state: where the log position, learned pools and alerting state survive restarts.
   std::string state_path;  // "" : nothing is kept (a restart starts at the log's end)

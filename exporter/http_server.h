@@ -14,6 +14,8 @@ class CivetServer;
 
 namespace poolwatch {
 
+class BasicAuth;
+
 struct HttpRequest {
   std::string method;
   std::string path;
@@ -40,6 +42,11 @@ class HttpServer {
     std::string listen_address = ":10090";  // host:port; port 0 picks a free one
     std::string telemetry_path = "/metrics";
     int threads = 4;
+    // TLS on every endpoint when both are set (PEM files; the key unencrypted).
+    std::string tls_cert_file{};
+    std::string tls_key_file{};
+    // Basic auth on every endpoint when not empty: user → bcrypt hash.
+    std::map<std::string, std::string> basic_auth_users{};
   };
 
   HttpServer(Options options, std::shared_ptr<prometheus::Registry> registry);
@@ -69,6 +76,7 @@ class HttpServer {
   std::shared_ptr<prometheus::Registry> registry_;
   std::map<std::pair<std::string, std::string>, HttpHandler> handlers_;  // (method, path)
   std::unique_ptr<Dispatch> dispatch_;
+  std::unique_ptr<BasicAuth> auth_;  // null without users
   std::unique_ptr<CivetServer> server_;
   std::atomic<bool> ready_{false};
   int port_ = 0;
@@ -76,5 +84,10 @@ class HttpServer {
 
 // ":10090" → "0.0.0.0:10090" as civetweb wants it; "[::1]:80" kept. Empty when unusable.
 std::string CivetListeningPort(const std::string& listen_address);
+
+// Makes civetweb's TLS usable with OpenSSL 3 (see exporter/tls_shim/civetweb_tls_shim.cc):
+// loads the two shim objects from next to the executable or from ../lib/poolwatch/. False with
+// `error` set when they are needed and missing. Idempotent.
+bool PrepareCivetwebTls(std::string* error);
 
 }  // namespace poolwatch
