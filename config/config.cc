@@ -34,6 +34,7 @@ class Reader {
                  const std::set<std::string>& allowed) const {
     if (!map.IsMap()) Fail(map, path, "expected a mapping");
     for (const auto& entry : map) {
+      if (!entry.first.IsScalar()) Fail(entry.first, path, "keys must be plain names");
       std::string key = entry.first.as<std::string>();
       if (allowed.count(key) == 0) {
         std::string known;
@@ -481,7 +482,13 @@ Config LoadConfigFromString(const std::string& yaml, const std::string& source_n
     throw ConfigError(source_name + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
   }
   Reader reader(source_name);
-  ReadYaml(root, reader, config);
+  try {
+    ReadYaml(root, reader, config);
+  } catch (const YAML::Exception& e) {
+    // Whatever yaml-cpp still objects to (found by fuzzing: a non-scalar key) is a
+    // configuration mistake too, reported with its line, never an uncaught exception.
+    throw ConfigError(source_name + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+  }
   ApplyEnvironment(env, config);
   return config;
 }

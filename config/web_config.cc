@@ -27,6 +27,7 @@ void CheckKeys(const std::string& source, const YAML::Node& map, const std::stri
                const std::set<std::string>& allowed, const std::set<std::string>& unsupported) {
   if (!map.IsMap()) Fail(source, map, path, "expected a mapping");
   for (const auto& entry : map) {
+    if (!entry.first.IsScalar()) Fail(source, entry.first, path, "keys must be plain names");
     const std::string key = entry.first.as<std::string>();
     const std::string where = path.empty() ? key : path + "." + key;
     if (unsupported.count(key) > 0) {
@@ -56,7 +57,23 @@ bool IsBcrypt(const std::string& hash) {
 
 }  // namespace
 
+namespace {
+
+WebConfig ParseWebConfigOrThrowYaml(const std::string& yaml, const std::string& source);
+
+}  // namespace
+
 WebConfig ParseWebConfig(const std::string& yaml, const std::string& source) {
+  try {
+    return ParseWebConfigOrThrowYaml(yaml, source);
+  } catch (const YAML::Exception& e) {
+    throw ConfigError(source + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
+  }
+}
+
+namespace {
+
+WebConfig ParseWebConfigOrThrowYaml(const std::string& yaml, const std::string& source) {
   WebConfig config;
   config.source = source;
   YAML::Node root;
@@ -97,6 +114,7 @@ WebConfig ParseWebConfig(const std::string& yaml, const std::string& source) {
       Fail(source, users, "basic_auth_users", "expected a mapping of user name to bcrypt hash");
     }
     for (const auto& entry : users) {
+      if (!entry.first.IsScalar()) Fail(source, entry.first, "basic_auth_users", "user names must be plain names");
       const std::string user = entry.first.as<std::string>();
       const std::string key = "basic_auth_users." + user;
       if (user.empty() || user.find(':') != std::string::npos) {
@@ -114,6 +132,8 @@ WebConfig ParseWebConfig(const std::string& yaml, const std::string& source) {
   }
   return config;
 }
+
+}  // namespace
 
 WebConfig LoadWebConfig(const std::string& path) {
   std::ifstream in(path);

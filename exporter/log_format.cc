@@ -206,7 +206,10 @@ bool Digits(std::string_view text, size_t pos, size_t count, int& out) {
 
 std::optional<TimePoint> MakeTime(int year, int month, int day, int hour, int minute, int second,
                                   int offset_seconds) {
-  if (month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 || minute > 59 || second > 60) {
+  // The year bound keeps the time representable: system_clock counts nanoseconds in 64 bits,
+  // which ends in 2262 (found by fuzzing: a year like 4150 overflowed, undefined behaviour).
+  if (year < 1900 || year > 2200 || month < 1 || month > 12 || day < 1 || day > 31 || hour > 23 ||
+      minute > 59 || second > 60) {
     return std::nullopt;
   }
   int64_t seconds = DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) *

@@ -1,0 +1,78 @@
+#pragma once
+// The bodies of the libFuzzer targets, shared with tests/app/fuzz_regression_test.cc, which
+// replays the seed corpus and every input that once crashed (fuzz/regressions/) in the normal
+// and the sanitizer builds. An invariant that does not hold traps, like a crash.
+#include <cstddef>
+#include <cstdint>
+#include <string>
+#include <string_view>
+
+#include "app/state_store.h"
+#include "config/config.h"
+#include "config/web_config.h"
+#include "exporter/log_format.h"
+#include "exporter/log_record.h"
+#include "exporter/metrics.h"
+#include "exporter/pool_resolver.h"
+
+namespace poolwatch::fuzz {
+
+// nginx log_format compilation and line parsing, then the pool resolver and the label
+// sanitizer: everything a hostile log line or format string reaches first.
+// Input: byte 0 picks the escaping (default, json, none); the bytes up to the first newline
+// are the log_format string (empty: poolwatch's default format); every further line is parsed.
+inline void LogFormatTarget(const uint8_t* data, size_t size) {
+  if (size == 0) return;
+  std::string_view input(reinterpret_cast<const char*>(data) + 1, size - 1);
+  LogFormatOptions options;
+  options.escape = data[0] % 3 == 0   ? LogEscape::kDefault
+                   : data[0] % 3 == 1 ? LogEscape::kJson
+                                      : LogEscape::kNone;
+  const size_t nl = input.find('\n');
+  const std::string_view format_text = input.substr(0, nl);
+  std::string_view lines = nl == std::string_view::npos ? std::string_view() : input.substr(nl + 1);
+  std::string error;
+  auto format = LogFormat::Compile(format_text.empty() ? kDefaultLogFormat : format_text, options, &error);
+  if (!format) {
+    if (error.empty()) __builtin_trap();  // a rejected format must say why
+    format = LogFormat::Compile(kDefaultLogFormat, options, &error);
+    if (!format) __builtin_trap();
+  }
+  PoolResolver resolver({{"10.0.0.1:80", "blue"}}, 8);
+  LogRecord record;
+  while (!lines.empty()) {
+    const size_t end = lines.find('\n');
+    const std::string_view line = lines.substr(0, end);
+    lines = end == std::string_view::npos ? std::string_view() : lines.substr(end + 1);
+    if (format->Parse(line, record)) continue;  // malformed: a reason, no crash
+    resolver.Resolve(record);
+    (void)SanitizeLabelValue(record.pool);
+    (void)SanitizeLabelValue(record.release);
+    for (const UpstreamAttempt& attempt : record.attempts) (void)SanitizeLabelValue(attempt.pool);
+  }
+}
+
+// Configuration loading: any text ends in a Config or a ConfigError, never another exception,
+// a crash or a hang. The same text is tried as a web configuration and as a state file, whose
+// decoding must round-trip.
+inline void ConfigTarget(const uint8_t* data, size_t size) {
+  const std::string text(reinterpret_cast<const char*>(data), size);
+  try {
+    Config config = LoadConfigFromString(text, "fuzz.yml", {});
+    ValidateConfig(config);
+  } catch (const ConfigError&) {
+  }
+  try {
+    ParseWebConfig(text, "fuzz/web.yml");  // relative files resolve to a directory that is not there
+  } catch (const ConfigError&) {
+  }
+  PersistedState state;
+  std::string error;
+  if (DecodeState(text, &state, &error)) {
+    PersistedState again;
+    if (!DecodeState(EncodeState(state), &again, &error)) __builtin_trap();
+    if (EncodeState(again) != EncodeState(state)) __builtin_trap();
+  }
+}
+
+}  // namespace poolwatch::fuzz
