@@ -25,14 +25,17 @@ COPY app app
 RUN cmake -S /src -B /build -G Ninja -DCMAKE_BUILD_TYPE=Release \
       -DPOOLWATCH_BUILD_TESTS=OFF -DPOOLWATCH_BUILD_BENCH=OFF \
  && ninja -C /build poolwatch \
- && install -D -m 755 /build/app/poolwatch /out/usr/local/bin/poolwatch
+ && install -D -m 755 /build/app/poolwatch /out/usr/local/bin/poolwatch \
+ && install -D -m 644 -t /out/usr/local/lib/poolwatch /build/app/libpoolwatch-tls-*.so
 
 # The runtime stage has only the shared libraries poolwatch links (a test checks this list
 # against the NEEDED entries of the built binary) and ca-certificates for HTTPS to Slack.
+# libssl3 also serves --web.config.file's TLS, through the shims in /usr/local/lib/poolwatch.
 FROM debian:12-slim
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       ca-certificates libcivetweb1 libcurl4 libprometheus-cpp-core1.0 libyaml-cpp0.7 \
+      libcrypt1 libssl3 \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --no-create-home --shell /usr/sbin/nologin poolwatch
 COPY --from=build /out/ /

@@ -3,6 +3,10 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <atomic>
+#include <thread>
+#include <vector>
+
 namespace poolwatch {
 namespace {
 
@@ -66,6 +70,23 @@ TEST(BasicAuth, AllowsOnlyKnownUsersWithTheirPassword) {
   EXPECT_FALSE(auth.Allows(Basic("nobody:poolwatch-no-such-user")));  // the dummy's password
   EXPECT_FALSE(auth.Allows(""));
   EXPECT_FALSE(auth.Allows("Basic"));
+}
+
+// civetweb's worker threads share one BasicAuth (and its cache of verified credentials).
+TEST(BasicAuth, IsSafeFromManyThreads) {
+  BasicAuth auth({{"prom", BasicAuth::Hash("s3cret", 4)}});
+  std::atomic<int> allowed{0}, denied{0};
+  std::vector<std::thread> threads;
+  for (int t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (int i = 0; i < 20; ++i) {
+        (auth.Allows(Basic((i + t) % 2 == 0 ? "prom:s3cret" : "prom:nope")) ? allowed : denied)++;
+      }
+    });
+  }
+  for (auto& t : threads) t.join();
+  EXPECT_EQ(allowed.load(), 40);
+  EXPECT_EQ(denied.load(), 40);
 }
 
 }  // namespace

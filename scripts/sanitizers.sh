@@ -1,0 +1,47 @@
+#!/usr/bin/env bash
+# The unit suite under AddressSanitizer + UndefinedBehaviorSanitizer, and the threaded parts
+# (dispatcher, metrics under concurrent scrapes, the basic-auth cache) under ThreadSanitizer.
+# GCC's sanitizers: no extra packages. Only the unit-test targets are built, to keep CI short.
+# Usage: scripts/sanitizers.sh [asan|tsan|all]   (default all)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+what="${1:-all}"
+jobs="$(nproc)"
+
+# Unit tests: every tests/<dir>/*_test.cc that is not an integration or e2e test.
+unit_targets() {
+  find tests -name '*_test.cc' ! -name '*_integration_test.cc' ! -name '*_e2e_test.cc' \
+    -exec basename {} .cc \; | sort
+}
+
+configure() {  # build dir, sanitizer flags
+  cmake -S . -B "$1" -G Ninja -DCMAKE_BUILD_TYPE=None -DPOOLWATCH_BUILD_BENCH=OFF \
+    -DCMAKE_CXX_FLAGS="$2 -O1 -g1 -fno-omit-frame-pointer" \
+    -DCMAKE_EXE_LINKER_FLAGS="$2" -DCMAKE_SHARED_LINKER_FLAGS="$2" -DCMAKE_MODULE_LINKER_FLAGS="$2" >/dev/null
+}
+
+if [ "$what" = asan ] || [ "$what" = all ]; then
+  start=$(date +%s)
+  configure build-asan "-fsanitize=address,undefined -fno-sanitize-recover=undefined"
+  # shellcheck disable=SC2046
+  cmake --build build-asan --parallel "$jobs" --target $(unit_targets)
+  ASAN_OPTIONS=detect_leaks=1:abort_on_error=1:strict_string_checks=1 \
+  UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
+    ctest --test-dir build-asan -L unit --output-on-failure --parallel "$jobs" --timeout 300
+  echo "sanitizers.sh: ASan+UBSan unit suite passed in $(( $(date +%s) - start ))s"
+fi
+
+if [ "$what" = tsan ] || [ "$what" = all ]; then
+  start=$(date +%s)
+  configure build-tsan "-fsanitize=thread"
+  tsan_targets="dispatcher_test concurrent_scrape_test basic_auth_test"
+  # shellcheck disable=SC2086
+  cmake --build build-tsan --parallel "$jobs" --target $tsan_targets
+  # TSan needs a memory layout that high ASLR entropy breaks on newer kernels: run without ASLR.
+  norandom=""
+  if setarch "$(uname -m)" -R true 2>/dev/null; then norandom="setarch $(uname -m) -R"; fi
+  for t in $tsan_targets; do
+    TSAN_OPTIONS=halt_on_error=1:second_deadlock_stack=1 $norandom "build-tsan/tests/$t" --gtest_brief=1
+  done
+  echo "sanitizers.sh: TSan ($tsan_targets) passed in $(( $(date +%s) - start ))s"
+fi
