@@ -6,7 +6,7 @@ set -euo pipefail
 # chromium: the status page's headless-browser test (about 290 MB, ~55 s to install);
 # systemd: systemd-analyze verify in the package test.
 # libssl-dev: the TLS shims for civetweb (exporter/tls_shim); openssl: test certificates;
-# clang, libclang-rt-14-dev: libFuzzer and the sanitizer builds (scripts/fuzz.sh, sanitizers.sh).
+# clang, libclang-rt-14-dev: libFuzzer (scripts/fuzz.sh); wrk: the load test.
 packages=(
   build-essential cmake ninja-build pkg-config
   prometheus-cpp-dev libcivetweb-dev libcurl4-openssl-dev libyaml-cpp-dev
@@ -14,7 +14,7 @@ packages=(
   nginx-light gettext-base curl python3 procps
   prometheus prometheus-alertmanager docker-compose
   chromium systemd
-  libssl-dev openssl clang libclang-rt-14-dev
+  libssl-dev openssl clang libclang-rt-14-dev wrk
 )
 if [ "${POOLWATCH_EXTRA_PACKAGES:-}" != "" ]; then
   # shellcheck disable=SC2206
