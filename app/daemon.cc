@@ -152,8 +152,11 @@ void Daemon::RegisterHandlers(HttpServer& server) {
     return JsonReply(200, reply);
   });
   server.Handle("POST", "/api/v1/maintenance", [this](const HttpRequest& request) {
-    if (!config_.enable_admin_api) {
-      return JsonReply(403, {{"error", "the admin API is disabled; start poolwatch with --web.enable-admin-api"}});
+    {
+      std::lock_guard<std::mutex> lock(engine_mutex_);  // Reload() may change it meanwhile
+      if (!config_.enable_admin_api) {
+        return JsonReply(403, {{"error", "the admin API is disabled; start poolwatch with --web.enable-admin-api"}});
+      }
     }
     return Maintenance(request);
   });
