@@ -145,7 +145,17 @@ json Millis(TimePoint t) {
 json OptMillis(const std::optional<TimePoint>& t) { return t ? Millis(*t) : json(nullptr); }
 
 TimePoint GetTime(const json& j, const char* where) {
-  return TimePoint(std::chrono::milliseconds(GetI64(j, where)));
+  // Bounded so the conversion to the clock's nanoseconds cannot overflow (found by fuzzing).
+  constexpr int64_t kYear2200Ms = 7258118400000;
+  const int64_t ms = GetI64(j, where);
+  if (ms < 0 || ms > kYear2200Ms) throw Corrupt{std::string(where) + ": time out of range"};
+  return TimePoint(std::chrono::milliseconds(ms));
+}
+
+int GetCount(const json& j, const char* where) {
+  const int64_t n = GetI64(j, where);
+  if (n < 0 || n > 1000000000) throw Corrupt{std::string(where) + ": count out of range"};
+  return static_cast<int>(n);
 }
 std::optional<TimePoint> GetOptTime(const json& j, const char* where) {
   if (j.is_null()) return std::nullopt;
@@ -209,7 +219,7 @@ Notification DecodeNotification(const json& j) {
   }
   n.action = GetStr(Field(j, "action"), "outbox.action");
   n.at = GetTime(Field(j, "at_ms"), "outbox.at_ms");
-  n.suppressed = static_cast<int>(GetI64(Field(j, "suppressed"), "outbox.suppressed"));
+  n.suppressed = GetCount(Field(j, "suppressed"), "outbox.suppressed");
   return n;
 }
 
@@ -290,7 +300,7 @@ void DecodeBody(const json& root, PersistedState* s) {
     r.labels = GetLabels(Field(a, "labels"), "alerting.alerts.labels");
     r.announced = GetBool(Field(a, "announced"), "alerting.alerts.announced");
     r.last_fired = GetOptTime(Field(a, "last_fired_ms"), "alerting.alerts.last_fired_ms");
-    r.suppressed = static_cast<int>(GetI64(Field(a, "suppressed"), "alerting.alerts.suppressed"));
+    r.suppressed = GetCount(Field(a, "suppressed"), "alerting.alerts.suppressed");
     s->alerting.alerts.push_back(std::move(r));
   }
   for (const json& n : GetArray(Field(root, "outbox"), "outbox")) {

@@ -148,6 +148,12 @@ TEST(StateFormat, RejectsWhatItDoesNotUnderstand) {
   EXPECT_THAT(mutated([](auto& j) { j["pools"] = nlohmann::json::object(); }), HasSubstr("pools"));
   EXPECT_THAT(mutated([](auto& j) { j["outbox"][0]["status"] = "maybe"; }), HasSubstr("outbox.status"));
   EXPECT_THAT(mutated([](auto& j) { j["pools"][0][1] = {{"hex", "zz"}}; }), HasSubstr("pools"));
+  // Found by fuzzing: a time the clock cannot hold overflowed (undefined behaviour).
+  EXPECT_THAT(mutated([](auto& j) { j["outbox"][0]["at_ms"] = 17956800000001; }), HasSubstr("out of range"));
+  EXPECT_THAT(mutated([](auto& j) { j["alerting"]["alerts"][0]["last_fired_ms"] = -1; }),
+              HasSubstr("out of range"));
+  EXPECT_THAT(mutated([](auto& j) { j["alerting"]["alerts"][0]["suppressed"] = 1LL << 40; }),
+              HasSubstr("out of range"));
 }
 
 TEST(StateStore, MissingFileIsReportedAsMissing) {
