@@ -319,7 +319,9 @@ std::optional<TimePoint> ParseMsec(std::string_view text) {
   // 1764140811.123
   int64_t seconds = 0;
   auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), seconds);
-  if (ec != std::errc() || seconds < 0) return std::nullopt;
+  // Up to the year 2200, like MakeTime: beyond, the nanosecond clock overflows (found by fuzzing).
+  constexpr int64_t kYear2200 = 7258118400;
+  if (ec != std::errc() || seconds < 0 || seconds > kYear2200) return std::nullopt;
   int millis = 0;
   if (ptr != text.data() + text.size()) {
     size_t dot = static_cast<size_t>(ptr - text.data());
