@@ -109,15 +109,18 @@ void Stack::RenderAndStartNginx() {
   std::ofstream(access_log(), std::ios::trunc);
 }
 
-void Stack::SwitchActivePool(const std::string& pool) {
+int Stack::SwitchActivePool(const std::string& pool) {
   options_.active_pool = pool;
   RenderNginx();
   kill(nginx_pid_, SIGHUP);
-  // nginx applies a reload asynchronously: poll until the new primary answers.
-  if (!WaitUntil([&] { return Get().headers["x-app-pool"] == pool; }, std::chrono::seconds(10),
-                 std::chrono::milliseconds(50))) {
+  // nginx applies a reload asynchronously: poll until the new primary answers. The probes are
+  // counted rather than read back from the log, which nginx writes after the response is sent.
+  int probes = 0;
+  if (!WaitUntil([&] { ++probes; return Get().headers["x-app-pool"] == pool; },
+                 std::chrono::seconds(10), std::chrono::milliseconds(50))) {
     throw std::runtime_error("nginx did not switch to " + pool);
   }
+  return probes;
 }
 
 void Stack::StartPoolwatch() {

@@ -62,8 +62,8 @@ class Stack {
   // Lines nginx has written to the access log so far.
   size_t AccessLogLines() const;
   // Re-renders nginx for another primary and reloads it (the seed's ACTIVE_POOL switch);
-  // returns once a request is answered by `pool` (so it sends a few requests).
-  void SwitchActivePool(const std::string& pool);
+  // returns once a request is answered by `pool`, with how many requests that took.
+  int SwitchActivePool(const std::string& pool);
 
  private:
   void RenderAndStartNginx();
