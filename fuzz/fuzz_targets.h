@@ -7,6 +7,11 @@
 #include <string>
 #include <string_view>
 
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
+#include "app/logger.h"
+#include "app/pipeline.h"
 #include "app/state_store.h"
 #include "config/config.h"
 #include "config/web_config.h"
@@ -49,6 +54,38 @@ inline void LogFormatTarget(const uint8_t* data, size_t size) {
     (void)SanitizeLabelValue(record.pool);
     (void)SanitizeLabelValue(record.release);
     for (const UpstreamAttempt& attempt : record.attempts) (void)SanitizeLabelValue(attempt.pool);
+  }
+}
+
+// A log line's whole path with poolwatch's own format, as the daemon runs it: parse, resolve,
+// metrics with small cardinality caps (so the overflow paths run), both rules, then a scrape.
+// Input: byte 0 picks the escaping and evaluation cadence; every further line is one log line.
+inline void PipelineTarget(const uint8_t* data, size_t size) {
+  if (size == 0) return;
+  Logger::SetLevel(LogLevel::kError);  // a malformed line's warning per input would drown the fuzzer
+  Config config;
+  config.format_options.escape = data[0] % 2 == 0 ? LogEscape::kDefault : LogEscape::kJson;
+  config.metrics.max_pools = 3;
+  config.metrics.max_releases_per_pool = 3;
+  config.metrics.max_upstreams = 4;
+  for (RuleConfig& rule : config.alerting.rules) rule.window_size = 1 + data[0] % 16;
+  prometheus::Registry registry;
+  Pipeline pipeline(config, registry);
+  pipeline.SetFlushEvery(1 + data[0] % 7);
+  std::string_view lines(reinterpret_cast<const char*>(data) + 1, size - 1);
+  TimePoint now{};
+  while (!lines.empty()) {
+    const size_t end = lines.find('\n');
+    pipeline.ProcessLine(lines.substr(0, end));
+    lines = end == std::string_view::npos ? std::string_view() : lines.substr(end + 1);
+    now += std::chrono::milliseconds(250);
+    (void)pipeline.engine().Evaluate(now);
+  }
+  pipeline.Flush();
+  const std::string text = prometheus::TextSerializer().Serialize(registry.Collect());
+  if (text.find("poolwatch_http_requests_total") == std::string::npos &&
+      pipeline.lines_parsed() > 0) {
+    __builtin_trap();  // a parsed line must be visible on /metrics
   }
 }
 

@@ -36,6 +36,10 @@ TEST(FuzzRegression, EveryLogFormatSeedAndPastCrashRunsClean) {
   EXPECT_GE(Replay("log_format", fuzz::LogFormatTarget), 8u);
 }
 
+TEST(FuzzRegression, EveryPipelineSeedAndPastCrashRunsClean) {
+  EXPECT_GE(Replay("pipeline", fuzz::PipelineTarget), 5u);
+}
+
 TEST(FuzzRegression, EveryConfigSeedAndPastCrashRunsClean) {
   EXPECT_GE(Replay("config", fuzz::ConfigTarget), 6u);
 }
