@@ -3,10 +3,13 @@
 #include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <linux/capability.h>
 #include <poll.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <unistd.h>
 
+#include <cstring>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -347,11 +350,32 @@ TEST(FileFollower, ReportsANonRegularFileOnceAndRecoversWhenItIsReplaced) {
   EXPECT_TRUE(follower.status().empty());
 }
 
-TEST(FileFollower, ReportsPermissionDeniedOnceAndRetriesUntilItIsFixed) {
-  if (::geteuid() == 0) {
-    GTEST_SKIP() << "running as root, where chmod 000 does not deny reading; the error path is "
-                    "covered by ReportsANonRegularFileOnceAndRecoversWhenItIsReplaced";
+// Root reads a file whatever its mode. Without CAP_DAC_OVERRIDE and CAP_DAC_READ_SEARCH in its
+// effective set it obeys the mode like any user (CI runs as root). Capabilities belong to the
+// thread: only this test's thread loses them, and gets them back at the end.
+class WithoutPermissionOverride {
+ public:
+  WithoutPermissionOverride() {
+    ok_ = syscall(SYS_capget, &header_, saved_) == 0;
+    if (!ok_) return;
+    __user_cap_data_struct reduced[2] = {saved_[0], saved_[1]};
+    reduced[0].effective &= ~((1u << CAP_DAC_OVERRIDE) | (1u << CAP_DAC_READ_SEARCH));
+    ok_ = syscall(SYS_capset, &header_, reduced) == 0;
   }
+  ~WithoutPermissionOverride() {
+    if (ok_) syscall(SYS_capset, &header_, saved_);
+  }
+  bool ok() const { return ok_; }
+
+ private:
+  __user_cap_header_struct header_{_LINUX_CAPABILITY_VERSION_3, 0};
+  __user_cap_data_struct saved_[2] = {};
+  bool ok_ = false;
+};
+
+TEST(FileFollower, ReportsPermissionDeniedOnceAndRetriesUntilItIsFixed) {
+  WithoutPermissionOverride as_a_plain_user;
+  ASSERT_TRUE(as_a_plain_user.ok()) << "capget/capset: " << std::strerror(errno);
   TempDir dir;
   const fs::path log = dir / "access.log";
   WriteFile(log, "secret\n");
