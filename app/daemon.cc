@@ -10,6 +10,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "alerting/notify/alertmanager_notifier.h"
 #include "alerting/notify/dispatcher.h"
 #include "alerting/notify/http_poster.h"
 #include "alerting/notify/redact.h"
@@ -229,8 +230,12 @@ int Daemon::Run() {
   dispatch_options.attempt_timeout = config_.notify.timeout;
   dispatch_options.registry = registry_.get();
   dispatch_options.log = [](std::string_view line) { LogWarn(line); };
+  // The dispatcher owns the notifiers until the daemon ends; the state keeper only borrows the
+  // Alertmanager ones, to save and restore the alerts they keep re-posting.
+  std::vector<AlertmanagerNotifier*> alertmanagers;
   dispatcher_ = std::make_unique<Dispatcher>(
-      BuildNotifiers(config_, *poster_, std::cout, registry_.get()), dispatch_options);
+      BuildNotifiers(config_, *poster_, std::cout, registry_.get(), &alertmanagers),
+      dispatch_options);
   for (const std::string& destination : dispatcher_->Destinations()) {
     LogInfo("alerts go to " + destination);
   }
@@ -267,6 +272,7 @@ int Daemon::Run() {
   follow.start_at_end = !config_.start_at_beginning;
   {
     std::lock_guard<std::mutex> lock(engine_mutex_);
+    state_.AttachAlertmanagers(std::move(alertmanagers));
     for (Notification& n : state_.Restore(&follow)) dispatcher_->Enqueue(std::move(n));
   }
   FileFollower follower(follow);

@@ -23,9 +23,9 @@ std::string GeneratorUrl(const Config& config) {
   return "http://" + config.instance + ":" + std::to_string(port) + config.telemetry_path;
 }
 
-std::vector<std::unique_ptr<Notifier>> BuildNotifiers(const Config& config, HttpPoster& poster,
-                                                      std::ostream& console,
-                                                      prometheus::Registry* registry) {
+std::vector<std::unique_ptr<Notifier>> BuildNotifiers(
+    const Config& config, HttpPoster& poster, std::ostream& console, prometheus::Registry* registry,
+    std::vector<AlertmanagerNotifier*>* alertmanagers) {
   const NotifyConfig& notify = config.notify;
   std::vector<std::unique_ptr<Notifier>> notifiers;
   if (!notify.slack_webhook_url.empty()) {
@@ -46,11 +46,17 @@ std::vector<std::unique_ptr<Notifier>> BuildNotifiers(const Config& config, Http
     options.runbook_url = notify.runbook_url;
     options.resend_interval = notify.alertmanager_resend_interval;
     options.resend_timeout = notify.timeout;
-    if (notify.alertmanager_urls.size() > 1) options.name += "-" + std::to_string(i + 1);
+    if (notify.alertmanager_urls.size() > 1) {
+      // Appended in two steps: `"-" + std::to_string(…)` trips GCC 12's false -Wrestrict.
+      options.name += '-';
+      options.name += std::to_string(i + 1);
+    }
     options.log = [](std::string_view line) { LogWarn(line); };
     options.registry = registry;
-    notifiers.push_back(
-        std::make_unique<AlertmanagerNotifier>(notify.alertmanager_urls[i], poster, options));
+    auto notifier =
+        std::make_unique<AlertmanagerNotifier>(notify.alertmanager_urls[i], poster, options);
+    if (alertmanagers != nullptr) alertmanagers->push_back(notifier.get());
+    notifiers.push_back(std::move(notifier));
   }
   if (notifiers.empty() || notify.console) {
     notifiers.push_back(std::make_unique<ConsoleNotifier>(console));

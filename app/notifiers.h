@@ -15,14 +15,19 @@ class Registry;
 
 namespace poolwatch {
 
+class AlertmanagerNotifier;
+
 // The notifiers the configuration asks for: Slack and/or the generic webhook, one
 // AlertmanagerNotifier per notify.alertmanager_urls entry (named "alertmanager", or
 // "alertmanager-1", "alertmanager-2"… when there are several), and the console when none of
 // them is set (so the demo shows alerts with no Slack) or when asked for. Alertmanager alerts
 // carry config.instance; their re-post failures go to the daemon's log and `registry`.
-std::vector<std::unique_ptr<Notifier>> BuildNotifiers(const Config& config, HttpPoster& poster,
-                                                      std::ostream& console,
-                                                      prometheus::Registry* registry = nullptr);
+// `alertmanagers`, when given, receives the AlertmanagerNotifiers among them (owned by the
+// returned list) for the state file.
+std::vector<std::unique_ptr<Notifier>> BuildNotifiers(
+    const Config& config, HttpPoster& poster, std::ostream& console,
+    prometheus::Registry* registry = nullptr,
+    std::vector<AlertmanagerNotifier*>* alertmanagers = nullptr);
 
 // The alerts' generatorURL: notify.generator_url, or http://<instance>:<port><telemetry path>
 // from the listen address; "" when no port can be told (e.g. port 0).

@@ -1,5 +1,10 @@
 #include "app/state_keeper.h"
 
+#include <algorithm>
+#include <map>
+#include <set>
+#include <string>
+
 #include "app/logger.h"
 
 namespace poolwatch {
@@ -33,6 +38,7 @@ std::vector<Notification> StateKeeper::Restore(FileFollowerOptions* follow) {
   outbox_ = saved->outbox;
   size_t announced = 0;
   for (const AlertStateRecord& a : saved->alerting.alerts) announced += a.announced ? 1 : 0;
+  RestoreAlertmanagers(saved->alertmanager_firing);
 
   if (saved->log_path != config_.log_path) {
     LogWarn("the state file was saved while following " + saved->log_path + ", not " +
@@ -60,6 +66,32 @@ std::vector<Notification> StateKeeper::Restore(FileFollowerOptions* follow) {
   return outbox_;
 }
 
+void StateKeeper::RestoreAlertmanagers(const std::vector<AlertmanagerFiring>& saved) {
+  if (alertmanagers_.empty() || saved.empty()) return;
+  // Only alerts the restored engine still has as announced: it will send their resolution.
+  // One it no longer knows (its rule was removed or renamed while poolwatch was down) would
+  // otherwise be re-posted forever; left alone, Alertmanager lets it expire.
+  std::set<std::string> announced;
+  for (const AlertStateRecord& a : pipeline_.engine().ExportState().alerts) {
+    if (!a.announced) continue;
+    Notification key;
+    key.rule = a.rule;
+    key.labels = a.labels;
+    announced.insert(key.Key());
+  }
+  std::vector<AlertmanagerFiring> adopt;
+  for (const AlertmanagerFiring& a : saved) {
+    if (announced.count(a.notification.Key()) > 0) adopt.push_back(a);
+  }
+  for (AlertmanagerNotifier* notifier : alertmanagers_) notifier->Adopt(adopt);
+  LogInfo("re-posting " + std::to_string(adopt.size()) + " firing alert(s) to " +
+          std::to_string(alertmanagers_.size()) + " Alertmanager(s) after the restart" +
+          (adopt.size() < saved.size()
+               ? " (" + std::to_string(saved.size() - adopt.size()) +
+                     " saved alert(s) no longer firing here left to expire in Alertmanager)"
+               : ""));
+}
+
 PersistedState StateKeeper::Capture() const {
   PersistedState state;
   state.log_path = config_.log_path;
@@ -75,6 +107,20 @@ PersistedState StateKeeper::Capture() const {
   state.configured_maintenance = config_.alerting.maintenance;
   state.configured_maintenance_until = config_.alerting.maintenance_until;
   state.outbox = outbox_;
+  // Every Alertmanager is sent the same alerts, but each on its own channel, so one may lag:
+  // the union, the earliest startsAt and the newest notification of each.
+  std::map<std::string, AlertmanagerFiring> firing;
+  for (const AlertmanagerNotifier* notifier : alertmanagers_) {
+    for (AlertmanagerFiring& a : notifier->Snapshot()) {
+      auto [it, inserted] = firing.try_emplace(a.notification.Key(), a);
+      if (inserted) continue;
+      it->second.starts_at = std::min(it->second.starts_at, a.starts_at);
+      if (a.notification.at > it->second.notification.at) {
+        it->second.notification = std::move(a.notification);
+      }
+    }
+  }
+  for (auto& [key, a] : firing) state.alertmanager_firing.push_back(std::move(a));
   return state;
 }
 

@@ -8,6 +8,7 @@
 #include <prometheus/registry.h>
 
 #include "alerting/notification.h"
+#include "alerting/notify/alertmanager_notifier.h"
 #include "app/pipeline.h"
 #include "app/state_store.h"
 #include "config/config.h"
@@ -27,6 +28,10 @@ namespace poolwatch {
 //   in the saved state) nor loses one that was still queued (the outbox is queued again).
 //   The one window left for a duplicate is between Slack accepting a message and the next
 //   save (one run-loop tick, ~100 ms); a crash there re-sends that message once.
+// - Alertmanager: the alerts the Alertmanager notifiers keep re-posting are saved too, and
+//   handed back to them at start-up (those the restored engine still has as announced), so a
+//   still-firing alert is re-posted at once with its original startsAt instead of expiring in
+//   Alertmanager as a false resolution. A change is saved at the next checkpoint.
 //
 // Disabled (every call does nothing) without state.path. Not thread-safe: the daemon calls it
 // under its engine lock.
@@ -35,6 +40,13 @@ class StateKeeper {
   StateKeeper(const Config& config, Pipeline& pipeline, prometheus::Registry* registry);
 
   bool enabled() const { return checkpointer_ != nullptr; }
+
+  // The Alertmanager notifiers whose firing alerts are saved and restored; before Restore().
+  // They must outlive the keeper's last call (the dispatcher that owns them does, in the
+  // daemon).
+  void AttachAlertmanagers(std::vector<AlertmanagerNotifier*> alertmanagers) {
+    alertmanagers_ = std::move(alertmanagers);
+  }
 
   // At start-up, before following the log: restores learned pools and the alerting state into
   // the pipeline, reads the rest of a file rotated away while poolwatch was down through it,
@@ -58,6 +70,7 @@ class StateKeeper {
 
  private:
   PersistedState Capture() const;
+  void RestoreAlertmanagers(const std::vector<AlertmanagerFiring>& saved);
 
   const Config& config_;
   Pipeline& pipeline_;
@@ -65,6 +78,7 @@ class StateKeeper {
   const FileFollower* follower_ = nullptr;
   uint64_t lines_ = 0;
   std::vector<Notification> outbox_;
+  std::vector<AlertmanagerNotifier*> alertmanagers_;
 };
 
 }  // namespace poolwatch

@@ -203,23 +203,26 @@ json EncodeNotification(const Notification& n) {
           {"suppressed", n.suppressed}};
 }
 
-Notification DecodeNotification(const json& j) {
+// `where` names the list in error messages: "outbox" or "alertmanager_firing.notification".
+Notification DecodeNotification(const json& j, const std::string& where) {
+  auto at = [&where](const char* key) { return where + "." + key; };
   Notification n;
-  n.rule = GetStr(Field(j, "rule"), "outbox.rule");
-  const std::string status = GetStr(Field(j, "status"), "outbox.status");
-  if (status != "firing" && status != "resolved") throw Corrupt{"outbox.status: " + status};
+  n.rule = GetStr(Field(j, "rule"), at("rule").c_str());
+  const std::string status = GetStr(Field(j, "status"), at("status").c_str());
+  if (status != "firing" && status != "resolved") throw Corrupt{at("status") + ": " + status};
   n.status = status == "firing" ? AlertStatus::kFiring : AlertStatus::kResolved;
-  n.labels = GetLabels(Field(j, "labels"), "outbox.labels");
-  n.severity = GetStr(Field(j, "severity"), "outbox.severity");
-  n.title = GetStr(Field(j, "title"), "outbox.title");
-  n.summary = GetStr(Field(j, "summary"), "outbox.summary");
-  for (const json& pair : GetArray(Field(j, "fields"), "outbox.fields")) {
-    if (!pair.is_array() || pair.size() != 2) throw Corrupt{"outbox.fields: expected pairs"};
-    n.fields.emplace_back(GetStr(pair[0], "outbox.fields"), GetStr(pair[1], "outbox.fields"));
+  n.labels = GetLabels(Field(j, "labels"), at("labels").c_str());
+  n.severity = GetStr(Field(j, "severity"), at("severity").c_str());
+  n.title = GetStr(Field(j, "title"), at("title").c_str());
+  n.summary = GetStr(Field(j, "summary"), at("summary").c_str());
+  for (const json& pair : GetArray(Field(j, "fields"), at("fields").c_str())) {
+    if (!pair.is_array() || pair.size() != 2) throw Corrupt{at("fields") + ": expected pairs"};
+    n.fields.emplace_back(GetStr(pair[0], at("fields").c_str()),
+                          GetStr(pair[1], at("fields").c_str()));
   }
-  n.action = GetStr(Field(j, "action"), "outbox.action");
-  n.at = GetTime(Field(j, "at_ms"), "outbox.at_ms");
-  n.suppressed = GetCount(Field(j, "suppressed"), "outbox.suppressed");
+  n.action = GetStr(Field(j, "action"), at("action").c_str());
+  n.at = GetTime(Field(j, "at_ms"), at("at_ms").c_str());
+  n.suppressed = GetCount(Field(j, "suppressed"), at("suppressed").c_str());
   return n;
 }
 
@@ -246,6 +249,11 @@ json EncodeBody(const PersistedState& s) {
   }
   json outbox = json::array();
   for (const Notification& n : s.outbox) outbox.push_back(EncodeNotification(n));
+  json alertmanager = json::array();
+  for (const AlertmanagerFiring& a : s.alertmanager_firing) {
+    alertmanager.push_back({{"notification", EncodeNotification(a.notification)},
+                            {"starts_at_ms", Millis(a.starts_at)}});
+  }
   return {{"version", kVersion},
           {"log", {{"path", Str(s.log_path)}, {"position", position}, {"lines", s.lines}}},
           {"pools", pools},
@@ -255,7 +263,8 @@ json EncodeBody(const PersistedState& s) {
             {"configured_maintenance", s.configured_maintenance},
             {"configured_maintenance_until_ms", OptMillis(s.configured_maintenance_until)},
             {"alerts", alerts}}},
-          {"outbox", outbox}};
+          {"outbox", outbox},
+          {"alertmanager_firing", alertmanager}};
 }
 
 void DecodeBody(const json& root, PersistedState* s) {
@@ -304,7 +313,17 @@ void DecodeBody(const json& root, PersistedState* s) {
     s->alerting.alerts.push_back(std::move(r));
   }
   for (const json& n : GetArray(Field(root, "outbox"), "outbox")) {
-    s->outbox.push_back(DecodeNotification(n));
+    s->outbox.push_back(DecodeNotification(n, "outbox"));
+  }
+  // Added after version 1 shipped: absent in older files, which then restore no such alerts.
+  if (root.contains("alertmanager_firing")) {
+    for (const json& a : GetArray(root["alertmanager_firing"], "alertmanager_firing")) {
+      AlertmanagerFiring firing;
+      firing.notification =
+          DecodeNotification(Field(a, "notification"), "alertmanager_firing.notification");
+      firing.starts_at = GetTime(Field(a, "starts_at_ms"), "alertmanager_firing.starts_at_ms");
+      s->alertmanager_firing.push_back(std::move(firing));
+    }
   }
 }
 

@@ -17,6 +17,7 @@
 
 #include "alerting/alert_engine.h"
 #include "alerting/notification.h"
+#include "alerting/notify/alertmanager_notifier.h"
 #include "exporter/file_follower.h"
 
 namespace poolwatch {
@@ -44,6 +45,11 @@ struct PersistedState {
   // Notifications handed to the dispatcher and not yet finished by it. A crash must not lose
   // them: they are delivered again after the restart (at least once; see state_store.cc).
   std::vector<Notification> outbox;
+  // The alerts the Alertmanager notifiers keep re-posting (once per key: every Alertmanager is
+  // sent the same alerts), with the startsAt they were posted with. After a restart they are
+  // re-posted at once, so Alertmanager does not let a still-firing alert expire and resolve.
+  // Optional in the file: state files written before it load with none.
+  std::vector<AlertmanagerFiring> alertmanager_firing;
   TimePoint saved_at{};  // set by the writer; not part of the change detection
 };
 

@@ -4,6 +4,7 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <utility>
 
@@ -53,11 +54,15 @@ std::string ReplaceRule(std::string text, const std::string& rule) {
 
 std::string Description(const Notification& n) {
   std::string out;
+  // Appended piece by piece: `name + ": " + value` trips GCC 12's false -Wrestrict.
   for (const auto& [name, value] : n.fields) {
-    if (!out.empty()) out += "\n";
-    out += name + ": " + value;
+    if (!out.empty()) out += '\n';
+    out.append(name).append(": ").append(value);
   }
-  if (!n.action.empty()) out += (out.empty() ? "" : "\n") + std::string("Action: ") + n.action;
+  if (!n.action.empty()) {
+    if (!out.empty()) out += '\n';
+    out.append("Action: ").append(n.action);
+  }
   return out;
 }
 
@@ -172,23 +177,27 @@ DeliveryResult AlertmanagerNotifier::Send(const Notification& n,
   std::lock_guard<std::mutex> lock(mu_);
   const std::string key = n.Key();
   json alert;
-  if (n.status == AlertStatus::kFiring) {
-    // Remembered before posting: if every attempt fails, the re-posts still tell Alertmanager.
-    auto [it, inserted] = firing_.try_emplace(key, Firing{n, n.at});
-    if (!inserted) it->second.notification = n;  // keep the first startsAt of the episode
-    alert = BuildAlertmanagerAlert(n, options_, it->second.starts_at, EndsAt(now, n.at));
-  } else {
-    auto it = firing_.find(key);
-    // Unknown start (e.g. poolwatch restarted mid-incident): a zero-length alert is valid,
-    // and resolves the one Alertmanager has, which matches on labels only.
-    TimePoint starts_at = n.at;
-    if (it != firing_.end()) {
-      starts_at = std::min(it->second.starts_at, n.at);
-      firing_.erase(it);
+  {
+    std::lock_guard<std::mutex> change(firing_mu_);
+    if (n.status == AlertStatus::kFiring) {
+      // Remembered before posting: if every attempt fails, the re-posts still tell Alertmanager.
+      auto [it, inserted] = firing_.try_emplace(key, AlertmanagerFiring{n, n.at});
+      if (!inserted) it->second.notification = n;  // keep the first startsAt of the episode
+      alert = BuildAlertmanagerAlert(n, options_, it->second.starts_at, EndsAt(now, n.at));
+    } else {
+      auto it = firing_.find(key);
+      // Unknown start (e.g. poolwatch restarted mid-incident without a state file): a
+      // zero-length alert is valid, and resolves the one Alertmanager has, which matches on
+      // labels only.
+      TimePoint starts_at = n.at;
+      if (it != firing_.end()) {
+        starts_at = std::min(it->second.starts_at, n.at);
+        firing_.erase(it);
+      }
+      alert = BuildAlertmanagerAlert(n, options_, starts_at, n.at);
     }
-    alert = BuildAlertmanagerAlert(n, options_, starts_at, n.at);
+    if (firing_gauge_ != nullptr) firing_gauge_->Set(static_cast<double>(firing_.size()));
   }
-  if (firing_gauge_ != nullptr) firing_gauge_->Set(static_cast<double>(firing_.size()));
   return PostLocked(json::array({std::move(alert)}), timeout);
 }
 
@@ -219,15 +228,57 @@ DeliveryResult AlertmanagerNotifier::Resend(TimePoint now) {
 }
 
 size_t AlertmanagerNotifier::FiringCount() const {
-  std::lock_guard<std::mutex> lock(mu_);
+  std::lock_guard<std::mutex> lock(firing_mu_);
   return firing_.size();
+}
+
+std::vector<AlertmanagerFiring> AlertmanagerNotifier::Snapshot() const {
+  std::lock_guard<std::mutex> lock(firing_mu_);
+  std::vector<AlertmanagerFiring> out;
+  out.reserve(firing_.size());
+  for (const auto& [key, firing] : firing_) out.push_back(firing);
+  return out;
+}
+
+size_t AlertmanagerNotifier::Adopt(const std::vector<AlertmanagerFiring>& alerts) {
+  size_t adopted = 0;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    std::lock_guard<std::mutex> change(firing_mu_);
+    for (const AlertmanagerFiring& a : alerts) {
+      if (a.notification.status != AlertStatus::kFiring) continue;
+      auto [it, inserted] = firing_.try_emplace(a.notification.Key(), a);
+      if (inserted) {
+        ++adopted;
+      } else {
+        it->second.starts_at = std::min(it->second.starts_at, a.starts_at);
+      }
+    }
+    if (firing_gauge_ != nullptr) firing_gauge_->Set(static_cast<double>(firing_.size()));
+  }
+  // The re-post goes through the resender rather than a Resend() here: Adopt runs during
+  // start-up under the daemon's engine lock, and a post to an Alertmanager that is down would
+  // hold start-up for up to resend_timeout per Alertmanager. The resender is the thread that
+  // owns re-posts (their metrics, their once-per-change failure log) and posts within
+  // milliseconds of the wake-up. It must not wait for its interval: the last post before the
+  // restart set endsAt at most 4 intervals ahead, part of which the downtime has used up.
+  if (adopted > 0) {
+    {
+      std::lock_guard<std::mutex> lock(stop_mu_);
+      resend_now_ = true;
+    }
+    stop_cv_.notify_all();
+  }
+  return adopted;
 }
 
 void AlertmanagerNotifier::ResendLoop() {
   std::unique_lock<std::mutex> lock(stop_mu_);
   while (!stop_) {
     // Scheduled on the steady clock; only endsAt reads the wall clock.
-    if (stop_cv_.wait_for(lock, options_.resend_interval, [this] { return stop_; })) break;
+    stop_cv_.wait_for(lock, options_.resend_interval, [this] { return stop_ || resend_now_; });
+    if (stop_) break;
+    resend_now_ = false;
     lock.unlock();
     Resend(Now());
     lock.lock();

@@ -9,6 +9,7 @@
 #include <string>
 #include <string_view>
 #include <thread>
+#include <vector>
 
 #include "alerting/notification.h"
 #include "alerting/notify/http_poster.h"
@@ -49,6 +50,13 @@ struct AlertmanagerOptions {
 
 inline constexpr int kAlertmanagerLifetimeFactor = 4;
 
+// A firing alert as an AlertmanagerNotifier remembers it: the last notification sent for it and
+// the startsAt Alertmanager knows it by. The state file keeps these across a restart.
+struct AlertmanagerFiring {
+  Notification notification;
+  TimePoint starts_at{};
+};
+
 // `<base>/api/v2/alerts`, or `base` unchanged when it already ends in /api/v2/alerts.
 std::string AlertmanagerAlertsUrl(std::string_view base);
 
@@ -73,13 +81,17 @@ nlohmann::json BuildAlertmanagerAlert(const Notification& notification,
 // - Send(resolved): forgets it and posts it with endsAt = the time the resolution was seen.
 // - Resend(now): posts every remembered firing alert again, with a fresh endsAt. A re-post
 //   is not retried: the next one comes an interval later, long before endsAt.
+// - Snapshot() / Adopt(): what it remembers, saved in the state file and handed back after a
+//   restart, so an alert still firing keeps being re-posted instead of expiring at its old
+//   endsAt (which Alertmanager would announce as a false "resolved").
 // A failed Send is retried by the Dispatcher like any notifier (same policy: network errors,
 // 5xx and 429 retryable; a 400 from Alertmanager's validation is permanent).
 //
 // Unless start_resender is false a thread calls Resend(now) every resend_interval until the
 // notifier is destroyed (which waits for a re-post on the wire, at most resend_timeout).
-// Thread-safe: Send and Resend hold one lock across the post, so a re-post can never reach
-// Alertmanager after the resolution of the same alert and bring it back to life.
+// Thread-safe: Send, Resend and Adopt hold one lock across the post, so a re-post can never
+// reach Alertmanager after the resolution of the same alert and bring it back to life.
+// Snapshot takes only a second, short lock and never waits for a post on the wire.
 class AlertmanagerNotifier final : public Notifier {
  public:
   // `base_url`: "http://alertmanager:9093" (see AlertmanagerAlertsUrl). `poster` must outlive
@@ -98,12 +110,18 @@ class AlertmanagerNotifier final : public Notifier {
   DeliveryResult Resend(TimePoint now);
   size_t FiringCount() const;
 
- private:
-  struct Firing {
-    Notification notification;
-    TimePoint starts_at;
-  };
+  // The firing alerts it keeps re-posting, in key order. Never waits for a post in flight: the
+  // daemon captures it for the state file under its engine lock, and a slow Alertmanager must
+  // not stall the run loop.
+  std::vector<AlertmanagerFiring> Snapshot() const;
+  // At start-up, with what Snapshot() returned before the restart: remembers the firing ones
+  // as if Send(firing) had posted them (same startsAt; no new firing post) and has the resender
+  // re-post them at once rather than an interval later (without a resender, the owner calls
+  // Resend). An alert it already knows keeps its notification and the earlier startsAt. A
+  // later Send(resolved) ends an adopted alert like any other. Returns how many were new.
+  size_t Adopt(const std::vector<AlertmanagerFiring>& alerts);
 
+ private:
   TimePoint Now() const { return options_.now ? options_.now() : Clock::now(); }
   TimePoint EndsAt(TimePoint now, TimePoint at) const;
   DeliveryResult PostLocked(const nlohmann::json& alerts, std::chrono::milliseconds timeout);
@@ -113,8 +131,13 @@ class AlertmanagerNotifier final : public Notifier {
   HttpPoster& poster_;
   AlertmanagerOptions options_;
 
-  mutable std::mutex mu_;                 // guards firing_ and serializes posts
-  std::map<std::string, Firing> firing_;  // by Notification::Key()
+  // Serializes posts and every change of firing_; held across the post. Readers of firing_
+  // that hold it need no other lock.
+  mutable std::mutex mu_;
+  // Also held (after mu_, briefly, never across a post) for every change of firing_, so that
+  // Snapshot() can read it with this lock alone.
+  mutable std::mutex firing_mu_;
+  std::map<std::string, AlertmanagerFiring> firing_;  // by Notification::Key()
   bool last_resend_failed_ = false;
   prometheus::Counter* resends_ok_ = nullptr;
   prometheus::Counter* resends_failed_ = nullptr;
@@ -123,6 +146,7 @@ class AlertmanagerNotifier final : public Notifier {
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;
   bool stop_ = false;
+  bool resend_now_ = false;  // Adopt(): re-post without waiting for the interval
   std::thread resender_;
 };
 

@@ -15,8 +15,10 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include "alerting/notify/alertmanager_notifier.h"
 #include "app/state_keeper.h"
 #include "exporter/log_format.h"
+#include "tests/notify/notify_fakes.h"
 #include "tests/support/test_support.h"
 
 namespace poolwatch {
@@ -61,6 +63,11 @@ PersistedState FullState() {
   n.at = At(1700000001000);
   n.suppressed = 3;
   s.outbox.push_back(n);
+  Notification firing = n;
+  firing.status = AlertStatus::kFiring;
+  firing.title = "FAILOVER";
+  firing.labels = {{"pool", std::string("bl\xffue", 5)}};
+  s.alertmanager_firing.push_back(AlertmanagerFiring{firing, At(1699999999456)});
   return s;
 }
 
@@ -98,6 +105,16 @@ void ExpectSame(const PersistedState& a, const PersistedState& b) {
     EXPECT_EQ(a.outbox[i].at, b.outbox[i].at);
     EXPECT_EQ(a.outbox[i].suppressed, b.outbox[i].suppressed);
   }
+  ASSERT_EQ(a.alertmanager_firing.size(), b.alertmanager_firing.size());
+  for (size_t i = 0; i < a.alertmanager_firing.size(); ++i) {
+    const Notification& x = a.alertmanager_firing[i].notification;
+    const Notification& y = b.alertmanager_firing[i].notification;
+    EXPECT_EQ(x.Key(), y.Key());
+    EXPECT_EQ(x.status, y.status);
+    EXPECT_EQ(x.Text(), y.Text());
+    EXPECT_EQ(x.at, y.at);
+    EXPECT_EQ(a.alertmanager_firing[i].starts_at, b.alertmanager_firing[i].starts_at);
+  }
 }
 
 TEST(StateFormat, RoundTripKeepsEveryFieldAndEveryByteOfHostileStrings) {
@@ -117,6 +134,20 @@ TEST(StateFormat, EmptyStateRoundTrips) {
   ASSERT_TRUE(DecodeState(EncodeState(PersistedState{}), &decoded, &error)) << error;
   EXPECT_FALSE(decoded.position.has_value());
   EXPECT_EQ(decoded.lines, 0u);
+}
+
+TEST(StateFormat, AFileWithoutAlertmanagerAlertsStillLoads) {
+  // As written before the field existed.
+  nlohmann::json old = nlohmann::json::parse(EncodeState(FullState()));
+  ASSERT_TRUE(old.contains("alertmanager_firing"));
+  old.erase("alertmanager_firing");
+  PersistedState decoded;
+  std::string error;
+  ASSERT_TRUE(DecodeState(old.dump(), &decoded, &error)) << error;
+  EXPECT_THAT(decoded.alertmanager_firing, IsEmpty());
+  PersistedState expected = FullState();
+  expected.alertmanager_firing.clear();
+  ExpectSame(expected, decoded);
 }
 
 TEST(StateFormat, RejectsWhatItDoesNotUnderstand) {
@@ -154,6 +185,15 @@ TEST(StateFormat, RejectsWhatItDoesNotUnderstand) {
               HasSubstr("out of range"));
   EXPECT_THAT(mutated([](auto& j) { j["alerting"]["alerts"][0]["suppressed"] = 1LL << 40; }),
               HasSubstr("out of range"));
+  EXPECT_THAT(mutated([](auto& j) { j["alertmanager_firing"] = nlohmann::json::object(); }),
+              HasSubstr("alertmanager_firing: expected a list"));
+  EXPECT_THAT(mutated([](auto& j) { j["alertmanager_firing"][0].erase("starts_at_ms"); }),
+              HasSubstr("missing starts_at_ms"));
+  EXPECT_THAT(mutated([](auto& j) { j["alertmanager_firing"][0]["starts_at_ms"] = -1; }),
+              HasSubstr("out of range"));
+  EXPECT_THAT(
+      mutated([](auto& j) { j["alertmanager_firing"][0]["notification"]["status"] = "maybe"; }),
+      HasSubstr("alertmanager_firing.notification.status"));
 }
 
 TEST(StateStore, MissingFileIsReportedAsMissing) {
@@ -500,6 +540,89 @@ TEST(StateKeeper, ASecondRunResumesAfterTheSavedLinesWithTheSameAlertingState) {
   ASSERT_TRUE(DecodeState(ReadFile(dir / "state.json"), &saved, &error)) << error;
   EXPECT_EQ(saved.lines, 4u);
   EXPECT_THAT(saved.outbox, IsEmpty());
+}
+
+// What the Alertmanager notifiers keep re-posting is saved with the rest (one list for all of
+// them) and handed back to them by the next run, which re-posts it with the same startsAt.
+TEST(StateKeeper, AlertmanagerAlertsAreSavedOnceAndAdoptedByTheNextRun) {
+  TempDir dir;
+  Config config;
+  config.log_path = (dir / "access.log").string();
+  config.state_path = (dir / "state.json").string();
+  config.state_interval = std::chrono::milliseconds(0);  // every Tick() checks for changes
+  WriteFile(dir / "access.log", "");
+  const TimePoint started = At(1761920000000);
+  Notification blue;
+  blue.rule = "failover";
+  blue.labels = {{"pool", "blue"}};
+  blue.title = "FAILOVER";
+  blue.at = started;
+  Notification unknown = blue;  // not firing in the engine: its resolution would never come
+  unknown.rule = "error_rate";
+  unknown.labels = {{"pool", "green"}};
+  AlertmanagerOptions am;
+  am.start_resender = false;
+  am.now = [started] { return started + std::chrono::minutes(10); };
+  std::string error;
+  PersistedState saved;
+
+  {
+    prometheus::Registry registry;
+    Pipeline pipeline(config, registry);
+    StateKeeper keeper(config, pipeline, &registry);
+    testing::FakePoster poster;
+    AlertmanagerNotifier am_1("http://am-1:9093", poster, am);
+    AlertmanagerNotifier am_2("http://am-2:9093", poster, am);
+    keeper.AttachAlertmanagers({&am_1, &am_2});
+    FileFollowerOptions follow;
+    follow.path = config.log_path;
+    EXPECT_THAT(keeper.Restore(&follow), IsEmpty());
+    pipeline.engine().ImportState(EngineState{
+        false,
+        std::nullopt,
+        {AlertStateRecord{"failover", RuleKind::kFailover, blue.labels, true, started, 0}}});
+    am_1.Send(blue, std::chrono::seconds(1));
+    am_2.Send(blue, std::chrono::seconds(1));
+    am_2.Send(unknown, std::chrono::seconds(1));
+    keeper.Tick(0);
+    ASSERT_TRUE(DecodeState(ReadFile(dir / "state.json"), &saved, &error)) << error;
+    ASSERT_EQ(saved.alertmanager_firing.size(), 2u) << "the union, each alert once";
+    EXPECT_EQ(saved.alertmanager_firing[0].notification.Key(), "error_rate{pool=green}");
+    EXPECT_EQ(saved.alertmanager_firing[1].notification.Key(), "failover{pool=blue}");
+    EXPECT_EQ(saved.alertmanager_firing[1].starts_at, started);
+  }  // killed: no Shutdown()
+
+  prometheus::Registry registry;
+  Pipeline pipeline(config, registry);
+  StateKeeper keeper(config, pipeline, &registry);
+  testing::FakePoster poster;
+  AlertmanagerNotifier am_1("http://am-1:9093", poster, am);
+  AlertmanagerNotifier am_2("http://am-2:9093", poster, am);
+  keeper.AttachAlertmanagers({&am_1, &am_2});
+  FileFollowerOptions follow;
+  follow.path = config.log_path;
+  keeper.Restore(&follow);
+  EXPECT_TRUE(poster.calls.empty()) << "no new firing post";
+  for (AlertmanagerNotifier* notifier : {&am_1, &am_2}) {
+    std::vector<AlertmanagerFiring> adopted = notifier->Snapshot();
+    ASSERT_EQ(adopted.size(), 1u) << "only what the restored engine still has firing";
+    EXPECT_EQ(adopted[0].notification.Key(), "failover{pool=blue}");
+    EXPECT_EQ(adopted[0].notification.title, "FAILOVER");
+    EXPECT_EQ(adopted[0].starts_at, started);
+  }
+  am_1.Resend(started + std::chrono::minutes(10));
+  ASSERT_EQ(poster.calls.size(), 1u);
+  EXPECT_THAT(poster.calls[0].body, HasSubstr("\"startsAt\":\"2025-10-31T14:13:20.000Z\""));
+
+  // The resolution reaches both; the next checkpoint saves that nothing is left to re-post.
+  Notification resolved = blue;
+  resolved.status = AlertStatus::kResolved;
+  resolved.at = started + std::chrono::minutes(11);
+  am_1.Send(resolved, std::chrono::seconds(1));
+  am_2.Send(resolved, std::chrono::seconds(1));
+  keeper.Tick(0);
+  ASSERT_TRUE(DecodeState(ReadFile(dir / "state.json"), &saved, &error)) << error;
+  EXPECT_THAT(saved.alertmanager_firing, IsEmpty());
 }
 
 TEST(StateKeeper, DisabledWithoutAPath) {

@@ -4,7 +4,11 @@
 #include <gtest/gtest.h>
 
 #include <atomic>
+#include <condition_variable>
+#include <future>
+#include <mutex>
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "tests/notify/notify_fakes.h"
 #include "tests/support/test_support.h"
@@ -238,6 +242,133 @@ TEST(AlertmanagerNotifier, its_own_thread_reposts_firing_alerts_every_interval) 
   notifier.Send(MakeNotification("firing"), 5s);
   EXPECT_TRUE(testing::WaitUntil([&] { return poster.posts >= 3; }, 5s))
       << "one Send and at least two re-posts; got " << poster.posts;
+}
+
+// What a notifier remembers survives a restart through Snapshot() (saved in the state file)
+// and Adopt() (at start-up): the next process re-posts the alert as the same alert.
+TEST(AlertmanagerNotifier, an_adopted_alert_is_reposted_with_its_original_start_and_a_fresh_end) {
+  FakePoster before_poster;
+  AlertmanagerNotifier before("http://am:9093", before_poster, TestOptions());
+  Notification blue = MakeNotification("blue");
+  Notification green = MakeNotification("green");
+  green.labels = {{"pool", "green"}};
+  green.at = kFiredAt + 30s;
+  before.Send(blue, 5s);
+  before.Send(green, 5s);
+  const std::vector<AlertmanagerFiring> saved = before.Snapshot();
+  ASSERT_EQ(saved.size(), 2u);
+  EXPECT_EQ(saved[0].notification.Key(), "failover{pool=blue}");
+  EXPECT_EQ(saved[0].starts_at, kFiredAt);
+  EXPECT_EQ(saved[1].notification.Key(), "failover{pool=green}");
+  EXPECT_EQ(saved[1].starts_at, kFiredAt + 30s);
+
+  // The restarted process, ten minutes later.
+  FakePoster poster;
+  AlertmanagerOptions options = TestOptions();
+  options.now = [] { return kNow + 10min; };
+  AlertmanagerNotifier after("http://am:9093", poster, options);
+  EXPECT_EQ(after.Adopt(saved), 2u);
+  EXPECT_TRUE(poster.calls.empty()) << "adopting is not a new firing post";
+  EXPECT_EQ(after.FiringCount(), 2u);
+
+  EXPECT_EQ(after.Resend(kNow + 10min).outcome, DeliveryResult::kDelivered);
+  ASSERT_EQ(poster.calls.size(), 1u);
+  json body = Body(poster.calls[0]);
+  ASSERT_EQ(body.size(), 2u);
+  EXPECT_EQ(body[0]["labels"], Body(before_poster.calls[0])[0]["labels"]) << "the same alert";
+  EXPECT_EQ(body[0]["startsAt"], "2025-10-31T14:23:45.000Z");
+  EXPECT_EQ(body[0]["endsAt"], "2025-10-31T14:37:47.000Z");  // (now + 10 min) + 4 × 60 s
+  EXPECT_EQ(body[1]["labels"]["pool"], "green");
+  EXPECT_EQ(body[1]["startsAt"], "2025-10-31T14:24:15.000Z");
+  EXPECT_EQ(body[1]["endsAt"], "2025-10-31T14:37:47.000Z");
+}
+
+TEST(AlertmanagerNotifier, a_resolution_after_adoption_posts_its_end_and_stops_the_reposts) {
+  FakePoster poster;
+  AlertmanagerNotifier notifier("http://am:9093", poster, TestOptions());
+  notifier.Adopt({AlertmanagerFiring{MakeNotification("blue"), kFiredAt - 1h}});
+  Notification resolved = MakeNotification("resolved", AlertStatus::kResolved);
+  resolved.at = kFiredAt + 90s;
+  EXPECT_EQ(notifier.Send(resolved, 5s).outcome, DeliveryResult::kDelivered);
+
+  ASSERT_EQ(poster.calls.size(), 1u);
+  json alert = Body(poster.calls[0])[0];
+  EXPECT_EQ(alert["labels"]["pool"], "blue");
+  EXPECT_EQ(alert["startsAt"], "2025-10-31T13:23:45.000Z") << "the adopted start";
+  EXPECT_EQ(alert["endsAt"], "2025-10-31T14:25:15.000Z");
+  EXPECT_EQ(notifier.FiringCount(), 0u);
+  EXPECT_TRUE(notifier.Snapshot().empty());
+  notifier.Resend(kNow + 60s);
+  EXPECT_EQ(poster.calls.size(), 1u) << "a resolved alert is not re-posted";
+}
+
+TEST(AlertmanagerNotifier, adopt_keeps_what_it_already_knows_and_ignores_resolutions) {
+  FakePoster poster;
+  AlertmanagerNotifier notifier("http://am:9093", poster, TestOptions());
+  Notification newer = MakeNotification("sent after the restart");
+  newer.at = kFiredAt + 5min;
+  notifier.Send(newer, 5s);
+  Notification green = MakeNotification("green", AlertStatus::kResolved);
+  green.labels = {{"pool", "green"}};
+  EXPECT_EQ(notifier.Adopt({AlertmanagerFiring{MakeNotification("saved"), kFiredAt},
+                            AlertmanagerFiring{green, kFiredAt}}),
+            0u);
+  std::vector<AlertmanagerFiring> now = notifier.Snapshot();
+  ASSERT_EQ(now.size(), 1u);
+  EXPECT_EQ(now[0].notification.title, "sent after the restart");
+  EXPECT_EQ(now[0].starts_at, kFiredAt) << "the episode's earlier start";
+}
+
+TEST(AlertmanagerNotifier, adopted_alerts_are_reposted_at_once_not_an_interval_later) {
+  CountingPoster poster;
+  AlertmanagerOptions options = TestOptions();
+  options.start_resender = true;
+  options.resend_interval = std::chrono::hours(1);
+  AlertmanagerNotifier notifier("http://am:9093", poster, options);
+  notifier.Adopt({AlertmanagerFiring{MakeNotification("saved"), kFiredAt}});
+  EXPECT_TRUE(testing::WaitUntil([&] { return poster.posts >= 1; }, 5s));
+  EXPECT_EQ(poster.posts, 1);
+}
+
+// Posts block until released: a post on the wire for as long as a test wants.
+class BlockingPoster final : public HttpPoster {
+ public:
+  HttpResult Post(const std::string&, const std::string&, const std::string&,
+                  std::chrono::milliseconds) override {
+    std::unique_lock<std::mutex> lock(mu_);
+    ++entered_;
+    cv_.notify_all();
+    cv_.wait(lock, [this] { return released_; });
+    return FakePoster::Ok();
+  }
+  void WaitEntered() {
+    std::unique_lock<std::mutex> lock(mu_);
+    cv_.wait(lock, [this] { return entered_ > 0; });
+  }
+  void Release() {
+    std::lock_guard<std::mutex> lock(mu_);
+    released_ = true;
+    cv_.notify_all();
+  }
+
+ private:
+  std::mutex mu_;
+  std::condition_variable cv_;
+  int entered_ = 0;
+  bool released_ = false;
+};
+
+TEST(AlertmanagerNotifier, snapshot_does_not_wait_for_a_post_on_the_wire) {
+  BlockingPoster poster;
+  AlertmanagerNotifier notifier("http://am:9093", poster, TestOptions());
+  std::thread sender([&] { notifier.Send(MakeNotification("firing"), 5s); });
+  poster.WaitEntered();
+  auto snapshot = std::async(std::launch::async, [&] { return notifier.Snapshot(); });
+  const bool done = snapshot.wait_for(5s) == std::future_status::ready;
+  poster.Release();
+  sender.join();
+  ASSERT_TRUE(done) << "Snapshot() waited for the post";
+  EXPECT_EQ(snapshot.get().size(), 1u);
 }
 
 }  // namespace
