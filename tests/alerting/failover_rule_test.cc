@@ -182,6 +182,24 @@ TEST(FailoverRule, move_between_backup_pools_is_a_change_of_the_same_alert) {
   EXPECT_EQ(n.action, "Check health of green pool");
 }
 
+TEST(FailoverRule, moves_read_in_one_batch_are_paged_as_leaving_the_primary) {
+  // One read of the log can hold the failover and a further move (the daemon evaluates once a
+  // read): the first page still says traffic left blue, and where it is now.
+  FailoverRule rule(FailoverConfig(), "blue");
+  rule.Observe(Request(0, "blue"));
+  rule.Evaluate(At(0));
+  rule.Observe(Request(1, "green"));
+  rule.Observe(Request(2, "red", 200, {}, "v3"));
+  rule.Evaluate(At(2));
+  const AlertCondition& c = rule.conditions()[0];
+  EXPECT_TRUE(c.active);
+  EXPECT_EQ(c.episodes_started, 1);
+  const Notification n = rule.Firing(0, At(2));
+  EXPECT_THAT(n.fields, ElementsAre(Pair("Previous", "blue"), Pair("Current", "red"),
+                                    Pair("Release", "v3")));
+  EXPECT_EQ(n.action, "Check health of blue pool");
+}
+
 TEST(FailoverRule, new_primary_after_reconfigure_ends_the_old_alert) {
   FailoverRule rule(FailoverConfig(), "blue");
   rule.Observe(Request(0, "green"));
