@@ -2,7 +2,7 @@
 # The unit and integration suites under AddressSanitizer + UndefinedBehaviorSanitizer (the
 # integration tests start the instrumented poolwatch against real nginx, promtool, Alertmanager
 # and the Slack stand-in), and the threaded parts (dispatcher, metrics under concurrent scrapes,
-# the basic-auth cache) under ThreadSanitizer. GCC's sanitizers: no extra packages. The e2e
+# the basic-auth cache, the Alertmanager re-poster) under ThreadSanitizer. GCC's sanitizers: no extra packages. The e2e
 # suite and the benchmarks are not built, to keep CI short.
 # Usage: scripts/sanitizers.sh [asan|tsan|all]   (default all)
 set -euo pipefail
@@ -36,7 +36,7 @@ fi
 if [ "$what" = tsan ] || [ "$what" = all ]; then
   start=$(date +%s)
   configure build-tsan "-fsanitize=thread"
-  tsan_targets="dispatcher_test concurrent_scrape_test basic_auth_test"
+  tsan_targets="dispatcher_test concurrent_scrape_test basic_auth_test alertmanager_notifier_test"
   # shellcheck disable=SC2086
   cmake --build build-tsan --parallel "$jobs" --target $tsan_targets
   # TSan needs a memory layout that high ASLR entropy breaks on newer kernels: run without ASLR.
