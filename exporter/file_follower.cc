@@ -66,8 +66,8 @@ FileFollower::FileFollower(Options options)
     : options_(std::move(options)),
       splitter_(options_.max_line_bytes),
       buffer_(std::max<size_t>(options_.block_bytes, 1)) {
-  directory_ = std::filesystem::path(options_.path).parent_path().string();
-  if (directory_.empty()) directory_ = ".";
+  std::string parent = std::filesystem::path(options_.path).parent_path().string();
+  directory_ = parent.empty() ? std::string(".") : std::move(parent);
   if (options_.use_inotify) {
     inotify_fd_ = ::inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
     if (inotify_fd_ >= 0) WatchDirectory();

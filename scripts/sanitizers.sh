@@ -15,9 +15,11 @@ test_targets() {
   find tests -name '*_test.cc' ! -name '*_e2e_test.cc' -exec basename {} .cc \; | sort
 }
 
+# -Wno-maybe-uninitialized: GCC 12 at -O1 with ASan reports it falsely inside libstdc++'s
+# std::regex (used by two tests); the Release build keeps the warning.
 configure() {  # build dir, sanitizer flags
   cmake -S . -B "$1" -G Ninja -DCMAKE_BUILD_TYPE=None -DPOOLWATCH_BUILD_BENCH=OFF \
-    -DCMAKE_CXX_FLAGS="$2 -O1 -g1 -fno-omit-frame-pointer" \
+    -DCMAKE_CXX_FLAGS="$2 -O1 -g1 -fno-omit-frame-pointer -Wno-maybe-uninitialized" \
     -DCMAKE_EXE_LINKER_FLAGS="$2" -DCMAKE_SHARED_LINKER_FLAGS="$2" -DCMAKE_MODULE_LINKER_FLAGS="$2" >/dev/null
 }
 

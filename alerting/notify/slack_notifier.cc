@@ -28,11 +28,17 @@ std::string TitleOf(const Notification& n) {
   return n.status == AlertStatus::kResolved ? upper + " RESOLVED" : upper;
 }
 
+// "*text*", escaped. Built by appending: GCC 12 warns falsely (-Wrestrict) on "*" + string.
+std::string Bold(const std::string& text) {
+  std::string out = "*";
+  return out.append(EscapeSlackMrkdwn(text)).append("*");
+}
+
 // "*Name*\nvalue", the layout Slack shows as a two-line field.
 std::string FieldText(const std::string& name, const std::string& value) {
   std::string shown_value = value.empty() ? "-" : EscapeSlackMrkdwn(value);
   if (name.empty()) return TruncateForSlack(shown_value, kSlackMaxFieldText);
-  return TruncateForSlack("*" + EscapeSlackMrkdwn(name) + "*\n" + shown_value, kSlackMaxFieldText);
+  return TruncateForSlack(Bold(name).append("\n").append(shown_value), kSlackMaxFieldText);
 }
 
 // A URL inside <url|label>: it is ours (config), but '|' or '>' in it would end the link early.
@@ -159,7 +165,7 @@ json BuildSlackPayload(const Notification& n, const SlackOptions& options) {
     json section = {{"type", "section"}};
     if (i == 0 && !n.summary.empty()) {
       section["text"] =
-          Mrkdwn(TruncateForSlack("*" + EscapeSlackMrkdwn(n.summary) + "*", kSlackMaxSectionText));
+          Mrkdwn(TruncateForSlack(Bold(n.summary), kSlackMaxSectionText));
     }
     json section_fields = json::array();
     for (size_t j = i; j < fields.size() && j < i + kSlackMaxFieldsPerSection; ++j) {
