@@ -9,6 +9,7 @@
 #include <mutex>
 
 #include <nlohmann/json.hpp>
+#include <prometheus/gauge.h>
 
 #include "alerting/notify/alertmanager_notifier.h"
 #include "alerting/notify/dispatcher.h"
@@ -56,7 +57,14 @@ class Daemon {
         registry_(std::make_shared<prometheus::Registry>()),
         pipeline_(config_, *registry_),
         state_(config_, pipeline_, registry_.get()),
-        alert_metrics_(*registry_) {
+        alert_metrics_(*registry_),
+        log_readable_(prometheus::BuildGauge()
+                          .Name("poolwatch_log_readable")
+                          .Help("1 while the followed access log is open and read without "
+                                "error; 0 while it is missing or unreadable (poolwatch is "
+                                "blind: no metrics, no alerts).")
+                          .Register(*registry_)
+                          .Add({})) {
     // Metrics are published once per read of the log (Flush() after each Poll), not per line.
     pipeline_.SetFlushEvery(Pipeline::kBatchLines);
   }
@@ -83,6 +91,7 @@ class Daemon {
   // The alert self-metrics (firing, window fill, ratios) are rebuilt from Status(), which costs
   // strings and maps: once per tick, or at once when an evaluation produced notifications.
   std::chrono::steady_clock::time_point status_published_{};
+  prometheus::Gauge& log_readable_;
 };
 
 void Daemon::EvaluateAndDispatch(TimePoint now) {
@@ -311,6 +320,7 @@ int Daemon::Run() {
       metrics.CountTruncation();
       LogInfo("log truncated in place: reading " + config_.log_path + " from its start");
     }
+    log_readable_.Set(follower.status().empty() ? 1 : 0);
     if (result.status_changed) {
       if (follower.status().empty()) {
         LogInfo("reading " + config_.log_path);

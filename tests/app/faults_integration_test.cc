@@ -118,6 +118,27 @@ TEST(Faults, StateFileWriteFailuresAreCountedLoggedOncePerConditionAndRecovered)
   RecordProperty("faults", 3);
 }
 
+TEST(Faults, AnUnreadableLogShowsOnMetricsUntilItIsReadable) {
+  Standalone pw;
+  pw.Start(pw.dir / "state.json");
+  pw.LineIsCounted();
+  EXPECT_EQ(pw.Metric("poolwatch_log_readable"), 1);
+
+  // Something that is not a log file where the log was: poolwatch is blind and says so.
+  fs::remove(pw.dir / "access.log");
+  fs::create_directory(pw.dir / "access.log");
+  ASSERT_TRUE(WaitUntil([&] { return pw.Metric("poolwatch_log_readable") == 0; }, kDeadline))
+      << pw.process->Output();
+  EXPECT_EQ(HttpGet(pw.Url("/metrics")).status, 200);
+
+  fs::remove(pw.dir / "access.log");
+  const double before = pw.Metric("poolwatch_log_lines_total");
+  WriteFile(pw.dir / "access.log", kLine);
+  ASSERT_TRUE(WaitUntil([&] { return pw.Metric("poolwatch_log_lines_total") == before + 1; }, kDeadline))
+      << pw.process->Output();
+  EXPECT_TRUE(WaitUntil([&] { return pw.Metric("poolwatch_log_readable") == 1; }, kDeadline));
+}
+
 TEST(Faults, StartsFreshFromACorruptStateFileAndKeepsItAside) {
   Standalone pw;
   WriteFile(pw.dir / "state.json", "{\"version\": 1, \"log\": {\"path\": ");

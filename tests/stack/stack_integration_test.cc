@@ -58,6 +58,8 @@ const std::set<std::string> kCounterAndGaugeNames = {
     "poolwatch_notifications_total",
     "poolwatch_notification_queue_length",
     "poolwatch_notifications_dropped_total",
+    "poolwatch_log_readable",
+    "poolwatch_state_last_write_successful",
 };
 const std::set<std::string> kHistogramNames = {
     "poolwatch_http_request_duration_seconds",
