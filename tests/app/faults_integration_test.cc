@@ -30,11 +30,6 @@ size_t Occurrences(const std::string& text, const std::string& needle) {
   return n;
 }
 
-const std::string kLine =
-    "127.0.0.1 - - [26/Nov/2026:07:00:00 +0000] \"GET /version HTTP/1.1\" 200 51 \"-\" "
-    "\"curl/7.88.1\" pool=blue release=v1.0.0 upstream_status=200 upstream_addr=127.0.0.1:8081 "
-    "request_time=0.012 upstream_response_time=0.010\n";
-
 // poolwatch on a log file the test writes itself: no nginx needed for file faults.
 struct Standalone {
   TempDir dir;
@@ -61,7 +56,7 @@ struct Standalone {
   // Appends a line and waits until poolwatch counted it: parsing is live.
   void LineIsCounted() {
     const double before = std::max(0.0, Metric("poolwatch_log_lines_total"));
-    AppendFile(dir / "access.log", kLine);
+    AppendFile(dir / "access.log", kBlueLogLine);
     ASSERT_TRUE(WaitUntil([&] { return Metric("poolwatch_log_lines_total") >= before + 1; }, kDeadline))
         << process->Output();
   }
@@ -110,7 +105,7 @@ TEST(Faults, StateFileWriteFailuresAreCountedLoggedOncePerConditionAndRecovered)
   fs::remove(pw.dir / "access.log");
   EXPECT_EQ(HttpGet(pw.Url("/metrics")).status, 200);
   const double before = pw.Metric("poolwatch_log_lines_total");
-  WriteFile(pw.dir / "access.log", kLine + kLine);
+  WriteFile(pw.dir / "access.log", kBlueLogLine + kBlueLogLine);
   ASSERT_TRUE(WaitUntil([&] { return pw.Metric("poolwatch_log_lines_total") == before + 2; }, kDeadline))
       << pw.process->Output();
   EXPECT_TRUE(pw.process->Running());
@@ -133,7 +128,7 @@ TEST(Faults, AnUnreadableLogShowsOnMetricsUntilItIsReadable) {
 
   fs::remove(pw.dir / "access.log");
   const double before = pw.Metric("poolwatch_log_lines_total");
-  WriteFile(pw.dir / "access.log", kLine);
+  WriteFile(pw.dir / "access.log", kBlueLogLine);
   ASSERT_TRUE(WaitUntil([&] { return pw.Metric("poolwatch_log_lines_total") == before + 1; }, kDeadline))
       << pw.process->Output();
   EXPECT_TRUE(WaitUntil([&] { return pw.Metric("poolwatch_log_readable") == 1; }, kDeadline));

@@ -542,6 +542,32 @@ TEST(StateKeeper, ASecondRunResumesAfterTheSavedLinesWithTheSameAlertingState) {
   EXPECT_THAT(saved.outbox, IsEmpty());
 }
 
+// One run of the daemon's state-keeping parts: the pipeline, the state keeper and two
+// Alertmanager notifiers attached to it, as Daemon::Run wires them.
+struct DaemonWithTwoAlertmanagers {
+  DaemonWithTwoAlertmanagers(const Config& config, const AlertmanagerOptions& am)
+      : log_path(config.log_path),
+        pipeline(config, registry),
+        keeper(config, pipeline, &registry),
+        am_1("http://am-1:9093", poster, am),
+        am_2("http://am-2:9093", poster, am) {
+    keeper.AttachAlertmanagers({&am_1, &am_2});
+  }
+  std::vector<Notification> Restore() {
+    FileFollowerOptions follow;
+    follow.path = log_path;
+    return keeper.Restore(&follow);
+  }
+
+  std::string log_path;
+  prometheus::Registry registry;
+  Pipeline pipeline;
+  StateKeeper keeper;
+  testing::FakePoster poster;
+  AlertmanagerNotifier am_1;
+  AlertmanagerNotifier am_2;
+};
+
 // What the Alertmanager notifiers keep re-posting is saved with the rest (one list for all of
 // them) and handed back to them by the next run, which re-posts it with the same startsAt.
 TEST(StateKeeper, AlertmanagerAlertsAreSavedOnceAndAdoptedByTheNextRun) {
@@ -567,24 +593,16 @@ TEST(StateKeeper, AlertmanagerAlertsAreSavedOnceAndAdoptedByTheNextRun) {
   PersistedState saved;
 
   {
-    prometheus::Registry registry;
-    Pipeline pipeline(config, registry);
-    StateKeeper keeper(config, pipeline, &registry);
-    testing::FakePoster poster;
-    AlertmanagerNotifier am_1("http://am-1:9093", poster, am);
-    AlertmanagerNotifier am_2("http://am-2:9093", poster, am);
-    keeper.AttachAlertmanagers({&am_1, &am_2});
-    FileFollowerOptions follow;
-    follow.path = config.log_path;
-    EXPECT_THAT(keeper.Restore(&follow), IsEmpty());
-    pipeline.engine().ImportState(EngineState{
+    DaemonWithTwoAlertmanagers run(config, am);
+    EXPECT_THAT(run.Restore(), IsEmpty());
+    run.pipeline.engine().ImportState(EngineState{
         false,
         std::nullopt,
         {AlertStateRecord{"failover", RuleKind::kFailover, blue.labels, true, started, 0}}});
-    am_1.Send(blue, std::chrono::seconds(1));
-    am_2.Send(blue, std::chrono::seconds(1));
-    am_2.Send(unknown, std::chrono::seconds(1));
-    keeper.Tick(0);
+    run.am_1.Send(blue, std::chrono::seconds(1));
+    run.am_2.Send(blue, std::chrono::seconds(1));
+    run.am_2.Send(unknown, std::chrono::seconds(1));
+    run.keeper.Tick(0);
     ASSERT_TRUE(DecodeState(ReadFile(dir / "state.json"), &saved, &error)) << error;
     ASSERT_EQ(saved.alertmanager_firing.size(), 2u) << "the union, each alert once";
     EXPECT_EQ(saved.alertmanager_firing[0].notification.Key(), "error_rate{pool=green}");
@@ -592,35 +610,27 @@ TEST(StateKeeper, AlertmanagerAlertsAreSavedOnceAndAdoptedByTheNextRun) {
     EXPECT_EQ(saved.alertmanager_firing[1].starts_at, started);
   }  // killed: no Shutdown()
 
-  prometheus::Registry registry;
-  Pipeline pipeline(config, registry);
-  StateKeeper keeper(config, pipeline, &registry);
-  testing::FakePoster poster;
-  AlertmanagerNotifier am_1("http://am-1:9093", poster, am);
-  AlertmanagerNotifier am_2("http://am-2:9093", poster, am);
-  keeper.AttachAlertmanagers({&am_1, &am_2});
-  FileFollowerOptions follow;
-  follow.path = config.log_path;
-  keeper.Restore(&follow);
-  EXPECT_TRUE(poster.calls.empty()) << "no new firing post";
-  for (AlertmanagerNotifier* notifier : {&am_1, &am_2}) {
+  DaemonWithTwoAlertmanagers run(config, am);
+  run.Restore();
+  EXPECT_TRUE(run.poster.calls.empty()) << "no new firing post";
+  for (AlertmanagerNotifier* notifier : {&run.am_1, &run.am_2}) {
     std::vector<AlertmanagerFiring> adopted = notifier->Snapshot();
     ASSERT_EQ(adopted.size(), 1u) << "only what the restored engine still has firing";
     EXPECT_EQ(adopted[0].notification.Key(), "failover{pool=blue}");
     EXPECT_EQ(adopted[0].notification.title, "FAILOVER");
     EXPECT_EQ(adopted[0].starts_at, started);
   }
-  am_1.Resend(started + std::chrono::minutes(10));
-  ASSERT_EQ(poster.calls.size(), 1u);
-  EXPECT_THAT(poster.calls[0].body, HasSubstr("\"startsAt\":\"2025-10-31T14:13:20.000Z\""));
+  run.am_1.Resend(started + std::chrono::minutes(10));
+  ASSERT_EQ(run.poster.calls.size(), 1u);
+  EXPECT_THAT(run.poster.calls[0].body, HasSubstr("\"startsAt\":\"2025-10-31T14:13:20.000Z\""));
 
   // The resolution reaches both; the next checkpoint saves that nothing is left to re-post.
   Notification resolved = blue;
   resolved.status = AlertStatus::kResolved;
   resolved.at = started + std::chrono::minutes(11);
-  am_1.Send(resolved, std::chrono::seconds(1));
-  am_2.Send(resolved, std::chrono::seconds(1));
-  keeper.Tick(0);
+  run.am_1.Send(resolved, std::chrono::seconds(1));
+  run.am_2.Send(resolved, std::chrono::seconds(1));
+  run.keeper.Tick(0);
   ASSERT_TRUE(DecodeState(ReadFile(dir / "state.json"), &saved, &error)) << error;
   EXPECT_THAT(saved.alertmanager_firing, IsEmpty());
 }

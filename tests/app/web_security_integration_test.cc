@@ -20,11 +20,6 @@ using std::chrono::milliseconds;
 using std::chrono::seconds;
 using ::testing::HasSubstr;
 
-const std::string kLine =
-    "127.0.0.1 - - [26/Nov/2026:07:00:00 +0000] \"GET /version HTTP/1.1\" 200 51 \"-\" "
-    "\"curl/7.88.1\" pool=blue release=v1.0.0 upstream_status=200 upstream_addr=127.0.0.1:8081 "
-    "request_time=0.012 upstream_response_time=0.010\n";
-
 struct Curl {
   std::string curl = FindProgram("curl");
   std::string cacert;  // "" : plain HTTP
@@ -122,7 +117,7 @@ TEST_F(WebSecurity, TlsAndBasicAuthGuardEveryEndpointAndTheAdminApi) {
       << pw.process().Output();
 
   // And it still reads its log.
-  AppendFile(dir_ / "tls.log", kLine);
+  AppendFile(dir_ / "tls.log", kBlueLogLine);
   std::string body;
   ASSERT_TRUE(WaitUntil(
       [&] {

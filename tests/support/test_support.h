@@ -78,6 +78,13 @@ std::string ReadFile(const std::filesystem::path& path);
 void WriteFile(const std::filesystem::path& path, const std::string& content);
 void AppendFile(const std::filesystem::path& path, const std::string& content);
 
+// One request answered by blue, in poolwatch's default log format, newline included: for
+// tests that write the log themselves.
+inline const std::string kBlueLogLine =
+    "127.0.0.1 - - [26/Nov/2026:07:00:00 +0000] \"GET /version HTTP/1.1\" 200 51 \"-\" "
+    "\"curl/7.88.1\" pool=blue release=v1.0.0 upstream_status=200 upstream_addr=127.0.0.1:8081 "
+    "request_time=0.012 upstream_response_time=0.010\n";
+
 // Full path of a program in PATH (also /usr/sbin, where Debian puts nginx), or "".
 std::string FindProgram(const std::string& name);
 
