@@ -73,6 +73,7 @@ class Daemon {
 
  private:
   void Reload();
+  FileFollower::PollResult ReadLog(FileFollower& follower);
   void EvaluateAndDispatch(TimePoint now);
   void RegisterHandlers(HttpServer& server);
   HttpReply Maintenance(const HttpRequest& request);
@@ -93,6 +94,18 @@ class Daemon {
   std::chrono::steady_clock::time_point status_published_{};
   prometheus::Gauge& log_readable_;
 };
+
+// One read of the log through the pipeline, in the run loop and in the drain at shutdown alike.
+// The caller holds engine_mutex_.
+FileFollower::PollResult Daemon::ReadLog(FileFollower& follower) {
+  FileFollower::PollResult result =
+      follower.Poll([this](std::string_view line) { pipeline_.ProcessLine(line); });
+  pipeline_.Flush();
+  pipeline_.CountOverlong(result.overlong_lines);
+  pipeline_.metrics().AddBytesRead(result.bytes_read);
+  state_.CountLines(result.lines + result.overlong_lines);
+  return result;
+}
 
 void Daemon::EvaluateAndDispatch(TimePoint now) {
   Evaluation evaluation = pipeline_.engine().Evaluate(now);
@@ -301,17 +314,13 @@ int Daemon::Run() {
     {
       std::lock_guard<std::mutex> lock(engine_mutex_);
       last_read = std::chrono::steady_clock::now();
-      result = follower.Poll([this](std::string_view line) { pipeline_.ProcessLine(line); });
-      pipeline_.Flush();
-      pipeline_.CountOverlong(result.overlong_lines);
-      state_.CountLines(result.lines + result.overlong_lines);
+      result = ReadLog(follower);
       follower_health_.stats = follower.stats();
       follower_health_.problem = follower.status();
       EvaluateAndDispatch(Clock::now());
       state_.Tick(dispatcher_->QueueLength());
     }
     ExporterMetrics& metrics = pipeline_.metrics();
-    metrics.AddBytesRead(result.bytes_read);
     if (result.rotated) {
       metrics.CountRotation();
       LogInfo("log rotated: now reading a new " + config_.log_path);
@@ -364,9 +373,7 @@ int Daemon::Run() {
   // Read what is left so the last lines before shutdown still count and alert.
   {
     std::lock_guard<std::mutex> lock(engine_mutex_);
-    auto last = follower.Poll([this](std::string_view line) { pipeline_.ProcessLine(line); });
-    pipeline_.Flush();
-    state_.CountLines(last.lines + last.overlong_lines);
+    ReadLog(follower);
     EvaluateAndDispatch(Clock::now());
   }
   size_t abandoned = dispatcher_->Shutdown(kShutdownDrain);
