@@ -434,11 +434,14 @@ Environment ProcessEnvironment() {
 }
 
 std::optional<std::chrono::milliseconds> ParseDuration(const std::string& text) {
+  // Longer is a typo, and beyond ~292 years it would not fit the nanosecond clock (and "inf"
+  // or "nan" not in an integer at all), so it is refused rather than cast.
+  constexpr double kMaxMs = 100.0 * 365 * 86400000;
   if (text.empty()) return std::nullopt;
   double plain = 0;
   auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), plain);
   if (ec == std::errc() && end == text.data() + text.size()) {
-    if (plain < 0) return std::nullopt;
+    if (!(plain >= 0 && plain * 1000 <= kMaxMs)) return std::nullopt;
     return std::chrono::milliseconds(static_cast<int64_t>(plain * 1000));
   }
   std::chrono::milliseconds total{0};
@@ -465,6 +468,7 @@ std::optional<std::chrono::milliseconds> ParseDuration(const std::string& text) 
     } else {
       return std::nullopt;
     }
+    if (!(ms <= kMaxMs - static_cast<double>(total.count()))) return std::nullopt;
     total += std::chrono::milliseconds(static_cast<int64_t>(ms));
     p = next;
   }

@@ -138,6 +138,13 @@ TEST(Config, ParsesDurations) {
   EXPECT_EQ(ParseDuration("250ms"), std::chrono::milliseconds(250));
   EXPECT_EQ(ParseDuration("5x"), std::nullopt);
   EXPECT_EQ(ParseDuration("-1s"), std::nullopt);
+  // Found by config_fuzzer: a huge number overflowed the cast to an integer (UB).
+  EXPECT_EQ(ParseDuration("1e300s"), std::nullopt);
+  EXPECT_EQ(ParseDuration("1e300"), std::nullopt);
+  EXPECT_EQ(ParseDuration("infs"), std::nullopt);
+  EXPECT_EQ(ParseDuration("nan"), std::nullopt);
+  EXPECT_EQ(ParseDuration("36500d1s"), std::nullopt);
+  EXPECT_EQ(ParseDuration("36500d"), std::chrono::hours(24 * 36500));
 }
 
 TEST(Config, ReadsAlertmanagerUrlsResendIntervalAndGeneratorUrl) {
