@@ -95,11 +95,14 @@ void StateKeeper::RestoreAlertmanagers(const std::vector<AlertmanagerFiring>& sa
 PersistedState StateKeeper::Capture() const {
   PersistedState state;
   state.log_path = config_.log_path;
+  state.lines = lines_;
   if (follower_ != nullptr) {
     FilePosition position = follower_->CurrentPosition();
     if (position.dev != 0 || position.inode != 0) state.position = std::move(position);
+    // Lines past the saved position (a new log's, while the rotated one is still read) are read
+    // again after a restart: counted then, not now.
+    state.lines -= std::min(lines_, follower_->LinesAfterPosition());
   }
-  state.lines = lines_;
   for (auto& [address, pool] : pipeline_.resolver().Known()) {
     if (config_.pools.count(address) == 0) state.learned_pools.emplace(address, pool);
   }

@@ -64,8 +64,8 @@ ssize_t PreadFull(int fd, char* data, size_t size, uint64_t offset) {
 
 FileFollower::FileFollower(Options options)
     : options_(std::move(options)),
-      splitter_(options_.max_line_bytes),
-      buffer_(std::max<size_t>(options_.block_bytes, 1)) {
+      buffer_(std::max<size_t>(options_.block_bytes, 1)),
+      file_(options_.max_line_bytes) {
   std::string parent = std::filesystem::path(options_.path).parent_path().string();
   directory_ = parent.empty() ? std::string(".") : std::move(parent);
   if (options_.use_inotify) {
@@ -85,14 +85,15 @@ FileFollower::FileFollower(Options options)
     status_unreported_ = true;
     ++stats_.open_errors;
   }
-  stats_.file_open = fd_ >= 0;
-  stats_.dev = dev_;
-  stats_.inode = inode_;
-  stats_.offset = offset_;
+  stats_.file_open = file_.fd >= 0;
+  stats_.dev = file_.dev;
+  stats_.inode = file_.inode;
+  stats_.offset = file_.offset;
 }
 
 FileFollower::~FileFollower() {
-  CloseFile();
+  if (rotated_) CloseFile(*rotated_);
+  CloseFile(file_);
   if (inotify_fd_ >= 0) ::close(inotify_fd_);
 }
 
@@ -136,7 +137,7 @@ uint64_t FileFollower::EndOfLastCompleteLine(int fd, uint64_t size) const {
   // that line is delivered whole once completed. A window of max+2 bytes (line, '\r', '\n')
   // is enough: if it holds no newline, the line there is overlong anyway and the splitter
   // drops it as such.
-  const uint64_t window = std::min<uint64_t>(size, splitter_.max_line_bytes() + 2);
+  const uint64_t window = std::min<uint64_t>(size, file_.splitter.max_line_bytes() + 2);
   if (window == 0) return 0;
   std::string tail(window, '\0');
   const ssize_t n = PreadFull(fd, tail.data(), tail.size(), size - window);
@@ -162,31 +163,31 @@ bool FileFollower::ResumePositionValid(int fd, const struct stat& st) const {
 }
 
 void FileFollower::StartFile(int fd, const struct stat& st, uint64_t offset) {
-  fd_ = fd;
-  dev_ = st.st_dev;
-  inode_ = st.st_ino;
-  offset_ = offset;
+  file_.fd = fd;
+  file_.dev = st.st_dev;
+  file_.inode = st.st_ino;
+  file_.offset = offset;
   stats_.file_size = static_cast<uint64_t>(st.st_size);
-  splitter_.Reset();
-  fingerprint_.clear();
-  UpdateFingerprint();
-  WatchFile();
+  file_.splitter.Reset();
+  file_.fingerprint.clear();
+  UpdateFingerprint(file_);
+  WatchFile(file_);
 }
 
-void FileFollower::CloseFile() {
-  if (file_wd_ >= 0) ::inotify_rm_watch(inotify_fd_, file_wd_);
-  file_wd_ = -1;
-  if (fd_ >= 0) ::close(fd_);
-  fd_ = -1;
+void FileFollower::CloseFile(OpenFile& file) {
+  if (file.watch >= 0) ::inotify_rm_watch(inotify_fd_, file.watch);
+  file.watch = -1;
+  if (file.fd >= 0) ::close(file.fd);
+  file.fd = -1;
 }
 
 FileFollower::PollResult FileFollower::Poll(LineSink on_line) {
   PollResult result;
   poll_error_.clear();
-  const uint64_t overlong_before = splitter_.overlong_lines();
   if (inotify_fd_ >= 0 && dir_wd_ < 0) WatchDirectory();  // the directory may exist by now
 
-  if (fd_ < 0) {
+  if (rotated_) ReadRotated(on_line, &result);
+  if (file_.fd < 0) {
     struct stat st {};
     std::string error;
     const int fd = OpenRegular(&st, &error);
@@ -196,21 +197,21 @@ FileFollower::PollResult FileFollower::Poll(LineSink on_line) {
       NoteError(ErrorKind::kOpen, std::move(error));
     }
   }
-  if (fd_ >= 0) {
+  if (file_.fd >= 0 && !result.more) {
     CheckTruncation(&result);
-    ReadAvailable(on_line, /*to_eof=*/false, &result);
+    const uint64_t consumed = ReadAvailable(file_, on_line, /*to_eof=*/false, &result);
+    if (rotated_) lines_after_position_ += consumed;
     // Only once the current file is read to its end: rotation switches files for good.
     if (!result.more) CheckReplacement(on_line, &result);
   }
 
-  result.overlong_lines = splitter_.overlong_lines() - overlong_before;
   FinishPoll(&result);
   return result;
 }
 
 void FileFollower::CheckTruncation(PollResult* result) {
   struct stat st {};
-  if (::fstat(fd_, &st) != 0) {
+  if (::fstat(file_.fd, &st) != 0) {
     NoteError(ErrorKind::kRead, "cannot stat " + options_.path + ": " + ErrnoMessage(errno));
     return;
   }
@@ -218,52 +219,63 @@ void FileFollower::CheckTruncation(PollResult* result) {
   // Same file, but shorter than what we already read: copytruncate copied it away and cut it
   // to zero, and the writer (O_APPEND) goes on from the new end. Everything in it now is new,
   // and a partial line we held belongs to the old content.
-  bool truncated = static_cast<uint64_t>(st.st_size) < offset_;
+  bool truncated = static_cast<uint64_t>(st.st_size) < file_.offset;
   // Size alone misses a file that was truncated and refilled past our offset between two
   // polls (likely right after a rotation, when the offset is small). Its first bytes then
   // differ from those we saw: an access log starts with a client address and a timestamp.
   // One small pread per poll, from the page cache.
-  if (!truncated && !fingerprint_.empty()) {
+  if (!truncated && !file_.fingerprint.empty()) {
     char head[kFingerprintBytes];
-    const ssize_t n = PreadFull(fd_, head, fingerprint_.size(), 0);
-    truncated = n >= 0 && std::string_view(head, static_cast<size_t>(n)) != fingerprint_;
+    const ssize_t n = PreadFull(file_.fd, head, file_.fingerprint.size(), 0);
+    truncated = n >= 0 && std::string_view(head, static_cast<size_t>(n)) != file_.fingerprint;
   }
   if (!truncated) return;
-  offset_ = 0;
-  splitter_.Reset();
-  fingerprint_.clear();
+  file_.offset = 0;
+  file_.splitter.Reset();
+  file_.fingerprint.clear();
+  // What was read of this file before the cut lives on only in the copy: a restart will not
+  // read it again.
+  lines_after_position_ = 0;
   ++stats_.truncations;
   result->truncated = true;
 }
 
-void FileFollower::ReadAvailable(LineSink on_line, bool to_eof, PollResult* result) {
+uint64_t FileFollower::ReadAvailable(OpenFile& file, LineSink on_line, bool to_eof,
+                                     PollResult* result) {
+  uint64_t consumed = 0;
   auto deliver = [&](std::string_view line) {
+    ++consumed;
     ++result->lines;
     on_line(line);
+  };
+  auto overlong = [&] {
+    ++consumed;
+    ++result->overlong_lines;
   };
   for (;;) {
     if (!to_eof && result->bytes_read >= options_.max_bytes_per_poll) {
       result->more = true;
-      return;
+      return consumed;
     }
     // pread at our own offset: the offset stays the single source of truth (truncation,
     // resume) and no lseek is needed.
-    const ssize_t n = ::pread(fd_, buffer_.data(), buffer_.size(), static_cast<off_t>(offset_));
+    const ssize_t n =
+        ::pread(file.fd, buffer_.data(), buffer_.size(), static_cast<off_t>(file.offset));
     if (n < 0) {
       if (errno == EINTR) continue;
       NoteError(ErrorKind::kRead, "cannot read " + options_.path + ": " + ErrnoMessage(errno));
-      return;
+      return consumed;
     }
     if (n == 0) {
-      stats_.file_size = std::max(stats_.file_size, offset_);
-      return;
+      if (&file == &file_) stats_.file_size = std::max(stats_.file_size, file.offset);
+      return consumed;
     }
     const auto bytes = static_cast<uint64_t>(n);
-    offset_ += bytes;
+    file.offset += bytes;
     result->bytes_read += bytes;
     stats_.bytes_read += bytes;
-    splitter_.Feed(std::string_view(buffer_.data(), static_cast<size_t>(n)), deliver);
-    if (fingerprint_.size() < kFingerprintBytes) UpdateFingerprint();
+    file.splitter.Feed(std::string_view(buffer_.data(), static_cast<size_t>(n)), deliver, overlong);
+    if (file.fingerprint.size() < kFingerprintBytes) UpdateFingerprint(file);
   }
 }
 
@@ -281,10 +293,12 @@ void FileFollower::CheckReplacement(LineSink on_line, PollResult* result) {
   // replaced file (rename+create, delete+recreate) from a grown or truncated one, whatever
   // the sizes. It is reliable because we keep the old file open: its inode number cannot be
   // handed to the new file while it is still in use.
-  if (st.st_dev == dev_ && st.st_ino == inode_) return;
+  if (st.st_dev == file_.dev && st.st_ino == file_.inode) return;
+  // The rotated file renamed back into place: it is being read already, from where we are.
+  if (rotated_ && st.st_dev == rotated_->dev && st.st_ino == rotated_->inode) return;
   // A new, still empty file: the writer has not reopened yet (logrotate runs its postrotate
   // reopen after creating the file) and may still append to the old one. Stay on the old file
-  // until the new one has data; only then is the old one finished.
+  // until the new one has data: the grace for late writers starts then.
   if (st.st_size == 0) return;
 
   struct stat new_st {};
@@ -294,42 +308,83 @@ void FileFollower::CheckReplacement(LineSink on_line, PollResult* result) {
     NoteError(ErrorKind::kOpen, std::move(error));  // keep the old file; retry next Poll()
     return;
   }
-  if (new_st.st_dev == dev_ && new_st.st_ino == inode_) {  // renamed back in the meantime
-    ::close(fd);
+  if ((new_st.st_dev == file_.dev && new_st.st_ino == file_.inode) ||
+      (rotated_ && new_st.st_dev == rotated_->dev && new_st.st_ino == rotated_->inode)) {
+    ::close(fd);  // renamed back in the meantime
     return;
   }
 
-  // Drain what was appended to the old file since we read it, ignoring the per-poll budget:
-  // it is small, and the old file cannot be revisited later.
-  ReadAvailable(on_line, /*to_eof=*/true, result);
-  // An unterminated last line will never be completed now: hand it out rather than lose it
-  // (the parser counts it as malformed if it is cut).
-  splitter_.Flush([&](std::string_view line) {
-    ++result->lines;
-    on_line(line);
-  });
-  CloseFile();
+  // One rotated file at a time: a second rotation within the grace ends the older one.
+  if (rotated_) FinishRotated(on_line, result);
+  // Read what was appended since, ignoring the per-poll budget (it is small), so the old file's
+  // lines written before the new file's come first as far as can be told.
+  ReadAvailable(file_, on_line, /*to_eof=*/true, result);
+  rotated_.emplace(std::move(file_));
+  rotated_last_growth_ = options_.steady_now();
+  file_ = OpenFile(options_.max_line_bytes);
   StartFile(fd, new_st, 0);
   ++stats_.rotations;
   stats_.last_rotation = options_.now();
   result->rotated = true;
-  ReadAvailable(on_line, /*to_eof=*/false, result);
+  lines_after_position_ = ReadAvailable(file_, on_line, /*to_eof=*/false, result);
 }
 
-void FileFollower::UpdateFingerprint() {
+void FileFollower::ReadRotated(LineSink on_line, PollResult* result) {
+  OpenFile& old = *rotated_;
+  struct stat st {};
+  if (::fstat(old.fd, &st) != 0) {
+    FinishRotated(on_line, result);
+    return;
+  }
+  // Cut to zero (a copytruncate run on the renamed file): what it holds now is not the rest of
+  // what we read. Anything else is read, a deleted file too: nginx may have written to it
+  // before it was removed.
+  const bool truncated = static_cast<uint64_t>(st.st_size) < old.offset;
+  if (!truncated) {
+    const uint64_t bytes_before = result->bytes_read;
+    ReadAvailable(old, on_line, /*to_eof=*/false, result);
+    if (result->bytes_read > bytes_before) rotated_last_growth_ = options_.steady_now();
+    if (result->more) return;  // not at its end yet: not idle
+  }
+  const bool idle = options_.steady_now() - rotated_last_growth_ >= options_.rotated_file_grace;
+  if (truncated || st.st_nlink == 0 || idle) FinishRotated(on_line, result);
+}
+
+void FileFollower::FinishRotated(LineSink on_line, PollResult* result) {
+  OpenFile& old = *rotated_;
+  // Whatever came in since the last read (nothing, unless the file is ended early by another
+  // rotation), then the unterminated last line: nobody will complete it now. Hand it out
+  // rather than lose it; the parser counts it as malformed if it is cut.
+  struct stat st {};
+  if (::fstat(old.fd, &st) == 0 && static_cast<uint64_t>(st.st_size) >= old.offset) {
+    ReadAvailable(old, on_line, /*to_eof=*/true, result);
+  }
+  old.splitter.Flush(
+      [&](std::string_view line) {
+        ++result->lines;
+        on_line(line);
+      },
+      [&] { ++result->overlong_lines; });
+  CloseFile(old);
+  rotated_.reset();
+  lines_after_position_ = 0;  // the position is in the current file again
+}
+
+void FileFollower::UpdateFingerprint(OpenFile& file) {
   char head[kFingerprintBytes];
-  const ssize_t n = PreadFull(fd_, head, sizeof(head), 0);
-  if (n >= 0) fingerprint_.assign(head, static_cast<size_t>(n));
+  const ssize_t n = PreadFull(file.fd, head, sizeof(head), 0);
+  if (n >= 0) file.fingerprint.assign(head, static_cast<size_t>(n));
 }
 
 FileFollower::Position FileFollower::CurrentPosition() const {
+  const OpenFile& file = rotated_ ? *rotated_ : file_;
   Position position;
-  if (fd_ < 0) return position;  // matches no file: a resume reads from the beginning
-  position.dev = dev_;
-  position.inode = inode_;
+  if (file.fd < 0) return position;  // matches no file: a resume reads from the beginning
+  position.dev = file.dev;
+  position.inode = file.inode;
   // The start of the first line not yet delivered, so a partial line is read again whole.
-  position.offset = offset_ - std::min<uint64_t>(offset_, splitter_.bytes_since_newline());
-  position.fingerprint = HexEncode(fingerprint_);
+  position.offset = file.offset - std::min<uint64_t>(file.offset, file.splitter.bytes_since_newline());
+  position.fingerprint = HexEncode(file.fingerprint);
   return position;
 }
 
@@ -340,14 +395,14 @@ void FileFollower::WatchDirectory() {
                                 IN_CREATE | IN_MOVED_TO | IN_DELETE | IN_ATTRIB | IN_ONLYDIR);
 }
 
-void FileFollower::WatchFile() {
+void FileFollower::WatchFile(OpenFile& file) {
   if (inotify_fd_ < 0) return;
-  if (file_wd_ >= 0) ::inotify_rm_watch(inotify_fd_, file_wd_);
+  if (file.watch >= 0) ::inotify_rm_watch(inotify_fd_, file.watch);
   // Watch the inode we hold, not whatever the path names by now: /proc/self/fd/N resolves to
   // the open file even after it was renamed or deleted.
-  const std::string self = "/proc/self/fd/" + std::to_string(fd_);
-  file_wd_ = ::inotify_add_watch(inotify_fd_, self.c_str(), IN_MODIFY);
-  if (file_wd_ < 0) file_wd_ = ::inotify_add_watch(inotify_fd_, options_.path.c_str(), IN_MODIFY);
+  const std::string self = "/proc/self/fd/" + std::to_string(file.fd);
+  file.watch = ::inotify_add_watch(inotify_fd_, self.c_str(), IN_MODIFY);
+  if (file.watch < 0) file.watch = ::inotify_add_watch(inotify_fd_, options_.path.c_str(), IN_MODIFY);
 }
 
 void FileFollower::DrainWakeups() {
@@ -363,7 +418,8 @@ void FileFollower::DrainWakeups() {
       const auto* event = reinterpret_cast<const struct inotify_event*>(events + i);
       if ((event->mask & IN_IGNORED) != 0) {
         if (event->wd == dir_wd_) dir_wd_ = -1;
-        if (event->wd == file_wd_) file_wd_ = -1;
+        if (event->wd == file_.watch) file_.watch = -1;
+        if (rotated_ && event->wd == rotated_->watch) rotated_->watch = -1;
       }
       i += static_cast<ssize_t>(sizeof(struct inotify_event) + event->len);
     }
@@ -378,11 +434,12 @@ void FileFollower::NoteError(ErrorKind kind, std::string message) {
 
 void FileFollower::FinishPoll(PollResult* result) {
   stats_.lines += result->lines;
-  stats_.overlong_lines = splitter_.overlong_lines();
-  stats_.file_open = fd_ >= 0;
-  stats_.dev = dev_;
-  stats_.inode = inode_;
-  stats_.offset = offset_;
+  stats_.overlong_lines += result->overlong_lines;
+  stats_.file_open = file_.fd >= 0;
+  stats_.draining_rotated_file = rotated_.has_value();
+  stats_.dev = file_.dev;
+  stats_.inode = file_.inode;
+  stats_.offset = file_.offset;
 
   // A poll cut short by the budget did not run every check, so it may report a new error
   // but not a recovery. A condition is counted and reported when it starts, not per retry.

@@ -43,9 +43,17 @@ struct FileFollowerOptions {
   // Poll() then returns with `more` set.
   uint64_t max_bytes_per_poll = 8 * 1024 * 1024;
   bool use_inotify = true;
+  // How long a file rotated away is still read after it last grew. Each nginx worker reopens
+  // the log on its own after USR1, so a busy one may append to the renamed file after the new
+  // one already has lines.
+  std::chrono::milliseconds rotated_file_grace{2000};
   // Source of FileFollowerStats::last_rotation; injected so tests (and replay) control time.
   std::function<std::chrono::system_clock::time_point()> now = [] {
     return std::chrono::system_clock::now();
+  };
+  // Measures rotated_file_grace; injected so tests need no sleeps.
+  std::function<std::chrono::steady_clock::time_point()> steady_now = [] {
+    return std::chrono::steady_clock::now();
   };
 };
 
@@ -58,7 +66,8 @@ struct FileFollowerStats {
   uint64_t read_errors = 0;  // likewise
   uint64_t overlong_lines = 0;
   bool file_open = false;
-  dev_t dev = 0;  // identity of the file being read
+  bool draining_rotated_file = false;  // still reading the file rotated away (see the grace)
+  dev_t dev = 0;  // identity of the file being read (the one at the path)
   ino_t inode = 0;
   uint64_t offset = 0;                                    // bytes of the current file consumed
   uint64_t file_size = 0;                                 // as last seen
@@ -104,10 +113,17 @@ class LineSink {
 // path that does not exist yet; holds a partial last line until it is completed. Run-time
 // errors never throw: they are counted, described by status(), and retried on the next Poll().
 //
-// Driven from outside: the run loop waits on WaitFd() (with a timeout of at most
-// kFallbackPollInterval, also when inotify is there, because inotify misses some cases: a
-// directory that does not exist yet, network file systems), then calls DrainWakeups() and
-// Poll(). Tests call Poll() directly.
+// After a rename or delete, the old file stays open and is read alongside the new one (lines
+// in order within each file) until it has not grown for rotated_file_grace, or is deleted or
+// truncated: nginx workers that have not reopened yet still append to it. Only then is its
+// unterminated last line, if any, handed out. At most one such file is kept: a second
+// rotation within the grace finishes the older one first.
+//
+// Driven from outside: the run loop waits on WaitFd(), then calls DrainWakeups() and Poll().
+// It polls anyway every run-loop tick, because inotify misses some cases (a directory that
+// does not exist yet, network file systems) and the grace above ends without any event; and
+// every kFallbackPollInterval when WaitFd() is -1, so that a line is still counted within
+// 50 ms without inotify. Tests call Poll() directly.
 //
 // Not thread-safe: one owner thread calls everything, stats() included.
 class FileFollower {
@@ -117,7 +133,7 @@ class FileFollower {
   using Stats = FileFollowerStats;
   using PollResult = FileFollowerPollResult;
 
-  static constexpr std::chrono::milliseconds kFallbackPollInterval{250};
+  static constexpr std::chrono::milliseconds kFallbackPollInterval{40};
   static constexpr size_t kFingerprintBytes = 64;
 
   // Opens the file if it is there (so start_at_end means "the end as of now"). Never throws
@@ -127,9 +143,9 @@ class FileFollower {
   FileFollower(const FileFollower&) = delete;
   FileFollower& operator=(const FileFollower&) = delete;
 
-  // One step: reads what is available now, calling on_line for each complete line, then
-  // checks whether the path now names another file and if so switches to it (after
-  // draining the old one).
+  // One step: reads what is available now (in the rotated-away file first, then in the
+  // current one), calling on_line for each complete line, then checks whether the path now
+  // names another file and if so switches to it (after reading the old one to its end).
   PollResult Poll(LineSink on_line);
 
   // An inotify descriptor that becomes readable when the file is written or the path's
@@ -140,7 +156,14 @@ class FileFollower {
   void DrainWakeups();
 
   const Stats& stats() const { return stats_; }
+  // Where a restart must go on from so that no line is skipped: while a rotated-away file is
+  // still being read, that file (a restart then reads its rest, then the new file from its
+  // beginning: see ReadRotatedRemainder).
   Position CurrentPosition() const;
+  // Lines consumed (delivered or dropped as overlong) that lie after CurrentPosition(): those
+  // of the new file while the old one is still read. A restart from the position reads them
+  // again, so a saved count of consumed lines must not include them.
+  uint64_t LinesAfterPosition() const { return lines_after_position_; }
   // Empty while healthy, otherwise what is wrong (e.g. "cannot open /var/log/x: Permission
   // denied"). A change is flagged once in PollResult::status_changed.
   const std::string& status() const { return status_; }
@@ -149,30 +172,43 @@ class FileFollower {
  private:
   enum class ErrorKind { kOpen, kRead };
 
+  // One open log file and how far it has been read.
+  struct OpenFile {
+    explicit OpenFile(size_t max_line_bytes) : splitter(max_line_bytes) {}
+    int fd = -1;
+    dev_t dev = 0;
+    ino_t inode = 0;
+    uint64_t offset = 0;
+    std::string fingerprint;  // its raw first bytes
+    LineSplitter splitter;    // its partial last line
+    int watch = -1;           // inotify watch on it
+  };
+
   int OpenRegular(struct stat* st, std::string* error) const;
   uint64_t StartOffset(int fd, const struct stat& st);
   uint64_t EndOfLastCompleteLine(int fd, uint64_t size) const;
   bool ResumePositionValid(int fd, const struct stat& st) const;
   void StartFile(int fd, const struct stat& st, uint64_t offset);
-  void CloseFile();
+  void CloseFile(OpenFile& file);
   void CheckTruncation(PollResult* result);
-  void ReadAvailable(LineSink on_line, bool to_eof, PollResult* result);
+  uint64_t ReadAvailable(OpenFile& file, LineSink on_line, bool to_eof, PollResult* result);
   void CheckReplacement(LineSink on_line, PollResult* result);
-  void UpdateFingerprint();
+  void ReadRotated(LineSink on_line, PollResult* result);
+  void FinishRotated(LineSink on_line, PollResult* result);
+  void UpdateFingerprint(OpenFile& file);
   void WatchDirectory();
-  void WatchFile();
+  void WatchFile(OpenFile& file);
   void NoteError(ErrorKind kind, std::string message);
   void FinishPoll(PollResult* result);
 
   Options options_;
-  LineSplitter splitter_;
   std::vector<char> buffer_;  // one block, reused for every read
 
-  int fd_ = -1;
-  dev_t dev_ = 0;
-  ino_t inode_ = 0;
-  uint64_t offset_ = 0;
-  std::string fingerprint_;  // raw first bytes of the current file
+  OpenFile file_;  // the file at the path, or the last one that was
+  // The file rotated away, read until rotated_file_grace after it last grew.
+  std::optional<OpenFile> rotated_;
+  std::chrono::steady_clock::time_point rotated_last_growth_{};
+  uint64_t lines_after_position_ = 0;
 
   // The file at the path when we started; start_at_end / resume_from apply to it only.
   std::optional<std::pair<dev_t, ino_t>> startup_identity_;
@@ -186,7 +222,6 @@ class FileFollower {
 
   int inotify_fd_ = -1;
   int dir_wd_ = -1;
-  int file_wd_ = -1;
   std::string directory_;
 };
 

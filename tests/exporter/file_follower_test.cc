@@ -9,6 +9,7 @@
 #include <sys/syscall.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <cstring>
 #include <filesystem>
 #include <string>
@@ -72,6 +73,11 @@ std::vector<std::string> PollLines(FileFollower& follower,
   EXPECT_EQ(r.lines, lines.size());
   if (result != nullptr) *result = r;
   return lines;
+}
+
+bool Readable(int fd) {
+  struct pollfd p = {fd, POLLIN, 0};
+  return ::poll(&p, 1, 0) == 1;
 }
 
 ino_t InodeOf(const fs::path& path) {
@@ -228,15 +234,188 @@ TEST(FileFollower, FollowsTheOldFileWhileThePathIsMissing) {
   EXPECT_EQ(follower.stats().open_errors, 0u);
 }
 
-TEST(FileFollower, DeliversTheUnterminatedLastLineOfARotatedFile) {
+// A steady clock the test moves by hand, for the grace given to a rotated file.
+struct ManualClock {
+  std::chrono::steady_clock::time_point now{std::chrono::hours(1)};
+  void Advance(std::chrono::milliseconds d) { now += d; }
+};
+
+FileFollowerOptions WithClock(FileFollowerOptions options, ManualClock& clock) {
+  options.steady_now = [&clock] { return clock.now; };
+  return options;
+}
+
+TEST(FileFollower, DeliversTheUnterminatedLastLineOfARotatedFileOnceItsGraceIsOver) {
   TempDir dir;
   const fs::path log = dir / "access.log";
   WriteFile(log, "whole\ncut off");
-  FileFollower follower(FromBeginning(log));
+  ManualClock clock;
+  FileFollower follower(WithClock(FromBeginning(log), clock));
   EXPECT_THAT(PollLines(follower), ElementsAre("whole"));
   fs::rename(log, dir / "access.log.1");
   WriteFile(log, "next\n");
-  EXPECT_THAT(PollLines(follower), ElementsAre("cut off", "next"));
+  EXPECT_THAT(PollLines(follower), ElementsAre("next"));  // a late writer may still finish it
+  clock.Advance(std::chrono::milliseconds(1999));
+  EXPECT_THAT(PollLines(follower), IsEmpty());
+  clock.Advance(std::chrono::milliseconds(1));
+  EXPECT_THAT(PollLines(follower), ElementsAre("cut off"));
+  EXPECT_FALSE(follower.stats().draining_rotated_file);
+  EXPECT_THAT(PollLines(follower), IsEmpty());
+}
+
+// nginx workers reopen the log each on its own after USR1: one may still append to the renamed
+// file after another has written to the new one.
+TEST(FileFollower, ReadsALateWorkersLinesInTheRenamedFileAfterTheNewOneHasData) {
+  TempDir dir;
+  const fs::path log = dir / "access.log";
+  Writer early(log);
+  Writer late(log);
+  ManualClock clock;
+  FileFollower follower(WithClock(FromBeginning(log), clock));
+  early.Write("a1\n");
+  late.Write("b1\n");
+  EXPECT_THAT(PollLines(follower), ElementsAre("a1", "b1"));
+
+  fs::rename(log, dir / "access.log.1");
+  WriteFile(log, "");
+  early.Reopen(log);
+  early.Write("a2\n");
+  FileFollower::PollResult result;
+  EXPECT_THAT(PollLines(follower, &result), ElementsAre("a2"));
+  EXPECT_TRUE(result.rotated);
+  EXPECT_TRUE(follower.stats().draining_rotated_file);
+
+  late.Write("b2\n");  // the late worker, still on the renamed file
+  EXPECT_THAT(PollLines(follower), ElementsAre("b2"));
+  clock.Advance(std::chrono::milliseconds(1500));
+  late.Write("b3\n");
+  early.Write("a3\n");
+  EXPECT_THAT(PollLines(follower), ElementsAre("b3", "a3"));  // the old file first
+  clock.Advance(std::chrono::milliseconds(1500));  // 1.5 s since b3: still in the grace
+  late.Write("b4\n");
+  EXPECT_THAT(PollLines(follower), ElementsAre("b4"));
+  late.Reopen(log);
+  late.Write("b5\n");
+  EXPECT_THAT(PollLines(follower), ElementsAre("b5"));
+  EXPECT_TRUE(follower.stats().draining_rotated_file);
+
+  clock.Advance(std::chrono::milliseconds(2000));
+  EXPECT_THAT(PollLines(follower), IsEmpty());
+  EXPECT_FALSE(follower.stats().draining_rotated_file);
+  EXPECT_EQ(follower.stats().lines, 8u);  // each line exactly once
+  EXPECT_EQ(follower.stats().rotations, 1u);
+  EXPECT_TRUE(follower.status().empty());
+}
+
+TEST(FileFollower, ALateWorkerCompletesTheRenamedFilesPartialLine) {
+  TempDir dir;
+  const fs::path log = dir / "access.log";
+  Writer late(log);
+  ManualClock clock;
+  FileFollower follower(WithClock(FromBeginning(log), clock));
+  late.Write("one\nhalf a ");
+  EXPECT_THAT(PollLines(follower), ElementsAre("one"));
+  fs::rename(log, dir / "access.log.1");
+  WriteFile(log, "new\n");
+  EXPECT_THAT(PollLines(follower), ElementsAre("new"));
+  clock.Advance(std::chrono::milliseconds(1000));
+  late.Write("line\n");
+  EXPECT_THAT(PollLines(follower), ElementsAre("half a line"));
+  clock.Advance(std::chrono::milliseconds(5000));
+  EXPECT_THAT(PollLines(follower), IsEmpty());  // nothing left over to flush
+  EXPECT_FALSE(follower.stats().draining_rotated_file);
+}
+
+TEST(FileFollower, StopsReadingARotatedFileAtOnceWhenItIsDeleted) {
+  TempDir dir;
+  const fs::path log = dir / "access.log";
+  Writer late(log);
+  ManualClock clock;
+  FileFollower follower(WithClock(FromBeginning(log), clock));
+  fs::rename(log, dir / "access.log.1");
+  WriteFile(log, "new\n");
+  EXPECT_THAT(PollLines(follower), ElementsAre("new"));
+  late.Write("before the delete\nunfinished");
+  fs::remove(dir / "access.log.1");  // e.g. compressed away: nobody will read it after us
+  EXPECT_THAT(PollLines(follower), ElementsAre("before the delete", "unfinished"));
+  EXPECT_FALSE(follower.stats().draining_rotated_file);
+}
+
+TEST(FileFollower, ASecondRotationWithinTheGraceFinishesTheOlderFile) {
+  TempDir dir;
+  const fs::path log = dir / "access.log";
+  Writer first(log);
+  ManualClock clock;
+  FileFollower follower(WithClock(FromBeginning(log), clock));
+  first.Write("1\n");
+  EXPECT_THAT(PollLines(follower), ElementsAre("1"));
+  fs::rename(log, dir / "access.log.1");
+  Writer second(log);
+  second.Write("2\n");
+  EXPECT_THAT(PollLines(follower), ElementsAre("2"));
+  first.Write("late 1\npart");
+  fs::rename(log, dir / "access.log.2");
+  WriteFile(log, "3\n");
+  second.Write("late 2\n");
+  EXPECT_THAT(PollLines(follower), ElementsAre("late 1", "late 2", "part", "3"));
+  EXPECT_EQ(follower.stats().rotations, 2u);
+  EXPECT_TRUE(follower.stats().draining_rotated_file);  // the second file, for its grace
+  second.Write("late 3\n");
+  EXPECT_THAT(PollLines(follower), ElementsAre("late 3"));
+}
+
+// While the renamed file is still read, a restart must go on from it: its unread rest is read
+// by the start-up (ReadRotatedRemainder), then the new file from its beginning. The lines of the
+// new file are then read twice, so the saved count of consumed lines must leave them out.
+TEST(FileFollower, ThePositionStaysInTheRotatedFileUntilItsGraceIsOver) {
+  TempDir dir;
+  const fs::path log = dir / "access.log";
+  Writer late(log);
+  ManualClock clock;
+  FileFollower follower(WithClock(FromBeginning(log), clock));
+  late.Write("old 1\nold");
+  EXPECT_THAT(PollLines(follower), ElementsAre("old 1"));
+  const ino_t old_inode = InodeOf(log);
+  fs::rename(log, dir / "access.log.1");
+  WriteFile(log, "new 1\nnew 2\n");
+  EXPECT_THAT(PollLines(follower), ElementsAre("new 1", "new 2"));
+
+  FileFollower::Position saved = follower.CurrentPosition();
+  EXPECT_EQ(saved.inode, old_inode);
+  EXPECT_EQ(saved.offset, 6u);  // the start of the unfinished "old"
+  EXPECT_EQ(follower.LinesAfterPosition(), 2u);
+  {
+    // A restart from here reads the new file again: exactly the lines left out.
+    FileFollowerOptions options = FromEnd(log);
+    options.resume_from = saved;
+    FileFollower restarted(options);
+    EXPECT_EQ(PollLines(restarted).size(), follower.LinesAfterPosition());
+  }
+
+  AppendFile(log, "new 3\n");
+  EXPECT_THAT(PollLines(follower), ElementsAre("new 3"));
+  EXPECT_EQ(follower.LinesAfterPosition(), 3u);
+  clock.Advance(std::chrono::milliseconds(2000));
+  EXPECT_THAT(PollLines(follower), ElementsAre("old"));
+  saved = follower.CurrentPosition();
+  EXPECT_EQ(saved.inode, InodeOf(log));
+  EXPECT_EQ(saved.offset, 18u);
+  EXPECT_EQ(follower.LinesAfterPosition(), 0u);
+}
+
+TEST(FileFollower, WakesTheWaitFdWhenTheRotatedFileIsWritten) {
+  TempDir dir;
+  const fs::path log = dir / "access.log";
+  Writer late(log);
+  FileFollower follower(FromBeginning(log));
+  if (follower.WaitFd() < 0) GTEST_SKIP() << "inotify is not available here";
+  fs::rename(log, dir / "access.log.1");
+  WriteFile(log, "new\n");
+  EXPECT_THAT(PollLines(follower), ElementsAre("new"));
+  follower.DrainWakeups();
+  late.Write("late\n");
+  EXPECT_TRUE(Readable(follower.WaitFd()));
+  EXPECT_THAT(PollLines(follower), ElementsAre("late"));
 }
 
 TEST(FileFollower, RestartsFromTheBeginningAfterCopytruncate) {
@@ -511,11 +690,6 @@ TEST(FileFollower, ReadsFromTheBeginningWhenTheFingerprintDiffers) {
   options.resume_from = saved;
   FileFollower follower(options);
   EXPECT_THAT(PollLines(follower), ElementsAre("cccc", "dddd", "eeee"));
-}
-
-bool Readable(int fd) {
-  struct pollfd p = {fd, POLLIN, 0};
-  return ::poll(&p, 1, 0) == 1;
 }
 
 TEST(FileFollower, WakesTheWaitFdWhenTheFileIsWritten) {
