@@ -201,25 +201,37 @@ void ReadYaml(const YAML::Node& root, const Reader& r, Config& config) {
       }
       config.start_at_beginning = start == "beginning";
     }
-    if (log["format"]) {
-      config.log_format = r.String(log["format"], "log.format");
-      // Reported with the line of the format: the one place a user can fix it.
-      std::string error;
-      LogFormatOptions options = config.format_options;
-      if (log["pool_variable"]) options.pool_variable = r.String(log["pool_variable"], "log.pool_variable");
-      if (!LogFormat::Compile(config.log_format, options, &error)) r.Fail(log["format"], "log.format", error);
-    }
+    std::optional<LogEscape> explicit_escape;
     if (log["escape"]) {
       std::string escape = r.String(log["escape"], "log.escape");
       if (escape == "default") {
-        config.format_options.escape = LogEscape::kDefault;
+        explicit_escape = LogEscape::kDefault;
       } else if (escape == "json") {
-        config.format_options.escape = LogEscape::kJson;
+        explicit_escape = LogEscape::kJson;
       } else if (escape == "none") {
-        config.format_options.escape = LogEscape::kNone;
+        explicit_escape = LogEscape::kNone;
       } else {
         r.Fail(log["escape"], "log.escape", "expected default, json or none, got '" + escape + "'");
       }
+      config.format_options.escape = *explicit_escape;
+    }
+    if (log["format"]) {
+      // Reported with the line of the format: the one place a user can fix it.
+      std::string error;
+      auto spec = ParseLogFormatText(r.String(log["format"], "log.format"), &error);
+      if (!spec) r.Fail(log["format"], "log.format", error);
+      if (spec->escape) {
+        if (explicit_escape && *explicit_escape != *spec->escape) {
+          r.Fail(log["escape"], "log.escape",
+                 "contradicts the escape= of log.format (nginx's directive without escape= means "
+                 "escape=default)");
+        }
+        config.format_options.escape = *spec->escape;
+      }
+      config.log_format = spec->format;
+      LogFormatOptions options = config.format_options;
+      if (log["pool_variable"]) options.pool_variable = r.String(log["pool_variable"], "log.pool_variable");
+      if (!LogFormat::Compile(config.log_format, options, &error)) r.Fail(log["format"], "log.format", error);
     }
     if (log["pool_variable"]) config.format_options.pool_variable = r.String(log["pool_variable"], "log.pool_variable");
     if (log["release_variable"]) config.format_options.release_variable = r.String(log["release_variable"], "log.release_variable");
