@@ -58,6 +58,30 @@ bool AlertEngine::FailoverFiringAwayFrom(const std::string& pool) const {
   return false;
 }
 
+void AlertEngine::ForgetErrorsOfEndedFailovers() {
+  for (const Slot& failover : slots_) {
+    if (failover.rule->config().kind != RuleKind::kFailover) continue;
+    const std::vector<AlertCondition>& conditions = failover.rule->conditions();
+    for (size_t i = 0; i < conditions.size(); ++i) {
+      const AlertCondition& c = conditions[i];
+      // Ended since the last evaluation: active then (states hold the previous condition), or
+      // latched (began and ended in between). `since` is when traffic came back.
+      const bool ended = !c.active && (failover.states[i].active || c.episodes_started > 0);
+      if (!ended) continue;
+      auto pool = c.labels.find("pool");
+      if (pool == c.labels.end()) continue;
+      // Without this, the pool's upstream window still holds the errors of the failover (nginx
+      // retried them elsewhere) and its error_rate alert would fire the moment inhibition
+      // lifts: a second page for an incident already paged and resolved.
+      for (Slot& slot : slots_) {
+        if (slot.rule->config().kind == RuleKind::kErrorRate) {
+          slot.rule->ForgetErrorsOfFailover(pool->second, c.since);
+        }
+      }
+    }
+  }
+}
+
 Evaluation AlertEngine::Evaluate(TimePoint now) {
   Evaluation out;
   last_now_ = now;
@@ -69,8 +93,17 @@ Evaluation AlertEngine::Evaluate(TimePoint now) {
   if (maintenance_ && maintenance_until_ && now >= *maintenance_until_) SetMaintenance(false);
   const bool maintenance = maintenance_;
 
-  // All rules first, so inhibition sees this tick's failover state.
+  // All rules before any policy, so inhibition sees this tick's failover state; failover rules
+  // first, so a failover that just ended takes its errors out of the upstream windows before
+  // they are judged.
   for (Slot& slot : slots_) {
+    if (slot.rule->config().kind != RuleKind::kFailover) continue;
+    slot.rule->Evaluate(now);
+    slot.states.resize(slot.rule->conditions().size());
+  }
+  if (config_.inhibit_error_rate_during_failover) ForgetErrorsOfEndedFailovers();
+  for (Slot& slot : slots_) {
+    if (slot.rule->config().kind == RuleKind::kFailover) continue;
     slot.rule->Evaluate(now);
     slot.states.resize(slot.rule->conditions().size());
   }

@@ -117,6 +117,7 @@ class AlertEngine {
   };
   static Slot MakeSlot(const RuleConfig& config, std::string_view active_pool);
   bool FailoverFiringAwayFrom(const std::string& pool) const;
+  void ForgetErrorsOfEndedFailovers();
 
   AlertingConfig config_;
   std::vector<Slot> slots_;

@@ -409,6 +409,13 @@ void ErrorRateRule::Reconfigure(const RuleConfig& config, std::string_view /*act
   }
 }
 
+void ErrorRateRule::ForgetErrorsOfFailover(std::string_view pool, TimePoint ended_at) {
+  if (config_.scope != ErrorScope::kUpstream) return;  // what clients saw is never inhibited
+  for (Instance& instance : instances_) {
+    if (instance.pool == pool) instance.window.DropBefore(ended_at);
+  }
+}
+
 int ErrorRateRule::FindOrAddAlert(const Labels& labels) {
   if (config_.scope == ErrorScope::kClient) return labels.empty() ? 0 : -1;
   auto it = labels.find("pool");

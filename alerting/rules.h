@@ -80,6 +80,10 @@ class Rule {
   virtual int FindOrAddAlert(const Labels& labels) = 0;
   // The pool currently serving clients as this rule has seen it; "" before the first record.
   virtual std::string_view serving_pool() const = 0;
+  // A failover away from `pool` ended at `ended_at` (log time). Errors the rule counted for
+  // that pool before then belong to the failover, which already paged: an upstream error_rate
+  // rule drops them so they do not page a second time for the same incident. No-op otherwise.
+  virtual void ForgetErrorsOfFailover(std::string_view /*pool*/, TimePoint /*ended_at*/) {}
 
  protected:
   RuleConfig config_;
@@ -174,6 +178,7 @@ class ErrorRateRule : public Rule {
   void Reconfigure(const RuleConfig& config, std::string_view active_pool) override;
   int FindOrAddAlert(const Labels& labels) override;
   std::string_view serving_pool() const override { return serving_; }
+  void ForgetErrorsOfFailover(std::string_view pool, TimePoint ended_at) override;
 
   const SlidingWindow& window(size_t i) const { return instances_[i].window; }
 

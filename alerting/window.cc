@@ -28,6 +28,10 @@ void SlidingWindow::Expire(TimePoint now) {
   while (size_ > 0 && entries_[head_].at < cutoff) PopOldest();
 }
 
+void SlidingWindow::DropBefore(TimePoint at) {
+  while (size_ > 0 && entries_[head_].at < at) PopOldest();
+}
+
 void SlidingWindow::Clear() {
   head_ = 0;
   size_ = 0;

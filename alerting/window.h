@@ -26,6 +26,8 @@ class SlidingWindow {
   void Push(TimePoint at, bool is_error);
   // Drops the entries older than now - max_age.
   void Expire(TimePoint now);
+  // Drops the entries stamped before `at` (from the oldest forward, like Expire).
+  void DropBefore(TimePoint at);
   void Clear();
   // SIGHUP: new bounds, keeping the newest entries that still fit.
   void Reconfigure(size_t capacity, Clock::duration max_age);

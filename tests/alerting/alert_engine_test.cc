@@ -426,6 +426,45 @@ TEST(AlertEngine, upstream_error_rate_fires_once_the_failover_is_over) {
   EXPECT_EQ(upstream[0].Key(), "upstream_error_rate{pool=blue}");
 }
 
+TEST(AlertEngine, failover_errors_do_not_page_again_when_the_failover_resolves) {
+  AlertingConfig config = Config();
+  config.rules.push_back(UpstreamErrorRate());
+  Driver d(config);
+  // Blue fails, nginx hides it by retrying on green: one incident, paged as the failover.
+  for (int i = 0; i < 30; ++i) d.See(Retried(i * 0.01));
+  d.Tick(1);
+  ASSERT_EQ(d.Count("failover", AlertStatus::kFiring), 1u);
+  // Blue is healthy again; its window still holds the 30 errors from the failover.
+  d.Traffic(5, 5, "blue");
+  d.Tick(5);
+  EXPECT_EQ(d.Count("failover", AlertStatus::kResolved), 1u);
+  d.Traffic(6, 40, "blue");
+  d.Tick(7);
+  EXPECT_THAT(For(d.sent, "upstream_error_rate"), IsEmpty())
+      << "the failover's errors paged a second time once inhibition lifted";
+  // A new problem on blue after the failover still pages.
+  d.Traffic(8, 10, "blue", 502);
+  d.Tick(9);
+  const std::vector<Notification> upstream = For(d.sent, "upstream_error_rate");
+  ASSERT_THAT(upstream, SizeIs(1));
+  EXPECT_EQ(upstream[0].Key(), "upstream_error_rate{pool=blue}");
+}
+
+TEST(AlertEngine, failover_errors_are_forgotten_when_the_failover_is_latched) {
+  AlertingConfig config = Config();
+  config.rules.push_back(UpstreamErrorRate());
+  Driver d(config);
+  d.See(Request(0, "blue"));
+  d.Tick(0);
+  // The whole failover and the return to blue between two evaluations.
+  for (int i = 0; i < 30; ++i) d.See(Retried(1 + i * 0.01));
+  d.Traffic(2, 30, "blue");
+  d.Tick(3);
+  EXPECT_EQ(d.Count("failover", AlertStatus::kFiring), 1u);
+  EXPECT_EQ(d.Count("failover", AlertStatus::kResolved), 1u);
+  EXPECT_THAT(For(d.sent, "upstream_error_rate"), IsEmpty());
+}
+
 TEST(AlertEngine, inhibition_can_be_turned_off) {
   AlertingConfig config = Config();
   config.rules.push_back(UpstreamErrorRate());
