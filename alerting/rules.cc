@@ -150,10 +150,11 @@ void FailoverRule::Observe(const LogRecord& record) {
     // primary even when the very first line we see is on the backup.
     StartEpisode(track, track.primary, pool, record.release, record.time);
   } else {
-    // From one backup to another while the primary is still out. Until an evaluation has seen
-    // the episode, "from" stays the primary: the first page must say traffic left it, even when
-    // one read of the log held several moves.
-    if (track.episodes_started == 0) track.current.from = serving_;
+    // From one backup to another while the primary is still out. Until the episode has fired
+    // and an evaluation has seen it, "from" stays the primary: the first page must say traffic
+    // left it, even when `for` kept the episode pending through several moves or one read of
+    // the log held them all.
+    if (track.qualified && track.episodes_started == 0) track.current.from = serving_;
     track.current.to.assign(pool);
     track.current.release.assign(record.release);
     if (track.qualified) {

@@ -200,6 +200,39 @@ TEST(FailoverRule, moves_read_in_one_batch_are_paged_as_leaving_the_primary) {
   EXPECT_EQ(n.action, "Check health of blue pool");
 }
 
+TEST(FailoverRule, moves_while_for_is_pending_are_paged_as_leaving_the_primary) {
+  FailoverRule rule(FailoverConfig(std::chrono::seconds(2)), "blue");
+  rule.Observe(Request(0, "blue"));
+  rule.Evaluate(At(0));
+  rule.Observe(Request(1, "green"));
+  rule.Evaluate(At(1));
+  rule.Observe(Request(2, "red", 200, {}, "v3"));
+  rule.Evaluate(At(2));
+  EXPECT_EQ(rule.conditions()[0].reason, Decision::kPending);
+  rule.Observe(Request(3.5, "red", 200, {}, "v3"));
+  rule.Evaluate(At(3.5));
+  ASSERT_TRUE(rule.conditions()[0].active);
+  const Notification n = rule.Firing(0, At(3.5));
+  EXPECT_THAT(n.fields, ElementsAre(Pair("Previous", "blue"), Pair("Current", "red"),
+                                    Pair("Release", "v3"), Pair("Off primary for", "2s")));
+  EXPECT_EQ(n.action, "Check health of blue pool");
+}
+
+TEST(FailoverRule, a_move_after_the_page_names_the_backup_it_left) {
+  FailoverRule rule(FailoverConfig(std::chrono::seconds(2)), "blue");
+  rule.Observe(Request(0, "blue"));
+  rule.Observe(Request(1, "green"));
+  rule.Observe(Request(3, "green"));
+  rule.Evaluate(At(3));
+  ASSERT_TRUE(rule.conditions()[0].active);
+  rule.Observe(Request(4, "red"));
+  rule.Evaluate(At(4));
+  EXPECT_TRUE(rule.conditions()[0].changed);
+  const Notification n = rule.Firing(0, At(4));
+  EXPECT_EQ(n.fields[0], std::make_pair(std::string("Previous"), std::string("green")));
+  EXPECT_EQ(n.action, "Check health of green pool");
+}
+
 TEST(FailoverRule, new_primary_after_reconfigure_ends_the_old_alert) {
   FailoverRule rule(FailoverConfig(), "blue");
   rule.Observe(Request(0, "green"));
