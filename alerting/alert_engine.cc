@@ -128,6 +128,7 @@ Evaluation AlertEngine::Evaluate(TimePoint now) {
       const int previous_suppressed = state.suppressed;
       const PolicyResult r = slot.policy.Decide(c, input, now, state);
 
+      const size_t sent_before = out.notifications.size();
       if (r.send_firing) {
         Notification n = slot.rule->Firing(i, now);
         n.suppressed = r.suppressed;
@@ -143,7 +144,18 @@ Evaluation AlertEngine::Evaluate(TimePoint now) {
         n.suppressed = r.send_firing ? 0 : r.suppressed;
         out.notifications.push_back(std::move(n));
       }
-      if (!first && r.decision == previous && !r.send_firing && !r.send_resolved &&
+      if (r.mirror_firing) {
+        out.notifications.push_back(slot.rule->Firing(i, now));
+        out.notifications.back().state_only = true;
+      }
+      if (r.mirror_resolved) {
+        out.notifications.push_back(slot.rule->Resolved(i, now));
+        out.notifications.back().state_only = true;
+      }
+      for (size_t k = sent_before; k < out.notifications.size(); ++k) {
+        out.notifications[k].notifiers = rc.notify;
+      }
+      if (!first && r.decision == previous && out.notifications.size() == sent_before &&
           state.suppressed == previous_suppressed) {
         continue;  // nothing new: keep the tick cheap
       }
@@ -191,14 +203,20 @@ void AlertEngine::Reconfigure(AlertingConfig config) {
     if (taken[j]) continue;
     const Rule& rule = *old[j].rule;
     for (size_t i = 0; i < old[j].states.size(); ++i) {
-      if (!old[j].states[i].announced || !rule.config().send_resolved) continue;
+      const AlertPolicyState& state = old[j].states[i];
+      // A mirrored alert (held back from people by the cooldown) is resolved for the mirrors
+      // alone; an Alertmanager notifier would otherwise re-post it forever.
+      const bool to_people = state.announced && rule.config().send_resolved;
+      if (!to_people && !state.mirrored) continue;
       // The rule's own resolved message for title, labels and severity; its fields would
       // describe a condition that did not clear, so they go.
       Notification n = rule.Resolved(i, last_now_);
       n.summary = "Rule removed or changed in the configuration";
       n.fields.clear();
       n.action.clear();
-      n.suppressed = old[j].states[i].suppressed;
+      n.suppressed = state.suppressed;
+      n.notifiers = rule.config().notify;
+      n.state_only = !to_people;
       pending_.push_back(std::move(n));
     }
   }

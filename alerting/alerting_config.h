@@ -37,6 +37,10 @@ struct RuleConfig {
   bool send_resolved = true;
   // Muted while maintenance is on. Unset: failover rules yes, others no (the seed's behaviour).
   std::optional<bool> muted_in_maintenance;
+  // The kinds of notifier that get this rule's alerts ("slack", "webhook", "console",
+  // "alertmanager"); empty: every configured one. Rules without their own list get
+  // notify.default_notifiers.
+  std::vector<std::string> notify;
 
   bool MutedInMaintenance() const {
     return muted_in_maintenance.value_or(kind == RuleKind::kFailover);

@@ -23,6 +23,13 @@ struct Notification {
   std::string action;   // what the on-call engineer should do first
   TimePoint at{};       // when the condition was observed (log time)
   int suppressed = 0;   // repeats swallowed by cooldown since the last message for this key
+  // The kinds of notifier that deliver it (Notifier::Kind(): "slack", "webhook", "console",
+  // "alertmanager"), from the rule's `notify` list; empty: every notifier.
+  std::vector<std::string> notifiers;
+  // A true transition that the cooldown holds back from people: only notifiers that mirror
+  // alert state (Alertmanager, which deduplicates by itself) get it, so they never show an
+  // alert resolved while its condition still holds.
+  bool state_only = false;
 
   // Plain-text rendering shared by the console notifier, Slack's fallback `text` and replay.
   std::string Text() const;

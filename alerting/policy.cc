@@ -25,6 +25,13 @@ void NotificationPolicy::Fire(AlertPolicyState& state, TimePoint now, PolicyResu
   Carry(state, result);
   state.announced = true;
   state.last_fired = now;
+  state.mirrored = false;  // the firing message tells the mirrors too
+}
+
+void NotificationPolicy::Mirror(AlertPolicyState& state, PolicyResult& result) {
+  if (state.mirrored || state.announced) return;
+  result.mirror_firing = true;
+  state.mirrored = true;
 }
 
 PolicyResult NotificationPolicy::Decide(const AlertCondition& c, const PolicyInput& in,
@@ -78,6 +85,7 @@ PolicyResult NotificationPolicy::Decide(const AlertCondition& c, const PolicyInp
       r.decision = Decision::kSuppressedCooldown;
       r.detail = "held back until the cooldown ends";
       s.suppressed += new_ended;
+      Mirror(s, r);
     } else {
       r.decision = Decision::kFired;
       r.detail = started > 0 ? "condition became active" : "announced after being held back";
@@ -139,6 +147,7 @@ PolicyResult NotificationPolicy::Decide(const AlertCondition& c, const PolicyInp
       r.decision = Decision::kSuppressedCooldown;
       r.detail = "began and ended within the cooldown";
       s.suppressed += started;
+      Mirror(s, r);  // and resolved below: it is over
     } else {
       r.decision = Decision::kFired;
       r.detail = "began and ended between two evaluations";
@@ -148,6 +157,12 @@ PolicyResult NotificationPolicy::Decide(const AlertCondition& c, const PolicyInp
     }
   } else {
     r.decision = c.reason;
+  }
+  if (s.mirrored && !c.active) {
+    // Sent even in maintenance or with send_resolved off: the mirror must not keep an alert
+    // firing (Alertmanager notifiers re-post it) that nobody was told about.
+    r.mirror_resolved = true;
+    s.mirrored = false;
   }
   return finish();
 }

@@ -18,6 +18,9 @@ struct AlertPolicyState {
   // from here. Only a message actually handed out starts the cooldown.
   std::optional<TimePoint> last_fired;
   int suppressed = 0;             // firings swallowed by cooldown since the last message
+  // State-mirroring notifiers (Alertmanager) were told it fires while people were not: the
+  // cooldown held the episode back. Its end is sent to them, whatever the cooldown.
+  bool mirrored = false;
   bool held_by_cooldown = false;  // the active, unannounced episode waits for the cooldown
   // Imported after a restart: the rule starts empty, so "too few requests" must not resolve
   // the alert right away (a false "resolved"); it waits for data, at most max_age.
@@ -39,6 +42,11 @@ struct PolicyResult {
   bool send_resolved = false;  // a resolved message; after the firing one when both are set
   bool repeat = false;         // the firing message is a repeat_interval re-send
   int suppressed = 0;          // carried by the first message sent
+  // Transitions the cooldown holds back from people, for the notifiers that mirror alert state
+  // (Notification::state_only): Alertmanager deduplicates by itself, and must not show an
+  // alert resolved while its condition still holds. A firing one before a resolved one.
+  bool mirror_firing = false;
+  bool mirror_resolved = false;
   const char* detail = "";     // why, in words (static text)
 };
 
@@ -53,6 +61,10 @@ struct PolicyResult {
 // promptly that it cleared; the next firing then waits for the cooldown and says how many
 // firings it swallowed. An episode held back by cooldown that is still active when the
 // cooldown ends is announced then (never silently dropped).
+//
+// Cooldown holds messages back from people only. Alertmanager mirrors the true state (it
+// deduplicates and groups by itself), so a firing held back by cooldown, and the end of such a
+// held episode, are still handed out as mirror_firing / mirror_resolved.
 //
 // Maintenance (muted rules) holds back everything, resolutions included, until it ends; a
 // condition still active then is announced once, one that started and ended inside maintenance
@@ -70,6 +82,7 @@ class NotificationPolicy {
  private:
   void Fire(AlertPolicyState& state, TimePoint now, PolicyResult& result) const;
   static void Carry(AlertPolicyState& state, PolicyResult& result);
+  static void Mirror(AlertPolicyState& state, PolicyResult& result);
 
   Clock::duration cooldown_;
   Clock::duration repeat_interval_;

@@ -119,7 +119,8 @@ void Daemon::EvaluateAndDispatch(TimePoint now) {
   state_.BeforeEnqueue(evaluation.notifications);  // saved before Slack can see them
   for (Notification& n : evaluation.notifications) {
     LogInfo("alert rule=" + n.rule + " status=" +
-            (n.status == AlertStatus::kFiring ? "firing" : "resolved") + " key=" + n.Key());
+            (n.status == AlertStatus::kFiring ? "firing" : "resolved") + " key=" + n.Key() +
+            (n.state_only ? " (cooldown: to Alertmanager only)" : ""));
     dispatcher_->Enqueue(std::move(n));
   }
   auto steady_now = std::chrono::steady_clock::now();

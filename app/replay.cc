@@ -59,6 +59,8 @@ int RunReplay(const ReplayOptions& options) {
   auto evaluate = [&](TimePoint now) {
     Evaluation evaluation = pipeline.engine().Evaluate(now);
     for (const Notification& n : evaluation.notifications) {
+      // Held back from people by the cooldown; only an Alertmanager would have been told.
+      if (n.state_only) continue;
       PrintNotification(n, std::cout);
       ++notifications;
     }

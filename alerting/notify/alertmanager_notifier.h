@@ -102,6 +102,8 @@ class AlertmanagerNotifier final : public Notifier {
   AlertmanagerNotifier& operator=(const AlertmanagerNotifier&) = delete;
 
   std::string_view Name() const override { return options_.name; }
+  std::string_view Kind() const override { return "alertmanager"; }
+  bool MirrorsState() const override { return true; }
   std::string Destination() const override;  // "alertmanager http://host:9093/<redacted>"
   DeliveryResult Send(const Notification& notification, std::chrono::milliseconds timeout) override;
 

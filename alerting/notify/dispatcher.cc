@@ -87,6 +87,8 @@ Dispatcher::Dispatcher(std::vector<std::unique_ptr<Notifier>> notifiers, Dispatc
     if (notifier == nullptr) continue;
     Channel channel;
     channel.name = std::string(notifier->Name());
+    channel.kind = std::string(notifier->Kind());
+    channel.mirrors_state = notifier->MirrorsState();
     channel.min_interval = notifier->MinInterval();
     channel.notifier = std::move(notifier);
     channels_.push_back(std::move(channel));
@@ -141,11 +143,18 @@ void Dispatcher::CreateMetrics(prometheus::Registry& registry) {
   }
 }
 
+bool Dispatcher::RoutedTo(const Channel& channel, const Notification& notification) {
+  if (notification.state_only && !channel.mirrors_state) return false;
+  const auto& kinds = notification.notifiers;
+  return kinds.empty() || std::find(kinds.begin(), kinds.end(), channel.kind) != kinds.end();
+}
+
 void Dispatcher::Enqueue(Notification notification) {
   std::unique_lock<std::mutex> lock(mu_);
   if (stopped_) {
     dropped_shutdown_->Increment();
     for (Channel& channel : channels_) {
+      if (!RoutedTo(channel, notification)) continue;
       channel.dropped->Increment();
       RecordLocked(channel, notification, DeliveryRecord::Result::kDropped, 0, 0,
                    "enqueued after shutdown");
@@ -155,15 +164,22 @@ void Dispatcher::Enqueue(Notification notification) {
     FlushLogs(lock);
     return;
   }
-  if (channels_.empty()) return;
+  const bool routed = std::any_of(channels_.begin(), channels_.end(), [&](const Channel& c) {
+    return RoutedTo(c, notification);
+  });
+  // Not an error: e.g. a cooldown-held transition with no Alertmanager configured.
+  if (!routed) return;
   if (queue_.size() >= options_.capacity) DropOldestLocked("queue_full");
 
   auto entry = std::make_shared<Entry>();
   entry->notification = std::move(notification);
   entry->enqueued = clock_->Now();
-  entry->remaining = static_cast<int>(channels_.size());
   queue_.push_back(entry);
-  for (Channel& channel : channels_) channel.pending.push_back(entry);
+  for (Channel& channel : channels_) {
+    if (!RoutedTo(channel, entry->notification)) continue;
+    channel.pending.push_back(entry);
+    ++entry->remaining;
+  }
   UpdateQueueGaugeLocked();
   cv_.notify_all();
   FlushLogs(lock);

@@ -70,7 +70,9 @@ struct DispatcherOptions {
 // - Enqueue() never blocks on delivery: it takes a short lock, appends to a bounded queue and
 //   returns. When the queue is full the oldest waiting notification is dropped, counted in
 //   poolwatch_notifications_dropped_total{reason="queue_full"} and logged.
-// - Each notification goes to each notifier. Per notifier, notifications are delivered in
+// - Each notification goes to each notifier it is routed to: those whose Kind() its
+//   `notifiers` list names (all when the list is empty), and of those only the ones that
+//   MirrorsState() when it is `state_only`. Per notifier, notifications are delivered in
 //   enqueue order: a head that is being retried holds back the later ones for that notifier
 //   (a "resolved" must never overtake its "firing"), while other notifiers carry on.
 // - Per notifier, attempts are spaced by at least Notifier::MinInterval().
@@ -133,6 +135,8 @@ class Dispatcher {
   struct Channel {
     std::unique_ptr<Notifier> notifier;
     std::string name;
+    std::string kind;            // Notifier::Kind(), what Notification::notifiers names
+    bool mirrors_state = false;  // Notifier::MirrorsState()
     std::chrono::milliseconds min_interval{0};
     std::deque<std::shared_ptr<Entry>> pending;  // front = the one being tried
     int attempts = 0;                            // attempts made on pending.front()
@@ -148,6 +152,7 @@ class Dispatcher {
   };
 
   void CreateMetrics(prometheus::Registry& registry);
+  static bool RoutedTo(const Channel& channel, const Notification& notification);
   // The loop shared by the worker and a worker-less Shutdown(): runs due attempts, waits for
   // the next one or for new work; while draining, returns once empty or past the deadline.
   void RunLoop(std::unique_lock<std::mutex>& lock);

@@ -29,6 +29,14 @@ class Notifier {
   // Metric label and log prefix: "slack", "console", "webhook".
   virtual std::string_view Name() const = 0;
 
+  // What kind of notifier it is, as a rule's `notify` list names it: "slack", "console",
+  // "webhook", "alertmanager" (several Alertmanager notifiers share one kind).
+  virtual std::string_view Kind() const { return Name(); }
+
+  // True for a receiver that keeps its own copy of the alert state and deduplicates by itself
+  // (Alertmanager): it is also sent the transitions the cooldown holds back from people.
+  virtual bool MirrorsState() const { return false; }
+
   // Where it sends, safe to show (webhook URLs redacted), for start-up logs and status pages.
   virtual std::string Destination() const = 0;
 

@@ -64,7 +64,10 @@ class Driver {
 
   const Evaluation& Tick(double t) {
     last = engine.Evaluate(At(t));
-    sent.insert(sent.end(), last.notifications.begin(), last.notifications.end());
+    // What people get, and apart from it what only Alertmanager gets (cooldown-held).
+    for (const Notification& n : last.notifications) {
+      (n.state_only ? mirrored : sent).push_back(n);
+    }
     for (const DecisionRecord& d : last.decisions) decisions.insert(d.decision);
     return last;
   }
@@ -82,6 +85,7 @@ class Driver {
   AlertEngine engine;
   Evaluation last;
   std::vector<Notification> sent;
+  std::vector<Notification> mirrored;
   std::set<Decision> decisions;
 };
 

@@ -113,6 +113,8 @@ class FakeNotifier final : public Notifier {
       : name_(std::move(name)), clock_(clock), min_interval_(min_interval) {}
 
   std::string_view Name() const override { return name_; }
+  std::string_view Kind() const override { return kind.empty() ? name_ : kind; }
+  bool MirrorsState() const override { return mirrors_state; }
   std::string Destination() const override { return name_; }
   std::chrono::milliseconds MinInterval() const override { return min_interval_; }
   DeliveryResult Send(const Notification& n, std::chrono::milliseconds timeout) override {
@@ -148,6 +150,8 @@ class FakeNotifier final : public Notifier {
   DeliveryResult fallback = Delivered();
   std::vector<Attempt> attempts;
   std::function<void(const Notification&)> on_send;  // runs during Send, without the lock
+  std::string kind;            // Kind(); "" : the name
+  bool mirrors_state = false;  // MirrorsState(), as an Alertmanager notifier
 
  private:
   std::string name_;
