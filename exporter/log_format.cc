@@ -81,11 +81,13 @@ inline bool EqualBytes(const char* a, const char* b, size_t n) {
 }
 
 // Finds `literal` at or after `from`, skipping a quote that is escaped with a backslash
-// (escape=json, or setups that write \" instead of nginx's default \x22). The hot path of
+// (escape=json, or setups that write \" instead of nginx's default \x22) unless escape=none,
+// where nginx writes values as they are and a backslash escapes nothing. The hot path of
 // the parser: std::string_view::find compares byte by byte and calls memcmp at every
 // occurrence of the first character, so this searches for it with FindChar and compares the
 // (short) rest inline.
-size_t FindLiteral(std::string_view line, size_t from, std::string_view literal) {
+size_t FindLiteral(std::string_view line, size_t from, std::string_view literal,
+                   bool backslash_escapes) {
   const char* const begin = line.data();
   const size_t n = literal.size();
   if (from > line.size() || line.size() - from < n) return std::string_view::npos;
@@ -94,7 +96,7 @@ size_t FindLiteral(std::string_view line, size_t from, std::string_view literal)
   const char first = literal.front();
   while ((p = FindChar(p, last, first)) != nullptr) {
     if (EqualBytes(p + 1, literal.data() + 1, n - 1)) {
-      if (first != '"') return static_cast<size_t>(p - begin);
+      if (first != '"' || !backslash_escapes) return static_cast<size_t>(p - begin);
       size_t backslashes = 0;
       for (const char* q = p; q > begin && q[-1] == '\\'; --q) ++backslashes;
       if (backslashes % 2 == 0) return static_cast<size_t>(p - begin);
@@ -102,6 +104,102 @@ size_t FindLiteral(std::string_view line, size_t from, std::string_view literal)
     ++p;
   }
   return std::string_view::npos;
+}
+
+int HexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+// The code unit of "\uXXXX" at value[i], or -1.
+int32_t JsonCodeUnit(std::string_view value, size_t i) {
+  if (i + 6 > value.size() || value[i] != '\\' || value[i + 1] != 'u') return -1;
+  int32_t unit = 0;
+  for (size_t k = i + 2; k < i + 6; ++k) {
+    const int digit = HexValue(value[k]);
+    if (digit < 0) return -1;
+    unit = unit * 16 + digit;
+  }
+  return unit;
+}
+
+void AppendUtf8(uint32_t cp, std::string& out) {
+  if (cp < 0x80) {
+    out += static_cast<char>(cp);
+  } else if (cp < 0x800) {
+    out += static_cast<char>(0xC0 | (cp >> 6));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else if (cp < 0x10000) {
+    out += static_cast<char>(0xE0 | (cp >> 12));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  } else {
+    out += static_cast<char>(0xF0 | (cp >> 18));
+    out += static_cast<char>(0x80 | ((cp >> 12) & 0x3F));
+    out += static_cast<char>(0x80 | ((cp >> 6) & 0x3F));
+    out += static_cast<char>(0x80 | (cp & 0x3F));
+  }
+}
+
+// A value as the application sent it, undoing nginx's escaping, so a label says `a"b` whichever
+// escape= wrote the log. Most values hold no backslash and are returned as they are; the others
+// are decoded into `storage`, whose capacity is reused from line to line. A backslash that
+// starts no escape of the mode is kept.
+std::string_view Unescaped(std::string_view value, LogEscape escape, std::string& storage) {
+  if (escape == LogEscape::kNone ||
+      FindChar(value.data(), value.data() + value.size(), '\\') == nullptr) {
+    return value;
+  }
+  storage.clear();
+  const size_t n = value.size();
+  for (size_t i = 0; i < n; ++i) {
+    const char c = value[i];
+    if (c != '\\' || i + 1 == n) {
+      storage += c;
+      continue;
+    }
+    const char next = value[i + 1];
+    if (escape == LogEscape::kDefault) {
+      // nginx writes quotes, backslashes and bytes outside printable ASCII as \xHH.
+      if (next == 'x' && i + 3 < n && HexValue(value[i + 2]) >= 0 && HexValue(value[i + 3]) >= 0) {
+        storage += static_cast<char>(HexValue(value[i + 2]) * 16 + HexValue(value[i + 3]));
+        i += 3;
+      } else {
+        storage += c;
+      }
+      continue;
+    }
+    switch (next) {
+      case '"': case '\\': case '/': storage += next; ++i; continue;
+      case 'b': storage += '\b'; ++i; continue;
+      case 'f': storage += '\f'; ++i; continue;
+      case 'n': storage += '\n'; ++i; continue;
+      case 'r': storage += '\r'; ++i; continue;
+      case 't': storage += '\t'; ++i; continue;
+      default: break;
+    }
+    const int32_t unit = JsonCodeUnit(value, i);
+    if (unit < 0) {
+      storage += c;
+      continue;
+    }
+    i += 5;
+    if (unit >= 0xD800 && unit <= 0xDBFF) {
+      const int32_t low = JsonCodeUnit(value, i + 1);
+      if (low >= 0xDC00 && low <= 0xDFFF) {
+        AppendUtf8(0x10000 + ((static_cast<uint32_t>(unit) - 0xD800) << 10) +
+                       (static_cast<uint32_t>(low) - 0xDC00),
+                   storage);
+        i += 6;
+        continue;
+      }
+    }
+    // A lone surrogate has no UTF-8 form.
+    AppendUtf8(unit >= 0xD800 && unit <= 0xDFFF ? 0xFFFD : static_cast<uint32_t>(unit), storage);
+  }
+  return storage;
 }
 
 template <typename F>
@@ -382,7 +480,8 @@ std::optional<LogFormatSpec> ParseLogFormatText(std::string_view text, std::stri
   const std::string_view rest = text.substr(start);
   constexpr std::string_view kKeyword = "log_format";
   const bool keyword = rest.substr(0, kKeyword.size()) == kKeyword &&
-                       (rest.size() == kKeyword.size() || IsConfigSpace(rest[kKeyword.size()]));
+                       (rest.size() == kKeyword.size() || IsConfigSpace(rest[kKeyword.size()]) ||
+                        rest[kKeyword.size()] == ';');
   const bool directive = keyword || rest.substr(0, 7) == "escape=" ||
                          (!rest.empty() && (rest.front() == '\'' || rest.front() == '"'));
   if (!directive) return LogFormatSpec{std::string(text), std::nullopt};
@@ -585,7 +684,7 @@ std::optional<MalformedReason> LogFormat::Parse(std::string_view line, LogRecord
       value = line.substr(pos);
       pos = line.size();
     } else {
-      size_t end = FindLiteral(line, pos, segment.literal);
+      size_t end = FindLiteral(line, pos, segment.literal, escape_ != LogEscape::kNone);
       if (end == std::string_view::npos) return MalformedReason::kFormatMismatch;
       value = line.substr(pos, end - pos);
       pos = end + segment.literal.size();
@@ -597,10 +696,12 @@ std::optional<MalformedReason> LogFormat::Parse(std::string_view line, LogRecord
         if (!ParseStatus(value, out.status)) return MalformedReason::kBadStatus;
         break;
       case Field::kPool:
-        out.pool = IsAbsent(value) ? std::string_view() : value;
+        out.pool = IsAbsent(value) ? std::string_view()
+                                   : Unescaped(value, escape_, out.pool_storage);
         break;
       case Field::kRelease:
-        out.release = IsAbsent(value) ? std::string_view() : value;
+        out.release = IsAbsent(value) ? std::string_view()
+                                      : Unescaped(value, escape_, out.release_storage);
         break;
       case Field::kUpstreamStatus:
         upstream_status = value;

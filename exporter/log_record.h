@@ -29,6 +29,9 @@ struct LogRecord {
   std::string_view release;   // $upstream_http_x_release_id; "" when absent
   double request_time = -1;   // seconds; negative when absent
   std::vector<UpstreamAttempt> attempts;  // in the order nginx tried them; reused across lines
+  // Where `pool` and `release` point when their values held escapes that the parser decoded;
+  // kept across lines so decoding does not allocate in the steady state.
+  std::string pool_storage, release_storage;
 
   void Clear() {
     time = TimePoint{};

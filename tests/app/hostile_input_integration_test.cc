@@ -21,6 +21,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "exporter/metrics.h"
 #include "tests/support/test_support.h"
 
 namespace poolwatch::testing {
@@ -194,22 +195,6 @@ const std::vector<std::string> kHostilePools = {
 const std::vector<std::string> kHostileReleases = {
     "v1\" } evil_metric{a=\"b\"} 1 #", std::string("\xc3\x28", 2), "\\", "}", "{", "\"", "#"};
 
-// A value as nginx writes it into a log_format without escape=json: `"`, `\` and bytes outside
-// printable ASCII as \xHH.
-std::string NginxEscaped(const std::string& value) {
-  std::string out;
-  for (unsigned char c : value) {
-    if (c == '"' || c == '\\' || c < 0x20 || c >= 0x7f) {
-      char hex[5];
-      std::snprintf(hex, sizeof(hex), "\\x%02X", c);
-      out += hex;
-    } else {
-      out += static_cast<char>(c);
-    }
-  }
-  return out;
-}
-
 // Every sample line is "name{labels} value" with name one of poolwatch's; comments are HELP and
 // TYPE. Returns the offending lines.
 std::vector<std::string> ForeignLines(const std::string& exposition) {
@@ -326,9 +311,13 @@ TEST(HostileInput, LabelValuesCannotInjectExpositionBreakSlackJsonOrGrowSeries) 
   // Slack got the failovers to the hostile pools, every payload valid JSON (the stand-in parses
   // each body; null means it did not parse) and valid UTF-8.
   // Which hostile pool the page names depends on how many of their lines one read of the log
-  // took in (it names where traffic is now); it is one of them, as nginx escaped it.
+  // took in (it names where traffic is now); it is one of them, as the application sent it
+  // (the parser undoes nginx's escaping; invalid UTF-8 is replaced).
   std::set<std::string> hostile_currents;
-  for (const std::string& pool : kHostilePools) hostile_currents.insert("*Current*\n" + NginxEscaped(pool));
+  for (const std::string& pool : kHostilePools) {
+    hostile_currents.insert("*Current*\n" + pool);
+    hostile_currents.insert("*Current*\n" + SanitizeLabelValue(pool));
+  }
   bool named_hostile_pool = false;
   for (const auto& attempt : slack.Received()) {
     EXPECT_FALSE(attempt["json"].is_null()) << attempt["body"];
@@ -340,8 +329,7 @@ TEST(HostileInput, LabelValuesCannotInjectExpositionBreakSlackJsonOrGrowSeries) 
     }
   }
   EXPECT_TRUE(named_hostile_pool) << slack.Received().dump();
-  // The hostile values did reach the exposition. (How escapes in the log show up in a label is
-  // the parser's business; poolwatch currently keeps nginx's \x22 and \" as they are.)
+  // The hostile values did reach the exposition, decoded from nginx's \x22 and JSON's \".
   EXPECT_THAT(with_default.Metrics(), HasSubstr("een}\","));
   EXPECT_THAT(with_json.Metrics(), HasSubstr("een}\","));
   EXPECT_THAT(with_json.Metrics(), HasSubstr("release=\"line1"));

@@ -123,5 +123,76 @@ TEST(LogFormatText, RejectsUnbalancedAndStrayQuotes) {
   EXPECT_THAT(ParseError("'$a'; '$b'"), HasSubstr("text after the ';'"));
 }
 
+// A small format with the pool and release in quotes, where escapes matter.
+constexpr std::string_view kQuotedFormat =
+    R"([$time_local] $status pool="$upstream_http_x_app_pool" )"
+    R"(release="$upstream_http_x_release_id" us=$upstream_status ua=$upstream_addr)";
+
+LogFormat QuotedFormat(LogEscape escape) {
+  std::string error;
+  auto format = LogFormat::Compile(kQuotedFormat, {escape}, &error);
+  EXPECT_TRUE(format) << error;
+  return *format;
+}
+
+std::string QuotedLine(std::string_view pool, std::string_view release) {
+  return std::string("[26/Nov/2026:07:06:51 +0000] 200 pool=\"")
+      .append(pool)
+      .append("\" release=\"")
+      .append(release)
+      .append("\" us=200 ua=127.0.0.1:8081");
+}
+
+TEST(LogFormatEscape, DefaultModeDecodesHexEscapesIntoBytes) {
+  LogFormat format = QuotedFormat(LogEscape::kDefault);
+  LogRecord record;
+  ASSERT_EQ(format.Parse(QuotedLine(R"(gr\x22een\x5C)", R"(caf\xC3\xa9 \q \x)"), record),
+            std::nullopt);
+  EXPECT_EQ(record.pool, "gr\"een\\");
+  EXPECT_EQ(record.release, "caf\xC3\xA9 \\q \\x");  // no escape of the mode: kept
+}
+
+TEST(LogFormatEscape, JsonModeDecodesJsonEscapesAndUnicodeToUtf8) {
+  LogFormat format = QuotedFormat(LogEscape::kJson);
+  LogRecord record;
+  ASSERT_EQ(format.Parse(QuotedLine(R"(gr\"een\\\/)", R"(\u0041\u00e9\ud83d\ude00\n\t\x41)"),
+                         record),
+            std::nullopt);
+  EXPECT_EQ(record.pool, "gr\"een\\/");
+  EXPECT_EQ(record.release, "A\xC3\xA9\xF0\x9F\x98\x80\n\t\\x41");
+  ASSERT_EQ(format.Parse(QuotedLine(R"(\ud800x)", R"(\u12)"), record), std::nullopt);
+  EXPECT_EQ(record.pool, "\xEF\xBF\xBDx");  // a lone surrogate has no UTF-8 form
+  EXPECT_EQ(record.release, "\\u12");
+}
+
+TEST(LogFormatEscape, NoneModeKeepsBackslashesAndAQuoteAfterOneEndsTheField) {
+  LogFormat format = QuotedFormat(LogEscape::kNone);
+  LogRecord record;
+  ASSERT_EQ(format.Parse(QuotedLine(R"(blue\)", R"(v\x22)"), record), std::nullopt);
+  EXPECT_EQ(record.pool, "blue\\");
+  EXPECT_EQ(record.release, "v\\x22");
+  // With backslash escapes, the same \" does not end the field, so the line does not fit.
+  EXPECT_EQ(QuotedFormat(LogEscape::kJson).Parse(QuotedLine(R"(blue\)", "v1"), record),
+            MalformedReason::kFormatMismatch);
+}
+
+TEST(LogFormatEscape, PlainValuesStayViewsAndDecodingReusesTheRecordsBuffer) {
+  LogFormat format = QuotedFormat(LogEscape::kDefault);
+  LogRecord record;
+  const std::string plain = QuotedLine("blue", "v1");
+  ASSERT_EQ(format.Parse(plain, record), std::nullopt);
+  EXPECT_GE(record.pool.data(), plain.data());
+  EXPECT_LT(record.pool.data(), plain.data() + plain.size());
+
+  ASSERT_EQ(format.Parse(QuotedLine(R"(a-long-pool-name-\x22-beyond-sso)", "v1"), record),
+            std::nullopt);
+  const char* buffer = record.pool_storage.data();
+  EXPECT_EQ(record.pool.data(), buffer);
+  ASSERT_EQ(format.Parse(QuotedLine(R"(a-shorter-pool\x22)", "v1"), record),
+            std::nullopt);
+  EXPECT_EQ(record.pool, "a-shorter-pool\"");
+  EXPECT_EQ(record.pool_storage.data(), buffer);  // same capacity, no new allocation
+}
+
 }  // namespace
 }  // namespace poolwatch
