@@ -262,15 +262,15 @@ bool ParseSeconds(std::string_view text, double& out) {
   return ec == std::errc() && ptr == text.data() + text.size() && out >= 0;
 }
 
-// A three-digit status without a call; anything else as std::from_chars reads it.
+// nginx prints statuses with %03ui, so any three digits are a status it logged: 000 when the
+// client went away before a response, or a code outside 100-599 an upstream sent.
 inline bool ParseStatus(std::string_view text, int& out) {
-  if (text.size() == 3 && text[0] >= '1' && text[0] <= '9' && text[1] >= '0' && text[1] <= '9' &&
-      text[2] >= '0' && text[2] <= '9') {
-    out = (text[0] - '0') * 100 + (text[1] - '0') * 10 + (text[2] - '0');
-    return true;
+  if (text.size() != 3 || text[0] < '0' || text[0] > '9' || text[1] < '0' || text[1] > '9' ||
+      text[2] < '0' || text[2] > '9') {
+    return false;
   }
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), out);
-  return ec == std::errc() && ptr == text.data() + text.size() && out >= 100 && out <= 999;
+  out = (text[0] - '0') * 100 + (text[1] - '0') * 10 + (text[2] - '0');
+  return true;
 }
 
 bool ParseUpstreamStatus(std::string_view text, int& out) {

@@ -194,5 +194,21 @@ TEST(LogFormatEscape, PlainValuesStayViewsAndDecodingReusesTheRecordsBuffer) {
   EXPECT_EQ(record.pool_storage.data(), buffer);  // same capacity, no new allocation
 }
 
+TEST(LogFormatStatus, AcceptsAnyThreeDigitStatusNginxPrints) {
+  LogFormat format = QuotedFormat(LogEscape::kDefault);
+  LogRecord record;
+  auto with_status = [](std::string_view status) {
+    std::string line = QuotedLine("blue", "v1");
+    return line.replace(line.find(" 200 "), 5, std::string(" ").append(status).append(" "));
+  };
+  for (auto [text, value] : {std::pair{"000", 0}, {"099", 99}, {"600", 600}, {"999", 999}}) {
+    ASSERT_EQ(format.Parse(with_status(text), record), std::nullopt) << text;
+    EXPECT_EQ(record.status, value);
+  }
+  for (const char* bad : {"2x0", "20", "2000", "-20", "+20", ""}) {
+    EXPECT_EQ(format.Parse(with_status(bad), record), MalformedReason::kBadStatus) << bad;
+  }
+}
+
 }  // namespace
 }  // namespace poolwatch
