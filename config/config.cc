@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <cctype>
 #include <charconv>
 #include <fstream>
@@ -15,6 +16,50 @@ extern char** environ;
 
 namespace poolwatch {
 namespace {
+
+std::optional<size_t> ParseWholeNumber(std::string_view text) {
+  if (text.empty()) return std::nullopt;
+  for (char c : text) {
+    if (c < '0' || c > '9') return std::nullopt;
+  }
+  size_t value = 0;
+  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
+  return value;
+}
+
+// What is wrong with a listen address, or "" when it is host:port with a port civetweb can bind
+// ("", a name, an IPv4 address or a bracketed IPv6 address before the colon).
+std::string ListenAddressProblem(const std::string& address) {
+  const size_t colon = address.rfind(':');
+  if (colon == std::string::npos) return "expected host:port or :port, got '" + address + "'";
+  const std::string host = address.substr(0, colon);
+  auto port = ParseWholeNumber(std::string_view(address).substr(colon + 1));
+  if (!port || *port > 65535) {
+    return "expected a port from 0 to 65535 after the last ':', got '" + address + "'";
+  }
+  const bool bracketed = host.size() >= 2 && host.front() == '[' && host.back() == ']';
+  for (char c : host) {
+    if (std::isspace(static_cast<unsigned char>(c)) || (c == ':' && !bracketed)) {
+      return "expected host:port (an IPv6 host in brackets, [::1]:10090), got '" + address + "'";
+    }
+  }
+  return "";
+}
+
+std::string TelemetryPathProblem(const std::string& path) {
+  if (path.empty() || path.front() != '/') return "must start with /, got '" + path + "'";
+  for (char c : path) {
+    if (std::isspace(static_cast<unsigned char>(c)) || c == '?' || c == '#') {
+      return "must be a plain path (no spaces, ? or #), got '" + path + "'";
+    }
+  }
+  return "";
+}
+
+bool IsLogLevel(const std::string& level) {
+  return level == "debug" || level == "info" || level == "warn" || level == "error";
+}
 
 // Walks the YAML tree, remembering the dotted key path so every error names file, line and key.
 class Reader {
@@ -33,13 +78,26 @@ class Reader {
   void CheckKeys(const YAML::Node& map, const std::string& path,
                  const std::set<std::string>& allowed) const {
     if (!map.IsMap()) Fail(map, path, "expected a mapping");
+    CheckUnique(map, path);
     for (const auto& entry : map) {
-      if (!entry.first.IsScalar()) Fail(entry.first, path, "keys must be plain names");
       std::string key = entry.first.as<std::string>();
       if (allowed.count(key) == 0) {
         std::string known;
         for (const auto& k : allowed) known += (known.empty() ? "" : ", ") + k;
         Fail(entry.first, Join(path, key), "unknown key (known: " + known + ")");
+      }
+    }
+  }
+
+  // yaml-cpp keeps both entries of a repeated key and lookups see the first, so the second
+  // would be ignored without a word.
+  void CheckUnique(const YAML::Node& map, const std::string& path) const {
+    std::set<std::string> seen;
+    for (const auto& entry : map) {
+      if (!entry.first.IsScalar()) Fail(entry.first, path, "keys must be plain names");
+      const std::string key = entry.first.Scalar();
+      if (!seen.insert(key).second) {
+        Fail(entry.first, Join(path, key), "appears twice in the same mapping");
       }
     }
   }
@@ -76,12 +134,16 @@ class Reader {
     return value;
   }
 
+  // Digits only: "200.9" or "1e2" for a count is a typo, not something to round.
   size_t Count(const YAML::Node& node, const std::string& key, size_t min, size_t max) const {
-    double value = Number(node, key, static_cast<double>(min), static_cast<double>(max));
-    if (value != static_cast<double>(static_cast<size_t>(value))) {
-      Fail(node, key, "expected a whole number, got '" + Scalar(node) + "'");
+    const std::string text = Scalar(node);
+    auto value = node.IsScalar() ? ParseWholeNumber(text) : std::nullopt;
+    if (!value) Fail(node, key, "expected a whole number, got '" + text + "'");
+    if (*value < min || *value > max) {
+      Fail(node, key, "must be between " + std::to_string(min) + " and " + std::to_string(max) +
+                          ", got " + text);
     }
-    return static_cast<size_t>(value);
+    return *value;
   }
 
   std::chrono::milliseconds Duration(const YAML::Node& node, const std::string& key) const {
@@ -105,6 +167,15 @@ class Reader {
     return node.IsScalar() ? node.Scalar() : std::string("<not a scalar>");
   }
 
+  // "file:line" of a node, for the errors only found once everything is merged.
+  std::string Where(const YAML::Node& node) const {
+    std::string where = source_.empty() ? "config" : source_;
+    if (node.IsDefined() && node.Mark().line >= 0) {
+      where.append(":").append(std::to_string(node.Mark().line + 1));
+    }
+    return where;
+  }
+
  private:
   std::string source_;
 };
@@ -116,6 +187,40 @@ bool IsHttpUrl(std::string_view url) {
   return false;
 }
 
+// What a `notify` list may name: Notifier::Kind() of the notifiers BuildNotifiers makes.
+constexpr std::string_view kNotifierKinds[] = {"slack", "webhook", "console", "alertmanager"};
+constexpr std::string_view kNotifierKindList = "slack, webhook, console, alertmanager";
+
+bool IsNotifierKind(std::string_view kind) {
+  for (std::string_view known : kNotifierKinds) {
+    if (kind == known) return true;
+  }
+  return false;
+}
+
+// A rule's `notify` or notify.default_notifiers: a non-empty list of known kinds, each once.
+std::vector<std::string> NotifierKinds(const Reader& r, const YAML::Node& node,
+                                       const std::string& key) {
+  const std::string expected =
+      std::string("expected a list of notifier kinds, some of: ").append(kNotifierKindList);
+  if (!node.IsSequence()) r.Fail(node, key, expected);
+  if (node.size() == 0) r.Fail(node, key, expected + " (an empty list would send alerts nowhere)");
+  std::vector<std::string> kinds;
+  for (size_t i = 0; i < node.size(); ++i) {
+    const std::string where = key + "[" + std::to_string(i) + "]";
+    std::string kind = r.String(node[i], where);
+    if (!IsNotifierKind(kind)) {
+      r.Fail(node[i], where,
+             "unknown notifier '" + kind + "' (known: " + std::string(kNotifierKindList) + ")");
+    }
+    if (std::find(kinds.begin(), kinds.end(), kind) != kinds.end()) {
+      r.Fail(node[i], where, "'" + kind + "' is listed twice");
+    }
+    kinds.push_back(std::move(kind));
+  }
+  return kinds;
+}
+
 std::optional<TimePoint> ParseRfc3339(const std::string& text) {
   return ParseTimeIso8601(text);
 }
@@ -124,7 +229,7 @@ void ReadRule(const Reader& r, const YAML::Node& node, const std::string& path, 
   r.CheckKeys(node, path,
               {"name", "kind", "severity", "for", "scope", "threshold_percent",
                "resolve_threshold_percent", "window_size", "max_age", "min_requests", "cooldown",
-               "repeat_interval", "send_resolved", "muted_in_maintenance"});
+               "repeat_interval", "send_resolved", "muted_in_maintenance", "notify"});
   if (!node["name"]) r.Fail(node, path + ".name", "every rule needs a name");
   rule.name = r.String(node["name"], path + ".name");
   if (!node["kind"]) r.Fail(node, path + ".kind", "every rule needs a kind (failover or error_rate)");
@@ -174,6 +279,8 @@ void ReadRule(const Reader& r, const YAML::Node& node, const std::string& path, 
       rule.send_resolved = r.Bool(v, where);
     } else if (key == "muted_in_maintenance") {
       rule.muted_in_maintenance = r.Bool(v, where);
+    } else if (key == "notify") {
+      rule.notify = NotifierKinds(r, v, where);
     }
   }
   if (rule.kind == RuleKind::kErrorRate && rule.resolve_threshold_percent > rule.threshold_percent) {
@@ -237,6 +344,7 @@ void ReadYaml(const YAML::Node& root, const Reader& r, Config& config) {
     if (log["release_variable"]) config.format_options.release_variable = r.String(log["release_variable"], "log.release_variable");
     if (const auto pools = log["pools"]) {
       if (!pools.IsMap()) r.Fail(pools, "log.pools", "expected a mapping of upstream address to pool");
+      r.CheckUnique(pools, "log.pools");
       for (const auto& entry : pools) {
         std::string address = entry.first.as<std::string>();
         config.pools[address] = r.String(entry.second, "log.pools." + address);
@@ -247,8 +355,16 @@ void ReadYaml(const YAML::Node& root, const Reader& r, Config& config) {
   if (const auto web = root["web"]) {
     r.CheckKeys(web, "web", {"listen_address", "telemetry_path", "enable_admin_api", "config_file"});
     if (web["config_file"]) config.web_config_file = r.String(web["config_file"], "web.config_file");
-    if (web["listen_address"]) config.listen_address = r.String(web["listen_address"], "web.listen_address");
-    if (web["telemetry_path"]) config.telemetry_path = r.String(web["telemetry_path"], "web.telemetry_path");
+    if (web["listen_address"]) {
+      config.listen_address = r.String(web["listen_address"], "web.listen_address");
+      std::string problem = ListenAddressProblem(config.listen_address);
+      if (!problem.empty()) r.Fail(web["listen_address"], "web.listen_address", problem);
+    }
+    if (web["telemetry_path"]) {
+      config.telemetry_path = r.String(web["telemetry_path"], "web.telemetry_path");
+      std::string problem = TelemetryPathProblem(config.telemetry_path);
+      if (!problem.empty()) r.Fail(web["telemetry_path"], "web.telemetry_path", problem);
+    }
     if (web["enable_admin_api"]) config.enable_admin_api = r.Bool(web["enable_admin_api"], "web.enable_admin_api");
   }
 
@@ -273,7 +389,12 @@ void ReadYaml(const YAML::Node& root, const Reader& r, Config& config) {
     r.CheckKeys(a, "alerting",
                 {"active_pool", "maintenance", "maintenance_until",
                  "inhibit_error_rate_during_failover", "rules"});
-    if (a["active_pool"]) config.alerting.active_pool = r.String(a["active_pool"], "alerting.active_pool");
+    if (a["active_pool"]) {
+      config.alerting.active_pool = r.String(a["active_pool"], "alerting.active_pool");
+      if (config.alerting.active_pool.empty()) {
+        r.Fail(a["active_pool"], "alerting.active_pool", "must name the expected primary pool");
+      }
+    }
     if (a["maintenance"]) config.alerting.maintenance = r.Bool(a["maintenance"], "alerting.maintenance");
     if (a["maintenance_until"]) {
       auto until = ParseRfc3339(r.String(a["maintenance_until"], "alerting.maintenance_until"));
@@ -289,6 +410,7 @@ void ReadYaml(const YAML::Node& root, const Reader& r, Config& config) {
         const std::string path = "alerting.rules[" + std::to_string(i) + "]";
         RuleConfig rule;
         ReadRule(r, rules[i], path, rule);
+        if (rules[i]["notify"]) config.key_locations[path + ".notify"] = r.Where(rules[i]["notify"]);
         if (!names.insert(rule.name).second) r.Fail(rules[i], path + ".name", "duplicate rule name '" + rule.name + "'");
         config.alerting.rules.push_back(rule);
       }
@@ -299,7 +421,8 @@ void ReadYaml(const YAML::Node& root, const Reader& r, Config& config) {
     r.CheckKeys(n, "notify",
                 {"slack_webhook_url", "slack_webhook_url_file", "webhook_url", "dashboard_url",
                  "runbook_url", "console", "queue_capacity", "slack_min_interval", "max_attempts",
-                 "timeout", "alertmanager_urls", "alertmanager_resend_interval", "generator_url"});
+                 "timeout", "alertmanager_urls", "alertmanager_resend_interval", "generator_url",
+                 "default_notifiers"});
     if (n["slack_webhook_url"]) config.notify.slack_webhook_url = r.String(n["slack_webhook_url"], "notify.slack_webhook_url");
     if (n["slack_webhook_url_file"]) {
       std::string path = r.String(n["slack_webhook_url_file"], "notify.slack_webhook_url_file");
@@ -335,6 +458,10 @@ void ReadYaml(const YAML::Node& root, const Reader& r, Config& config) {
       }
     }
     if (n["generator_url"]) config.notify.generator_url = r.String(n["generator_url"], "notify.generator_url");
+    if (const auto kinds = n["default_notifiers"]) {
+      config.notify.default_notifiers = NotifierKinds(r, kinds, "notify.default_notifiers");
+      config.key_locations["notify.default_notifiers"] = r.Where(kinds);
+    }
   }
 
   if (const auto st = root["state"]) {
@@ -351,7 +478,13 @@ void ReadYaml(const YAML::Node& root, const Reader& r, Config& config) {
   }
 
   if (root["instance"]) config.instance = r.String(root["instance"], "instance");
-  if (root["log_level"]) config.log_level = r.String(root["log_level"], "log_level");
+  if (root["log_level"]) {
+    config.log_level = r.String(root["log_level"], "log_level");
+    if (!IsLogLevel(config.log_level)) {
+      r.Fail(root["log_level"], "log_level",
+             "expected debug, info, warn or error, got '" + config.log_level + "'");
+    }
+  }
 }
 
 // The seed's variables. They override the YAML: ACTIVE_POOL and MAINTENANCE_MODE the alerting
@@ -376,6 +509,14 @@ void ApplyEnvironment(const Environment& env, Config& config) {
     }
     return out;
   };
+  auto whole = [&](const char* name, const std::string& value, size_t min, size_t max) {
+    auto out = ParseWholeNumber(value);
+    if (!out || *out < min || *out > max) {
+      fail(name, value,
+           "a whole number from " + std::to_string(min) + " to " + std::to_string(max));
+    }
+    return *out;
+  };
   auto boolean = [&](const char* name, const std::string& value) {
     std::string v = value;
     for (auto& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
@@ -390,7 +531,7 @@ void ApplyEnvironment(const Environment& env, Config& config) {
   if (auto v = get("ACTIVE_POOL")) config.alerting.active_pool = *v;
   if (auto v = get("MAINTENANCE_MODE")) config.alerting.maintenance = boolean("MAINTENANCE_MODE", *v);
   if (auto v = get("ALERT_COOLDOWN_SEC")) {
-    auto seconds = std::chrono::seconds(static_cast<int64_t>(number("ALERT_COOLDOWN_SEC", *v, 0, 86400 * 7)));
+    auto seconds = std::chrono::seconds(static_cast<int64_t>(whole("ALERT_COOLDOWN_SEC", *v, 0, 86400 * 7)));
     for (auto& rule : config.alerting.rules) rule.cooldown = seconds;
   }
   if (auto v = get("ERROR_RATE_THRESHOLD")) {
@@ -400,7 +541,7 @@ void ApplyEnvironment(const Environment& env, Config& config) {
     }
   }
   if (auto v = get("WINDOW_SIZE")) {
-    auto size = static_cast<size_t>(number("WINDOW_SIZE", *v, 1, 1000000));
+    auto size = whole("WINDOW_SIZE", *v, 1, 1000000);
     for (auto& rule : config.alerting.rules) {
       if (rule.kind != RuleKind::kErrorRate) continue;
       rule.window_size = size;
@@ -409,10 +550,38 @@ void ApplyEnvironment(const Environment& env, Config& config) {
   }
   if (auto v = get("POOLWATCH_LOG_PATH")) config.log_path = *v;
   if (auto v = get("POOLWATCH_STATE_PATH")) config.state_path = *v;
-  if (auto v = get("POOLWATCH_LISTEN_ADDRESS")) config.listen_address = *v;
+  if (auto v = get("POOLWATCH_LISTEN_ADDRESS")) {
+    std::string problem = ListenAddressProblem(*v);
+    if (!problem.empty()) throw ConfigError("environment variable POOLWATCH_LISTEN_ADDRESS: " + problem);
+    config.listen_address = *v;
+  }
   if (auto v = get("POOLWATCH_INSTANCE")) config.instance = *v;
   if (auto v = get("POOLWATCH_DASHBOARD_URL")) config.notify.dashboard_url = *v;
   if (auto v = get("POOLWATCH_RUNBOOK_URL")) config.notify.runbook_url = *v;
+  if (auto v = get("POOLWATCH_DEFAULT_NOTIFIERS")) {
+    std::vector<std::string> kinds;
+    std::string_view rest = *v;
+    while (!rest.empty()) {
+      size_t comma = rest.find(',');
+      std::string kind(rest.substr(0, comma));
+      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
+      kind.erase(std::remove_if(kind.begin(), kind.end(),
+                                [](unsigned char c) { return std::isspace(c) != 0; }),
+                 kind.end());
+      if (kind.empty()) continue;
+      if (!IsNotifierKind(kind) || std::find(kinds.begin(), kinds.end(), kind) != kinds.end()) {
+        fail("POOLWATCH_DEFAULT_NOTIFIERS", *v,
+             std::string("comma-separated notifier kinds, each once, some of: ")
+                 .append(kNotifierKindList));
+      }
+      kinds.push_back(std::move(kind));
+    }
+    if (!kinds.empty()) {
+      config.notify.default_notifiers = std::move(kinds);
+      config.key_locations["notify.default_notifiers"] =
+          "environment variable POOLWATCH_DEFAULT_NOTIFIERS";
+    }
+  }
   if (auto v = get("POOLWATCH_ALERTMANAGER_URLS")) {
     config.notify.alertmanager_urls.clear();
     std::string_view rest = *v;
@@ -431,6 +600,35 @@ void ApplyEnvironment(const Environment& env, Config& config) {
       config.notify.alertmanager_urls.emplace_back(item);
     }
   }
+}
+
+// Rules without a `notify` list of their own take notify.default_notifiers (none: every
+// notifier). Done after the environment, which may set the default.
+void ApplyDefaultNotifiers(Config& config) {
+  for (RuleConfig& rule : config.alerting.rules) {
+    if (rule.notify.empty()) rule.notify = config.notify.default_notifiers;
+  }
+}
+
+// Why `kind` has no notifier in this configuration, or nullptr when it has one. Mirrors
+// BuildNotifiers: the console is there when asked for or when nothing else is.
+const char* NotifierMissing(const NotifyConfig& notify, std::string_view kind) {
+  if (kind == "slack" && notify.slack_webhook_url.empty()) {
+    return "set notify.slack_webhook_url or SLACK_WEBHOOK_URL";
+  }
+  if (kind == "webhook" && notify.webhook_url.empty()) {
+    return "set notify.webhook_url or POOLWATCH_WEBHOOK_URL";
+  }
+  if (kind == "alertmanager" && notify.alertmanager_urls.empty()) {
+    return "set notify.alertmanager_urls or POOLWATCH_ALERTMANAGER_URLS";
+  }
+  const bool console = notify.console || (notify.slack_webhook_url.empty() &&
+                                          notify.webhook_url.empty() &&
+                                          notify.alertmanager_urls.empty());
+  if (kind == "console" && !console) {
+    return "set notify.console: true; it is only on by itself when no other notifier is set";
+  }
+  return nullptr;
 }
 
 }  // namespace
@@ -506,6 +704,7 @@ Config LoadConfigFromString(const std::string& yaml, const std::string& source_n
     throw ConfigError(source_name + ":" + std::to_string(e.mark.line + 1) + ": " + e.msg);
   }
   ApplyEnvironment(env, config);
+  ApplyDefaultNotifiers(config);
   return config;
 }
 
@@ -513,6 +712,7 @@ Config LoadConfig(const std::string& yaml_path, const Environment& env) {
   if (yaml_path.empty()) {
     Config config;
     ApplyEnvironment(env, config);
+    ApplyDefaultNotifiers(config);
     return config;
   }
   std::ifstream in(yaml_path);
@@ -528,8 +728,17 @@ void ValidateConfig(const Config& config) {
     throw ConfigError((config.source.empty() ? std::string("log format") : config.source) +
                       ": log.format: " + error);
   }
-  if (config.telemetry_path.empty() || config.telemetry_path.front() != '/') {
-    throw ConfigError("web.telemetry_path must start with /, got '" + config.telemetry_path + "'");
+  // The file and the environment were checked with their lines; what is still wrong came from
+  // a flag.
+  if (std::string problem = TelemetryPathProblem(config.telemetry_path); !problem.empty()) {
+    throw ConfigError("web.telemetry_path (or --web.telemetry-path): " + problem);
+  }
+  if (std::string problem = ListenAddressProblem(config.listen_address); !problem.empty()) {
+    throw ConfigError("web.listen_address (or --web.listen-address): " + problem);
+  }
+  if (!IsLogLevel(config.log_level)) {
+    throw ConfigError("log_level (or --log.level): expected debug, info, warn or error, got '" +
+                      config.log_level + "'");
   }
   if (config.alerting.active_pool.empty()) throw ConfigError("alerting.active_pool must not be empty");
   // Checked after the merge, since the environment may set them. Never echoed: the URL is the
@@ -541,6 +750,23 @@ void ValidateConfig(const Config& config) {
   if (!config.notify.webhook_url.empty() && !IsHttpUrl(config.notify.webhook_url)) {
     throw ConfigError("notify.webhook_url (or POOLWATCH_WEBHOOK_URL): expected an http:// or "
                       "https:// URL");
+  }
+  // A notify list may only name notifiers that exist once the environment is merged in.
+  // Rules that took the default are covered by the default's own check.
+  auto check_notify = [&](const std::vector<std::string>& kinds, const std::string& key) {
+    auto at = config.key_locations.find(key);
+    if (at == config.key_locations.end()) return;
+    for (const std::string& kind : kinds) {
+      if (const char* missing = NotifierMissing(config.notify, kind)) {
+        throw ConfigError(at->second + ": " + key + ": " + kind + " is not configured (" +
+                          missing + ")");
+      }
+    }
+  };
+  check_notify(config.notify.default_notifiers, "notify.default_notifiers");
+  for (size_t i = 0; i < config.alerting.rules.size(); ++i) {
+    check_notify(config.alerting.rules[i].notify,
+                 "alerting.rules[" + std::to_string(i) + "].notify");
   }
 }
 

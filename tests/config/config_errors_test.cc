@@ -79,5 +79,76 @@ TEST(ConfigLogFormat, UnbalancedQuotesNameFileLineAndKey) {
   EXPECT_THAT(error, HasSubstr("never closed"));
 }
 
+// file:line: key: problem, for one value in context.
+void ExpectErrorAt(const std::string& yaml, const std::string& where, const std::string& key,
+                   const std::string& problem) {
+  std::string error = ErrorOf(yaml);
+  EXPECT_THAT(error, HasSubstr("poolwatch.yml:" + where + ": " + key + ": ")) << yaml;
+  EXPECT_THAT(error, HasSubstr(problem)) << yaml;
+}
+
+TEST(ConfigErrors, BadLogLevelNamesFileLineAndKey) {
+  ExpectErrorAt("instance: a\nlog_level: verbose\n", "2", "log_level", "'verbose'");
+  EXPECT_EQ(LoadConfigFromString("log_level: debug\n", "p.yml", {}).log_level, "debug");
+}
+
+TEST(ConfigErrors, BadTelemetryPathNamesFileLineAndKey) {
+  ExpectErrorAt("web:\n  telemetry_path: metrics\n", "2", "web.telemetry_path", "start with /");
+  ExpectErrorAt("web:\n  telemetry_path: \"/me trics\"\n", "2", "web.telemetry_path", "plain path");
+  ExpectErrorAt("web:\n  telemetry_path: \"/m?x=1\"\n", "2", "web.telemetry_path", "plain path");
+}
+
+TEST(ConfigErrors, EmptyActivePoolNamesFileLineAndKey) {
+  ExpectErrorAt("alerting:\n  maintenance: false\n  active_pool: \"\"\n", "3",
+                "alerting.active_pool", "must name");
+}
+
+TEST(ConfigErrors, ListenAddressMustBeHostAndPort) {
+  ExpectErrorAt("web:\n  listen_address: nonsense\n", "2", "web.listen_address", "host:port");
+  ExpectErrorAt("web:\n  listen_address: \":http\"\n", "2", "web.listen_address", "port");
+  ExpectErrorAt("web:\n  listen_address: \"1.2.3.4:70000\"\n", "2", "web.listen_address", "65535");
+  ExpectErrorAt("web:\n  listen_address: \"::1:80\"\n", "2", "web.listen_address", "brackets");
+  for (const char* good : {":10090", "127.0.0.1:0", "localhost:9000", "[::1]:10090"}) {
+    EXPECT_EQ(LoadConfigFromString(std::string("web:\n  listen_address: \"") + good + "\"\n",
+                                   "p.yml", {})
+                  .listen_address,
+              good);
+  }
+  EXPECT_THAT(ErrorOf("", {{"POOLWATCH_LISTEN_ADDRESS", "nonsense"}}),
+              HasSubstr("POOLWATCH_LISTEN_ADDRESS"));
+  // A flag is checked once everything is merged.
+  Config config = LoadConfigFromString("", "p.yml", {});
+  config.listen_address = "nonsense";
+  EXPECT_THROW(ValidateConfig(config), ConfigError);
+}
+
+TEST(ConfigErrors, DuplicateKeysNameFileLineAndKey) {
+  ExpectErrorAt("log:\n  path: /a\n  path: /b\n", "3", "log.path", "twice");
+  ExpectErrorAt("web:\n  listen_address: \":1\"\nlog:\n  path: /a\nweb:\n  telemetry_path: /m\n",
+                "5", "web", "twice");
+  ExpectErrorAt("log:\n  pools:\n    \"10.0.0.1:80\": blue\n    \"10.0.0.1:80\": green\n", "4",
+                "log.pools.10.0.0.1:80", "twice");
+  ExpectErrorAt("alerting:\n  rules:\n    - name: a\n      kind: failover\n      name: b\n", "5",
+                "alerting.rules[0].name", "twice");
+}
+
+TEST(ConfigErrors, CountsAreWholeNumbersInTheFileAndTheEnvironment) {
+  ExpectErrorAt("metrics:\n  max_pools: 1e2\n", "2", "metrics.max_pools", "whole number");
+  ExpectErrorAt("metrics:\n  max_pools: 20.0\n", "2", "metrics.max_pools", "whole number");
+  ExpectErrorAt("alerting:\n  rules:\n    - {name: e, kind: error_rate, window_size: 200.9}\n", "3",
+                "alerting.rules[0].window_size", "whole number");
+  ExpectErrorAt("metrics:\n  max_pools: 0\n", "2", "metrics.max_pools", "between 1 and 10000");
+  EXPECT_EQ(LoadConfigFromString("metrics:\n  max_pools: 7\n", "p.yml", {}).metrics.max_pools, 7u);
+
+  EXPECT_THAT(ErrorOf("", {{"WINDOW_SIZE", "200.9"}}),
+              HasSubstr("environment variable WINDOW_SIZE: expected a whole number"));
+  EXPECT_THAT(ErrorOf("", {{"ALERT_COOLDOWN_SEC", "1e2"}}),
+              HasSubstr("environment variable ALERT_COOLDOWN_SEC: expected a whole number"));
+  EXPECT_THAT(ErrorOf("", {{"WINDOW_SIZE", "-5"}}), HasSubstr("WINDOW_SIZE"));
+  Config config = LoadConfig("", {{"WINDOW_SIZE", "300"}, {"ALERT_COOLDOWN_SEC", "60"}});
+  EXPECT_EQ(config.alerting.rules[1].window_size, 300u);
+  EXPECT_EQ(config.alerting.rules[0].cooldown, std::chrono::seconds(60));
+}
+
 }  // namespace
 }  // namespace poolwatch
