@@ -200,7 +200,9 @@ json EncodeNotification(const Notification& n) {
           {"fields", fields},
           {"action", Str(n.action)},
           {"at_ms", Millis(n.at)},
-          {"suppressed", n.suppressed}};
+          {"suppressed", n.suppressed},
+          {"notifiers", n.notifiers},
+          {"state_only", n.state_only}};
 }
 
 // `where` names the list in error messages: "outbox" or "alertmanager_firing.notification".
@@ -223,6 +225,13 @@ Notification DecodeNotification(const json& j, const std::string& where) {
   n.action = GetStr(Field(j, "action"), at("action").c_str());
   n.at = GetTime(Field(j, "at_ms"), at("at_ms").c_str());
   n.suppressed = GetCount(Field(j, "suppressed"), at("suppressed").c_str());
+  // Added later: absent in older files, whose notifications went to every notifier.
+  if (j.contains("notifiers")) {
+    for (const json& kind : GetArray(j["notifiers"], at("notifiers").c_str())) {
+      n.notifiers.push_back(GetStr(kind, at("notifiers").c_str()));
+    }
+  }
+  if (j.contains("state_only")) n.state_only = GetBool(j["state_only"], at("state_only").c_str());
   return n;
 }
 

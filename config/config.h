@@ -33,7 +33,11 @@ struct NotifyConfig {
   // Still-firing alerts are re-posted this often; each post says the alert ends 4 intervals
   // later, so Alertmanager resolves them by itself if poolwatch stops.
   std::chrono::milliseconds alertmanager_resend_interval{60000};
-  // The alerts' generatorURL; "" derives http://<instance>:<port><telemetry_path>.
+  // Which notifiers get the alerts of a rule with no `notify` list of its own, by kind:
+  // "slack", "webhook", "console", "alertmanager". Empty: every configured notifier. Env
+  // POOLWATCH_DEFAULT_NOTIFIERS, comma-separated. Applied to the rules when loading.
+  std::vector<std::string> default_notifiers;
+  // The alerts' generatorURL; "" derives the status page, http://<instance>:<port>/.
   std::string generator_url;
 };
 
@@ -63,6 +67,12 @@ struct Config {
   NotifyConfig notify;
   std::string instance;  // node identity; defaults to the host name
   std::string log_level = "info";
+
+  // Where some keys were set ("poolwatch.yml:12", or "environment variable …"), for mistakes
+  // only found once everything is merged: a rule's notify list (key
+  // "alerting.rules[N].notify", present only when the rule has its own) and
+  // "notify.default_notifiers".
+  std::map<std::string, std::string> key_locations;
 };
 
 // A configuration mistake, with where it was made: "file:line: key: problem".

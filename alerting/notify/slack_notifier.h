@@ -57,6 +57,7 @@ class SlackNotifier final : public Notifier {
   SlackNotifier(std::string webhook_url, HttpPoster& poster, SlackOptions options = {});
 
   std::string_view Name() const override { return options_.name; }
+  std::string_view Kind() const override { return "slack"; }
   std::string Destination() const override;  // "slack https://hooks.slack.com/<redacted>"
   std::chrono::milliseconds MinInterval() const override { return options_.min_interval; }
   DeliveryResult Send(const Notification& notification, std::chrono::milliseconds timeout) override;

@@ -22,6 +22,7 @@ class WebhookNotifier final : public Notifier {
   WebhookNotifier(std::string url, HttpPoster& poster, std::string name = "webhook");
 
   std::string_view Name() const override { return name_; }
+  std::string_view Kind() const override { return "webhook"; }
   std::string Destination() const override;  // "webhook https://host/<redacted>"
   DeliveryResult Send(const Notification& notification, std::chrono::milliseconds timeout) override;
 

@@ -3,7 +3,13 @@
 
 #include <gtest/gtest.h>
 
+#include <sstream>
+
+#include "alerting/notify/alertmanager_notifier.h"
+#include "alerting/notify/console_notifier.h"
 #include "alerting/notify/dispatcher.h"
+#include "alerting/notify/slack_notifier.h"
+#include "alerting/notify/webhook_notifier.h"
 #include "tests/notify/notify_fakes.h"
 #include "tests/support/test_support.h"
 
@@ -12,6 +18,7 @@ namespace {
 
 using testing::FakeClock;
 using testing::FakeNotifier;
+using testing::FakePoster;
 using testing::MakeNotification;
 using testing::MetricValue;
 using testing::RunUntilIdle;
@@ -93,6 +100,23 @@ TEST_F(DispatcherRoutingTest, a_notification_routed_to_no_notifier_is_not_queued
   EXPECT_EQ(dispatcher_->QueueLength(), 0u);
   EXPECT_FALSE(dispatcher_->RunDue().has_value());
   EXPECT_TRUE(dispatcher_->RecentDeliveries().empty());
+}
+
+TEST(NotifierKind, is_what_a_notify_list_names_whatever_the_notifiers_name) {
+  FakePoster poster;
+  SlackOptions slack;
+  slack.name = "slack-ops";
+  EXPECT_EQ(SlackNotifier("https://hooks.slack.com/services/T/B/x", poster, slack).Kind(), "slack");
+  EXPECT_EQ(WebhookNotifier("https://example.com/hook", poster, "webhook-2").Kind(), "webhook");
+  std::ostringstream out;
+  EXPECT_EQ(ConsoleNotifier(out).Kind(), "console");
+  AlertmanagerOptions am;
+  am.name = "alertmanager-2";
+  am.start_resender = false;
+  AlertmanagerNotifier alertmanager("http://am:9093", poster, am);
+  EXPECT_EQ(alertmanager.Kind(), "alertmanager");
+  EXPECT_TRUE(alertmanager.MirrorsState());
+  EXPECT_FALSE(ConsoleNotifier(out).MirrorsState());
 }
 
 }  // namespace
