@@ -35,6 +35,10 @@ constexpr std::chrono::milliseconds kTick{100};  // rule evaluation cadence with
 // while the first line after a quiet spell (the failover that matters) is still read at once.
 constexpr std::chrono::milliseconds kCoalesce{20};
 constexpr std::chrono::seconds kShutdownDrain{5};
+// Lines older than this when read are a backlog (a restart with a state file, a slow start, a
+// stall): the pipeline evaluates them with the log's time, as replay does, instead of once per
+// read with the wall clock (see Pipeline::SetBacklogBefore).
+constexpr std::chrono::seconds kBacklogAge{2};
 
 std::string HostName() {
   char name[256] = {0};
@@ -67,6 +71,8 @@ class Daemon {
                           .Add({})) {
     // Metrics are published once per read of the log (Flush() after each Poll), not per line.
     pipeline_.SetFlushEvery(Pipeline::kBatchLines);
+    pipeline_.SetDeliver(
+        [this](TimePoint now, Evaluation& evaluation) { Dispatch(now, evaluation); });
   }
 
   int Run();
@@ -74,8 +80,14 @@ class Daemon {
  private:
   void Reload();
   FileFollower::PollResult ReadLog(FileFollower& follower);
+  // Evaluates through the pipeline (engine time never goes back behind a backlog's log time);
+  // every evaluation, including those the pipeline makes while reading a backlog, ends in
+  // Dispatch().
   void EvaluateAndDispatch(TimePoint now);
+  void Dispatch(TimePoint now, Evaluation& evaluation);
   void RegisterHandlers(HttpServer& server);
+  // The answer refusing an admin call (admin API off, cross-site, not JSON), or none.
+  std::optional<HttpReply> AdminRefusal(const HttpRequest& request, bool body_expected);
   HttpReply Maintenance(const HttpRequest& request);
 
   std::string config_path_;
@@ -107,8 +119,9 @@ FileFollower::PollResult Daemon::ReadLog(FileFollower& follower) {
   return result;
 }
 
-void Daemon::EvaluateAndDispatch(TimePoint now) {
-  Evaluation evaluation = pipeline_.engine().Evaluate(now);
+void Daemon::EvaluateAndDispatch(TimePoint now) { pipeline_.EvaluateAt(now); }
+
+void Daemon::Dispatch(TimePoint now, Evaluation& evaluation) {
   alert_metrics_.Count(evaluation.decisions);
   if (Logger::Enabled(LogLevel::kDebug)) {
     for (const DecisionRecord& d : evaluation.decisions) {
@@ -131,27 +144,29 @@ void Daemon::EvaluateAndDispatch(TimePoint now) {
 }
 
 HttpReply Daemon::Maintenance(const HttpRequest& request) {
-  nlohmann::json body = nlohmann::json::object();
-  if (!request.body.empty()) {
-    body = nlohmann::json::parse(request.body, nullptr, false);
-    if (body.is_discarded() || !body.is_object()) {
-      return JsonReply(400, {{"error", "body must be a JSON object like {\"enabled\": true}"}});
-    }
+  // Muting alerts is too consequential for defaults: the state and the end are spelled out in
+  // the JSON body, never in the URL, and a value of the wrong type is an error, not ignored.
+  if (!request.query.empty()) {
+    return JsonReply(400, {{"error", "put the parameters in the JSON body, not in the URL"}});
   }
-  bool enabled = true;
-  if (body.contains("enabled")) {
-    if (!body["enabled"].is_boolean()) return JsonReply(400, {{"error", "enabled must be true or false"}});
-    enabled = body["enabled"].get<bool>();
-  } else if (auto q = request.QueryParam("enabled"); !q.empty()) {
-    enabled = q == "true" || q == "1";
+  const nlohmann::json body = nlohmann::json::parse(request.body, nullptr, false);
+  if (body.is_discarded() || !body.is_object()) {
+    return JsonReply(400, {{"error", "body must be a JSON object like {\"enabled\": true, \"until\": "
+                                     "\"2026-11-26T08:00:00Z\"}"}});
   }
+  if (!body.contains("enabled") || !body["enabled"].is_boolean()) {
+    return JsonReply(400, {{"error", "enabled is required and must be true or false"}});
+  }
+  const bool enabled = body["enabled"].get<bool>();
   std::optional<TimePoint> until;
-  std::string until_text = body.contains("until") && body["until"].is_string()
-                               ? body["until"].get<std::string>()
-                               : request.QueryParam("until");
-  if (!until_text.empty()) {
-    until = ParseTimeIso8601(until_text);
-    if (!until) return JsonReply(400, {{"error", "until must be an RFC 3339 time like 2026-11-26T08:00:00Z"}});
+  if (body.contains("until")) {
+    const nlohmann::json& value = body["until"];
+    if (value.is_string()) until = ParseTimeIso8601(value.get<std::string>());
+    if (!until) {
+      return JsonReply(400, {{"error", std::string("until must be an RFC 3339 time string like "
+                                                   "\"2026-11-26T08:00:00Z\", got ")
+                                           .append(value.dump())}});
+    }
   }
   std::lock_guard<std::mutex> lock(engine_mutex_);
   pipeline_.engine().SetMaintenance(enabled, until);
@@ -162,6 +177,27 @@ HttpReply Daemon::Maintenance(const HttpRequest& request) {
   nlohmann::json reply = {{"maintenance", enabled}};
   if (until) reply["until"] = FormatRfc3339(*until);
   return JsonReply(200, reply);
+}
+
+std::optional<HttpReply> Daemon::AdminRefusal(const HttpRequest& request, bool body_expected) {
+  {
+    std::lock_guard<std::mutex> lock(engine_mutex_);  // Reload() may change it meanwhile
+    if (!config_.enable_admin_api) {
+      return JsonReply(403, {{"error", "the admin API is disabled; start poolwatch with --web.enable-admin-api"}});
+    }
+  }
+  if (std::string refusal = CrossSiteRefusal(request); !refusal.empty()) {
+    LogWarn(std::string("admin API: ").append(refusal).append(" (from ").append(request.remote_addr).append(")"));
+    return JsonReply(403, {{"error", refusal}});
+  }
+  // An HTML form can only send form or text bodies, and a cross-site script can send JSON only
+  // after a CORS preflight that poolwatch never grants: requiring JSON keeps both out, even in
+  // a browser that sends no Origin.
+  if ((body_expected || !request.content_type.empty()) && !IsJsonContentType(request.content_type)) {
+    return JsonReply(415, {{"error", std::string("Content-Type must be application/json, got ")
+                                         .append(request.content_type.empty() ? "none" : request.content_type)}});
+  }
+  return std::nullopt;
 }
 
 void Daemon::RegisterHandlers(HttpServer& server) {
@@ -191,22 +227,13 @@ void Daemon::RegisterHandlers(HttpServer& server) {
     return JsonReply(200, reply);
   });
   server.Handle("POST", "/api/v1/maintenance", [this](const HttpRequest& request) {
-    {
-      std::lock_guard<std::mutex> lock(engine_mutex_);  // Reload() may change it meanwhile
-      if (!config_.enable_admin_api) {
-        return JsonReply(403, {{"error", "the admin API is disabled; start poolwatch with --web.enable-admin-api"}});
-      }
-    }
+    if (auto refusal = AdminRefusal(request, /*body_expected=*/true)) return *refusal;
     return Maintenance(request);
   });
-  // Like Prometheus's /-/reload: the same as a SIGHUP, handled by the run loop.
+  // Like Prometheus's /-/reload: the same as a SIGHUP, handled by the run loop. No body needed,
+  // so `curl -X POST` works as for Prometheus.
   server.Handle("POST", "/-/reload", [this](const HttpRequest& request) {
-    {
-      std::lock_guard<std::mutex> lock(engine_mutex_);
-      if (!config_.enable_admin_api) {
-        return JsonReply(403, {{"error", "the admin API is disabled; start poolwatch with --web.enable-admin-api"}});
-      }
-    }
+    if (auto refusal = AdminRefusal(request, /*body_expected=*/false)) return *refusal;
     LogInfo("reload requested through the admin API from " + request.remote_addr);
     kill(getpid(), SIGHUP);
     return JsonReply(202, {{"reload", "requested"}});
@@ -315,10 +342,13 @@ int Daemon::Run() {
     {
       std::lock_guard<std::mutex> lock(engine_mutex_);
       last_read = std::chrono::steady_clock::now();
+      pipeline_.SetBacklogBefore(Clock::now() - kBacklogAge);
       result = ReadLog(follower);
       follower_health_.stats = follower.stats();
       follower_health_.problem = follower.status();
-      EvaluateAndDispatch(Clock::now());
+      // In the middle of a backlog the pipeline has evaluated with the log's time; the wall
+      // clock would age its windows hours ahead of the lines still to come.
+      if (!result.more || !pipeline_.InBacklog()) EvaluateAndDispatch(Clock::now());
       state_.Tick(dispatcher_->QueueLength());
     }
     ExporterMetrics& metrics = pipeline_.metrics();
@@ -374,6 +404,7 @@ int Daemon::Run() {
   // Read what is left so the last lines before shutdown still count and alert.
   {
     std::lock_guard<std::mutex> lock(engine_mutex_);
+    pipeline_.SetBacklogBefore(Clock::now() - kBacklogAge);
     ReadLog(follower);
     EvaluateAndDispatch(Clock::now());
   }

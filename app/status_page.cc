@@ -55,6 +55,8 @@ button:disabled{opacity:.5;cursor:default}
 code{font-size:.85em;overflow-wrap:anywhere}
 footer{padding:0 1rem 1.5rem;text-align:center;color:var(--muted);font-size:.8rem}
 footer a{color:inherit}
+.noscript{padding:1rem}
+dl.spaced{margin-top:.7rem}
 </style>
 </head>
 <body>
@@ -65,14 +67,14 @@ footer a{color:inherit}
   <span id="updated">waiting for the first update…</span>
 </header>
 <div id="banner" role="alert"></div>
-<noscript><p style="padding:1rem">This page needs JavaScript; the same data is at <a href="api/v1/status">api/v1/status</a>.</p></noscript>
+<noscript><p class="noscript">This page needs JavaScript; the same data is at <a href="api/v1/status">api/v1/status</a>.</p></noscript>
 <main>
   <section id="traffic">
     <h2>Traffic</h2>
     <div>Serving now</div>
     <div class="big" id="serving-pool" data-pool="">–</div>
     <div id="serving-since" class="muted"></div>
-    <dl style="margin-top:.7rem">
+    <dl class="spaced">
       <dt>Expected primary</dt><dd id="active-pool">–</dd>
       <dt>State</dt><dd id="pool-state">–</dd>
     </dl>
@@ -324,14 +326,33 @@ setInterval(refresh, REFRESH_MS);
 
 HttpReply Json(const std::string& body) { return {200, "application/json", body}; }
 
+// The text between `open` and the next `close` in the page.
+std::string_view Between(std::string_view open, std::string_view close) {
+  const size_t start = kPage.find(open) + open.size();
+  return kPage.substr(start, kPage.find(close, start) - start);
+}
+
 }  // namespace
+
+std::string StatusPagePolicy() {
+  // Only the page's own script and style run (by hash, so nothing injected does), its fetches
+  // go to poolwatch itself, no other site may frame it, and it submits no forms.
+  static const std::string policy =
+      std::string("default-src 'none'; script-src ")
+          .append(CspHashSource(Between("<script>", "</script>")))
+          .append("; style-src ")
+          .append(CspHashSource(Between("<style>", "</style>")))
+          .append("; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; "
+                  "frame-ancestors 'none'");
+  return policy;
+}
 
 std::string_view StatusPageHtml() { return kPage; }
 
 void RegisterStatusHandlers(HttpServer& server, std::function<StatusSnapshot()> snapshot) {
   auto source = std::make_shared<std::function<StatusSnapshot()>>(std::move(snapshot));
   server.Handle("GET", "/", [](const HttpRequest&) {
-    return HttpReply{200, "text/html; charset=utf-8", std::string(kPage)};
+    return HttpReply{200, "text/html; charset=utf-8", std::string(kPage), StatusPagePolicy()};
   });
   server.Handle("GET", "/api/v1/status",
                 [source](const HttpRequest&) { return Json(StatusJson((*source)())); });

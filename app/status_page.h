@@ -1,6 +1,7 @@
 #pragma once
 
 #include <functional>
+#include <string>
 #include <string_view>
 
 #include "app/status.h"
@@ -14,6 +15,11 @@ namespace poolwatch {
 // disagree. Maintenance buttons appear only when the status says the admin API is enabled;
 // they POST api/v1/maintenance.
 std::string_view StatusPageHtml();
+
+// The page's Content-Security-Policy: its one inline script and style element by SHA-256 hash
+// (so an inline style attribute or an injected script would not run), fetches to itself only,
+// no framing, no form submission.
+std::string StatusPagePolicy();
 
 // Registers GET / (the page), GET /api/v1/status and GET /api/v1/alerts. `snapshot` is called
 // on civetweb's threads, once per API request: it must take whatever lock guards its sources.

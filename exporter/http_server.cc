@@ -2,11 +2,14 @@
 
 #include <CivetServer.h>
 #include <dlfcn.h>
+#include <openssl/evp.h>
 #include <prometheus/text_serializer.h>
 #include <stdlib.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
@@ -24,6 +27,62 @@ std::string HttpRequest::QueryParam(const std::string& name) const {
   return value;
 }
 
+namespace {
+
+std::string Lower(std::string s) {
+  std::transform(s.begin(), s.end(), s.begin(), [](unsigned char c) { return std::tolower(c); });
+  return s;
+}
+
+// "host:80" for http and "host:443" for https name the same origin as "host": browsers leave
+// the default port out of Origin, and clients may or may not put it in Host.
+std::string WithoutDefaultPort(const std::string& authority, const std::string& scheme) {
+  const std::string port = scheme == "https" ? ":443" : ":80";
+  if (authority.size() > port.size() &&
+      authority.compare(authority.size() - port.size(), port.size(), port) == 0) {
+    return authority.substr(0, authority.size() - port.size());
+  }
+  return authority;
+}
+
+}  // namespace
+
+std::string CrossSiteRefusal(const HttpRequest& request) {
+  if (Lower(request.sec_fetch_site) == "cross-site") {
+    return "refused: the request comes from another site's page (Sec-Fetch-Site: cross-site)";
+  }
+  if (request.origin.empty()) return "";
+  const std::string origin = Lower(request.origin);
+  const size_t sep = origin.find("://");
+  if (sep == std::string::npos) {
+    return "refused: the request comes from an opaque origin (Origin: " + request.origin + ")";
+  }
+  const std::string scheme = origin.substr(0, sep);
+  const std::string authority = WithoutDefaultPort(origin.substr(sep + 3), scheme);
+  if (request.host.empty() || authority != WithoutDefaultPort(Lower(request.host), scheme)) {
+    return "refused: the request comes from another site's page (Origin " + request.origin +
+           " is not this server, " + (request.host.empty() ? "no Host" : request.host) + ")";
+  }
+  return "";
+}
+
+bool IsJsonContentType(const std::string& content_type) {
+  std::string media = Lower(content_type.substr(0, content_type.find(';')));
+  const auto not_space = [](unsigned char c) { return !std::isspace(c); };
+  media.erase(media.begin(), std::find_if(media.begin(), media.end(), not_space));
+  media.erase(std::find_if(media.rbegin(), media.rend(), not_space).base(), media.end());
+  return media == "application/json";
+}
+
+std::string CspHashSource(std::string_view element_text) {
+  unsigned char digest[EVP_MAX_MD_SIZE];
+  unsigned int digest_size = 0;
+  EVP_Digest(element_text.data(), element_text.size(), digest, &digest_size, EVP_sha256(), nullptr);
+  unsigned char base64[4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1];
+  const int n = EVP_EncodeBlock(base64, digest, static_cast<int>(digest_size));
+  return std::string("'sha256-").append(reinterpret_cast<const char*>(base64), static_cast<size_t>(n)).append("'");
+}
+
 // civetweb calls one CivetHandler per URI prefix; this one routes every request to Serve().
 class HttpServer::Dispatch : public CivetHandler {
  public:
@@ -35,6 +94,12 @@ class HttpServer::Dispatch : public CivetHandler {
   bool handleDelete(CivetServer*, mg_connection* conn) override { return Handle(conn, "DELETE"); }
 
  private:
+  // On every answer, errors included: no other site may frame a page of poolwatch (clickjacking
+  // the maintenance buttons), and no browser may guess a type other than the one sent.
+  static constexpr char kSecurityHeaders[] =
+      "X-Frame-Options: DENY\r\nX-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\n";
+  static constexpr char kDefaultPolicy[] = "default-src 'none'; frame-ancestors 'none'";
+
   bool Handle(mg_connection* conn, const char* method) {
     if (owner_->auth_) {
       const char* authorization = mg_get_header(conn, "Authorization");
@@ -43,8 +108,9 @@ class HttpServer::Dispatch : public CivetHandler {
         mg_printf(conn,
                   "HTTP/1.1 401 Unauthorized\r\nWWW-Authenticate: Basic realm=\"poolwatch\", "
                   "charset=\"UTF-8\"\r\nContent-Type: text/plain; charset=utf-8\r\n"
+                  "Content-Security-Policy: %s\r\n%s"
                   "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
-                  sizeof(kBody) - 1, kBody);
+                  kDefaultPolicy, kSecurityHeaders, sizeof(kBody) - 1, kBody);
         return true;
       }
     }
@@ -54,6 +120,14 @@ class HttpServer::Dispatch : public CivetHandler {
     request.path = info->local_uri != nullptr ? info->local_uri : "/";
     request.query = info->query_string != nullptr ? info->query_string : "";
     request.remote_addr = info->remote_addr;
+    const auto header = [conn](const char* name) {
+      const char* value = mg_get_header(conn, name);
+      return std::string(value != nullptr ? value : "");
+    };
+    request.content_type = header("Content-Type");
+    request.host = header("Host");
+    request.origin = header("Origin");
+    request.sec_fetch_site = header("Sec-Fetch-Site");
     if (request.method == "POST" || request.method == "PUT") {
       // Admin calls carry tiny JSON bodies; anything larger is refused rather than buffered.
       constexpr size_t kMaxBody = 64 * 1024;
@@ -69,9 +143,13 @@ class HttpServer::Dispatch : public CivetHandler {
                           : owner_->Serve(request);
     mg_printf(conn,
               "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+              "Content-Security-Policy: %s\r\n%s"
               "Cache-Control: no-store\r\nConnection: close\r\n\r\n",
               reply.status, mg_get_response_code_text(conn, reply.status),
-              reply.content_type.c_str(), reply.body.size());
+              reply.content_type.c_str(), reply.body.size(),
+              reply.content_security_policy.empty() ? kDefaultPolicy
+                                                    : reply.content_security_policy.c_str(),
+              kSecurityHeaders);
     if (request.method != "HEAD") mg_write(conn, reply.body.data(), reply.body.size());
     return true;
   }

@@ -6,6 +6,7 @@
 #include <memory>
 #include <mutex>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include <prometheus/registry.h>
@@ -22,6 +23,11 @@ struct HttpRequest {
   std::string query;  // raw query string, without '?'
   std::string body;
   std::string remote_addr;
+  // The request headers the admin API's checks need ("" when absent).
+  std::string content_type;
+  std::string host;
+  std::string origin;
+  std::string sec_fetch_site;
   // Returns the decoded value of a query parameter, or "" when absent.
   std::string QueryParam(const std::string& name) const;
 };
@@ -30,7 +36,23 @@ struct HttpReply {
   int status = 200;
   std::string content_type = "text/plain; charset=utf-8";
   std::string body;
+  // Sent as Content-Security-Policy; empty: the server's default, which allows nothing (right
+  // for JSON and text, where no browser should run or load anything).
+  std::string content_security_policy{};
 };
+
+// Why a request that changes state looks like it came from another site's page (a form or
+// script there, riding on the browser's saved basic auth), or "" when it does not: Sec-Fetch-Site
+// says cross-site, or an Origin is sent that is not this server's (Host). Requests without either
+// header (curl, scripts) pass: they carry no browser's credentials by accident.
+std::string CrossSiteRefusal(const HttpRequest& request);
+
+// True for "application/json", with or without parameters (charset), in any letter case.
+bool IsJsonContentType(const std::string& content_type);
+
+// "'sha256-<base64>'" for a Content-Security-Policy source list: lets exactly that inline
+// <script> or <style> element's text run, and nothing injected next to it.
+std::string CspHashSource(std::string_view element_text);
 
 using HttpHandler = std::function<HttpReply(const HttpRequest&)>;
 

@@ -107,7 +107,8 @@ TEST_F(WebSecurity, TlsAndBasicAuthGuardEveryEndpointAndTheAdminApi) {
   // The admin API: POST only, behind the same auth.
   EXPECT_EQ(curl.Status(base + "/api/v1/maintenance", {"-X", "POST", "-d", "{\"enabled\": true}"}), "401");
   EXPECT_EQ(curl.Status(base + "/api/v1/maintenance",
-                        {"-u", "prometheus:s3cret", "-X", "POST", "-d", "{\"enabled\": true}"}),
+                        {"-u", "prometheus:s3cret", "-X", "POST", "-H", "Content-Type: application/json", "-d",
+                         "{\"enabled\": true}"}),
             "200");
   EXPECT_EQ(curl.Status(base + "/-/reload", good), "405");
   EXPECT_EQ(curl.Status(base + "/-/reload", {"-X", "POST"}), "401");
