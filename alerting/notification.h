@@ -17,7 +17,9 @@ struct Notification {
   AlertStatus status = AlertStatus::kFiring;
   std::map<std::string, std::string> labels;  // identifies the alert (e.g. pool) besides rule
   std::string severity = "critical";
-  std::string title;    // "FAILOVER", "ERROR_RATE"; "RESOLVED" variants for resolutions
+  // "FAILOVER", "ERROR_RATE"; "RESOLVED" variants for resolutions. Plain: notifiers add
+  // their own marker (AlertEmoji) where they show one.
+  std::string title;
   std::string summary;  // one sentence: "Pool failover detected!"
   std::vector<std::pair<std::string, std::string>> fields;  // ordered: {"Previous","blue"}…
   std::string action;   // what the on-call engineer should do first

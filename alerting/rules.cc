@@ -197,7 +197,7 @@ Notification FailoverRule::Firing(size_t i, TimePoint /*now*/) const {
   const Track& track = tracks_[i];
   const Episode& e = track.qualified || !track.has_ended ? track.current : track.last_ended;
   Notification n = BaseNotification(config_, conditions_[i].labels, AlertStatus::kFiring);
-  n.title = "⚠️ " + Upper(config_.name);
+  n.title = Upper(config_.name);
   n.summary = "Pool failover detected!";
   n.fields = {{"Previous", OrUnknown(e.from)}, {"Current", OrUnknown(e.to)}};
   if (e.from != track.primary) n.fields.emplace_back("Primary", track.primary + " (still out)");
@@ -214,7 +214,7 @@ Notification FailoverRule::Resolved(size_t i, TimePoint now) const {
   const Track& track = tracks_[i];
   const Episode& e = track.last_ended;
   Notification n = BaseNotification(config_, conditions_[i].labels, AlertStatus::kResolved);
-  n.title = "✅ " + Upper(config_.name) + " RESOLVED";
+  n.title = Upper(config_.name) + " RESOLVED";
   if (e.ended_by_primary_change || i != current_) {
     n.summary = track.primary + " is no longer the expected primary";
     n.fields = {{"Serving", OrUnknown(serving_)}};
@@ -371,7 +371,7 @@ std::vector<std::pair<std::string, std::string>> ErrorRateRule::Fields(size_t i)
 
 Notification ErrorRateRule::Firing(size_t i, TimePoint now) const {
   Notification n = BaseNotification(config_, conditions_[i].labels, AlertStatus::kFiring);
-  n.title = "🚨 " + Upper(config_.name);
+  n.title = Upper(config_.name);
   n.summary = instances_[i].pool.empty()
                   ? "High error rate detected!"
                   : "High error rate detected on pool " + instances_[i].pool + "!";
@@ -384,7 +384,7 @@ Notification ErrorRateRule::Firing(size_t i, TimePoint now) const {
 Notification ErrorRateRule::Resolved(size_t i, TimePoint now) const {
   const AlertCondition& c = conditions_[i];
   Notification n = BaseNotification(config_, c.labels, AlertStatus::kResolved);
-  n.title = "✅ " + Upper(config_.name) + " RESOLVED";
+  n.title = Upper(config_.name) + " RESOLVED";
   n.summary = c.reason == Decision::kTooFewRequests
                   ? "Error rate no longer judged: too few recent requests"
                   : "Error rate is back to normal";

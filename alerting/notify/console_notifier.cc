@@ -4,7 +4,9 @@ namespace poolwatch {
 
 std::string FormatConsoleBlock(const Notification& n) {
   std::string status = n.status == AlertStatus::kFiring ? "FIRING" : "RESOLVED";
-  return "----- " + status + " " + n.Key() + " -----\n" + n.Text();
+  // The same marker as Slack's header, so the demo's console reads like the channel.
+  std::string block = "----- " + status + " " + n.Key() + " -----\n";
+  return block.append(AlertEmoji(n)).append(" ").append(n.Text());
 }
 
 DeliveryResult ConsoleNotifier::Send(const Notification& notification,

@@ -14,4 +14,9 @@ std::string_view OutcomeName(DeliveryResult::Outcome outcome) {
   return "unknown";
 }
 
+std::string_view AlertEmoji(const Notification& notification) {
+  if (notification.status == AlertStatus::kResolved) return "✅";
+  return notification.severity == "critical" ? "🚨" : "⚠️";
+}
+
 }  // namespace poolwatch

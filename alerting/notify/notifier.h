@@ -19,6 +19,11 @@ struct DeliveryResult {
 
 std::string_view OutcomeName(DeliveryResult::Outcome outcome);  // "delivered", …
 
+// The marker shown before a notification's title by the notifiers that decorate it (Slack's
+// header and headline, the console): ✅ resolved, 🚨 critical, ⚠️ otherwise. Rules write plain
+// titles ("FAILOVER") so that no message shows two markers.
+std::string_view AlertEmoji(const Notification& notification);
+
 // One channel to people (Slack, console, a generic webhook). A notifier makes one attempt
 // and reports; retries, rate limiting and ordering are the Dispatcher's job (Alertmanager's
 // retry stage). Send() is called from the dispatcher's worker thread only, one call at a time.

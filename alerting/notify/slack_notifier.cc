@@ -16,11 +16,6 @@ constexpr std::string_view kEllipsis = "…";
 
 json Mrkdwn(std::string text) { return json{{"type", "mrkdwn"}, {"text", std::move(text)}}; }
 
-std::string Emoji(const Notification& n) {
-  if (n.status == AlertStatus::kResolved) return "✅";
-  return n.severity == "critical" ? "🚨" : "⚠️";
-}
-
 std::string TitleOf(const Notification& n) {
   if (!n.title.empty()) return n.title;
   std::string upper = n.rule;
@@ -116,7 +111,7 @@ std::string TruncateForSlack(std::string_view text, size_t max_bytes) {
 
 json BuildSlackPayload(const Notification& n, const SlackOptions& options) {
   const bool firing = n.status == AlertStatus::kFiring;
-  const std::string emoji = Emoji(n);
+  const std::string emoji(AlertEmoji(n));
 
   json blocks = json::array();
   // plain_text is shown literally, so the header needs no mrkdwn escaping.

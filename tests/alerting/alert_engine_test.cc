@@ -99,7 +99,7 @@ TEST(AlertEngine, failover_fires_on_the_first_request_off_the_primary) {
   const Notification& n = e.notifications[0];
   EXPECT_EQ(n.Key(), "failover{pool=blue}");
   EXPECT_EQ(n.Text(),
-            "⚠️ FAILOVER\nPool failover detected!\n• Previous: blue\n• Current: green\n"
+            "FAILOVER\nPool failover detected!\n• Previous: blue\n• Current: green\n"
             "• Release: v2.0.0\n• Time: 2023-11-14T22:13:21Z\n"
             "• Action: Check health of blue pool\n");
   EXPECT_THAT(e.decisions, Contains(::testing::Field(&DecisionRecord::decision, Decision::kFired)));
@@ -125,7 +125,7 @@ TEST(AlertEngine, failover_resolves_when_traffic_is_back_on_the_primary) {
   const Evaluation& e = d.Tick(7);
   ASSERT_THAT(e.notifications, SizeIs(1));
   EXPECT_EQ(e.notifications[0].status, AlertStatus::kResolved);
-  EXPECT_EQ(e.notifications[0].title, "✅ FAILOVER RESOLVED");
+  EXPECT_EQ(e.notifications[0].title, "FAILOVER RESOLVED");
   EXPECT_EQ(e.notifications[0].summary, "Traffic is back on blue");
   EXPECT_EQ(d.Count("failover", AlertStatus::kFiring), 1u);
 }
@@ -504,7 +504,7 @@ TEST(AlertEngine, reconfigure_keeps_window_and_firing_state) {
   ASSERT_THAT(e.notifications, SizeIs(1));
   EXPECT_EQ(e.notifications[0].Key(), "error_rate{}");
   EXPECT_EQ(e.notifications[0].status, AlertStatus::kResolved);
-  EXPECT_EQ(e.notifications[0].title, "✅ ERROR_RATE RESOLVED");
+  EXPECT_EQ(e.notifications[0].title, "ERROR_RATE RESOLVED");
   EXPECT_EQ(e.notifications[0].summary, "Rule removed or changed in the configuration");
   EXPECT_EQ(e.notifications[0].at, At(4));
   EXPECT_THAT(d.engine.Status(At(4)).rules, SizeIs(1));

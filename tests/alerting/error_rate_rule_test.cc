@@ -55,7 +55,7 @@ TEST(ErrorRateRule, fires_above_the_threshold_with_the_seed_message) {
   EXPECT_EQ(c.window_fill, 200u);
   EXPECT_TRUE(c.labels.empty());
   const Notification n = rule.Firing(0, At(2));
-  EXPECT_EQ(n.title, "🚨 ERROR_RATE");
+  EXPECT_EQ(n.title, "ERROR_RATE");
   EXPECT_EQ(n.summary, "High error rate detected!");
   EXPECT_THAT(n.fields,
               ElementsAre(Pair("Error Rate", "4.50% (threshold: 2%)"),

@@ -41,7 +41,7 @@ TEST(FailoverRule, fires_on_the_first_request_off_the_primary) {
   const Notification n = rule.Firing(0, At(2));
   EXPECT_EQ(n.rule, "failover");
   EXPECT_EQ(n.status, AlertStatus::kFiring);
-  EXPECT_EQ(n.title, "⚠️ FAILOVER");
+  EXPECT_EQ(n.title, "FAILOVER");
   EXPECT_EQ(n.summary, "Pool failover detected!");
   EXPECT_THAT(n.labels, ElementsAre(Pair("pool", "blue")));
   EXPECT_THAT(n.fields, ElementsAre(Pair("Previous", "blue"), Pair("Current", "green"),
@@ -84,7 +84,7 @@ TEST(FailoverRule, recovery_resolves_instead_of_reporting_another_failover) {
   EXPECT_EQ(c.reason, Decision::kBelowThreshold);
   const Notification n = rule.Resolved(0, At(95));
   EXPECT_EQ(n.status, AlertStatus::kResolved);
-  EXPECT_EQ(n.title, "✅ FAILOVER RESOLVED");
+  EXPECT_EQ(n.title, "FAILOVER RESOLVED");
   EXPECT_EQ(n.summary, "Traffic is back on blue");
   EXPECT_THAT(n.fields, ElementsAre(Pair("Previous", "green"), Pair("Current", "blue"),
                                     Pair("Release", "v1.0.1"), Pair("Off primary for", "1m 34s")));

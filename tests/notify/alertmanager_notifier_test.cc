@@ -64,7 +64,7 @@ TEST(AlertmanagerLabels, are_the_rule_name_its_labels_instance_and_severity) {
 TEST(AlertmanagerNotifier, posts_a_firing_alert_that_ends_four_resend_intervals_from_now) {
   FakePoster poster;
   AlertmanagerNotifier notifier("http://am:9093", poster, TestOptions());
-  DeliveryResult result = notifier.Send(MakeNotification("⚠️ FAILOVER"), 7s);
+  DeliveryResult result = notifier.Send(MakeNotification("FAILOVER"), 7s);
 
   EXPECT_EQ(result.outcome, DeliveryResult::kDelivered);
   ASSERT_EQ(poster.calls.size(), 1u);

@@ -52,9 +52,12 @@ TEST(ConsoleNotifier, writes_one_readable_block_per_alert_with_a_separator) {
   DeliveryResult result = console.Send(n, 1s);
   EXPECT_EQ(result.outcome, DeliveryResult::kDelivered);
   console.Send(MakeNotification("FAILOVER RESOLVED", AlertStatus::kResolved), 1s);
-  EXPECT_EQ(out.str(), "----- FIRING failover{pool=blue} -----\n" + n.Text() +
-                           "----- RESOLVED failover{pool=blue} -----\n" +
+  // One marker before the plain title, the same as Slack's header.
+  EXPECT_EQ(out.str(), "----- FIRING failover{pool=blue} -----\n🚨 " + n.Text() +
+                           "----- RESOLVED failover{pool=blue} -----\n✅ " +
                            MakeNotification("FAILOVER RESOLVED", AlertStatus::kResolved).Text());
+  EXPECT_EQ(out.str().rfind("🚨 FAILOVER\nPool failover detected!\n", std::string::npos),
+            std::string("----- FIRING failover{pool=blue} -----\n").size());
   EXPECT_EQ(console.MinInterval(), 0ms);
 }
 

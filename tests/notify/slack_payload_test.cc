@@ -2,7 +2,10 @@
 
 #include <string>
 
+#include "alerting/notify/console_notifier.h"
 #include "alerting/notify/slack_notifier.h"
+#include "alerting/rules.h"
+#include "tests/alerting/alerting_test_util.h"
 #include "tests/notify/notify_fakes.h"
 
 namespace poolwatch {
@@ -67,6 +70,59 @@ TEST(BuildSlackPayload, is_green_and_marked_resolved_when_resolved) {
   json payload = RoundTrip(BuildSlackPayload(n, {}));
   EXPECT_EQ(payload["attachments"][0]["color"], "#2eb886");
   EXPECT_EQ(BlocksOfType(payload, "header")[0]["text"]["text"], "✅ FAILOVER RESOLVED");
+}
+
+// Built from what the real rules produce, not from a fixture: the rules once put an emoji in
+// the title and the payload added another ("🚨 ⚠️ FAILOVER").
+TEST(BuildSlackPayload, shows_exactly_one_marker_before_the_title_of_a_real_rules_alerts) {
+  using poolwatch::testing::At;
+  using poolwatch::testing::Request;
+
+  RuleConfig failover_config;
+  failover_config.name = "failover";
+  failover_config.kind = RuleKind::kFailover;
+  FailoverRule failover(failover_config, "blue");
+  failover.Observe(Request(0, "blue"));
+  failover.Observe(Request(1, "green", 200, {}, "v2.0.0"));
+  failover.Evaluate(At(1));
+  ASSERT_TRUE(failover.conditions().at(0).active);
+  json fired = RoundTrip(BuildSlackPayload(failover.Firing(0, At(1)), {}));
+  EXPECT_EQ(BlocksOfType(fired, "header").at(0)["text"]["text"], "🚨 FAILOVER");
+  EXPECT_EQ(fired.at("text"), "🚨 FAILOVER: Pool failover detected!");
+
+  failover.Observe(Request(60, "blue"));
+  failover.Evaluate(At(60));
+  ASSERT_FALSE(failover.conditions().at(0).active);
+  Notification back = failover.Resolved(0, At(60));
+  json resolved = RoundTrip(BuildSlackPayload(back, {}));
+  EXPECT_EQ(BlocksOfType(resolved, "header").at(0)["text"]["text"], "✅ FAILOVER RESOLVED");
+  EXPECT_EQ(resolved.at("text"), "✅ FAILOVER RESOLVED: Traffic is back on blue");
+  // The console shows the same single marker.
+  const std::string block = FormatConsoleBlock(back);
+  EXPECT_TRUE(block.starts_with("----- RESOLVED failover{pool=blue} -----\n✅ FAILOVER RESOLVED\n"))
+      << block;
+
+  RuleConfig error_config;
+  error_config.name = "error_rate";
+  error_config.kind = RuleKind::kErrorRate;
+  error_config.threshold_percent = 2;
+  error_config.window_size = 100;
+  error_config.min_requests = 20;
+  error_config.max_age = std::chrono::seconds(300);
+  error_config.severity = "warning";
+  ErrorRateRule errors(error_config);
+  for (int i = 0; i < 100; ++i) errors.Observe(Request(i * 0.01, "blue", i % 10 == 0 ? 500 : 200));
+  errors.Evaluate(At(1));
+  ASSERT_TRUE(errors.conditions().at(0).active);
+  Notification high = errors.Firing(0, At(1));
+  json error_payload = RoundTrip(BuildSlackPayload(high, {}));
+  EXPECT_EQ(BlocksOfType(error_payload, "header").at(0)["text"]["text"], "⚠️ ERROR_RATE");
+
+  for (int i = 0; i < 100; ++i) errors.Observe(Request(2 + i * 0.01, "blue"));
+  errors.Evaluate(At(3));
+  ASSERT_FALSE(errors.conditions().at(0).active);
+  json calm = RoundTrip(BuildSlackPayload(errors.Resolved(0, At(3)), {}));
+  EXPECT_EQ(BlocksOfType(calm, "header").at(0)["text"]["text"], "✅ ERROR_RATE RESOLVED");
 }
 
 TEST(BuildSlackPayload, shows_summary_and_one_mrkdwn_field_per_notification_field_in_order) {
