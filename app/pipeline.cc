@@ -1,8 +1,24 @@
 #include "app/pipeline.h"
 
+#include <algorithm>
+#include <limits>
+
 #include "app/logger.h"
 
 namespace poolwatch {
+namespace {
+
+// A gap in the log is walked through second by second for this long, then minute by minute for
+// this long; past that, nothing that happens by time alone (max_age, cooldown, maintenance end)
+// is left to see except repeats, and a multi-day gap must stay cheap.
+constexpr int kSecondSteps = 3600;
+constexpr int kMinuteSteps = 24 * 60;
+
+TimePoint NextWholeSecond(TimePoint t) {
+  return std::chrono::floor<std::chrono::seconds>(t) + std::chrono::seconds(1);
+}
+
+}  // namespace
 
 LogFormat Pipeline::CompileFormat(const Config& config) {
   std::string error;
@@ -15,7 +31,54 @@ Pipeline::Pipeline(const Config& config, prometheus::Registry& registry)
     : format_(CompileFormat(config)),
       resolver_(config.pools),
       metrics_(registry, config.metrics),
-      engine_(config.alerting) {}
+      engine_(config.alerting),
+      evaluate_every_(EvaluateEvery(config.alerting)) {}
+
+size_t Pipeline::EvaluateEvery(const AlertingConfig& config) {
+  // A quarter of the smallest error_rate window: a burst has to fill most of a window before
+  // it can leave it, so it is judged at least once while it fills it.
+  size_t smallest = std::numeric_limits<size_t>::max();
+  for (const RuleConfig& rule : config.rules) {
+    if (rule.kind == RuleKind::kErrorRate) smallest = std::min(smallest, rule.window_size);
+  }
+  if (smallest == std::numeric_limits<size_t>::max()) return 1000;
+  return std::clamp<size_t>(smallest / 4, 1, 1000);
+}
+
+void Pipeline::EvaluateOnce(TimePoint now) {
+  evaluated_ = true;
+  evaluated_at_ = now;
+  next_second_ = NextWholeSecond(now);
+  since_evaluation_ = 0;
+  Evaluation evaluation = engine_.Evaluate(now);
+  if (deliver_) deliver_(now, evaluation);
+}
+
+void Pipeline::StepTo(TimePoint until) {
+  int steps = 0;
+  for (TimePoint at = next_second_; at <= until;) {
+    EvaluateOnce(at);
+    ++steps;
+    if (steps < kSecondSteps) {
+      at += std::chrono::seconds(1);
+    } else if (steps < kSecondSteps + kMinuteSteps) {
+      at += std::chrono::minutes(1);
+    } else {
+      break;
+    }
+  }
+}
+
+void Pipeline::EvaluateAt(TimePoint now) {
+  if (evaluated_) {
+    now = std::max(now, evaluated_at_);
+    if (now >= next_second_) {
+      StepTo(now);
+      if (evaluated_at_ == now) return;  // `now` is a whole second: just evaluated
+    }
+  }
+  EvaluateOnce(now);
+}
 
 void Pipeline::ProcessLine(std::string_view line) {
   if (auto reason = format_.Parse(line, record_)) {
@@ -36,8 +99,22 @@ void Pipeline::ProcessLine(std::string_view line) {
   ++lines_parsed_;
   resolver_.Resolve(record_);
   metrics_.Record(record_);
+  // Live lines cost one comparison here; the daemon evaluates them on its own ticks.
+  const bool backlog = record_.time < backlog_before_;
+  if (backlog && record_.time >= next_second_) {
+    // A new log second: evaluate the seconds before it without this line, as a live daemon
+    // would have. The first backlog line has no earlier evaluation to step from.
+    if (evaluated_) {
+      StepTo(record_.time);
+    } else {
+      EvaluateOnce(std::chrono::floor<std::chrono::seconds>(record_.time));
+    }
+  }
   engine_.Observe(record_);
   last_record_time_ = record_.time;
+  if (backlog && ++since_evaluation_ >= evaluate_every_) {
+    EvaluateOnce(std::max(record_.time, evaluated_at_));
+  }
 }
 
 void Pipeline::CountOverlong(uint64_t lines) {
@@ -51,6 +128,9 @@ void Pipeline::CountOverlong(uint64_t lines) {
   }
 }
 
-void Pipeline::Reconfigure(const Config& config) { engine_.Reconfigure(config.alerting); }
+void Pipeline::Reconfigure(const Config& config) {
+  engine_.Reconfigure(config.alerting);
+  evaluate_every_ = EvaluateEvery(config.alerting);
+}
 
 }  // namespace poolwatch

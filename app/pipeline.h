@@ -2,6 +2,7 @@
 
 #include <array>
 #include <cstdint>
+#include <functional>
 #include <string_view>
 
 #include <prometheus/registry.h>
@@ -46,8 +47,34 @@ class Pipeline {
   // New alerting settings after a reload; windows and firing state carry over.
   void Reconfigure(const Config& config);
 
+  // Alert evaluation, the same schedule for the daemon and replay so both send the same
+  // notifications for the same lines. Every evaluation's result goes to `deliver` with the
+  // time that was passed to the engine.
+  using Deliver = std::function<void(TimePoint now, Evaluation& evaluation)>;
+  void SetDeliver(Deliver deliver) { deliver_ = std::move(deliver); }
+  // Evaluates at `now`. After a gap since the previous evaluation it first evaluates at the
+  // whole seconds in between (each second for an hour, then each minute for a day), so what
+  // ages out meanwhile is reported when a live daemon would have reported it. Engine time never
+  // goes back: a `now` before the previous evaluation is taken as that.
+  void EvaluateAt(TimePoint now);
+  // Lines stamped before `before` are a backlog (replay: every line; the daemon: lines older
+  // than a couple of seconds, read when catching up). A backlog is evaluated with the log's
+  // time while it is read: at each log second (before the first line of that second is
+  // observed) and at least every EvaluateEveryLines() lines, so a window of requests cannot
+  // take in a burst and push it out again unseen, and max_age counts in log time rather than
+  // against a clock hours ahead of the lines.
+  void SetBacklogBefore(TimePoint before) { backlog_before_ = before; }
+  // The last parsed line was a backlog line.
+  bool InBacklog() const { return lines_parsed_ > 0 && last_record_time_ < backlog_before_; }
+  TimePoint evaluated_at() const { return evaluated_at_; }
+  size_t EvaluateEveryLines() const { return evaluate_every_; }
+
  private:
   static LogFormat CompileFormat(const Config& config);
+  static size_t EvaluateEvery(const AlertingConfig& config);
+  // Evaluates at the whole seconds after the previous evaluation up to `until` (bounded).
+  void StepTo(TimePoint until);
+  void EvaluateOnce(TimePoint now);
 
   LogFormat format_;
   PoolResolver resolver_;
@@ -57,6 +84,13 @@ class Pipeline {
   TimePoint last_record_time_{};
   uint64_t lines_parsed_ = 0;
   uint64_t lines_malformed_ = 0;
+  Deliver deliver_;
+  TimePoint backlog_before_{};  // epoch: no line is a backlog until the owner says so
+  bool evaluated_ = false;
+  TimePoint evaluated_at_{};
+  TimePoint next_second_{};  // the first whole second after evaluated_at_
+  size_t evaluate_every_ = 1;
+  size_t since_evaluation_ = 0;  // backlog lines observed since the last evaluation
   // The first malformed line of each reason is logged with its text; later ones only counted.
   std::array<bool, static_cast<size_t>(MalformedReason::kCount_)> reported_{};
 };

@@ -36,6 +36,24 @@ void PrintNotification(const Notification& n, std::ostream& out) {
   out << line.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) << '\n';
 }
 
+// Alerts still firing when the log ends: their resolution, if any, is not in these logs.
+void PrintStillFiring(const EngineStatus& status, std::ostream& out) {
+  for (const RuleStatus& rs : status.rules) {
+    if (!rs.announced && !rs.firing) continue;
+    std::string key = rs.name + "{";
+    bool first = true;
+    for (const auto& [name, value] : rs.labels) {
+      key.append(first ? "" : ",").append(name).append("=").append(value);
+      first = false;
+    }
+    key += "}";
+    out << "still firing at the end of the log: " << key << " since " << FormatRfc3339(rs.since)
+        << (rs.announced ? std::string()
+                         : std::string(" (not announced: ").append(rs.last_decision).append(")"))
+        << '\n';
+  }
+}
+
 }  // namespace
 
 int RunReplay(const ReplayOptions& options) {
@@ -54,18 +72,18 @@ int RunReplay(const ReplayOptions& options) {
   pipeline.SetFlushEvery(Pipeline::kBatchLines);
   uint64_t notifications = 0;
   uint64_t bytes = 0;
-  TimePoint evaluated_at{};
 
-  auto evaluate = [&](TimePoint now) {
-    Evaluation evaluation = pipeline.engine().Evaluate(now);
+  // Every line is a backlog: the pipeline evaluates with the log's clock on the daemon's
+  // catch-up schedule, so what replay prints is what the daemon would have sent.
+  pipeline.SetBacklogBefore(TimePoint::max());
+  pipeline.SetDeliver([&](TimePoint /*now*/, Evaluation& evaluation) {
     for (const Notification& n : evaluation.notifications) {
       // Held back from people by the cooldown; only an Alertmanager would have been told.
       if (n.state_only) continue;
       PrintNotification(n, std::cout);
       ++notifications;
     }
-    evaluated_at = now;
-  };
+  });
 
   std::vector<char> buffer(kReadBlock);
   auto started = std::chrono::steady_clock::now();
@@ -77,12 +95,7 @@ int RunReplay(const ReplayOptions& options) {
     }
     posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
     LineSplitter splitter;
-    // The log's own clock drives the rules: evaluate whenever log time moves on, as the
-    // daemon's ticks would have.
-    auto on_line = [&](std::string_view line) {
-      pipeline.ProcessLine(line);
-      if (pipeline.last_record_time() > evaluated_at) evaluate(pipeline.last_record_time());
-    };
+    auto on_line = [&](std::string_view line) { pipeline.ProcessLine(line); };
     auto on_overlong = [&]() { pipeline.CountOverlong(1); };
     while (true) {
       ssize_t n = read(fd, buffer.data(), buffer.size());
@@ -99,7 +112,8 @@ int RunReplay(const ReplayOptions& options) {
     splitter.Flush(on_line);
     close(fd);
   }
-  evaluate(std::max(evaluated_at, pipeline.last_record_time()));
+  // The end of the log is the end of time: no resolution is invented past the last line.
+  if (pipeline.lines_parsed() > 0) pipeline.EvaluateAt(pipeline.last_record_time());
   pipeline.Flush();
   pipeline.metrics().AddBytesRead(bytes);
   std::cout.flush();
@@ -118,6 +132,12 @@ int RunReplay(const ReplayOptions& options) {
             << pipeline.lines_parsed() << " parsed, " << pipeline.lines_malformed()
             << " malformed) from " << options.logs.size() << " file(s) in " << seconds
             << " s; " << notifications << " notification(s) would have been sent\n";
+  if (pipeline.lines_parsed() == 0 && pipeline.lines_malformed() > 0) {
+    LogError("no line could be parsed: the log format in the configuration (log.format) "
+             "probably does not match these logs; nothing was evaluated");
+    return 1;
+  }
+  PrintStillFiring(pipeline.engine().Status(pipeline.last_record_time()), std::cerr);
   return 0;
 }
 

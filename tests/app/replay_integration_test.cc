@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
+#include <cstdio>
 #include <sstream>
 
 #include "tests/support/test_support.h"
@@ -116,6 +117,61 @@ TEST(Replay, WritesTheFinalExpositionWhenAsked) {
   EXPECT_EQ(MetricValue(exposition, "poolwatch_upstream_attempts_total",
                         {{"pool", "blue"}, {"status", "500"}}),
             1);
+}
+
+// One line in the default format at 07:00:00 plus `seconds`.
+std::string LogLine(int seconds, int status, const std::string& pool = "blue") {
+  char stamp[64];
+  std::snprintf(stamp, sizeof(stamp), "26/Nov/2026:%02d:%02d:%02d +0000", 7 + seconds / 3600,
+                seconds / 60 % 60, seconds % 60);
+  return std::string("127.0.0.1 - - [")
+      .append(stamp)
+      .append("] \"GET /version HTTP/1.1\" ")
+      .append(std::to_string(status))
+      .append(" 51 \"-\" \"curl/7.88.1\" pool=")
+      .append(pool)
+      .append(" release=v1.0.0 upstream_status=")
+      .append(std::to_string(status))
+      .append(" upstream_addr=127.0.0.1:8081 request_time=0.012 upstream_response_time=0.010\n");
+}
+
+TEST(Replay, ABurstAgingOutDuringAGapResolvesWhenTheDaemonWouldHave) {
+  TempDir dir;
+  std::string log;
+  for (int i = 0; i < 100; ++i) log += LogLine(i / 10, i % 3 == 0 ? 500 : 200);
+  log += LogLine(3 * 3600, 200);  // the next line comes three hours later
+  WriteFile(dir / "gap.log", log);
+  ReplayRun run = Replay({(dir / "gap.log").string()});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ASSERT_THAT(Sequence(run), ::testing::ElementsAre("error_rate:firing", "error_rate:resolved"));
+  // max_age is 300 s: the burst has left the window a little after 07:05:00, not at 10:00.
+  const std::string resolved_at = run.notifications[1]["at"];
+  EXPECT_GE(resolved_at, "2026-11-26T07:05:00Z");
+  EXPECT_LE(resolved_at, "2026-11-26T07:05:10Z");
+  EXPECT_THAT(run.output, ::testing::Not(HasSubstr("still firing")));
+}
+
+TEST(Replay, AlertsStillFiringAtTheEndAreListedNotResolved) {
+  TempDir dir;
+  std::string log;
+  for (int i = 0; i < 5; ++i) log += LogLine(i, 200, "blue");
+  for (int i = 5; i < 10; ++i) log += LogLine(i, 200, "green");
+  WriteFile(dir / "out.log", log);
+  ReplayRun run = Replay({(dir / "out.log").string()});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(Sequence(run), ::testing::ElementsAre("failover:firing"));
+  EXPECT_THAT(run.output, HasSubstr("still firing at the end of the log: failover{pool=blue} "
+                                    "since 2026-11-26T07:00:05Z"));
+}
+
+TEST(Replay, LogsInAnotherFormatFailWithAClearMessage) {
+  TempDir dir;
+  WriteFile(dir / "json.log", "{\"time\": \"2026-11-26T07:00:00Z\", \"status\": 200}\n"
+                              "{\"time\": \"2026-11-26T07:00:01Z\", \"status\": 200}\n");
+  ReplayRun run = Replay({(dir / "json.log").string()});
+  EXPECT_NE(run.exit_code, 0);
+  EXPECT_THAT(run.output, HasSubstr("no line could be parsed"));
+  EXPECT_THAT(run.output, HasSubstr("log.format"));
 }
 
 TEST(Replay, UnreadableInputFailsWithAClearMessage) {
