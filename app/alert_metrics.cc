@@ -104,6 +104,15 @@ void AlertMetrics::Update(const EngineStatus& status) {
       if (it == known.end()) it = known.emplace(rule, &family.Add({{"rule", rule}})).first;
       it->second->Set(value);
     }
+    // Rules a reload removed: their series go, or a firing 1 would stay on scrapes forever.
+    for (auto it = known.begin(); it != known.end();) {
+      if (values.count(it->first) != 0) {
+        ++it;
+        continue;
+      }
+      family.Remove(it->second);
+      it = known.erase(it);
+    }
   };
   set(error_ratio_, ratio_gauges_, ratio);
   set(firing_, firing_gauges_, firing);
