@@ -23,6 +23,26 @@ std::vector<std::string> Received(Stack& stack) {
   return out;
 }
 
+// The text of every Slack field in a message ("*Previous*\nblue"), wherever the blocks are.
+void CollectFields(const nlohmann::json& node, std::vector<std::string>* out) {
+  if (node.is_object()) {
+    if (auto it = node.find("fields"); it != node.end() && it->is_array()) {
+      for (const auto& f : *it) {
+        if (f.is_object() && f.contains("text") && f["text"].is_string()) out->push_back(f["text"]);
+      }
+    }
+    for (const auto& [key, value] : node.items()) CollectFields(value, out);
+  } else if (node.is_array()) {
+    for (const auto& value : node) CollectFields(value, out);
+  }
+}
+
+std::vector<std::string> Fields(const nlohmann::json& message) {
+  std::vector<std::string> out;
+  CollectFields(message, &out);
+  return out;
+}
+
 int Count(const std::vector<std::string>& v, const std::string& what) {
   return static_cast<int>(std::count(v.begin(), v.end(), what));
 }
@@ -66,11 +86,11 @@ TEST(BlueGreen, ChaosOnBlueFailsOverToGreenAndRecovers) {
 
   ASSERT_TRUE(WaitUntil([&] { return Count(Received(stack), "failover:firing") == 1; }, kDeadline))
       << stack.poolwatch()->Output();
-  std::string alert = stack.SlackMessages().front().dump();
-  EXPECT_THAT(alert, HasSubstr("Previous"));
-  EXPECT_THAT(alert, HasSubstr("blue"));
-  EXPECT_THAT(alert, HasSubstr("green"));
-  EXPECT_THAT(alert, HasSubstr("Check health of blue pool"));
+  const nlohmann::json firing = stack.SlackMessages().front();
+  // The direction, not just the names: from blue (the primary) to green.
+  EXPECT_THAT(Fields(firing), ::testing::IsSupersetOf({"*Previous*\nblue", "*Current*\ngreen"}))
+      << firing.dump(2);
+  EXPECT_THAT(firing.dump(), HasSubstr("Check health of blue pool"));
   EXPECT_EQ(stack.Metric("poolwatch_serving_pool", {{"pool", "green"}}), 1);
 
   stack.StopChaos("blue");
@@ -81,6 +101,10 @@ TEST(BlueGreen, ChaosOnBlueFailsOverToGreenAndRecovers) {
       << stack.poolwatch()->Output();
   auto received = Received(stack);
   EXPECT_THAT(received, ::testing::ElementsAre("failover:firing", "failover:resolved"));
+  // Back the other way: from green to blue.
+  const nlohmann::json resolved = stack.SlackMessages().back();
+  EXPECT_THAT(Fields(resolved), ::testing::IsSupersetOf({"*Previous*\ngreen", "*Current*\nblue"}))
+      << resolved.dump(2);
   EXPECT_EQ(stack.Metric("poolwatch_serving_pool", {{"pool", "blue"}}), 1);
   WaitUntilCounted(stack, sent);
 }

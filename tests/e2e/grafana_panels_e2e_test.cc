@@ -55,7 +55,9 @@ TEST(GrafanaDashboard, EveryPanelQueryReturnsDataFromRealPrometheus) {
   if (prometheus.empty()) GTEST_SKIP() << "prometheus (Debian package prometheus) is not installed";
 
   StackOptions options;
-  options.poolwatch_args = {"--web.enable-admin-api"};
+  // With a state file, as installed by the package: the state panel has data too.
+  TempDir state_dir;
+  options.poolwatch_args = {"--web.enable-admin-api", "--state.path", (state_dir / "state.json").string()};
   Stack stack(options);
   int prometheus_port = FreePort();
   WriteFile(stack.dir() / "prometheus.yml",

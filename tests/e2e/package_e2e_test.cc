@@ -119,6 +119,10 @@ TEST_F(DebianPackage, has_the_files_where_documented_with_the_right_depends_and_
       {"./lib/systemd/system/poolwatch.service", "-rw-r--r-- root/root"},
       {"./usr/share/poolwatch/nginx-log-format.conf", "-rw-r--r-- root/root"},
       {"./usr/share/doc/poolwatch/runbook.md", "-rw-r--r-- root/root"},
+      // Without them TLS (--web.config.file) crashes civetweb 1.15 on OpenSSL 3; the server
+      // looks for them in ../lib/poolwatch/ from the binary and dlopen()s them (no x bit needed).
+      {"./usr/lib/poolwatch/libpoolwatch-tls-ssl.so", "-rw-r--r-- root/root"},
+      {"./usr/lib/poolwatch/libpoolwatch-tls-crypto.so", "-rw-r--r-- root/root"},
   };
   for (const auto& [path, mode] : expected) {
     auto it = files.find(path);
@@ -141,8 +145,9 @@ TEST_F(DebianPackage, has_the_files_where_documented_with_the_right_depends_and_
     std::string name;
     if (is >> name) names.insert(name);
   }
+  // libssl3: the TLS shims and basic auth's bcrypt need OpenSSL 3's libssl and libcrypto.
   for (const char* package : {"libprometheus-cpp-core1.0", "libcivetweb1", "libcurl4",
-                              "libyaml-cpp0.7", "libstdc++6", "libc6", "adduser"}) {
+                              "libyaml-cpp0.7", "libssl3", "libstdc++6", "libc6", "adduser"}) {
     EXPECT_TRUE(names.count(package) > 0) << package << " missing from Depends: " << depends;
   }
   EXPECT_EQ(Trim(Output({dpkg_deb, "-f", p.deb.string(), "Package"})), "poolwatch");
