@@ -20,7 +20,9 @@ std::string GeneratorUrl(const Config& config) {
   const char* last = listen.data() + listen.size();
   auto [end, ec] = std::from_chars(first, last, port);
   if (ec != std::errc() || end != last || port <= 0) return "";
-  return "http://" + config.instance + ":" + std::to_string(port) + config.telemetry_path;
+  // The status page, not /metrics: what an on-call engineer following the alert's link from
+  // Alertmanager wants to see (which pool serves, the rules, the last notifications).
+  return "http://" + config.instance + ":" + std::to_string(port) + "/";
 }
 
 std::vector<std::unique_ptr<Notifier>> BuildNotifiers(
@@ -33,10 +35,12 @@ std::vector<std::unique_ptr<Notifier>> BuildNotifiers(
     options.dashboard_url = notify.dashboard_url;
     options.runbook_url = notify.runbook_url;
     options.min_interval = notify.slack_min_interval;
+    options.instance = config.instance;
     notifiers.push_back(std::make_unique<SlackNotifier>(notify.slack_webhook_url, poster, options));
   }
   if (!notify.webhook_url.empty()) {
-    notifiers.push_back(std::make_unique<WebhookNotifier>(notify.webhook_url, poster));
+    notifiers.push_back(
+        std::make_unique<WebhookNotifier>(notify.webhook_url, poster, "webhook", config.instance));
   }
   const std::string generator_url = GeneratorUrl(config);
   for (size_t i = 0; i < notify.alertmanager_urls.size(); ++i) {
@@ -59,7 +63,7 @@ std::vector<std::unique_ptr<Notifier>> BuildNotifiers(
     notifiers.push_back(std::move(notifier));
   }
   if (notifiers.empty() || notify.console) {
-    notifiers.push_back(std::make_unique<ConsoleNotifier>(console));
+    notifiers.push_back(std::make_unique<ConsoleNotifier>(console, config.instance));
   }
   return notifiers;
 }

@@ -29,8 +29,8 @@ std::vector<std::unique_ptr<Notifier>> BuildNotifiers(
     prometheus::Registry* registry = nullptr,
     std::vector<AlertmanagerNotifier*>* alertmanagers = nullptr);
 
-// The alerts' generatorURL: notify.generator_url, or http://<instance>:<port><telemetry path>
-// from the listen address; "" when no port can be told (e.g. port 0).
+// The alerts' generatorURL: notify.generator_url, or the node's status page
+// http://<instance>:<port>/ from the listen address; "" when no port can be told (e.g. port 0).
 std::string GeneratorUrl(const Config& config);
 
 }  // namespace poolwatch

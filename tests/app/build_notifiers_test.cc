@@ -39,11 +39,12 @@ TEST(BuildNotifiers, alertmanagers_alone_replace_the_console_and_are_named_apart
   EXPECT_EQ(Names(BuildNotifiers(config, poster, console)), (std::vector<std::string>{"console"}));
 }
 
-TEST(GeneratorUrl, is_the_configured_one_or_points_at_this_nodes_metrics) {
+TEST(GeneratorUrl, is_the_configured_one_or_points_at_this_nodes_status_page) {
   Config config;
   config.instance = "node-a";
   config.listen_address = "0.0.0.0:10090";
-  EXPECT_EQ(GeneratorUrl(config), "http://node-a:10090/metrics");
+  config.telemetry_path = "/prometheus/metrics";
+  EXPECT_EQ(GeneratorUrl(config), "http://node-a:10090/");
   config.listen_address = ":0";
   EXPECT_EQ(GeneratorUrl(config), "");
   config.notify.generator_url = "https://poolwatch.node-a.example/";
