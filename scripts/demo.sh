@@ -63,22 +63,38 @@ for _ in $(seq 1 100); do
   sleep 0.1
 done
 
+# The webhook URL is a secret: say where alerts go, never print the URL itself.
+if [ -n "${SLACK_WEBHOOK_URL:-}" ]; then
+  alerts="sent to Slack (SLACK_WEBHOOK_URL is set)"
+else
+  alerts="printed below (set SLACK_WEBHOOK_URL to send them to Slack)"
+fi
+nginx_url=http://127.0.0.1:$NGINX_PORT
+poolwatch_url=http://127.0.0.1:$POOLWATCH_PORT
+
 cat <<INFO
 
 poolwatch demo is running (primary pool: $ACTIVE_POOL).
-  app through nginx   http://127.0.0.1:$NGINX_PORT/version
+  app through nginx   $nginx_url/version
   blue / green        http://127.0.0.1:$BLUE_PORT/version  http://127.0.0.1:$GREEN_PORT/version
-  metrics             http://127.0.0.1:$POOLWATCH_PORT/metrics
+  status page         $poolwatch_url/
+  metrics             $poolwatch_url/metrics
   access log          $run_dir/nginx/logs/access.log
-Alerts: ${SLACK_WEBHOOK_URL:+sent to Slack}${SLACK_WEBHOOK_URL:-printed below}.
+Alerts: $alerts.
 
-Try, in another terminal:
-  for i in \$(seq 20); do curl -s http://127.0.0.1:$NGINX_PORT/version; echo; done
-  curl -X POST "http://127.0.0.1:$BLUE_PORT/chaos/start?mode=error"     # failover to green
-  for i in \$(seq 20); do curl -s http://127.0.0.1:$NGINX_PORT/version; echo; done
-  curl -X POST http://127.0.0.1:$BLUE_PORT/chaos/stop                   # back to blue
-  curl -X POST "http://127.0.0.1:$GREEN_PORT/chaos/start?mode=error"    # with blue: error rate
-  curl -X POST -d '{"enabled":true}' http://127.0.0.1:$POOLWATCH_PORT/api/v1/maintenance
+Try, in another terminal (watch the status page meanwhile):
+  traffic() { for i in \$(seq 50); do curl -s $nginx_url/version; echo; done; }
+  traffic
+  curl -X POST "http://127.0.0.1:$BLUE_PORT/chaos/start?mode=error"     # blue fails:
+  traffic                                                             #   failover alert
+  curl -X POST "http://127.0.0.1:$GREEN_PORT/chaos/start?mode=error"    # green fails too:
+  traffic                                                             #   error-rate alert
+  curl -X POST http://127.0.0.1:$GREEN_PORT/chaos/stop
+  curl -X POST http://127.0.0.1:$BLUE_PORT/chaos/stop                   # both healthy again:
+  sleep 6; traffic                                                    #   back on blue, resolved
+  curl -X POST -H 'Content-Type: application/json' \\
+       -d '{"enabled": true, "until": "$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)"}' \\
+       $poolwatch_url/api/v1/maintenance                   # mute failover alerts for an hour
 Press Ctrl-C to stop.
 
 INFO
