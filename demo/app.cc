@@ -6,6 +6,9 @@
 //   GET  /healthz            {"status":"ok",...}
 //   POST /chaos/start?mode=error|timeout
 //   POST /chaos/stop
+//   GET  /stats              {"pool","requests","by_status":{"200":n,...}}: responses sent so
+//                            far, all but those of /stats and /chaos/* (so tests can check
+//                            what nginx logged against what this upstream really answered)
 //
 // Every response carries X-App-Pool and X-Release-Id: nginx logs them as
 // $upstream_http_x_app_pool / $upstream_http_x_release_id, which is how poolwatch learns
@@ -20,6 +23,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <iostream>
+#include <map>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <optional>
@@ -90,6 +94,27 @@ class Chaos {
   bool shutting_down_ = false;
 };
 
+// Responses sent, by status. Shared by the request threads.
+class ServedCount {
+ public:
+  void Add(int status) {
+    std::lock_guard lock(mutex_);
+    ++by_status_[status];
+    ++total_;
+  }
+  nlohmann::json ToJson() {
+    std::lock_guard lock(mutex_);
+    nlohmann::json by_status = nlohmann::json::object();
+    for (const auto& [status, n] : by_status_) by_status[std::to_string(status)] = n;
+    return {{"requests", total_}, {"by_status", by_status}};
+  }
+
+ private:
+  std::mutex mutex_;
+  std::map<int, uint64_t> by_status_;
+  uint64_t total_ = 0;
+};
+
 const char* ReasonPhrase(int status) {
   switch (status) {
     case 200:
@@ -116,7 +141,12 @@ class AppHandler : public CivetHandler {
   bool handleGet(CivetServer* /*server*/, mg_connection* conn) override {
     std::string_view path = Path(conn);
     if (path.starts_with("/chaos/")) {
-      return Reply(conn, 405, {{"error", "use POST"}});
+      return Reply(conn, 405, {{"error", "use POST"}}, /*counted=*/false);
+    }
+    if (path == "/stats") {
+      nlohmann::json body = served_.ToJson();
+      body["pool"] = options_.pool;
+      return Reply(conn, 200, body, /*counted=*/false);
     }
     if (!ApplyChaos(conn)) return true;
     if (path == "/" || path == "/version") return Reply(conn, 200, Identity());
@@ -141,15 +171,15 @@ class AppHandler : public CivetHandler {
       } else if (mode == "timeout") {
         chaos_->Set(ChaosMode::kTimeout);
       } else {
-        return Reply(conn, 400, {{"error", "mode must be error or timeout"}});
+        return Reply(conn, 400, {{"error", "mode must be error or timeout"}}, /*counted=*/false);
       }
       std::cout << "chaos started: " << mode << std::endl;
-      return Reply(conn, 200, {{"chaos", mode}, {"pool", options_.pool}});
+      return Reply(conn, 200, {{"chaos", mode}, {"pool", options_.pool}}, /*counted=*/false);
     }
     if (path == "/chaos/stop") {
       chaos_->Set(ChaosMode::kNone);
       std::cout << "chaos stopped" << std::endl;
-      return Reply(conn, 200, {{"chaos", "none"}, {"pool", options_.pool}});
+      return Reply(conn, 200, {{"chaos", "none"}, {"pool", options_.pool}}, /*counted=*/false);
     }
     if (!ApplyChaos(conn)) return true;
     return Reply(conn, 405, {{"error", "method not allowed"}});
@@ -184,7 +214,10 @@ class AppHandler : public CivetHandler {
     return true;
   }
 
-  bool Reply(mg_connection* conn, int status, const nlohmann::json& body) {
+  // `counted`: whether /stats includes it. A reply sent after the client gave up (timeout
+  // mode) is counted too: this app cannot tell.
+  bool Reply(mg_connection* conn, int status, const nlohmann::json& body, bool counted = true) {
+    if (counted) served_.Add(status);
     std::string text = body.dump() + "\n";
     mg_printf(conn,
               "HTTP/1.1 %d %s\r\n"
@@ -202,6 +235,7 @@ class AppHandler : public CivetHandler {
 
   const Options& options_;
   Chaos* chaos_;
+  ServedCount served_;
   std::string hostname_;
 };
 

@@ -82,7 +82,7 @@ std::string Stack::RenderNginx() {
                        {"GREEN_UPSTREAM", "127.0.0.1:" + std::to_string(green_port_)},
                        {"NGINX_PORT", std::to_string(nginx_port_)},
                        {"NGINX_RUN_DIR", (dir_ / "nginx").string()},
-                       {"NGINX_WORKER_PROCESSES", "1"}});
+                       {"NGINX_WORKER_PROCESSES", std::to_string(options_.nginx_workers)}});
   if (rc != 0) throw std::runtime_error("nginx/render.sh failed: " + out);
   return out;
 }
@@ -170,6 +170,17 @@ void Stack::StartChaos(const std::string& pool, const std::string& mode) {
 void Stack::StopChaos(const std::string& pool) {
   auto r = HttpPost("http://127.0.0.1:" + std::to_string(pool_port(pool)) + "/chaos/stop");
   if (r.status != 200) throw std::runtime_error("chaos stop failed on " + pool + ": " + r.body);
+}
+
+std::map<std::string, int> Stack::PoolResponses(const std::string& pool) {
+  auto r = HttpGet("http://127.0.0.1:" + std::to_string(pool_port(pool)) + "/stats");
+  if (r.status != 200) throw std::runtime_error("GET /stats failed on " + pool + ": " + r.body);
+  const nlohmann::json stats = nlohmann::json::parse(r.body);  // outlives the loop below
+  std::map<std::string, int> out;
+  for (const auto& [status, n] : stats.at("by_status").items()) {
+    out[status] = n.get<int>();
+  }
+  return out;
 }
 
 std::string Stack::Metrics() { return HttpGet(PoolwatchUrl("/metrics")).body; }

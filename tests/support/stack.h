@@ -21,6 +21,9 @@ struct StackOptions {
   std::vector<std::string> poolwatch_args;         // extra flags
   std::map<std::string, std::string> poolwatch_env;  // extra environment (seed variables…)
   std::string poolwatch_config_yaml;               // written to a file and passed when not empty
+  // More than one makes nginx behave as in production: each worker writes the log through its
+  // own descriptor and reopens it on its own after USR1.
+  int nginx_workers = 1;
 };
 
 class Stack {
@@ -39,6 +42,8 @@ class Stack {
   HttpResponse Get(const std::string& path = "/version");
   void StartChaos(const std::string& pool, const std::string& mode = "error");
   void StopChaos(const std::string& pool);
+  // The demo app's own count of the responses it sent (GET /stats): {"200": n, "500": m}.
+  std::map<std::string, int> PoolResponses(const std::string& pool);
 
   void StartPoolwatch();
   // Environment for the next StartPoolwatch() (e.g. after StopPoolwatch(), to restart it the
