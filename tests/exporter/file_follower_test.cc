@@ -724,6 +724,9 @@ TEST(FileFollower, WakesTheWaitFdWhenTheFileAppearsOrIsReplaced) {
   EXPECT_TRUE(Readable(follower.WaitFd()));
 }
 
+// The run loop polls this often when WaitFd() is -1: a line must be counted within 50 ms.
+static_assert(FileFollower::kFallbackPollInterval <= std::chrono::milliseconds(40));
+
 TEST(FileFollower, FollowsWithoutInotify) {
   TempDir dir;
   const fs::path log = dir / "access.log";
