@@ -198,13 +198,16 @@ bool IsNotifierKind(std::string_view kind) {
   return false;
 }
 
-// A rule's `notify` or notify.default_notifiers: a non-empty list of known kinds, each once.
+// A rule's `notify` or notify.default_notifiers: a list of known kinds, each once. Empty only
+// where it means "every notifier" (the default's default), never for a rule: nowhere.
 std::vector<std::string> NotifierKinds(const Reader& r, const YAML::Node& node,
-                                       const std::string& key) {
+                                       const std::string& key, bool empty_means_all) {
   const std::string expected =
       std::string("expected a list of notifier kinds, some of: ").append(kNotifierKindList);
   if (!node.IsSequence()) r.Fail(node, key, expected);
-  if (node.size() == 0) r.Fail(node, key, expected + " (an empty list would send alerts nowhere)");
+  if (node.size() == 0 && !empty_means_all) {
+    r.Fail(node, key, expected + " (an empty list would send this rule's alerts nowhere)");
+  }
   std::vector<std::string> kinds;
   for (size_t i = 0; i < node.size(); ++i) {
     const std::string where = key + "[" + std::to_string(i) + "]";
@@ -280,7 +283,7 @@ void ReadRule(const Reader& r, const YAML::Node& node, const std::string& path, 
     } else if (key == "muted_in_maintenance") {
       rule.muted_in_maintenance = r.Bool(v, where);
     } else if (key == "notify") {
-      rule.notify = NotifierKinds(r, v, where);
+      rule.notify = NotifierKinds(r, v, where, /*empty_means_all=*/false);
     }
   }
   if (rule.kind == RuleKind::kErrorRate && rule.resolve_threshold_percent > rule.threshold_percent) {
@@ -371,10 +374,11 @@ void ReadYaml(const YAML::Node& root, const Reader& r, Config& config) {
   if (const auto m = root["metrics"]) {
     r.CheckKeys(m, "metrics",
                 {"request_duration_buckets", "upstream_duration_buckets", "max_releases_per_pool",
-                 "max_pools", "max_upstreams", "allowed_pools"});
+                 "release_eviction_after", "max_pools", "max_upstreams", "allowed_pools"});
     if (m["request_duration_buckets"]) config.metrics.request_duration_buckets = r.Buckets(m["request_duration_buckets"], "metrics.request_duration_buckets");
     if (m["upstream_duration_buckets"]) config.metrics.upstream_duration_buckets = r.Buckets(m["upstream_duration_buckets"], "metrics.upstream_duration_buckets");
     if (m["max_releases_per_pool"]) config.metrics.max_releases_per_pool = r.Count(m["max_releases_per_pool"], "metrics.max_releases_per_pool", 1, 10000);
+    if (m["release_eviction_after"]) config.metrics.release_eviction_after = r.Duration(m["release_eviction_after"], "metrics.release_eviction_after");
     if (m["max_pools"]) config.metrics.max_pools = r.Count(m["max_pools"], "metrics.max_pools", 1, 10000);
     if (m["max_upstreams"]) config.metrics.max_upstreams = r.Count(m["max_upstreams"], "metrics.max_upstreams", 1, 100000);
     if (const auto allowed = m["allowed_pools"]) {
@@ -459,7 +463,8 @@ void ReadYaml(const YAML::Node& root, const Reader& r, Config& config) {
     }
     if (n["generator_url"]) config.notify.generator_url = r.String(n["generator_url"], "notify.generator_url");
     if (const auto kinds = n["default_notifiers"]) {
-      config.notify.default_notifiers = NotifierKinds(r, kinds, "notify.default_notifiers");
+      config.notify.default_notifiers = NotifierKinds(r, kinds, "notify.default_notifiers",
+                                                    /*empty_means_all=*/true);
       config.key_locations["notify.default_notifiers"] = r.Where(kinds);
     }
   }

@@ -125,10 +125,32 @@ ExporterMetrics::PoolSeries& ExporterMetrics::PoolFor(std::string_view raw) {
   return *pools_.emplace(std::string(raw), std::move(series)).first->second;
 }
 
+bool ExporterMetrics::EvictIdleRelease(PoolSeries& pool, TimePoint now) {
+  auto oldest = pool.releases.end();
+  for (auto it = pool.releases.begin(); it != pool.releases.end(); ++it) {
+    if (oldest == pool.releases.end() || it->second->last_seen < oldest->second->last_seen) {
+      oldest = it;
+    }
+  }
+  if (oldest == pool.releases.end() || now - oldest->second->last_seen < options_.release_eviction_after) {
+    return false;
+  }
+  Flush();  // pending counts may point into the series about to go
+  ReleaseSeries& gone = *oldest->second;
+  for (StatusCounter& c : gone.requests) requests_.Remove(c.counter.counter);
+  if (gone.duration.histogram != nullptr) request_duration_.Remove(gone.duration.histogram);
+  if (last_release_ == &gone) {
+    last_pool_ = nullptr;
+    last_release_ = nullptr;
+  }
+  pool.releases.erase(oldest);
+  return true;
+}
+
 ExporterMetrics::ReleaseSeries& ExporterMetrics::ReleaseFor(PoolSeries& pool,
-                                                            std::string_view raw) {
+                                                            std::string_view raw, TimePoint now) {
   if (auto it = pool.releases.find(raw); it != pool.releases.end()) return *it->second;
-  if (pool.releases.size() >= options_.max_releases_per_pool) {
+  if (pool.releases.size() >= options_.max_releases_per_pool && !EvictIdleRelease(pool, now)) {
     if (!pool.overflow_release) {
       pool.overflow_release = std::make_unique<ReleaseSeries>();
       pool.overflow_release->label = kOverflowLabel;
@@ -254,15 +276,23 @@ void ExporterMetrics::Flush() {
 void ExporterMetrics::Record(const LogRecord& record) {
   Count(lines_parsed_);
 
+  PoolSeries* pool_series = last_pool_;
+  ReleaseSeries* release_series = last_release_;
   if (last_pool_ == nullptr || record.pool != last_pool_raw_ ||
       record.release != last_release_raw_) {
-    last_pool_ = &PoolFor(record.pool);
-    last_release_ = &ReleaseFor(*last_pool_, record.release);
+    pool_series = &PoolFor(record.pool);
+    release_series = &ReleaseFor(*pool_series, record.release, record.time);
+    // A release counted as "other" is not cached: once an old release has been idle long
+    // enough, its next line takes the freed slot.
+    const bool overflow = release_series == pool_series->overflow_release.get();
+    last_pool_ = overflow ? nullptr : pool_series;
+    last_release_ = overflow ? nullptr : release_series;
     last_pool_raw_.assign(record.pool);
     last_release_raw_.assign(record.release);
   }
-  PoolSeries& pool = *last_pool_;
-  ReleaseSeries& release = *last_release_;
+  PoolSeries& pool = *pool_series;
+  ReleaseSeries& release = *release_series;
+  if (release.last_seen < record.time) release.last_seen = record.time;
   Count(RequestCounter(pool, release, record.status));
   if (record.request_time >= 0) {
     if (release.duration.histogram == nullptr) {

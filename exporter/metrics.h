@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <cstdint>
 #include <map>
 #include <memory>
@@ -27,6 +28,10 @@ struct MetricsOptions {
   std::vector<double> upstream_duration_buckets = {0.005, 0.01, 0.025, 0.05, 0.1, 0.25,
                                                    0.5,   1,    2.5,   5,    10};
   size_t max_releases_per_pool = 20;  // more distinct releases of one pool → release="other"
+  // A new release of a pool at its cap takes the slot of the release seen least recently when
+  // that one has not been seen for this long (log time): after many deploys the newest release
+  // gets its own series again instead of "other" until a restart.
+  std::chrono::milliseconds release_eviction_after{std::chrono::minutes(15)};
   size_t max_pools = 20;              // more distinct pools → pool="other"
   size_t max_upstreams = 64;          // more distinct upstream addresses → upstream="other"
   std::set<std::string> allowed_pools;  // when set, any other pool → pool="other"
@@ -94,6 +99,7 @@ class ExporterMetrics {
   };
   struct ReleaseSeries {
     std::string label;
+    TimePoint last_seen{};  // log time of its latest request
     PendingHistogram duration;
     std::vector<StatusCounter> requests;  // few distinct statuses: a linear scan beats a map
   };
@@ -120,7 +126,10 @@ class ExporterMetrics {
   };
 
   PoolSeries& PoolFor(std::string_view raw);
-  ReleaseSeries& ReleaseFor(PoolSeries& pool, std::string_view raw);
+  ReleaseSeries& ReleaseFor(PoolSeries& pool, std::string_view raw, TimePoint now);
+  // Frees the slot of the pool's least recently seen release when it has been idle long enough;
+  // false when no release qualifies.
+  bool EvictIdleRelease(PoolSeries& pool, TimePoint now);
   UpstreamSeries& UpstreamFor(PoolSeries& pool, std::string_view raw);
   PendingCounter& RequestCounter(PoolSeries& pool, ReleaseSeries& release, int status);
   PendingCounter& AttemptCounter(PoolSeries& pool, UpstreamSeries& upstream, int status);
