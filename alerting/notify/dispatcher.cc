@@ -29,9 +29,9 @@ std::string Describe(const Notification& n) {
 }
 
 const prometheus::Histogram::BucketBoundaries& LatencyBuckets() {
-  // From "Slack answered at once" to "retried through a long outage" (backoff cap 60 s × 8).
-  static const prometheus::Histogram::BucketBoundaries buckets = {0.05, 0.1, 0.25, 0.5, 1,   2.5, 5,
-                                                                  10,   30,  60,   120, 300, 600};
+  // From "Slack answered at once" to "retried through an hour-long outage".
+  static const prometheus::Histogram::BucketBoundaries buckets = {
+      0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 1800, 3600};
   return buckets;
 }
 
@@ -56,6 +56,8 @@ std::string_view ResultName(DeliveryRecord::Result result) {
       return "failed";
     case DeliveryRecord::Result::kDropped:
       return "dropped";
+    case DeliveryRecord::Result::kSuperseded:
+      return "superseded";
   }
   return "unknown";
 }
@@ -96,10 +98,14 @@ Dispatcher::Dispatcher(std::vector<std::unique_ptr<Notifier>> notifiers, Dispatc
   CreateMetrics(*registry);
 
   if (options_.start_worker) {
-    worker_ = std::thread([this] {
-      std::unique_lock<std::mutex> lock(mu_);
-      RunLoop(lock);
-    });
+    // A thread per notifier: an attempt blocks its thread for up to attempt_timeout, and a
+    // Slack that hangs on every attempt must not make the console wait behind it.
+    for (size_t i = 0; i < channels_.size(); ++i) {
+      workers_.emplace_back([this, i] {
+        std::unique_lock<std::mutex> lock(mu_);
+        RunLoop(lock, static_cast<int>(i));
+      });
+    }
   }
 }
 
@@ -138,6 +144,7 @@ void Dispatcher::CreateMetrics(prometheus::Registry& registry) {
     channel.retried = &total.Add({{"notifier", channel.name}, {"result", "retried"}});
     channel.failed = &total.Add({{"notifier", channel.name}, {"result", "failed"}});
     channel.dropped = &total.Add({{"notifier", channel.name}, {"result", "dropped"}});
+    channel.superseded = &total.Add({{"notifier", channel.name}, {"result", "superseded"}});
     channel.retries = &retries.Add({{"notifier", channel.name}});
     channel.latency = &latency.Add({{"notifier", channel.name}}, LatencyBuckets());
   }
@@ -175,8 +182,19 @@ void Dispatcher::Enqueue(Notification notification) {
   entry->notification = std::move(notification);
   entry->enqueued = clock_->Now();
   queue_.push_back(entry);
+  std::string key;  // computed only when a notifier is failing
   for (Channel& channel : channels_) {
     if (!RoutedTo(channel, entry->notification)) continue;
+    if (channel.consecutive_failures > 0 && !channel.pending.empty()) {
+      // The receiver is down: what waits for the same alert is old news once this arrives.
+      if (key.empty()) key = entry->notification.Key();
+      for (size_t i = channel.pending.size(); i-- > 0;) {
+        if (i == 0 && channel.in_flight) continue;  // its failure is handled on completion
+        if (channel.pending[i]->notification.Key() == key) {
+          SupersedeLocked(channel, i, entry->notification);
+        }
+      }
+    }
     channel.pending.push_back(entry);
     ++entry->remaining;
   }
@@ -189,7 +207,7 @@ std::optional<Dispatcher::SteadyTime> Dispatcher::RunDue() {
   // Two threads calling notifiers would break per-notifier ordering and the rate limit.
   if (options_.start_worker) return std::nullopt;
   std::unique_lock<std::mutex> lock(mu_);
-  return RunDueLocked(lock);
+  return RunDueLocked(lock, kAllChannels);
 }
 
 size_t Dispatcher::Shutdown(milliseconds timeout) {
@@ -199,12 +217,13 @@ size_t Dispatcher::Shutdown(milliseconds timeout) {
   draining_ = true;
   drain_deadline_ = clock_->Now() + timeout;
   cv_.notify_all();
-  if (worker_.joinable()) {
+  if (!workers_.empty()) {
     lock.unlock();
-    worker_.join();
+    for (std::thread& worker : workers_) worker.join();
+    workers_.clear();
     lock.lock();
-  } else {
-    RunLoop(lock);  // no worker: drain in the caller's thread, same loop
+  } else if (!options_.start_worker) {
+    RunLoop(lock, kAllChannels);  // no worker: drain in the caller's thread, same loop
   }
   abandoned_ = AbandonAllLocked();
   stopped_ = true;
@@ -229,12 +248,15 @@ std::vector<std::string> Dispatcher::Destinations() const {
   return out;
 }
 
-void Dispatcher::RunLoop(std::unique_lock<std::mutex>& lock) {
+void Dispatcher::RunLoop(std::unique_lock<std::mutex>& lock, int only) {
   while (true) {
-    std::optional<SteadyTime> next = RunDueLocked(lock);
+    std::optional<SteadyTime> next = RunDueLocked(lock, only);
     // From here to the wait the lock is held, so an Enqueue() cannot slip in unseen.
     if (draining_) {
-      if (queue_.empty() || clock_->Now() >= drain_deadline_) return;
+      const bool done = only == kAllChannels
+                            ? queue_.empty()
+                            : channels_[static_cast<size_t>(only)].pending.empty();
+      if (done || clock_->Now() >= drain_deadline_) return;
       clock_->WaitUntil(next ? std::min(*next, drain_deadline_) : drain_deadline_, lock, cv_);
     } else {
       clock_->WaitUntil(next.value_or(SteadyTime::max()), lock, cv_);
@@ -242,13 +264,14 @@ void Dispatcher::RunLoop(std::unique_lock<std::mutex>& lock) {
   }
 }
 
-std::optional<Dispatcher::SteadyTime> Dispatcher::RunDueLocked(std::unique_lock<std::mutex>& lock) {
+std::optional<Dispatcher::SteadyTime> Dispatcher::RunDueLocked(std::unique_lock<std::mutex>& lock,
+                                                               int only) {
   while (true) {
     FlushLogs(lock);
     SteadyTime now = clock_->Now();
     if (draining_ && now >= drain_deadline_) return std::nullopt;
     std::optional<SteadyTime> next;
-    int index = PickDueChannel(now, &next);
+    int index = PickDueChannel(now, &next, only);
     if (index < 0) return next;
 
     Channel& channel = channels_[static_cast<size_t>(index)];
@@ -282,11 +305,12 @@ std::optional<Dispatcher::SteadyTime> Dispatcher::RunDueLocked(std::unique_lock<
   }
 }
 
-int Dispatcher::PickDueChannel(SteadyTime now, std::optional<SteadyTime>* next) {
-  const size_t count = channels_.size();
+int Dispatcher::PickDueChannel(SteadyTime now, std::optional<SteadyTime>* next, int only) {
+  const size_t count = only == kAllChannels ? channels_.size() : 1;
   for (size_t k = 0; k < count; ++k) {
     // Start after the channel served last, so a busy channel cannot starve the others.
-    size_t i = (next_channel_ + k) % count;
+    size_t i = only == kAllChannels ? (next_channel_ + k) % channels_.size()
+                                    : static_cast<size_t>(only);
     const Channel& channel = channels_[i];
     if (channel.pending.empty() || channel.in_flight) continue;
     SteadyTime ready = channel.retry_at;
@@ -294,7 +318,7 @@ int Dispatcher::PickDueChannel(SteadyTime now, std::optional<SteadyTime>* next) 
       ready = std::max(ready, *channel.last_attempt + channel.min_interval);
     }
     if (ready <= now) {
-      next_channel_ = (i + 1) % count;
+      if (only == kAllChannels) next_channel_ = (i + 1) % count;
       return static_cast<int>(i);
     }
     if (!*next || ready < **next) *next = ready;
@@ -308,13 +332,34 @@ void Dispatcher::CompleteLocked(Channel& channel, const std::shared_ptr<Entry>& 
   const int attempt = channel.attempts;
   const Notification& n = entry->notification;
 
+  // The channel's schedule first: it holds whichever notification is tried next.
+  milliseconds delay{0};
+  std::string why;
+  if (result.outcome == DeliveryResult::kRetryable) {
+    ++channel.consecutive_failures;
+    if (result.retry_after.count() > 0) {
+      // The receiver said when (Slack's 429): earlier would only be refused again.
+      delay = std::min(result.retry_after, options_.max_retry_after);
+      why = " as asked by Retry-After";
+    } else {
+      delay = FullJitterBackoff(channel.consecutive_failures, options_.backoff_base,
+                                options_.backoff_cap, random_());
+    }
+    channel.retry_at = now + delay;
+  } else {
+    // Delivered or rejected: either way the receiver answered, so it is not down.
+    channel.consecutive_failures = 0;
+    channel.retry_at = SteadyTime{};
+  }
+
   if (result.outcome == DeliveryResult::kDelivered) {
     channel.delivered->Increment();
     channel.latency->Observe(std::chrono::duration<double>(now - entry->enqueued).count());
     RecordLocked(channel, n, DeliveryRecord::Result::kSent, attempt, result.http_status, "");
     if (attempt > 1) {
       pending_logs_.push_back("notify: " + channel.name + ": delivered " + Describe(n) + " after " +
-                              std::to_string(attempt) + " attempts");
+                              std::to_string(attempt) + " attempts, " +
+                              Seconds(now - entry->enqueued) + " after it was queued");
     }
     FinishHeadLocked(channel);
     return;
@@ -330,44 +375,65 @@ void Dispatcher::CompleteLocked(Channel& channel, const std::shared_ptr<Entry>& 
     return;
   }
 
-  if (result.outcome == DeliveryResult::kRetryable && attempt < options_.max_attempts) {
-    milliseconds delay;
-    std::string why;
-    if (result.retry_after.count() > 0) {
-      // The receiver said when (Slack's 429): earlier would only be refused again.
-      delay = std::min(result.retry_after, options_.max_retry_after);
-      why = " as asked by Retry-After";
-    } else {
-      delay = FullJitterBackoff(attempt, options_.backoff_base, options_.backoff_cap, random_());
-    }
-    channel.retry_at = now + delay;
-    channel.retried->Increment();
-    RecordLocked(channel, n, DeliveryRecord::Result::kRetrying, attempt, result.http_status,
+  if (result.outcome == DeliveryResult::kPermanent) {
+    channel.failed->Increment();
+    RecordLocked(channel, n, DeliveryRecord::Result::kFailed, attempt, result.http_status,
                  result.error);
-    pending_logs_.push_back("notify: " + channel.name + ": attempt " + std::to_string(attempt) +
-                            "/" + std::to_string(options_.max_attempts) + " for " + Describe(n) +
-                            " failed: " + result.error + "; retrying in " + Seconds(delay) + why);
+    pending_logs_.push_back("notify: " + channel.name + ": " + Describe(n) +
+                            " rejected, not retrying: " + result.error);
+    FinishHeadLocked(channel);
     return;
   }
 
-  channel.failed->Increment();
-  RecordLocked(channel, n, DeliveryRecord::Result::kFailed, attempt, result.http_status,
+  channel.retried->Increment();
+  RecordLocked(channel, n, DeliveryRecord::Result::kRetrying, attempt, result.http_status,
                result.error);
-  if (result.outcome == DeliveryResult::kPermanent) {
-    pending_logs_.push_back("notify: " + channel.name + ": " + Describe(n) +
-                            " rejected, not retrying: " + result.error);
-  } else {
-    pending_logs_.push_back("notify: " + channel.name + ": giving up on " + Describe(n) +
-                            " after " + std::to_string(attempt) + " attempts: " + result.error);
+  const std::string key = n.Key();
+  for (size_t i = 1; i < channel.pending.size(); ++i) {
+    if (channel.pending[i]->notification.Key() == key) {
+      // Its resolution (or a new firing) is already waiting: send that instead.
+      SupersedeLocked(channel, 0, channel.pending[i]->notification);
+      return;
+    }
   }
-  FinishHeadLocked(channel);
+  const int every = options_.max_attempts;
+  if (attempt <= every || attempt % every == 0) {
+    std::string line = "notify: " + channel.name + ": attempt " + std::to_string(attempt) +
+                       " for " + Describe(n) + " failed: " + result.error + "; retrying in " +
+                       Seconds(delay) + why;
+    if (attempt == every) {
+      line += "; retried until delivered or superseded, logged every " + std::to_string(every) +
+              "th attempt from now on";
+    }
+    pending_logs_.push_back(std::move(line));
+  }
+}
+
+void Dispatcher::SupersedeLocked(Channel& channel, size_t index, const Notification& newer) {
+  std::shared_ptr<Entry> old = channel.pending[index];
+  const int attempts = index == 0 ? channel.attempts : 0;
+  channel.superseded->Increment();
+  RecordLocked(channel, old->notification, DeliveryRecord::Result::kSuperseded, attempts, 0,
+               "superseded by " + Describe(newer));
+  pending_logs_.push_back("notify: " + channel.name + ": " + Describe(old->notification) +
+                          " not delivered after " + std::to_string(attempts) + " attempt" +
+                          (attempts == 1 ? "" : "s") + ", superseded by " + Describe(newer));
+  if (index == 0) {
+    FinishHeadLocked(channel);  // keeps retry_at: the receiver is still down
+    return;
+  }
+  channel.pending.erase(channel.pending.begin() + static_cast<std::ptrdiff_t>(index));
+  if (!old->dropped && --old->remaining == 0) {
+    auto it = std::find(queue_.begin(), queue_.end(), old);
+    if (it != queue_.end()) queue_.erase(it);
+    UpdateQueueGaugeLocked();
+  }
 }
 
 void Dispatcher::FinishHeadLocked(Channel& channel) {
   std::shared_ptr<Entry> entry = channel.pending.front();
   channel.pending.pop_front();
   channel.attempts = 0;
-  channel.retry_at = SteadyTime{};
   if (!entry->dropped && --entry->remaining == 0) {
     auto it = std::find(queue_.begin(), queue_.end(), entry);  // almost always the front
     if (it != queue_.end()) queue_.erase(it);
@@ -390,10 +456,7 @@ void Dispatcher::DropOldestLocked(std::string_view reason) {
     RecordLocked(channel, victim->notification, DeliveryRecord::Result::kDropped,
                  was_head ? channel.attempts : 0, 0, std::string(reason));
     channel.pending.erase(it);
-    if (was_head) {
-      channel.attempts = 0;
-      channel.retry_at = SteadyTime{};
-    }
+    if (was_head) channel.attempts = 0;  // retry_at stays: the receiver's backoff
   }
   UpdateQueueGaugeLocked();
   pending_logs_.push_back("notify: queue full (capacity " + std::to_string(options_.capacity) +

@@ -32,7 +32,7 @@ LogSink StderrLogSink();
 
 // One line of delivery history for a status page.
 struct DeliveryRecord {
-  enum class Result { kSent, kRetrying, kFailed, kDropped };
+  enum class Result { kSent, kRetrying, kFailed, kDropped, kSuperseded };
   TimePoint at{};        // wall-clock time of the outcome
   std::string notifier;  // Notifier::Name()
   std::string rule;
@@ -47,7 +47,10 @@ std::string_view ResultName(DeliveryRecord::Result result);  // "sent", "retryin
 
 struct DispatcherOptions {
   size_t capacity = 1000;  // notifications waiting; when full the oldest is dropped
-  int max_attempts = 8;    // per notification and notifier, the first try included
+  // Retryable failures are retried until delivered; the first max_attempts failed attempts
+  // of a notification are logged one by one, later ones every max_attempts-th only, so a
+  // long outage does not flood the log.
+  int max_attempts = 8;
   std::chrono::milliseconds backoff_base{1000};
   std::chrono::milliseconds backoff_cap{60000};
   // A receiver's Retry-After is obeyed up to this; a bogus "86400" must not stall a channel.
@@ -60,12 +63,12 @@ struct DispatcherOptions {
   LogSink log;                     // empty: StderrLogSink()
   DispatchClock* clock = nullptr;  // null: the system clocks; must outlive the dispatcher
   std::function<double()> random;  // draws from [0, 1) for jitter; empty: a seeded PRNG
-  // false: no thread is started and the owner calls RunDue() (deterministic tests, tools).
+  // false: no threads are started and the owner calls RunDue() (deterministic tests, tools).
   bool start_worker = true;
 };
 
-// Delivers notifications to every notifier on its own worker thread, so parsing and scraping
-// never wait for Slack.
+// Delivers notifications with one worker thread per notifier, so parsing and scraping never
+// wait for Slack, and a hanging Slack never holds up the console, the webhook or Alertmanager.
 //
 // - Enqueue() never blocks on delivery: it takes a short lock, appends to a bounded queue and
 //   returns. When the queue is full the oldest waiting notification is dropped, counted in
@@ -76,26 +79,30 @@ struct DispatcherOptions {
 //   enqueue order: a head that is being retried holds back the later ones for that notifier
 //   (a "resolved" must never overtake its "firing"), while other notifiers carry on.
 // - Per notifier, attempts are spaced by at least Notifier::MinInterval().
-// - A retryable failure (network error, 5xx, 429) is retried after Retry-After when the
-//   receiver sent one, otherwise after FullJitterBackoff(attempt, base, cap); after
-//   max_attempts it is counted as failed and logged. A 429 wait counts as an attempt too, so
-//   a receiver that rate-limits forever cannot hold a channel forever. A permanent failure
-//   (other 4xx) is not retried and is logged with the receiver's error body (Slack's
-//   "invalid_payload" …).
+// - A receiver outage delays alerts but never drops them silently: a retryable failure
+//   (network error, 5xx, 429) is retried until delivered, after Retry-After when the receiver
+//   sent one, otherwise after FullJitterBackoff(that notifier's failures in a row, base, cap).
+//   It ends otherwise only when the queue drops it for space or at shutdown (both counted),
+//   or when superseded: a newer notification for the same alert key (its resolution, or a new
+//   firing after a resolution) replaces an older one that failed, or that waits while its
+//   notifier is failing, so after an outage people get each alert's latest state in order,
+//   not a backlog. A permanent failure (other 4xx) is not retried and is logged with the
+//   receiver's error body (Slack's "invalid_payload" …).
 // - Shutdown(timeout) keeps delivering until the queue is empty or the timeout passes, then
 //   counts and logs what is left.
 //
 // Self-metrics: poolwatch_notifications_total{notifier,result} (result: delivered — reached
-// the receiver; retried — an attempt failed and will be retried; failed — given up on or
-// rejected; dropped — never delivered because of overflow or shutdown),
+// the receiver; retried — an attempt failed and will be retried; failed — rejected by the
+// receiver or the notifier; dropped — never delivered because of overflow or shutdown;
+// superseded — replaced by a newer notification for the same alert before it got through),
 // poolwatch_notification_delivery_seconds{notifier} (enqueue → delivered),
 // poolwatch_notification_queue_length, poolwatch_notification_retries_total{notifier}
 // (attempts after the first), poolwatch_notifications_dropped_total{reason} (queue_full,
 // shutdown; once per notification, whatever the number of notifiers).
 //
 // Thread-safe: Enqueue, QueueLength, RecentDeliveries and Shutdown may be called from any
-// thread. Notifiers are called from one thread at a time (the worker, or RunDue's caller), and
-// never while the dispatcher's lock is held.
+// thread. Each notifier is called from one thread at a time (its worker, or RunDue's caller),
+// and never while the dispatcher's lock is held.
 class Dispatcher {
  public:
   using SteadyTime = DispatchClock::SteadyTime;
@@ -113,7 +120,7 @@ class Dispatcher {
   // or nullopt when nothing is waiting. With a worker it does nothing and returns nullopt.
   std::optional<SteadyTime> RunDue();
 
-  // Keeps delivering for at most `timeout`, then stops the worker and counts the undelivered
+  // Keeps delivering for at most `timeout`, then stops the workers and counts the undelivered
   // as dropped{reason="shutdown"}. Attempts started while draining get only the time left;
   // one already on the wire when Shutdown() is called may overrun by up to attempt_timeout,
   // so the worst case is timeout + attempt_timeout. Returns how many notifications were
@@ -140,29 +147,38 @@ class Dispatcher {
     std::chrono::milliseconds min_interval{0};
     std::deque<std::shared_ptr<Entry>> pending;  // front = the one being tried
     int attempts = 0;                            // attempts made on pending.front()
-    SteadyTime retry_at{};                       // pending.front() not before this
+    // Retryable failures in a row, whatever the notification: the backoff follows the
+    // receiver's health, so superseding a stuck head does not restart it at the base.
+    int consecutive_failures = 0;
+    SteadyTime retry_at{};  // no attempt before this (backoff, Retry-After)
     std::optional<SteadyTime> last_attempt;      // for min_interval
     bool in_flight = false;
     prometheus::Counter* delivered = nullptr;
     prometheus::Counter* retried = nullptr;
     prometheus::Counter* failed = nullptr;
     prometheus::Counter* dropped = nullptr;
+    prometheus::Counter* superseded = nullptr;
     prometheus::Counter* retries = nullptr;
     prometheus::Histogram* latency = nullptr;
   };
 
   void CreateMetrics(prometheus::Registry& registry);
   static bool RoutedTo(const Channel& channel, const Notification& notification);
-  // The loop shared by the worker and a worker-less Shutdown(): runs due attempts, waits for
+  // The loop shared by the workers and a worker-less Shutdown(): runs due attempts, waits for
   // the next one or for new work; while draining, returns once empty or past the deadline.
-  void RunLoop(std::unique_lock<std::mutex>& lock);
-  std::optional<SteadyTime> RunDueLocked(std::unique_lock<std::mutex>& lock);
-  // Index of a channel whose head may be tried at `now`, or -1; `next` gets the earliest
-  // time one will be.
-  int PickDueChannel(SteadyTime now, std::optional<SteadyTime>* next);
+  // `only` is the channel a worker serves; kAllChannels serves every channel in turn.
+  static constexpr int kAllChannels = -1;
+  void RunLoop(std::unique_lock<std::mutex>& lock, int only);
+  std::optional<SteadyTime> RunDueLocked(std::unique_lock<std::mutex>& lock, int only);
+  // Index of a channel (`only`, or any) whose head may be tried at `now`, or -1; `next` gets
+  // the earliest time one will be.
+  int PickDueChannel(SteadyTime now, std::optional<SteadyTime>* next, int only);
   void CompleteLocked(Channel& channel, const std::shared_ptr<Entry>& entry,
                       const DeliveryResult& result, SteadyTime now);
   void FinishHeadLocked(Channel& channel);
+  // Removes channel.pending[index] (never an attempt in progress): `newer`, a later
+  // notification for the same alert, replaces it.
+  void SupersedeLocked(Channel& channel, size_t index, const Notification& newer);
   void DropOldestLocked(std::string_view reason);
   size_t AbandonAllLocked();
   void RecordLocked(const Channel& channel, const Notification& notification,
@@ -196,7 +212,7 @@ class Dispatcher {
   SteadyTime drain_deadline_{};
   bool stopped_ = false;
   size_t abandoned_ = 0;
-  std::thread worker_;
+  std::vector<std::thread> workers_;  // one per channel
 };
 
 }  // namespace poolwatch

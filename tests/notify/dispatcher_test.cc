@@ -81,47 +81,137 @@ TEST_F(DispatcherTest, delivers_each_notification_to_every_notifier) {
 
 TEST_F(DispatcherTest, retries_with_full_jitter_backoff_that_doubles_and_stops_at_the_cap) {
   auto* slack = new FakeNotifier("slack", &clock_);
-  slack->fallback = FakeNotifier::Retryable("HTTP 500: internal_error");
+  for (int i = 0; i < 8; ++i) slack->script.push_back(FakeNotifier::Retryable("HTTP 500: internal_error"));
   jitter_ = 0.5;                               // every wait is half its ceiling
-  auto dispatcher = Make({slack}, Options());  // base 1 s, cap 60 s, 8 attempts
+  auto dispatcher = Make({slack}, Options());  // base 1 s, cap 60 s, logs 8 attempts one by one
   dispatcher->Enqueue(MakeNotification("A"));
   ASSERT_TRUE(RunUntilIdle(*dispatcher, clock_));
 
-  ASSERT_EQ(slack->attempts.size(), 8u);
+  ASSERT_EQ(slack->attempts.size(), 9u) << "retried past max_attempts until delivered";
   std::vector<long long> gaps;
   for (size_t i = 1; i < slack->attempts.size(); ++i) {
     gaps.push_back((slack->attempts[i].at - slack->attempts[i - 1].at).count());
   }
   // Ceilings 1, 2, 4, 8, 16, 32, 60 (capped) seconds; half of each.
-  EXPECT_EQ(gaps, (std::vector<long long>{500, 1000, 2000, 4000, 8000, 16000, 30000}));
+  EXPECT_EQ(gaps, (std::vector<long long>{500, 1000, 2000, 4000, 8000, 16000, 30000, 30000}));
   EXPECT_EQ(Metric("poolwatch_notifications_total", {{"notifier", "slack"}, {"result", "retried"}}),
-            7);
-  EXPECT_EQ(Metric("poolwatch_notification_retries_total", {{"notifier", "slack"}}), 7);
+            8);
+  EXPECT_EQ(Metric("poolwatch_notification_retries_total", {{"notifier", "slack"}}), 8);
   EXPECT_EQ(Metric("poolwatch_notifications_total", {{"notifier", "slack"}, {"result", "failed"}}),
-            1);
+            0);
+  EXPECT_EQ(
+      Metric("poolwatch_notifications_total", {{"notifier", "slack"}, {"result", "delivered"}}), 1);
   std::string log = log_.All();
-  EXPECT_NE(log.find("attempt 1/8 for failover{pool=blue} (firing) failed: HTTP 500: "
+  EXPECT_NE(log.find("attempt 1 for failover{pool=blue} (firing) failed: HTTP 500: "
                      "internal_error; retrying in 0.50s"),
             std::string::npos)
       << log;
-  EXPECT_NE(log.find("giving up on failover{pool=blue} (firing) after 8 attempts: HTTP 500"),
+  EXPECT_NE(log.find("attempt 8 for failover{pool=blue} (firing) failed: HTTP 500: internal_error; "
+                     "retrying in 30.00s; retried until delivered or superseded"),
             std::string::npos)
       << log;
+  EXPECT_NE(log.find("delivered failover{pool=blue} (firing) after 9 attempts"), std::string::npos)
+      << log;
   auto records = dispatcher->RecentDeliveries();
-  ASSERT_EQ(records.size(), 8u);
+  ASSERT_EQ(records.size(), 9u);
   EXPECT_EQ(ResultName(records.front().result), "retrying");
-  EXPECT_EQ(ResultName(records.back().result), "failed");
-  EXPECT_EQ(records.back().attempt, 8);
-  EXPECT_EQ(records.back().error, "HTTP 500: internal_error");
+  EXPECT_EQ(records.front().error, "HTTP 500: internal_error");
+  EXPECT_EQ(ResultName(records.back().result), "sent");
+  EXPECT_EQ(records.back().attempt, 9);
+}
+
+// The audit's case: Slack is down for ten minutes during a failover. The page used to be given
+// up on after 8 attempts (about two minutes) and, with no repeat_interval, never sent.
+TEST_F(DispatcherTest, a_ten_minute_outage_delays_the_page_but_delivers_it_on_recovery) {
+  auto* slack = new FakeNotifier("slack", &clock_);
+  slack->fallback = FakeNotifier::Retryable("network error: Could not connect", 0);
+  jitter_ = 1.0;  // the longest waits: the worst case for how late the page arrives
+  auto dispatcher = Make({slack}, Options());
+  dispatcher->Enqueue(MakeNotification("PAGE"));
+  while (clock_.Elapsed() < 10min) {
+    auto next = dispatcher->RunDue();
+    ASSERT_TRUE(next.has_value()) << "the page must still be waiting";
+    clock_.AdvanceTo(*next);
+  }
+  EXPECT_EQ(dispatcher->QueueLength(), 1u);
+  EXPECT_EQ(Metric("poolwatch_notifications_total", {{"notifier", "slack"}, {"result", "failed"}}),
+            0);
+  const size_t failed_attempts = slack->attempts.size();
+  EXPECT_GT(failed_attempts, 10u);
+  EXPECT_LT(log_.Lines().size(), failed_attempts) << "a long outage is not logged per attempt";
+
+  slack->fallback = FakeNotifier::Delivered();  // Slack is back
+  const auto recovered = clock_.Elapsed();
+  ASSERT_TRUE(RunUntilIdle(*dispatcher, clock_));
+  ASSERT_EQ(slack->attempts.size(), failed_attempts + 1);
+  EXPECT_EQ(slack->attempts.back().title, "PAGE");
+  EXPECT_LE(slack->attempts.back().at - recovered, 60s) << "within one capped backoff";
+  EXPECT_EQ(
+      Metric("poolwatch_notifications_total", {{"notifier", "slack"}, {"result", "delivered"}}), 1);
+  EXPECT_EQ(dispatcher->QueueLength(), 0u);
+  EXPECT_EQ(ResultName(dispatcher->RecentDeliveries().back().result), "sent");
+}
+
+TEST_F(DispatcherTest, a_resolution_supersedes_a_firing_stuck_in_retries_and_keeps_the_order) {
+  auto* slack = new FakeNotifier("slack", &clock_);
+  auto* console = new FakeNotifier("console", &clock_);
+  slack->fallback = FakeNotifier::Retryable("HTTP 503: service unavailable", 503);
+  jitter_ = 1.0;
+  auto dispatcher = Make({slack, console}, Options());
+  dispatcher->Enqueue(MakeNotification("FIRING"));
+  clock_.AdvanceTo(dispatcher->RunDue().value());
+  clock_.AdvanceTo(dispatcher->RunDue().value());
+  dispatcher->RunDue();  // the third attempt fails too; its retry is not due yet
+  ASSERT_EQ(slack->Titles(), (std::vector<std::string>{"FIRING", "FIRING", "FIRING"}));
+
+  Notification other = MakeNotification("OTHER");
+  other.labels = {{"pool", "green"}};
+  dispatcher->Enqueue(other);
+  dispatcher->Enqueue(MakeNotification("RESOLVED", AlertStatus::kResolved));
+  EXPECT_EQ(dispatcher->QueueLength(), 2u) << "the stuck firing is no longer waiting";
+  EXPECT_EQ(Metric("poolwatch_notifications_total",
+                   {{"notifier", "slack"}, {"result", "superseded"}}),
+            1);
+  const auto backoff_left = dispatcher->RunDue().value() - clock_.Now();
+  EXPECT_GT(backoff_left, 0ms) << "the receiver's backoff still applies to the next one";
+
+  slack->fallback = FakeNotifier::Delivered();
+  ASSERT_TRUE(RunUntilIdle(*dispatcher, clock_));
+  EXPECT_EQ(slack->Titles(),
+            (std::vector<std::string>{"FIRING", "FIRING", "FIRING", "OTHER", "RESOLVED"}));
+  EXPECT_EQ(console->Titles(), (std::vector<std::string>{"FIRING", "OTHER", "RESOLVED"}))
+      << "a healthy notifier supersedes nothing";
+  EXPECT_NE(log_.All().find("notify: slack: failover{pool=blue} (firing) not delivered after 3 "
+                            "attempts, superseded by failover{pool=blue} (resolved)"),
+            std::string::npos)
+      << log_.All();
+  bool recorded = false;
+  for (const auto& r : dispatcher->RecentDeliveries()) {
+    recorded |= r.notifier == "slack" && ResultName(r.result) == "superseded" &&
+                r.status == AlertStatus::kFiring && r.attempt == 3;
+  }
+  EXPECT_TRUE(recorded);
+
+  // The other way round: a new firing supersedes a resolution that failed, at once when it
+  // is already waiting behind it.
+  slack->script = {FakeNotifier::Retryable("HTTP 500")};
+  dispatcher->Enqueue(MakeNotification("RESOLVED AGAIN", AlertStatus::kResolved));
+  dispatcher->Enqueue(MakeNotification("FIRING AGAIN"));
+  ASSERT_TRUE(RunUntilIdle(*dispatcher, clock_));
+  EXPECT_EQ(slack->Titles().back(), "FIRING AGAIN");
+  EXPECT_EQ(slack->Titles().size(), 7u) << "RESOLVED AGAIN tried once, then superseded";
+  EXPECT_EQ(Metric("poolwatch_notifications_total",
+                   {{"notifier", "slack"}, {"result", "superseded"}}),
+            2);
+  EXPECT_EQ(dispatcher->QueueLength(), 0u);
 }
 
 TEST_F(DispatcherTest, jitter_keeps_each_wait_between_zero_and_its_ceiling) {
   auto* slack = new FakeNotifier("slack", &clock_);
-  slack->fallback = FakeNotifier::Retryable("network error: timeout", 0);
+  for (int i = 0; i < 11; ++i) slack->script.push_back(FakeNotifier::Retryable("network error", 0));
   std::mt19937 engine(42);
   DispatcherOptions options = Options();
   options.random = [&engine] { return std::uniform_real_distribution<double>(0, 1)(engine); };
-  options.max_attempts = 12;
   auto dispatcher = Make({slack}, options);
   dispatcher->Enqueue(MakeNotification("A"));
   ASSERT_TRUE(RunUntilIdle(*dispatcher, clock_));
@@ -245,9 +335,12 @@ TEST_F(DispatcherTest, keeps_order_per_notifier_while_its_head_is_retried_and_ot
   slack->script = {FakeNotifier::Retryable("HTTP 502"), FakeNotifier::Retryable("HTTP 502")};
   jitter_ = 1.0;  // waits of 1 s then 2 s
   auto dispatcher = Make({slack, console}, Options());
-  dispatcher->Enqueue(MakeNotification("FIRING"));
-  dispatcher->Enqueue(MakeNotification("RESOLVED", AlertStatus::kResolved));
-  dispatcher->Enqueue(MakeNotification("FIRING AGAIN"));
+  // Three alerts (a later one for the same alert would supersede the one being retried).
+  for (std::string title : {"FIRING", "RESOLVED", "FIRING AGAIN"}) {
+    Notification n = MakeNotification(title);
+    n.labels = {{"alert", title}};
+    dispatcher->Enqueue(n);
+  }
 
   // The console is not held up by Slack's trouble.
   dispatcher->RunDue();
@@ -393,10 +486,14 @@ TEST_F(DispatcherTest, never_lets_the_webhook_url_into_logs_errors_records_or_me
   options.max_attempts = 4;
   options.capacity = 2;
   Dispatcher dispatcher(std::move(notifiers), options);
+  // Failures are retried until delivered: run a bounded number of steps.
+  auto run = [&] {
+    for (int i = 0; i < 40; ++i) clock_.AdvanceTo(dispatcher.RunDue().value_or(clock_.Now()));
+  };
   for (int i = 0; i < 4; ++i) dispatcher.Enqueue(MakeNotification(std::to_string(i)));
-  ASSERT_TRUE(RunUntilIdle(dispatcher, clock_));
+  run();
   dispatcher.Enqueue(MakeNotification("network down"));
-  ASSERT_TRUE(RunUntilIdle(dispatcher, clock_));
+  run();
   dispatcher.Enqueue(MakeNotification("last"));
   dispatcher.Shutdown(0ms);
 
@@ -407,7 +504,7 @@ TEST_F(DispatcherTest, never_lets_the_webhook_url_into_logs_errors_records_or_me
   for (const auto& destination : dispatcher.Destinations()) everything += destination + "\n";
 
   ASSERT_NE(log_.All().find("invalid_payload"), std::string::npos) << "failures were logged";
-  ASSERT_NE(log_.All().find("giving up"), std::string::npos);
+  ASSERT_NE(log_.All().find("superseded by"), std::string::npos);
   ASSERT_NE(log_.All().find("network error: Could not connect"), std::string::npos);
   ASSERT_NE(log_.All().find("network error: Failed to connect"), std::string::npos);
   ASSERT_NE(log_.All().find("shutdown: gave up"), std::string::npos);
@@ -460,6 +557,49 @@ TEST(DispatcherWorker, enqueue_never_waits_for_a_stuck_notifier) {
   ASSERT_EQ(titles.size(), 51u);
   EXPECT_EQ(titles[1], "50");
   EXPECT_EQ(titles.back(), "99");
+}
+
+// A notifier that hangs (Slack accepting connections and never answering) holds only its own
+// worker: the console still prints every alert at once.
+TEST(DispatcherWorker, a_hanging_notifier_does_not_delay_the_others) {
+  std::mutex mu;
+  std::condition_variable cv;
+  bool release = false;
+  std::atomic<bool> sending{false};
+  auto* slack = new FakeNotifier("slack", nullptr);
+  slack->on_send = [&](const Notification&) {
+    sending = true;
+    std::unique_lock<std::mutex> lock(mu);
+    cv.wait(lock, [&] { return release; });
+  };
+  auto* console = new FakeNotifier("console", nullptr);
+  LogCapture log;
+  prometheus::Registry registry;
+  DispatcherOptions options;
+  options.log = log.Sink();
+  options.registry = &registry;
+  std::vector<std::unique_ptr<Notifier>> notifiers;
+  notifiers.emplace_back(slack);
+  notifiers.emplace_back(console);
+  Dispatcher dispatcher(std::move(notifiers), options);
+
+  dispatcher.Enqueue(MakeNotification("A"));
+  ASSERT_TRUE(testing::WaitUntil([&] { return sending.load(); }, 5000ms));
+  Notification b = MakeNotification("B");
+  b.labels = {{"pool", "green"}};
+  dispatcher.Enqueue(b);
+  EXPECT_TRUE(testing::WaitUntil([&] { return console->Titles().size() == 2; }, 5000ms))
+      << "the console waited for Slack";
+  EXPECT_EQ(console->Titles(), (std::vector<std::string>{"A", "B"}));
+  EXPECT_EQ(slack->Titles(), (std::vector<std::string>{"A"}));
+
+  {
+    std::lock_guard<std::mutex> lock(mu);
+    release = true;
+  }
+  cv.notify_all();
+  EXPECT_EQ(dispatcher.Shutdown(5000ms), 0u);
+  EXPECT_EQ(slack->Titles(), (std::vector<std::string>{"A", "B"}));
 }
 
 }  // namespace
