@@ -79,7 +79,11 @@ TEST(ConfigNotifyRouting, an_unknown_kind_names_file_line_and_key) {
 }
 
 TEST(ConfigNotifyRouting, empty_scalar_or_repeated_lists_are_refused) {
-  EXPECT_THAT(ErrorOf("notify:\n  default_notifiers: []\n"), HasSubstr("send alerts nowhere"));
+  EXPECT_THAT(ErrorOf("alerting:\n  rules:\n    - name: f\n      kind: failover\n"
+                      "      notify: []\n"),
+              HasSubstr("poolwatch.yml:5: alerting.rules[0].notify: expected a list"));
+  // As the README's complete file writes it: the default, every notifier.
+  EXPECT_EQ(ErrorOf("notify:\n  default_notifiers: []\n"), "");
   EXPECT_THAT(ErrorOf("notify:\n  default_notifiers: slack\n"),
               HasSubstr("expected a list of notifier kinds"));
   EXPECT_THAT(ErrorOf("notify:\n  console: true\n  default_notifiers: [console, console]\n"),

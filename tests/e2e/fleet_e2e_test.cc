@@ -3,7 +3,11 @@
 // shipped prometheus/fleet/alertmanager-fleet.yml, the Slack stand-in as their Slack, and a
 // Prometheus running the shipped prometheus-fleet.yml with file_sd targets.
 //
-// - A failover on all three nodes is one Slack message naming the three, and one resolution.
+// - A failover on all three nodes is one Slack message naming the three, and one resolution,
+//   even once the fleet rule's PoolwatchFleetFailover fires too (Prometheus posts it to the
+//   same Alertmanagers; its `for` is cut to 2 s here).
+// - With the default cooldown (300 s), a second failover soon after the first still reaches
+//   Alertmanager, which pages for it: the cooldown only holds back poolwatch's own messages.
 // - Firing alerts stay firing while poolwatch re-posts them (their endsAt is only 4 s ahead).
 // - With one Alertmanager stopped, alerts still arrive.
 // - Prometheus sees the fleet: requests summed over the nodes equal the lines written, and the
@@ -147,6 +151,20 @@ class FleetE2E : public ::testing::Test {
         data / "alertmanager.log");
   }
 
+  // Whether the first Alertmanager has PoolwatchFleetFailover firing (from Prometheus).
+  bool FleetFailoverActive() {
+    auto alerts = nlohmann::json::parse(
+        HttpGet("http://127.0.0.1:" + std::to_string(am_ports_[0]) +
+                "/api/v2/alerts?filter=" + UrlEncode("alertname=\"PoolwatchFleetFailover\""))
+            .body,
+        nullptr, false);
+    if (!alerts.is_array()) return false;
+    for (const auto& a : alerts) {
+      if (a["status"].value("state", "") == "active") return true;
+    }
+    return false;
+  }
+
   bool ClusterReady(int index) {
     auto status = nlohmann::json::parse(
         HttpGet("http://127.0.0.1:" + std::to_string(am_ports_[index]) + "/api/v2/status").body,
@@ -231,23 +249,30 @@ TEST_F(FleetE2E, a_fleet_failover_is_one_slack_message_naming_every_node_and_one
             node},
         dir_ / (node + ".out"),
         std::map<std::string, std::string>{{"ACTIVE_POOL", "blue"},
-                                           {"ALERT_COOLDOWN_SEC", "0"},
+                                           {"ALERT_COOLDOWN_SEC", ""},
                                            {"SLACK_WEBHOOK_URL", ""},
                                            {"POOLWATCH_ALERTMANAGER_URLS", ""},
                                            {"POOLWATCH_CONFIG", ""}}));
   }
 
   // Prometheus with the shipped fleet config (file_sd targets naming each node like its
-  // --instance), scraping every second and sending no alerts of its own here.
+  // --instance), scraping every second and sending its fleet alerts to both Alertmanagers.
   fs::create_directory(dir_ / "prometheus");
   fs::create_directory(dir_ / "prometheus/targets");
   std::string prom_config = ReadFile(kSource / "prometheus/fleet/prometheus-fleet.yml");
   prom_config = Replace(prom_config, "scrape_interval: 15s", "scrape_interval: 1s");
   prom_config = Replace(prom_config, "evaluation_interval: 15s", "evaluation_interval: 1s");
-  prom_config = Replace(prom_config, R"(["alertmanager-1:9093", "alertmanager-2:9093"])", "[]");
+  prom_config = Replace(prom_config, R"(["alertmanager-1:9093", "alertmanager-2:9093"])",
+                        "[\"127.0.0.1:" + std::to_string(am_ports_[0]) + "\", \"127.0.0.1:" +
+                            std::to_string(am_ports_[1]) + "\"]");
   WriteFile(dir_ / "prometheus/prometheus-fleet.yml", prom_config);
-  fs::copy_file(kSource / "prometheus/fleet/poolwatch-fleet.rules.yml",
-                dir_ / "prometheus/poolwatch-fleet.rules.yml");
+  std::string rules = ReadFile(kSource / "prometheus/fleet/poolwatch-fleet.rules.yml");
+  const size_t fleet_failover = rules.find("- alert: PoolwatchFleetFailover");
+  ASSERT_NE(fleet_failover, std::string::npos);
+  const size_t wait = rules.find("for: 1m", fleet_failover);
+  ASSERT_NE(wait, std::string::npos);
+  rules.replace(wait, 7, "for: 2s");
+  WriteFile(dir_ / "prometheus/poolwatch-fleet.rules.yml", rules);
   std::string targets;
   for (size_t i = 0; i < kNodes.size(); ++i) {
     targets += "- targets: [\"127.0.0.1:" + std::to_string(node_ports[i]) + "\"]\n" +
@@ -295,8 +320,13 @@ TEST_F(FleetE2E, a_fleet_failover_is_one_slack_message_naming_every_node_and_one
       seconds(30), std::chrono::milliseconds(250)))
       << prometheus_->Output();
 
-  // No second message: neither the other Alertmanager (the cluster deduplicates) nor an
-  // update, nor a false resolution once the first endsAt (4 s) has passed.
+  // The fleet rule fires too and reaches Alertmanager...
+  EXPECT_TRUE(WaitUntil([&] { return FleetFailoverActive(); }, seconds(30)))
+      << "PoolwatchFleetFailover never reached Alertmanager\n"
+      << prometheus_->Output();
+  // ...but there is no second message: not the fleet alert, not the other Alertmanager (the
+  // cluster deduplicates), not an update, not a false resolution once the first endsAt (4 s)
+  // has passed.
   EXPECT_FALSE(WaitUntil([&] { return SlackMessages().size() > 1; }, seconds(7))) << AllMessages();
 
   // Back on blue. The lines carry a time 3 s ahead, so each node's resolution has the same
@@ -311,7 +341,8 @@ TEST_F(FleetE2E, a_fleet_failover_is_one_slack_message_naming_every_node_and_one
       << resolved.text;
   EXPECT_FALSE(WaitUntil([&] { return SlackMessages().size() > 2; }, seconds(5))) << AllMessages();
 
-  // One Alertmanager down: node-a fails over again and the page still arrives.
+  // One Alertmanager down: node-a fails over again, within its cooldown (which holds back only
+  // poolwatch's own messages), and the page still arrives.
   alertmanagers_[0]->Stop();
   const int kAgain = 3;
   AppendFile(dir_ / "node-a.log", Lines("green", kAgain, SystemClock::now()));
