@@ -113,6 +113,13 @@ TEST(SlackDeliveryIntegration, delivers_in_order_through_429_500_400_and_a_hang_
   options.backoff_cap = 1000ms;
   Dispatcher dispatcher(std::move(notifiers), options);
 
+  // One alert per message: a later message for the same alert would supersede one that failed.
+  auto alert = [](const std::string& title) {
+    Notification n = MakeNotification(title);
+    n.labels = {{"message", title}};
+    return n;
+  };
+
   auto delivered = [&](const std::string& title) {
     return [&standin, title] {
       auto ok = TitlesWithStatus(standin.Received(), 200);
@@ -121,29 +128,29 @@ TEST(SlackDeliveryIntegration, delivers_in_order_through_429_500_400_and_a_hang_
   };
 
   // 200 ok.
-  dispatcher.Enqueue(MakeNotification("M1"));
+  dispatcher.Enqueue(alert("M1"));
   ASSERT_TRUE(testing::WaitUntil(delivered("M1"), 5s));
 
   // 429 with Retry-After: 1, then ok.
   standin.SetMode({{"mode", "429"}, {"retry_after", 1}, {"count", 1}});
-  dispatcher.Enqueue(MakeNotification("M2"));
+  dispatcher.Enqueue(alert("M2"));
   ASSERT_TRUE(testing::WaitUntil(delivered("M2"), 5s));
 
   // 500 twice, then ok.
   standin.SetMode({{"mode", "500"}, {"count", 2}});
-  dispatcher.Enqueue(MakeNotification("M3"));
+  dispatcher.Enqueue(alert("M3"));
   ASSERT_TRUE(testing::WaitUntil(delivered("M3"), 5s));
 
   // 400 invalid_payload: given up at once, and the next message still goes out.
   standin.SetMode({{"mode", "400"}, {"body", "invalid_payload"}, {"count", 1}});
-  dispatcher.Enqueue(MakeNotification("M4"));
-  dispatcher.Enqueue(MakeNotification("M5"));
+  dispatcher.Enqueue(alert("M4"));
+  dispatcher.Enqueue(alert("M5"));
   ASSERT_TRUE(testing::WaitUntil(delivered("M5"), 5s));
 
   // A hang longer than the 1 s client timeout. While the worker is stuck in it, the caller
   // enqueues 100 more and must not wait.
   standin.SetMode({{"mode", "hang"}, {"count", 1}, {"hang_seconds", 5}});
-  dispatcher.Enqueue(MakeNotification("M6"));
+  dispatcher.Enqueue(alert("M6"));
   ASSERT_TRUE(testing::WaitUntil(
       [&] {
         json received = standin.Received();
@@ -153,7 +160,7 @@ TEST(SlackDeliveryIntegration, delivers_in_order_through_429_500_400_and_a_hang_
   const auto enqueue_start = std::chrono::steady_clock::now();
   // Appended rather than "M" + …, which GCC 12 flags falsely (-Wrestrict).
   for (int i = 7; i <= 106; ++i) {
-    dispatcher.Enqueue(MakeNotification(std::string("M").append(std::to_string(i))));
+    dispatcher.Enqueue(alert(std::string("M").append(std::to_string(i))));
   }
   const auto enqueue_took = std::chrono::steady_clock::now() - enqueue_start;
   EXPECT_LT(enqueue_took, 100ms) << "Enqueue() waited for Slack";
