@@ -25,6 +25,30 @@ std::string GeneratorUrl(const Config& config) {
   return "http://" + config.instance + ":" + std::to_string(port) + "/";
 }
 
+std::vector<std::string> ChangedNotifierSettings(const Config& running, const Config& fresh) {
+  const NotifyConfig& a = running.notify;
+  const NotifyConfig& b = fresh.notify;
+  std::vector<std::string> changed;
+  auto check = [&changed](bool differs, const char* key) {
+    if (differs) changed.emplace_back(key);
+  };
+  check(a.slack_webhook_url != b.slack_webhook_url, "notify.slack_webhook_url");
+  check(a.webhook_url != b.webhook_url, "notify.webhook_url");
+  check(a.alertmanager_urls != b.alertmanager_urls, "notify.alertmanager_urls");
+  check(a.dashboard_url != b.dashboard_url, "notify.dashboard_url");
+  check(a.runbook_url != b.runbook_url, "notify.runbook_url");
+  check(a.console != b.console, "notify.console");
+  check(a.queue_capacity != b.queue_capacity, "notify.queue_capacity");
+  check(a.slack_min_interval != b.slack_min_interval, "notify.slack_min_interval");
+  check(a.max_attempts != b.max_attempts, "notify.max_attempts");
+  check(a.timeout != b.timeout, "notify.timeout");
+  check(a.alertmanager_resend_interval != b.alertmanager_resend_interval,
+        "notify.alertmanager_resend_interval");
+  check(a.generator_url != b.generator_url, "notify.generator_url");
+  check(running.instance != fresh.instance, "instance");
+  return changed;
+}
+
 std::vector<std::unique_ptr<Notifier>> BuildNotifiers(
     const Config& config, HttpPoster& poster, std::ostream& console, prometheus::Registry* registry,
     std::vector<AlertmanagerNotifier*>* alertmanagers) {

@@ -29,6 +29,12 @@ std::vector<std::unique_ptr<Notifier>> BuildNotifiers(
     prometheus::Registry* registry = nullptr,
     std::vector<AlertmanagerNotifier*>* alertmanagers = nullptr);
 
+// The notifier settings (YAML keys, e.g. "notify.slack_webhook_url") that differ between the
+// running and a reloaded configuration. The notifiers are built once at start-up, so a reload
+// only warns about these; names only, never values: the URLs are secrets.
+// notify.default_notifiers is not among them: it is applied to the rules, which do reload.
+std::vector<std::string> ChangedNotifierSettings(const Config& running, const Config& fresh);
+
 // The alerts' generatorURL: notify.generator_url, or the node's status page
 // http://<instance>:<port>/ from the listen address; "" when no port can be told (e.g. port 0).
 std::string GeneratorUrl(const Config& config);

@@ -151,6 +151,7 @@ json BuildSlackPayload(const Notification& n, const SlackOptions& options) {
   const size_t max_fields = max_sections * kSlackMaxFieldsPerSection;
   std::vector<std::string> fields;
   for (const auto& [name, value] : n.fields) fields.push_back(FieldText(name, value));
+  if (!options.instance.empty()) fields.push_back(FieldText("Instance", options.instance));
   if (fields.size() > max_fields) {
     size_t omitted = fields.size() - (max_fields - 1);
     fields.resize(max_fields - 1);

@@ -32,6 +32,9 @@ struct SlackOptions {
   // Slack accepts about one message per second per webhook and answers 429 beyond that.
   std::chrono::milliseconds min_interval{1000};
   std::string name = "slack";  // metric label
+  // The sending node (Config::instance), shown as an "Instance" field so that messages from
+  // several nodes in one channel can be told apart; "" shows none.
+  std::string instance;
 };
 
 // Escapes Slack mrkdwn's control characters (&, <, >) as &amp; &lt; &gt;, so that a value such

@@ -7,7 +7,7 @@
 
 namespace poolwatch {
 
-nlohmann::json BuildWebhookPayload(const Notification& n) {
+nlohmann::json BuildWebhookPayload(const Notification& n, const std::string& instance) {
   nlohmann::json fields = nlohmann::json::array();
   for (const auto& [name, value] : n.fields) fields.push_back({{"name", name}, {"value", value}});
   return {{"rule", n.rule},
@@ -20,11 +20,16 @@ nlohmann::json BuildWebhookPayload(const Notification& n) {
           {"action", n.action},
           {"at", FormatRfc3339(n.at)},
           {"suppressed", n.suppressed},
-          {"text", n.Text()}};
+          {"text", n.Text()},
+          {"instance", instance}};
 }
 
-WebhookNotifier::WebhookNotifier(std::string url, HttpPoster& poster, std::string name)
-    : url_(std::move(url)), poster_(poster), name_(std::move(name)) {}
+WebhookNotifier::WebhookNotifier(std::string url, HttpPoster& poster, std::string name,
+                                 std::string instance)
+    : url_(std::move(url)),
+      poster_(poster),
+      name_(std::move(name)),
+      instance_(std::move(instance)) {}
 
 std::string WebhookNotifier::Destination() const { return name_ + " " + RedactUrl(url_); }
 
@@ -32,7 +37,7 @@ DeliveryResult WebhookNotifier::Send(const Notification& notification,
                                      std::chrono::milliseconds timeout) {
   std::string body;
   try {
-    body = BuildWebhookPayload(notification)
+    body = BuildWebhookPayload(notification, instance_)
                .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   } catch (const std::exception& e) {
     DeliveryResult failed;

@@ -12,14 +12,16 @@ namespace poolwatch {
 
 // The generic webhook body: {"rule", "status": "firing"|"resolved", "labels": {…}, "severity",
 // "title", "summary", "fields": [{"name", "value"}…] (in order), "action", "at" (RFC 3339 UTC),
-// "suppressed", "text" (Notification::Text())}.
-nlohmann::json BuildWebhookPayload(const Notification& notification);
+// "suppressed", "text" (Notification::Text()), "instance" (the sending node; "" when unset)}.
+nlohmann::json BuildWebhookPayload(const Notification& notification,
+                                   const std::string& instance = "");
 
 // POSTs BuildWebhookPayload as application/json to any receiver; any 2xx is success and the
 // same retry policy as Slack applies. The URL is treated as a secret like Slack's.
 class WebhookNotifier final : public Notifier {
  public:
-  WebhookNotifier(std::string url, HttpPoster& poster, std::string name = "webhook");
+  WebhookNotifier(std::string url, HttpPoster& poster, std::string name = "webhook",
+                  std::string instance = "");
 
   std::string_view Name() const override { return name_; }
   std::string_view Kind() const override { return "webhook"; }
@@ -30,6 +32,7 @@ class WebhookNotifier final : public Notifier {
   std::string url_;
   HttpPoster& poster_;
   std::string name_;
+  std::string instance_;
 };
 
 }  // namespace poolwatch

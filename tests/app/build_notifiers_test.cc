@@ -39,6 +39,58 @@ TEST(BuildNotifiers, alertmanagers_alone_replace_the_console_and_are_named_apart
   EXPECT_EQ(Names(BuildNotifiers(config, poster, console)), (std::vector<std::string>{"console"}));
 }
 
+// What the Slack and webhook notifiers posted, to see the instance reach the wire.
+class RecordingPoster final : public HttpPoster {
+ public:
+  HttpResult Post(const std::string&, const std::string& body, const std::string&,
+                  std::chrono::milliseconds) override {
+    bodies.push_back(body);
+    return {200, "ok", "", ""};
+  }
+  std::vector<std::string> bodies;
+};
+
+TEST(BuildNotifiers, every_message_names_the_instance_that_sent_it) {
+  Config config;
+  config.instance = "lb-3.example";
+  config.notify.slack_webhook_url = "https://hooks.slack.com/services/T/B/X";
+  config.notify.webhook_url = "https://receiver.example/hook";
+  config.notify.console = true;
+  RecordingPoster poster;
+  std::ostringstream console;
+  auto notifiers = BuildNotifiers(config, poster, console);
+  ASSERT_EQ(Names(notifiers), (std::vector<std::string>{"slack", "webhook", "console"}));
+  Notification n;
+  n.rule = "failover";
+  n.title = "FAILOVER";
+  n.summary = "Pool failover detected!";
+  for (auto& notifier : notifiers) {
+    EXPECT_EQ(notifier->Send(n, std::chrono::seconds(1)).outcome, DeliveryResult::kDelivered);
+  }
+  ASSERT_EQ(poster.bodies.size(), 2u);
+  EXPECT_NE(poster.bodies[0].find("*Instance*\\nlb-3.example"), std::string::npos)
+      << poster.bodies[0];
+  EXPECT_NE(poster.bodies[1].find("\"instance\":\"lb-3.example\""), std::string::npos)
+      << poster.bodies[1];
+  EXPECT_NE(console.str().find("• Instance: lb-3.example\n"), std::string::npos) << console.str();
+}
+
+TEST(ChangedNotifierSettings, names_the_changed_keys_and_never_their_values) {
+  Config running;
+  running.notify.webhook_url = "https://receiver.example/hook?token=OLDSECRET";
+  Config fresh = running;
+  EXPECT_TRUE(ChangedNotifierSettings(running, fresh).empty());
+  fresh.notify.webhook_url = "https://receiver.example/hook?token=NEWSECRET";
+  fresh.notify.slack_webhook_url = "https://hooks.slack.com/services/T/B/SECRET";
+  fresh.notify.timeout = std::chrono::seconds(3);
+  fresh.instance = "renamed";
+  fresh.notify.default_notifiers = {"slack"};  // applied to the rules, which do reload
+  std::vector<std::string> changed = ChangedNotifierSettings(running, fresh);
+  EXPECT_EQ(changed, (std::vector<std::string>{"notify.slack_webhook_url", "notify.webhook_url",
+                                               "notify.timeout", "instance"}));
+  for (const std::string& key : changed) EXPECT_EQ(key.find("SECRET"), std::string::npos);
+}
+
 TEST(GeneratorUrl, is_the_configured_one_or_points_at_this_nodes_status_page) {
   Config config;
   config.instance = "node-a";

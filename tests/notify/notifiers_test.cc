@@ -86,8 +86,36 @@ TEST(BuildWebhookPayload, carries_every_notification_field_in_a_stable_shape) {
   EXPECT_EQ(payload["at"], "2025-10-31T14:23:45Z");
   EXPECT_EQ(payload["suppressed"], 2);
   EXPECT_EQ(payload["text"], n.Text());
+  EXPECT_EQ(payload["instance"], "");
   EXPECT_EQ(BuildWebhookPayload(MakeNotification("R", AlertStatus::kResolved))["status"],
             "resolved");
+}
+
+// Ten nodes posting to one channel or receiver must be told apart.
+TEST(Notifiers, say_which_instance_sent_the_message) {
+  const Notification n = MakeNotification("FAILOVER");
+
+  FakePoster poster;
+  WebhookNotifier webhook("http://receiver.example/hook", poster, "webhook", "lb-7:9113");
+  ASSERT_EQ(webhook.Send(n, 1s).outcome, DeliveryResult::kDelivered);
+  EXPECT_EQ(json::parse(poster.calls.at(0).body)["instance"], "lb-7:9113");
+
+  SlackOptions options;
+  options.instance = "lb-7:9113";
+  SlackNotifier slack(kWebhook, poster, options);
+  ASSERT_EQ(slack.Send(n, 1s).outcome, DeliveryResult::kDelivered);
+  const json fields = json::parse(poster.calls.at(1).body)["attachments"][0]["blocks"][1]["fields"];
+  ASSERT_EQ(fields.size(), 4u);
+  EXPECT_EQ(fields[3]["text"], "*Instance*\nlb-7:9113") << "after the alert's own fields";
+  EXPECT_EQ(BuildSlackPayload(n, {}).dump().find("Instance"), std::string::npos);
+
+  std::ostringstream out;
+  ConsoleNotifier console(out, "lb-7:9113");
+  ASSERT_EQ(console.Send(n, 1s).outcome, DeliveryResult::kDelivered);
+  EXPECT_NE(out.str().find("• Release: v1.0.0\n• Instance: lb-7:9113\n• Time: "),
+            std::string::npos)
+      << out.str();
+  EXPECT_EQ(FormatConsoleBlock(n).find("Instance"), std::string::npos);
 }
 
 TEST(WebhookNotifier, posts_json_and_classifies_the_answer) {
