@@ -248,6 +248,18 @@ void Daemon::Reload() {
         fresh.listen_address != config_.listen_address) {
       LogWarn("log path, log format and listen address take effect only after a restart");
     }
+    // The dispatcher and its notifiers live as long as the daemon (they hold the queued and
+    // retried notifications): their settings need a restart. Key names only: URLs are secrets.
+    const std::vector<std::string> notifier_changes = ChangedNotifierSettings(config_, fresh);
+    if (!notifier_changes.empty()) {
+      std::string keys;
+      for (const std::string& key : notifier_changes) {
+        if (!keys.empty()) keys += ", ";
+        keys += key;
+      }
+      LogWarn("notifier settings changed (" + keys +
+              "): they take effect only after a restart; alerts still go out with the old ones");
+    }
     std::lock_guard<std::mutex> lock(engine_mutex_);
     pipeline_.Reconfigure(fresh);
     config_.alerting = fresh.alerting;
