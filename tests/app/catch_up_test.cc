@@ -3,7 +3,6 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <cstdio>
 #include <string>
 #include <vector>
 
@@ -11,31 +10,17 @@
 
 #include "app/pipeline.h"
 #include "config/config.h"
+#include "tests/support/test_support.h"
 
 namespace poolwatch {
 namespace {
 
+using ::poolwatch::testing::DefaultFormatLine;
 using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 using ::testing::SizeIs;
 
 const TimePoint kStart = TimePoint{} + std::chrono::seconds(1'795'676'400);  // 2026-11-26T07:00Z
-
-// One line in the default format, `seconds` after 07:00:00.
-std::string Line(int seconds, int status, const std::string& pool = "blue") {
-  char stamp[64];
-  std::snprintf(stamp, sizeof(stamp), "26/Nov/2026:%02d:%02d:%02d +0000", 7 + seconds / 3600,
-                seconds / 60 % 60, seconds % 60);
-  return std::string("127.0.0.1 - - [")
-      .append(stamp)
-      .append("] \"GET /version HTTP/1.1\" ")
-      .append(std::to_string(status))
-      .append(" 51 \"-\" \"curl/7.88.1\" pool=")
-      .append(pool)
-      .append(" release=v1.0.0 upstream_status=")
-      .append(std::to_string(status))
-      .append(" upstream_addr=127.0.0.1:8081 request_time=0.012 upstream_response_time=0.010");
-}
 
 struct Feed {
   Feed() : pipeline(config, registry) {
@@ -62,7 +47,7 @@ struct Feed {
 // batch (the daemon's old once per read) sees a clean 200-request window and misses it.
 void FeedBurst(Pipeline& pipeline, int second) {
   for (int i = 0; i < 1000; ++i) {
-    pipeline.ProcessLine(Line(second, i >= 500 && i < 530 ? 500 : 200));
+    pipeline.ProcessLine(DefaultFormatLine(second, i >= 500 && i < 530 ? 500 : 200));
   }
 }
 
@@ -86,7 +71,9 @@ TEST(CatchUp, live_lines_are_left_to_the_owner_s_ticks) {
 TEST(CatchUp, backlog_ages_in_log_time_and_resolves_when_the_daemon_would_have) {
   Feed run;
   run.pipeline.SetBacklogBefore(TimePoint::max());
-  for (int i = 0; i < 100; ++i) run.pipeline.ProcessLine(Line(i / 10, i % 3 == 0 ? 500 : 200));
+  for (int i = 0; i < 100; ++i) {
+    run.pipeline.ProcessLine(DefaultFormatLine(i / 10, i % 3 == 0 ? 500 : 200));
+  }
   ASSERT_THAT(run.Keys(), ElementsAre("error_rate{}:firing"));
   EXPECT_LT(run.sent[0].at, kStart + std::chrono::seconds(10));
   EXPECT_TRUE(run.pipeline.InBacklog());
@@ -106,7 +93,7 @@ TEST(CatchUp, engine_time_never_goes_back) {
   run.pipeline.EvaluateAt(kStart + std::chrono::seconds(30));  // e.g. the admin API
   FeedBurst(run.pipeline, 0);                                  // older lines after it
   run.pipeline.EvaluateAt(kStart);
-  for (int s = 31; s < 35; ++s) run.pipeline.ProcessLine(Line(s, 200));
+  for (int s = 31; s < 35; ++s) run.pipeline.ProcessLine(DefaultFormatLine(s, 200));
   run.pipeline.EvaluateAt(kStart + std::chrono::seconds(40));
   ASSERT_THAT(run.times, SizeIs(::testing::Gt(4u)));
   for (size_t i = 1; i < run.times.size(); ++i) {
@@ -118,8 +105,8 @@ TEST(CatchUp, engine_time_never_goes_back) {
 TEST(CatchUp, each_log_second_is_evaluated_before_its_first_line) {
   Feed run;
   run.pipeline.SetBacklogBefore(TimePoint::max());
-  run.pipeline.ProcessLine(Line(0, 200));
-  run.pipeline.ProcessLine(Line(3, 200));
+  run.pipeline.ProcessLine(DefaultFormatLine(0, 200));
+  run.pipeline.ProcessLine(DefaultFormatLine(3, 200));
   // The first line sets the start; the jump to 07:00:03 evaluates 01, 02 and 03 first.
   EXPECT_THAT(run.times, ElementsAre(kStart, kStart + std::chrono::seconds(1),
                                      kStart + std::chrono::seconds(2),

@@ -12,6 +12,7 @@
 namespace poolwatch::testing {
 namespace {
 
+using ::poolwatch::testing::DefaultFormatLine;
 using ::testing::HasSubstr;
 
 struct ReplayRun {
@@ -119,20 +120,9 @@ TEST(Replay, WritesTheFinalExpositionWhenAsked) {
             1);
 }
 
-// One line in the default format at 07:00:00 plus `seconds`.
+// A default-format line at 07:00:00 plus `seconds`, as it sits in a log file.
 std::string LogLine(int seconds, int status, const std::string& pool = "blue") {
-  char stamp[64];
-  std::snprintf(stamp, sizeof(stamp), "26/Nov/2026:%02d:%02d:%02d +0000", 7 + seconds / 3600,
-                seconds / 60 % 60, seconds % 60);
-  return std::string("127.0.0.1 - - [")
-      .append(stamp)
-      .append("] \"GET /version HTTP/1.1\" ")
-      .append(std::to_string(status))
-      .append(" 51 \"-\" \"curl/7.88.1\" pool=")
-      .append(pool)
-      .append(" release=v1.0.0 upstream_status=")
-      .append(std::to_string(status))
-      .append(" upstream_addr=127.0.0.1:8081 request_time=0.012 upstream_response_time=0.010\n");
+  return DefaultFormatLine(seconds, status, pool).append("\n");
 }
 
 TEST(Replay, ABurstAgingOutDuringAGapResolvesWhenTheDaemonWouldHave) {

@@ -7,6 +7,7 @@
 
 #include "config/config.h"
 #include "tests/support/test_support.h"
+#include "tests/config/config_error_of.h"
 
 namespace poolwatch {
 namespace {
@@ -14,14 +15,7 @@ namespace {
 using ::testing::HasSubstr;
 using ::poolwatch::testing::ReadFile;
 
-std::string ErrorOf(const std::string& yaml, const Environment& env = {}) {
-  try {
-    LoadConfigFromString(yaml, "poolwatch.yml", env);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
-}
+using ::poolwatch::testing::ConfigErrorOf;
 
 // Every line indented for a YAML block scalar.
 std::string Indented(const std::string& text) {
@@ -64,14 +58,14 @@ TEST(ConfigLogFormat, TheDirectivesEscapeIsUsedAndMustAgreeWithLogEscape) {
   EXPECT_EQ(config.format_options.escape, LogEscape::kJson);
   EXPECT_EQ(config.log_format.front(), '{');
 
-  std::string error = ErrorOf("log:\n  escape: default\n  format: |\n" + Indented(json));
+  std::string error = ConfigErrorOf("log:\n  escape: default\n  format: |\n" + Indented(json));
   EXPECT_THAT(error, HasSubstr("poolwatch.yml:2"));
   EXPECT_THAT(error, HasSubstr("log.escape"));
   EXPECT_THAT(error, HasSubstr("contradicts"));
 }
 
 TEST(ConfigLogFormat, UnbalancedQuotesNameFileLineAndKey) {
-  std::string error = ErrorOf(
+  std::string error = ConfigErrorOf(
       "log:\n  path: /x\n  format: |\n    log_format p '$remote_addr [$time_local] $status'\n"
       "      'pool=$upstream_http_x_app_pool upstream_addr=$upstream_addr;\n");
   EXPECT_THAT(error, HasSubstr("poolwatch.yml:3"));
@@ -82,7 +76,7 @@ TEST(ConfigLogFormat, UnbalancedQuotesNameFileLineAndKey) {
 // file:line: key: problem, for one value in context.
 void ExpectErrorAt(const std::string& yaml, const std::string& where, const std::string& key,
                    const std::string& problem) {
-  std::string error = ErrorOf(yaml);
+  std::string error = ConfigErrorOf(yaml);
   EXPECT_THAT(error, HasSubstr("poolwatch.yml:" + where + ": " + key + ": ")) << yaml;
   EXPECT_THAT(error, HasSubstr(problem)) << yaml;
 }
@@ -114,7 +108,7 @@ TEST(ConfigErrors, ListenAddressMustBeHostAndPort) {
                   .listen_address,
               good);
   }
-  EXPECT_THAT(ErrorOf("", {{"POOLWATCH_LISTEN_ADDRESS", "nonsense"}}),
+  EXPECT_THAT(ConfigErrorOf("", {{"POOLWATCH_LISTEN_ADDRESS", "nonsense"}}),
               HasSubstr("POOLWATCH_LISTEN_ADDRESS"));
   // A flag is checked once everything is merged.
   Config config = LoadConfigFromString("", "p.yml", {});
@@ -140,11 +134,11 @@ TEST(ConfigErrors, CountsAreWholeNumbersInTheFileAndTheEnvironment) {
   ExpectErrorAt("metrics:\n  max_pools: 0\n", "2", "metrics.max_pools", "between 1 and 10000");
   EXPECT_EQ(LoadConfigFromString("metrics:\n  max_pools: 7\n", "p.yml", {}).metrics.max_pools, 7u);
 
-  EXPECT_THAT(ErrorOf("", {{"WINDOW_SIZE", "200.9"}}),
+  EXPECT_THAT(ConfigErrorOf("", {{"WINDOW_SIZE", "200.9"}}),
               HasSubstr("environment variable WINDOW_SIZE: expected a whole number"));
-  EXPECT_THAT(ErrorOf("", {{"ALERT_COOLDOWN_SEC", "1e2"}}),
+  EXPECT_THAT(ConfigErrorOf("", {{"ALERT_COOLDOWN_SEC", "1e2"}}),
               HasSubstr("environment variable ALERT_COOLDOWN_SEC: expected a whole number"));
-  EXPECT_THAT(ErrorOf("", {{"WINDOW_SIZE", "-5"}}), HasSubstr("WINDOW_SIZE"));
+  EXPECT_THAT(ConfigErrorOf("", {{"WINDOW_SIZE", "-5"}}), HasSubstr("WINDOW_SIZE"));
   Config config = LoadConfig("", {{"WINDOW_SIZE", "300"}, {"ALERT_COOLDOWN_SEC", "60"}});
   EXPECT_EQ(config.alerting.rules[1].window_size, 300u);
   EXPECT_EQ(config.alerting.rules[0].cooldown, std::chrono::seconds(60));

@@ -6,6 +6,7 @@
 #include <gtest/gtest.h>
 
 #include "config/config.h"
+#include "tests/config/config_error_of.h"
 
 namespace poolwatch {
 namespace {
@@ -15,15 +16,7 @@ using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 using ::testing::Not;
 
-// Loaded and validated as the daemon does; "" when accepted.
-std::string ErrorOf(const std::string& yaml, const Environment& env = {}) {
-  try {
-    ValidateConfig(LoadConfigFromString(yaml, "poolwatch.yml", env));
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
-}
+using ::poolwatch::testing::ConfigErrorOf;
 
 const char* kTwoRules =
     "alerting:\n"
@@ -62,7 +55,7 @@ TEST(ConfigNotifyRouting, the_default_can_come_from_the_environment) {
 }
 
 TEST(ConfigNotifyRouting, an_unknown_kind_names_file_line_and_key) {
-  const std::string error = ErrorOf(
+  const std::string error = ConfigErrorOf(
       "alerting:\n"
       "  rules:\n"
       "    - name: failover\n"
@@ -72,51 +65,51 @@ TEST(ConfigNotifyRouting, an_unknown_kind_names_file_line_and_key) {
   EXPECT_THAT(error, HasSubstr("alerting.rules[0].notify[1]"));
   EXPECT_THAT(error, HasSubstr("unknown notifier 'pagerduty'"));
   EXPECT_THAT(error, HasSubstr("slack, webhook, console, alertmanager"));
-  EXPECT_THAT(ErrorOf("notify:\n  default_notifiers: [email]\n"),
+  EXPECT_THAT(ConfigErrorOf("notify:\n  default_notifiers: [email]\n"),
               HasSubstr("poolwatch.yml:2: notify.default_notifiers[0]: unknown notifier"));
-  EXPECT_THAT(ErrorOf("", {{"POOLWATCH_DEFAULT_NOTIFIERS", "slack,sms"}}),
+  EXPECT_THAT(ConfigErrorOf("", {{"POOLWATCH_DEFAULT_NOTIFIERS", "slack,sms"}}),
               HasSubstr("environment variable POOLWATCH_DEFAULT_NOTIFIERS"));
 }
 
 TEST(ConfigNotifyRouting, empty_scalar_or_repeated_lists_are_refused) {
-  EXPECT_THAT(ErrorOf("alerting:\n  rules:\n    - name: f\n      kind: failover\n"
+  EXPECT_THAT(ConfigErrorOf("alerting:\n  rules:\n    - name: f\n      kind: failover\n"
                       "      notify: []\n"),
               HasSubstr("poolwatch.yml:5: alerting.rules[0].notify: expected a list"));
   // As the README's complete file writes it: the default, every notifier.
-  EXPECT_EQ(ErrorOf("notify:\n  default_notifiers: []\n"), "");
-  EXPECT_THAT(ErrorOf("notify:\n  default_notifiers: slack\n"),
+  EXPECT_EQ(ConfigErrorOf("notify:\n  default_notifiers: []\n"), "");
+  EXPECT_THAT(ConfigErrorOf("notify:\n  default_notifiers: slack\n"),
               HasSubstr("expected a list of notifier kinds"));
-  EXPECT_THAT(ErrorOf("notify:\n  console: true\n  default_notifiers: [console, console]\n"),
+  EXPECT_THAT(ConfigErrorOf("notify:\n  console: true\n  default_notifiers: [console, console]\n"),
               HasSubstr("notify.default_notifiers[1]: 'console' is listed twice"));
 }
 
 TEST(ConfigNotifyRouting, a_kind_with_no_notifier_configured_is_an_error_with_its_line) {
   // The rule asks for Alertmanager, but no Alertmanager URL is set anywhere.
-  const std::string error = ErrorOf(kTwoRules);
+  const std::string error = ConfigErrorOf(kTwoRules);
   EXPECT_THAT(error, HasSubstr("poolwatch.yml:5: alerting.rules[0].notify: alertmanager is "
                                "not configured"));
   EXPECT_THAT(error, HasSubstr("POOLWATCH_ALERTMANAGER_URLS"));
   // The environment may supply it: the check is made after the merge.
-  EXPECT_EQ(ErrorOf(kTwoRules, {{"POOLWATCH_ALERTMANAGER_URLS", "http://am:9093"}}), "");
+  EXPECT_EQ(ConfigErrorOf(kTwoRules, {{"POOLWATCH_ALERTMANAGER_URLS", "http://am:9093"}}), "");
 
   const std::string slack =
-      ErrorOf("notify:\n  default_notifiers: [slack]\n", {{"POOLWATCH_WEBHOOK_URL", ""}});
+      ConfigErrorOf("notify:\n  default_notifiers: [slack]\n", {{"POOLWATCH_WEBHOOK_URL", ""}});
   EXPECT_THAT(slack, HasSubstr("poolwatch.yml:2: notify.default_notifiers: slack is not "
                                "configured (set notify.slack_webhook_url or SLACK_WEBHOOK_URL)"));
-  EXPECT_EQ(ErrorOf("notify:\n  default_notifiers: [slack]\n",
+  EXPECT_EQ(ConfigErrorOf("notify:\n  default_notifiers: [slack]\n",
                     {{"SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/T/B/secret"}}),
             "");
 }
 
 TEST(ConfigNotifyRouting, the_console_counts_as_configured_only_when_it_would_be_built) {
   // Alone, the console is what BuildNotifiers falls back to.
-  EXPECT_EQ(ErrorOf("notify:\n  default_notifiers: [console]\n"), "");
+  EXPECT_EQ(ConfigErrorOf("notify:\n  default_notifiers: [console]\n"), "");
   const std::string with_slack = "notify:\n  default_notifiers: [console]\n";
   const Environment slack = {{"SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/T/B/secret"}};
-  const std::string error = ErrorOf(with_slack, slack);
+  const std::string error = ConfigErrorOf(with_slack, slack);
   EXPECT_THAT(error, HasSubstr("console is not configured"));
   EXPECT_THAT(error, Not(HasSubstr("secret"))) << "the webhook URL is never echoed";
-  EXPECT_EQ(ErrorOf("notify:\n  console: true\n  default_notifiers: [console]\n", slack), "");
+  EXPECT_EQ(ConfigErrorOf("notify:\n  console: true\n  default_notifiers: [console]\n", slack), "");
 }
 
 }  // namespace

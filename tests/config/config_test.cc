@@ -1,4 +1,5 @@
 #include "config/config.h"
+#include "tests/config/config_error_of.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -8,14 +9,7 @@ namespace {
 
 using ::testing::HasSubstr;
 
-std::string ErrorOf(const std::string& yaml, const Environment& env = {}) {
-  try {
-    LoadConfigFromString(yaml, "poolwatch.yml", env);
-  } catch (const ConfigError& e) {
-    return e.what();
-  }
-  return "";
-}
+using ::poolwatch::testing::ConfigErrorOf;
 
 TEST(Config, WithoutFileTheSeedVariablesDefineTwoRules) {
   Config config = LoadConfig("", {{"ACTIVE_POOL", "green"},
@@ -89,14 +83,14 @@ alerting:
 }
 
 TEST(Config, UnknownKeyNamesFileLineAndKey) {
-  std::string error = ErrorOf("log:\n  path: /var/log/x\n  pathh: /y\n");
+  std::string error = ConfigErrorOf("log:\n  path: /var/log/x\n  pathh: /y\n");
   EXPECT_THAT(error, HasSubstr("poolwatch.yml:3"));
   EXPECT_THAT(error, HasSubstr("log.pathh"));
   EXPECT_THAT(error, HasSubstr("unknown key"));
 }
 
 TEST(Config, BadValueNamesFileLineAndKey) {
-  std::string error = ErrorOf(
+  std::string error = ConfigErrorOf(
       "alerting:\n  rules:\n    - name: e\n      kind: error_rate\n      threshold_percent: lots\n");
   EXPECT_THAT(error, HasSubstr("poolwatch.yml:5"));
   EXPECT_THAT(error, HasSubstr("alerting.rules[0].threshold_percent"));
@@ -104,32 +98,32 @@ TEST(Config, BadValueNamesFileLineAndKey) {
 }
 
 TEST(Config, RejectsOutOfRangeAndInconsistentValues) {
-  EXPECT_THAT(ErrorOf("alerting:\n  rules:\n    - {name: e, kind: error_rate, threshold_percent: 120}\n"),
+  EXPECT_THAT(ConfigErrorOf("alerting:\n  rules:\n    - {name: e, kind: error_rate, threshold_percent: 120}\n"),
               HasSubstr("between 0 and 100"));
-  EXPECT_THAT(ErrorOf("alerting:\n  rules:\n    - {name: e, kind: error_rate, window_size: 10, min_requests: 20}\n"),
+  EXPECT_THAT(ConfigErrorOf("alerting:\n  rules:\n    - {name: e, kind: error_rate, window_size: 10, min_requests: 20}\n"),
               HasSubstr("min_requests"));
-  EXPECT_THAT(ErrorOf("alerting:\n  rules:\n    - {name: e, kind: errors}\n"),
+  EXPECT_THAT(ConfigErrorOf("alerting:\n  rules:\n    - {name: e, kind: errors}\n"),
               HasSubstr("failover or error_rate"));
-  EXPECT_THAT(ErrorOf("alerting:\n  rules:\n    - {name: a, kind: failover}\n    - {name: a, kind: failover}\n"),
+  EXPECT_THAT(ConfigErrorOf("alerting:\n  rules:\n    - {name: a, kind: failover}\n    - {name: a, kind: failover}\n"),
               HasSubstr("duplicate rule name"));
-  EXPECT_THAT(ErrorOf("alerting:\n  rules:\n    - {name: a, kind: failover, cooldown: soon}\n"),
+  EXPECT_THAT(ConfigErrorOf("alerting:\n  rules:\n    - {name: a, kind: failover, cooldown: soon}\n"),
               HasSubstr("duration"));
 }
 
 TEST(Config, BadLogFormatSaysWhichVariablesAreMissing) {
-  std::string error = ErrorOf("log:\n  format: '$remote_addr [$time_local] $status'\n");
+  std::string error = ConfigErrorOf("log:\n  format: '$remote_addr [$time_local] $status'\n");
   EXPECT_THAT(error, HasSubstr("poolwatch.yml:2"));
   EXPECT_THAT(error, HasSubstr("$upstream_addr"));
 }
 
 TEST(Config, SyntaxErrorNamesTheLine) {
-  EXPECT_THAT(ErrorOf("log:\n  path: [unclosed\n"), HasSubstr("poolwatch.yml:"));
+  EXPECT_THAT(ConfigErrorOf("log:\n  path: [unclosed\n"), HasSubstr("poolwatch.yml:"));
 }
 
 TEST(Config, BadEnvironmentValueNamesTheVariable) {
-  std::string error = ErrorOf("", {{"ERROR_RATE_THRESHOLD", "two"}});
+  std::string error = ConfigErrorOf("", {{"ERROR_RATE_THRESHOLD", "two"}});
   EXPECT_THAT(error, HasSubstr("ERROR_RATE_THRESHOLD"));
-  EXPECT_THAT(ErrorOf("", {{"MAINTENANCE_MODE", "maybe"}}), HasSubstr("MAINTENANCE_MODE"));
+  EXPECT_THAT(ConfigErrorOf("", {{"MAINTENANCE_MODE", "maybe"}}), HasSubstr("MAINTENANCE_MODE"));
 }
 
 TEST(Config, ParsesDurations) {
@@ -173,14 +167,14 @@ TEST(Config, AlertmanagerUrlsFromTheEnvironmentAreCommaSeparatedAndWinOverTheFil
 }
 
 TEST(Config, BadAlertmanagerSettingsNameFileLineAndKeyWithoutEchoingTheUrl) {
-  std::string error = ErrorOf("notify:\n  alertmanager_urls:\n    - http://ok:9093\n    - am:9093\n");
+  std::string error = ConfigErrorOf("notify:\n  alertmanager_urls:\n    - http://ok:9093\n    - am:9093\n");
   EXPECT_THAT(error, HasSubstr("poolwatch.yml:4"));
   EXPECT_THAT(error, HasSubstr("notify.alertmanager_urls[1]"));
   EXPECT_THAT(error, HasSubstr("http:// or https://"));
-  EXPECT_THAT(ErrorOf("notify:\n  alertmanager_urls: http://am:9093\n"), HasSubstr("expected a list"));
-  EXPECT_THAT(ErrorOf("notify:\n  alertmanager_resend_interval: 100ms\n"),
+  EXPECT_THAT(ConfigErrorOf("notify:\n  alertmanager_urls: http://am:9093\n"), HasSubstr("expected a list"));
+  EXPECT_THAT(ConfigErrorOf("notify:\n  alertmanager_resend_interval: 100ms\n"),
               HasSubstr("between 1s and 1h"));
-  std::string env_error = ErrorOf("", {{"POOLWATCH_ALERTMANAGER_URLS", "user:secret@am:9093"}});
+  std::string env_error = ConfigErrorOf("", {{"POOLWATCH_ALERTMANAGER_URLS", "user:secret@am:9093"}});
   EXPECT_THAT(env_error, HasSubstr("POOLWATCH_ALERTMANAGER_URLS"));
   EXPECT_THAT(env_error, ::testing::Not(HasSubstr("secret")));
 }
@@ -198,12 +192,12 @@ TEST(Config, StatePathAndIntervalFromTheFileTheEnvironmentWins) {
 }
 
 TEST(Config, BadStateSettingsNameFileLineAndKey) {
-  std::string error = ErrorOf("log:\n  path: /x\nstate:\n  path: /s\n  checkpoint_interval: 10s\n");
+  std::string error = ConfigErrorOf("log:\n  path: /x\nstate:\n  path: /s\n  checkpoint_interval: 10s\n");
   EXPECT_THAT(error, HasSubstr("poolwatch.yml:5"));
   EXPECT_THAT(error, HasSubstr("state.checkpoint_interval"));
   EXPECT_THAT(error, HasSubstr("between 100ms and 5s"));
-  EXPECT_THAT(ErrorOf("state:\n  file: /s\n"), HasSubstr("state.file: unknown key"));
-  EXPECT_THAT(ErrorOf("state:\n  path: [a, b]\n"), HasSubstr("state.path: expected a string"));
+  EXPECT_THAT(ConfigErrorOf("state:\n  file: /s\n"), HasSubstr("state.file: unknown key"));
+  EXPECT_THAT(ConfigErrorOf("state:\n  path: [a, b]\n"), HasSubstr("state.path: expected a string"));
 }
 
 TEST(Config, WebhookUrlsMustBeHttpAndAreNeverEchoed) {

@@ -9,6 +9,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
@@ -20,6 +21,21 @@ extern char** environ;
 
 namespace poolwatch::testing {
 namespace fs = std::filesystem;
+
+std::string DefaultFormatLine(int seconds, int status, const std::string& pool) {
+  char stamp[64];
+  std::snprintf(stamp, sizeof(stamp), "26/Nov/2026:%02d:%02d:%02d +0000", 7 + seconds / 3600,
+                seconds / 60 % 60, seconds % 60);
+  return std::string("127.0.0.1 - - [")
+      .append(stamp)
+      .append("] \"GET /version HTTP/1.1\" ")
+      .append(std::to_string(status))
+      .append(" 51 \"-\" \"curl/7.88.1\" pool=")
+      .append(pool)
+      .append(" release=v1.0.0 upstream_status=")
+      .append(std::to_string(status))
+      .append(" upstream_addr=127.0.0.1:8081 request_time=0.012 upstream_response_time=0.010");
+}
 
 TempDir::TempDir() {
   std::string pattern = (fs::temp_directory_path() / "poolwatch-test-XXXXXX").string();

@@ -85,6 +85,10 @@ inline const std::string kBlueLogLine =
     "\"curl/7.88.1\" pool=blue release=v1.0.0 upstream_status=200 upstream_addr=127.0.0.1:8081 "
     "request_time=0.012 upstream_response_time=0.010\n";
 
+// One line in the default format, `seconds` after 2026-11-26T07:00:00Z, without the newline;
+// upstream status equals `status`, upstream 127.0.0.1:8081.
+std::string DefaultFormatLine(int seconds, int status, const std::string& pool = "blue");
+
 // Full path of a program in PATH (also /usr/sbin, where Debian puts nginx), or "".
 std::string FindProgram(const std::string& name);
 
