@@ -402,8 +402,8 @@ void Dispatcher::CompleteLocked(Channel& channel, const std::shared_ptr<Entry>& 
                        " for " + Describe(n) + " failed: " + result.error + "; retrying in " +
                        Seconds(delay) + why;
     if (attempt == every) {
-      line += "; retried until delivered or superseded, logged every " + std::to_string(every) +
-              "th attempt from now on";
+      line += "; retried until delivered or superseded, logged only every " +
+              std::to_string(every) + " attempts from now on";
     }
     pending_logs_.push_back(std::move(line));
   }

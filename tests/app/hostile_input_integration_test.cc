@@ -12,6 +12,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <filesystem>
 #include <set>
 #include <sstream>
@@ -251,13 +252,22 @@ TEST(HostileInput, LabelValuesCannotInjectExpositionBreakSlackJsonOrGrowSeries) 
 
   // First, what nginx cannot write but an escape=json log can hold: a newline, a NUL, a quote and a
   // brace inside the values.
+  // Stamped now: a release idle for release_eviction_after (log time) gives up its slot, and
+  // nginx's lines below carry the current time.
+  char now_local[64];
+  const std::time_t now = std::time(nullptr);
+  std::tm utc{};
+  gmtime_r(&now, &utc);
+  std::strftime(now_local, sizeof(now_local), "%d/%b/%Y:%H:%M:%S +0000", &utc);
   const std::string hand_written =
-      "{\"time_local\":\"26/Nov/2026:07:00:00 +0000\",\"remote_addr\":\"127.0.0.1\","
+      std::string("{\"time_local\":\"")
+          .append(now_local)
+          .append("\",\"remote_addr\":\"127.0.0.1\","
       "\"remote_user\":\"\",\"request\":\"GET / HTTP/1.1\",\"status\":\"200\","
       "\"body_bytes_sent\":\"2\",\"http_referer\":\"\",\"http_user_agent\":\"x\","
       "\"pool\":\"blue\",\"release\":\"line1\\nfake_metric{} 1\\u0000\\\"}\","
       "\"upstream_status\":\"200\",\"upstream_addr\":\"127.0.0.1:1\",\"request_time\":\"0.001\","
-      "\"upstream_response_time\":\"0.001\"}\n";
+      "\"upstream_response_time\":\"0.001\"}\n");
   AppendFile(nginx.json_log(), hand_written + hand_written);  // before blue's releases fill up
 
   // 10,000 distinct releases of blue, from four client threads.
