@@ -2,7 +2,10 @@
 
 #include <signal.h>
 
+#include <cctype>
 #include <fstream>
+#include <sstream>
+#include <vector>
 #include <stdexcept>
 #include <algorithm>
 
@@ -17,6 +20,26 @@ void WaitForHttp(const std::string& url, const std::string& what) {
                  kStartDeadline)) {
     throw std::runtime_error(what + " did not come up at " + url);
   }
+}
+
+// The processes whose parent is `parent`, from /proc.
+std::vector<pid_t> ChildrenOf(pid_t parent) {
+  std::vector<pid_t> children;
+  for (const auto& entry : fs::directory_iterator("/proc")) {
+    const std::string name = entry.path().filename().string();
+    if (name.empty() || !std::all_of(name.begin(), name.end(), ::isdigit)) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string line;
+    if (!std::getline(stat, line)) continue;  // it exited meanwhile
+    // "pid (comm) state ppid …"; comm may hold spaces and parentheses, so read after the last ')'.
+    const size_t close = line.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(line.substr(close + 1));
+    std::string state;
+    pid_t ppid = 0;
+    if (rest >> state >> ppid && ppid == parent) children.push_back(std::stoi(name));
+  }
+  return children;
 }
 
 std::string SourcePath(const std::string& relative) {
@@ -93,6 +116,14 @@ void Stack::RenderAndStartNginx() {
   if (nginx.empty()) throw std::runtime_error("nginx is not installed");
   std::string out;
   int rc = RunCommand({nginx, "-p", (dir_ / "nginx").string(), "-c", nginx_conf_.string()}, &out);
+  // FreePort() only says the port was free a moment ago: a test running in parallel may have
+  // taken it since. Another port then, a few times.
+  for (int retry = 0; rc != 0 && retry < 3 && out.find("Address already in use") != std::string::npos;
+       ++retry) {
+    nginx_port_ = FreePort();
+    RenderNginx();
+    rc = RunCommand({nginx, "-p", (dir_ / "nginx").string(), "-c", nginx_conf_.string()}, &out);
+  }
   if (rc != 0) throw std::runtime_error("nginx failed to start: " + out);
   fs::path pid_file;
   for (const auto& candidate : {dir_ / "nginx/nginx.pid", dir_ / "nginx/logs/nginx.pid"}) {
@@ -112,9 +143,18 @@ void Stack::RenderAndStartNginx() {
 int Stack::SwitchActivePool(const std::string& pool) {
   options_.active_pool = pool;
   RenderNginx();
+  const std::vector<pid_t> old_workers = ChildrenOf(nginx_pid_);
   kill(nginx_pid_, SIGHUP);
-  // nginx applies a reload asynchronously: poll until the new primary answers. The probes are
-  // counted rather than read back from the log, which nginx writes after the response is sent.
+  // nginx applies a reload asynchronously, and a worker of the old configuration may still
+  // accept a request after a new one answered: wait until the old workers are gone, then until
+  // the new primary answers. The probes are counted rather than read back from the log, which
+  // nginx writes after the response is sent.
+  if (!WaitUntil([&] {
+        return std::none_of(old_workers.begin(), old_workers.end(),
+                            [](pid_t pid) { return kill(pid, 0) == 0; });
+      }, std::chrono::seconds(10), std::chrono::milliseconds(20))) {
+    throw std::runtime_error("nginx's old workers did not exit after the reload");
+  }
   int probes = 0;
   if (!WaitUntil([&] { ++probes; return Get().headers["x-app-pool"] == pool; },
                  std::chrono::seconds(10), std::chrono::milliseconds(50))) {
