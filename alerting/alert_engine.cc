@@ -207,7 +207,7 @@ void AlertEngine::Reconfigure(AlertingConfig config) {
       // A mirrored alert (held back from people by the cooldown) is resolved for the mirrors
       // alone; an Alertmanager notifier would otherwise re-post it forever.
       const bool to_people = state.announced && rule.config().send_resolved;
-      if (!to_people && !state.mirrored) continue;
+      if (!state.announced && !state.mirrored) continue;
       // The rule's own resolved message for title, labels and severity; its fields would
       // describe a condition that did not clear, so they go.
       Notification n = rule.Resolved(i, last_now_);

@@ -133,6 +133,8 @@ PolicyResult NotificationPolicy::Decide(const AlertCondition& c, const PolicyInp
         Carry(s, r);
       } else {
         r.detail = "condition cleared; send_resolved is off";
+        // People are not told, but a mirror would otherwise keep re-posting it as firing.
+        r.mirror_resolved = true;
       }
     }
   } else if (started > 0) {
@@ -154,6 +156,7 @@ PolicyResult NotificationPolicy::Decide(const AlertCondition& c, const PolicyInp
       Fire(s, now, r);
       s.announced = false;
       r.send_resolved = send_resolved_;
+      r.mirror_resolved = !send_resolved_;
     }
   } else {
     r.decision = c.reason;

@@ -61,6 +61,23 @@ TEST_F(CooldownMirrorPolicyTest, a_refire_held_by_the_cooldown_still_fires_and_r
   EXPECT_FALSE(Decide(false, 0, 50).mirror_resolved);
 }
 
+TEST(CooldownMirrorPolicy, with_send_resolved_off_the_end_still_reaches_the_mirrors) {
+  RuleConfig config;
+  config.name = "failover";
+  config.send_resolved = false;
+  NotificationPolicy policy(config);
+  AlertPolicyState state;
+  ASSERT_TRUE(policy.Decide(Condition(true, 1), {}, At(0), state).send_firing);
+  PolicyResult r = policy.Decide(Condition(false), {}, At(10), state);
+  EXPECT_FALSE(r.send_resolved) << "people asked not to be told";
+  EXPECT_TRUE(r.mirror_resolved) << "Alertmanager would re-post it as firing forever";
+  // Began and ended between two evaluations, out of the cooldown.
+  r = policy.Decide(Condition(false, 1), {}, At(400), state);
+  EXPECT_TRUE(r.send_firing);
+  EXPECT_FALSE(r.send_resolved);
+  EXPECT_TRUE(r.mirror_resolved);
+}
+
 TEST_F(CooldownMirrorPolicyTest, a_held_episode_announced_when_the_cooldown_ends_is_one_episode) {
   FiredAndResolved();
   EXPECT_TRUE(Decide(true, 1, 20).mirror_firing);
