@@ -196,7 +196,10 @@ class CombinedPem {
  public:
   bool Write(const std::string& cert, const std::string& key, std::string* error) {
     const char* tmp = getenv("TMPDIR");
-    std::string pattern = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp") + "/poolwatch-tls-XXXXXX";
+    // mkdtemp replaces the six trailing 'X'.
+    std::string pattern = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp")
+                              .append("/poolwatch-tls-")
+                              .append(6, 'X');
     if (mkdtemp(pattern.data()) == nullptr) {
       *error = "cannot create a temporary directory for the TLS key: " + std::string(strerror(errno));
       return false;

@@ -113,7 +113,7 @@ int HexValue(char c) {
   return -1;
 }
 
-// The code unit of "\uXXXX" at value[i], or -1.
+// The code unit of a JSON "\u" escape (four hex digits) at value[i], or -1.
 int32_t JsonCodeUnit(std::string_view value, size_t i) {
   if (i + 6 > value.size() || value[i] != '\\' || value[i + 1] != 'u') return -1;
   int32_t unit = 0;

@@ -258,7 +258,7 @@ TEST(FailoverRule, observe_keeps_no_view_into_the_record) {
   LogRecord r = Request(0, "blue");
   r.pool = buffer;
   rule.Observe(r);
-  buffer = "XXXXX";  // the line buffer is reused for the next line
+  buffer = "zzzzz";  // the line buffer is reused for the next line
   rule.Evaluate(At(0));
   EXPECT_EQ(rule.serving_pool(), "green");
   EXPECT_THAT(rule.Firing(0, At(0)).fields[1], Pair("Current", "green"));

@@ -439,7 +439,7 @@ TEST(RotatedRemainder, ReadsTheRestOfTheRenamedFileIncludingAnUnterminatedLastLi
   EXPECT_THAT(lines, ElementsAre(Line(4).substr(0, Line(4).size() - 1)));
 }
 
-TEST(RotatedRemainder, NothingToDoWhenTheFileIsStillAtThePath) {
+TEST(RotatedRemainder, NothingIsReadWhileTheFileIsStillAtThePath) {
   TempDir dir;
   const fs::path log = dir / "access.log";
   WriteFile(log, Line(1));

@@ -18,7 +18,7 @@ using testing::FakePoster;
 using testing::MakeNotification;
 
 constexpr const char* kWebhook =
-    "https://hooks.slack.com/services/T0000SECRET/B0000SECRET/XXXXXXXXXXXXXXXXSECRET";
+    "https://hooks.slack.com/services/T0000SECRET/B0000SECRET/QQQQQQQQQQQQQQQQSECRET";
 
 TEST(RedactUrl, keeps_scheme_and_host_and_hides_path_query_and_user_info) {
   EXPECT_EQ(RedactUrl(kWebhook), "https://hooks.slack.com/<redacted>");
@@ -33,14 +33,14 @@ TEST(RedactUrl, keeps_scheme_and_host_and_hides_path_query_and_user_info) {
 
 TEST(ScrubSecret, removes_the_url_and_its_secret_parts_wherever_they_appear) {
   std::string text = std::string("POST ") + kWebhook + " failed; path /services/T0000SECRET/" +
-                     "B0000SECRET/XXXXXXXXXXXXXXXXSECRET again";
+                     "B0000SECRET/QQQQQQQQQQQQQQQQSECRET again";
   std::string scrubbed = ScrubSecret(text, kWebhook);
   EXPECT_EQ(scrubbed.find("SECRET"), std::string::npos) << scrubbed;
   EXPECT_NE(scrubbed.find("https://hooks.slack.com/<redacted>"), std::string::npos) << scrubbed;
   EXPECT_EQ(ScrubSecret("login as user:pass failed", "https://user:pass@h/x"),
             "login as <redacted> failed");
   EXPECT_EQ(ScrubSecret("nothing to hide", kWebhook), "nothing to hide");
-  EXPECT_EQ(ScrubSecret("token XXXXXXXXXXXXXXXXSECRET expired", kWebhook),
+  EXPECT_EQ(ScrubSecret("token QQQQQQQQQQQQQQQQSECRET expired", kWebhook),
             "token <redacted> expired");
   EXPECT_EQ(ScrubSecret("no services today", kWebhook), "no services today");
 }
@@ -155,7 +155,7 @@ TEST(SlackNotifier, posts_the_slack_payload_to_the_webhook_with_the_given_timeou
 
 TEST(SlackNotifier, reports_slacks_error_body_and_never_the_webhook_url) {
   FakePoster poster;
-  const std::string path = "/services/T0000SECRET/B0000SECRET/XXXXXXXXXXXXXXXXSECRET";
+  const std::string path = "/services/T0000SECRET/B0000SECRET/QQQQQQQQQQQQQQQQSECRET";
   poster.script = {
       FakePoster::NetworkError(std::string("Failed to connect to ") + kWebhook + ": refused"),
       FakePoster::Status(400, "invalid_payload"),

@@ -38,7 +38,8 @@ std::string DefaultFormatLine(int seconds, int status, const std::string& pool) 
 }
 
 TempDir::TempDir() {
-  std::string pattern = (fs::temp_directory_path() / "poolwatch-test-XXXXXX").string();
+  // mkdtemp replaces the six trailing 'X'.
+  std::string pattern = (fs::temp_directory_path() / "poolwatch-test-").string().append(6, 'X');
   if (mkdtemp(pattern.data()) == nullptr) throw std::runtime_error("mkdtemp failed");
   path_ = pattern;
   // nginx workers run as nobody and must reach files under here.
@@ -143,15 +144,15 @@ std::string Process::Output() const { return ReadFile(log_path_); }
 
 int RunCommand(const std::vector<std::string>& argv, std::string* output,
                std::map<std::string, std::string> extra_env) {
-  char tmpl[] = "/tmp/poolwatch-cmd-XXXXXX";
-  int fd = mkstemp(tmpl);
+  std::string tmpl = std::string("/tmp/poolwatch-cmd-").append(6, 'X');  // mkstemp fills the 'X's
+  int fd = mkstemp(tmpl.data());
   if (fd < 0) throw std::runtime_error("mkstemp failed");
   close(fd);
   pid_t pid = Spawn(argv, tmpl, extra_env);
   int status = 0;
   waitpid(pid, &status, 0);
   if (output != nullptr) *output = ReadFile(tmpl);
-  unlink(tmpl);
+  unlink(tmpl.c_str());
   if (WIFEXITED(status)) return WEXITSTATUS(status);
   return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }
