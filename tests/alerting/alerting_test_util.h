@@ -1,12 +1,13 @@
 #pragma once
 
-// Records and times for the alerting tests. Pool names are string literals, so the records'
+// Records, times and rule conditions for the alerting tests. Pool names are string literals, so the records'
 // views stay valid for the whole test.
 
 #include <chrono>
 #include <initializer_list>
 #include <string_view>
 
+#include "alerting/rules.h"
 #include "exporter/log_record.h"
 
 namespace poolwatch::testing {
@@ -47,6 +48,24 @@ inline LogRecord Request(double seconds, std::string_view pool, int status = 200
 // nginx's failover: blue answers 500, nginx retries on green, the client gets green's 200.
 inline LogRecord Retried(double seconds) {
   return Request(seconds, "green", 200, {Attempt("blue", 500), Attempt("green", 200)}, "v2.0.0");
+}
+
+// A rule's condition as the policy sees it: active or not, with the episodes that began since
+// the last evaluation.
+inline AlertCondition Active(int started = 0) {
+  AlertCondition c;
+  c.active = true;
+  c.reason = Decision::kFiring;
+  c.episodes_started = started;
+  return c;
+}
+
+inline AlertCondition Inactive(int started = 0, Decision reason = Decision::kBelowThreshold) {
+  AlertCondition c;
+  c.active = false;
+  c.reason = reason;
+  c.episodes_started = started;
+  return c;
 }
 
 }  // namespace poolwatch::testing

@@ -12,7 +12,9 @@
 namespace poolwatch {
 namespace {
 
+using poolwatch::testing::Active;
 using poolwatch::testing::At;
+using poolwatch::testing::Inactive;
 using poolwatch::testing::Request;
 using std::chrono::seconds;
 using ::testing::ElementsAre;
@@ -20,11 +22,7 @@ using ::testing::IsEmpty;
 using ::testing::SizeIs;
 
 AlertCondition Condition(bool active, int started = 0) {
-  AlertCondition c;
-  c.active = active;
-  c.reason = active ? Decision::kFiring : Decision::kBelowThreshold;
-  c.episodes_started = started;
-  return c;
+  return active ? Active(started) : Inactive(started);
 }
 
 class CooldownMirrorPolicyTest : public ::testing::Test {

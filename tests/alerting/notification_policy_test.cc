@@ -6,7 +6,9 @@
 namespace poolwatch {
 namespace {
 
+using poolwatch::testing::Active;
 using poolwatch::testing::At;
+using poolwatch::testing::Inactive;
 using std::chrono::seconds;
 
 RuleConfig PolicyConfig() {
@@ -14,22 +16,6 @@ RuleConfig PolicyConfig() {
   c.name = "error_rate";
   c.kind = RuleKind::kErrorRate;
   c.cooldown = seconds(300);
-  return c;
-}
-
-AlertCondition Active(int started = 0) {
-  AlertCondition c;
-  c.active = true;
-  c.reason = Decision::kFiring;
-  c.episodes_started = started;
-  return c;
-}
-
-AlertCondition Inactive(int started = 0, Decision reason = Decision::kBelowThreshold) {
-  AlertCondition c;
-  c.active = false;
-  c.reason = reason;
-  c.episodes_started = started;
   return c;
 }
 
