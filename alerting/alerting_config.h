@@ -25,11 +25,11 @@ struct RuleConfig {
 
   // error_rate
   ErrorScope scope = ErrorScope::kClient;
-  double threshold_percent = 2.0;          // fires when rate > threshold
-  double resolve_threshold_percent = -1;   // resolves when rate <= this; <0 means threshold / 2
-  size_t window_size = 200;                // last N requests (or attempts, for upstream scope)
-  std::chrono::seconds max_age{300};       // entries older than this leave the window
-  size_t min_requests = 20;                // no judgement on fewer entries
+  double threshold_percent = 2.0;         // fires when rate > threshold
+  double resolve_threshold_percent = -1;  // resolves when rate <= this; <0 means threshold / 2
+  size_t window_size = 200;               // last N requests (or attempts, for upstream scope)
+  std::chrono::seconds max_age{300};      // entries older than this leave the window
+  size_t min_requests = 20;               // no judgement on fewer entries
 
   // notification policy
   std::chrono::seconds cooldown{300};

@@ -13,7 +13,7 @@ enum class AlertStatus { kFiring, kResolved };
 
 // What the policy decided to tell people; every notifier renders it its own way.
 struct Notification {
-  std::string rule;                           // rule name, e.g. "failover"
+  std::string rule;  // rule name, e.g. "failover"
   AlertStatus status = AlertStatus::kFiring;
   std::map<std::string, std::string> labels;  // identifies the alert (e.g. pool) besides rule
   std::string severity = "critical";
@@ -22,9 +22,9 @@ struct Notification {
   std::string title;
   std::string summary;  // one sentence: "Pool failover detected!"
   std::vector<std::pair<std::string, std::string>> fields;  // ordered: {"Previous","blue"}…
-  std::string action;   // what the on-call engineer should do first
-  TimePoint at{};       // when the condition was observed (log time)
-  int suppressed = 0;   // repeats swallowed by cooldown since the last message for this key
+  std::string action;  // what the on-call engineer should do first
+  TimePoint at{};      // when the condition was observed (log time)
+  int suppressed = 0;  // repeats swallowed by cooldown since the last message for this key
   // The kinds of notifier that deliver it (Notifier::Kind(): "slack", "webhook", "console",
   // "alertmanager"), from the rule's `notify` list; empty: every notifier.
   std::vector<std::string> notifiers;

@@ -17,7 +17,7 @@ struct AlertPolicyState {
   // When the last firing (or repeat) message was handed out: cooldown and repeat_interval count
   // from here. Only a message actually handed out starts the cooldown.
   std::optional<TimePoint> last_fired;
-  int suppressed = 0;             // firings swallowed by cooldown since the last message
+  int suppressed = 0;  // firings swallowed by cooldown since the last message
   // State-mirroring notifiers (Alertmanager) were told it fires while people were not: the
   // cooldown held the episode back. Its end is sent to them, whatever the cooldown.
   bool mirrored = false;
@@ -47,7 +47,7 @@ struct PolicyResult {
   // alert resolved while its condition still holds. A firing one before a resolved one.
   bool mirror_firing = false;
   bool mirror_resolved = false;
-  const char* detail = "";     // why, in words (static text)
+  const char* detail = "";  // why, in words (static text)
 };
 
 // Cooldown, dedup, repeat, resolve, maintenance and inhibition for the alerts of one rule.

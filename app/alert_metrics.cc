@@ -62,8 +62,7 @@ void AlertMetrics::Count(const std::vector<DecisionRecord>& decisions) {
     std::string key = d.rule + '\0' + name;
     auto it = decision_counters_.find(key);
     if (it == decision_counters_.end()) {
-      it = decision_counters_
-               .emplace(key, &decisions_.Add({{"rule", d.rule}, {"decision", name}}))
+      it = decision_counters_.emplace(key, &decisions_.Add({{"rule", d.rule}, {"decision", name}}))
                .first;
     }
     it->second->Increment();

@@ -1,13 +1,13 @@
 #pragma once
 
-#include <map>
-#include <string>
-#include <vector>
-
 #include <prometheus/counter.h>
 #include <prometheus/family.h>
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
+
+#include <map>
+#include <string>
+#include <vector>
 
 #include "alerting/alert_engine.h"
 

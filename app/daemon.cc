@@ -1,15 +1,14 @@
 #include "app/daemon.h"
 
 #include <poll.h>
+#include <prometheus/gauge.h>
 #include <signal.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
 
 #include <iostream>
 #include <mutex>
-
 #include <nlohmann/json.hpp>
-#include <prometheus/gauge.h>
 
 #include "alerting/notify/alertmanager_notifier.h"
 #include "alerting/notify/dispatcher.h"
@@ -131,9 +130,9 @@ void Daemon::Dispatch(TimePoint now, Evaluation& evaluation) {
   }
   state_.BeforeEnqueue(evaluation.notifications);  // saved before Slack can see them
   for (Notification& n : evaluation.notifications) {
-    LogInfo("alert rule=" + n.rule + " status=" +
-            (n.status == AlertStatus::kFiring ? "firing" : "resolved") + " key=" + n.Key() +
-            (n.state_only ? " (cooldown: to Alertmanager only)" : ""));
+    LogInfo("alert rule=" + n.rule +
+            " status=" + (n.status == AlertStatus::kFiring ? "firing" : "resolved") +
+            " key=" + n.Key() + (n.state_only ? " (cooldown: to Alertmanager only)" : ""));
     dispatcher_->Enqueue(std::move(n));
   }
   auto steady_now = std::chrono::steady_clock::now();
@@ -151,8 +150,9 @@ HttpReply Daemon::Maintenance(const HttpRequest& request) {
   }
   const nlohmann::json body = nlohmann::json::parse(request.body, nullptr, false);
   if (body.is_discarded() || !body.is_object()) {
-    return JsonReply(400, {{"error", "body must be a JSON object like {\"enabled\": true, \"until\": "
-                                     "\"2026-11-26T08:00:00Z\"}"}});
+    return JsonReply(400, {{"error",
+                            "body must be a JSON object like {\"enabled\": true, \"until\": "
+                            "\"2026-11-26T08:00:00Z\"}"}});
   }
   if (!body.contains("enabled") || !body["enabled"].is_boolean()) {
     return JsonReply(400, {{"error", "enabled is required and must be true or false"}});
@@ -183,19 +183,28 @@ std::optional<HttpReply> Daemon::AdminRefusal(const HttpRequest& request, bool b
   {
     std::lock_guard<std::mutex> lock(engine_mutex_);  // Reload() may change it meanwhile
     if (!config_.enable_admin_api) {
-      return JsonReply(403, {{"error", "the admin API is disabled; start poolwatch with --web.enable-admin-api"}});
+      return JsonReply(
+          403,
+          {{"error", "the admin API is disabled; start poolwatch with --web.enable-admin-api"}});
     }
   }
   if (std::string refusal = CrossSiteRefusal(request); !refusal.empty()) {
-    LogWarn(std::string("admin API: ").append(refusal).append(" (from ").append(request.remote_addr).append(")"));
+    LogWarn(std::string("admin API: ")
+                .append(refusal)
+                .append(" (from ")
+                .append(request.remote_addr)
+                .append(")"));
     return JsonReply(403, {{"error", refusal}});
   }
   // An HTML form can only send form or text bodies, and a cross-site script can send JSON only
   // after a CORS preflight that poolwatch never grants: requiring JSON keeps both out, even in
   // a browser that sends no Origin.
-  if ((body_expected || !request.content_type.empty()) && !IsJsonContentType(request.content_type)) {
-    return JsonReply(415, {{"error", std::string("Content-Type must be application/json, got ")
-                                         .append(request.content_type.empty() ? "none" : request.content_type)}});
+  if ((body_expected || !request.content_type.empty()) &&
+      !IsJsonContentType(request.content_type)) {
+    return JsonReply(
+        415,
+        {{"error", std::string("Content-Type must be application/json, got ")
+                       .append(request.content_type.empty() ? "none" : request.content_type)}});
   }
   return std::nullopt;
 }
@@ -311,9 +320,10 @@ int Daemon::Run() {
       web.tls_cert_file = security.cert_file;
       web.tls_key_file = security.key_file;
       web.basic_auth_users = security.users;
-      LogInfo("web configuration " + config_.web_config_file + ": TLS " +
-              (security.tls() ? "on" : "off") + ", basic auth " +
-              (security.auth() ? "for " + std::to_string(security.users.size()) + " users" : "off"));
+      LogInfo(
+          "web configuration " + config_.web_config_file + ": TLS " +
+          (security.tls() ? "on" : "off") + ", basic auth " +
+          (security.auth() ? "for " + std::to_string(security.users.size()) + " users" : "off"));
     } catch (const ConfigError& e) {
       LogError(std::string("configuration error: ") + e.what());
       return 2;
@@ -340,10 +350,10 @@ int Daemon::Run() {
   FileFollower follower(follow);
   state_.Attach(&follower);
   LogInfo("following " + config_.log_path + " from the " +
-          (follow.resume_from ? "saved position"
-                              : config_.start_at_beginning ? "beginning" : "end") +
-          "; primary pool " +
-          config_.alerting.active_pool);
+          (follow.resume_from           ? "saved position"
+           : config_.start_at_beginning ? "beginning"
+                                        : "end") +
+          "; primary pool " + config_.alerting.active_pool);
   if (!follower.status().empty()) LogWarn(follower.status());
 
   bool running = true;
@@ -387,7 +397,8 @@ int Daemon::Run() {
     if (result.more) continue;
 
     pollfd fds[2] = {{signal_fd, POLLIN, 0}, {follower.WaitFd(), POLLIN, 0}};
-    auto timeout = follower.WaitFd() < 0 ? std::min(kTick, FileFollower::kFallbackPollInterval) : kTick;
+    auto timeout =
+        follower.WaitFd() < 0 ? std::min(kTick, FileFollower::kFallbackPollInterval) : kTick;
     int n = poll(fds, follower.WaitFd() < 0 ? 1 : 2, static_cast<int>(timeout.count()));
     if (n <= 0) continue;
     if (fds[1].revents & POLLIN) {
@@ -459,7 +470,8 @@ Config LoadEffectiveConfig(const std::string& config_path, const FlagOverrides& 
   if (config.instance.empty()) config.instance = HostName();
   LogLevel level;
   if (!ParseLogLevel(config.log_level, &level)) {
-    throw ConfigError("log level: expected debug, info, warn or error, got '" + config.log_level + "'");
+    throw ConfigError("log level: expected debug, info, warn or error, got '" + config.log_level +
+                      "'");
   }
   ValidateConfig(config);
   if (!config.web_config_file.empty()) LoadWebConfig(config.web_config_file);  // fail fast

@@ -1,7 +1,6 @@
 // poolwatch: nginx access log → Prometheus metrics and Slack alerts. Parses flags and hands
 // over to the daemon, replay or check-config; everything else lives in poolwatch_app.
 #include <CLI/CLI.hpp>
-
 #include <cstdlib>
 #include <iostream>
 
@@ -21,11 +20,15 @@ int main(int argc, char** argv) {
   FlagOverrides flags;
   app.add_option("--config.file,-c", config_path, "YAML configuration file (env POOLWATCH_CONFIG)");
   app.add_option("--log.path", flags.log_path, "access log to follow");
-  app.add_option("--log.start-at", flags.start_at, "where to start in an existing log: end or beginning")
+  app.add_option("--log.start-at", flags.start_at,
+                 "where to start in an existing log: end or beginning")
       ->check(CLI::IsMember({"end", "beginning"}));
-  app.add_option("--web.listen-address", flags.listen_address, "host:port for /metrics and the API (default :10090)");
-  app.add_option("--web.telemetry-path", flags.telemetry_path, "path of the metrics (default /metrics)");
-  app.add_flag("--web.enable-admin-api", flags.enable_admin_api, "allow POST /api/v1/maintenance and POST /-/reload");
+  app.add_option("--web.listen-address", flags.listen_address,
+                 "host:port for /metrics and the API (default :10090)");
+  app.add_option("--web.telemetry-path", flags.telemetry_path,
+                 "path of the metrics (default /metrics)");
+  app.add_flag("--web.enable-admin-api", flags.enable_admin_api,
+               "allow POST /api/v1/maintenance and POST /-/reload");
   app.add_option("--log.level", flags.log_level, "debug, info, warn or error")
       ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
   app.add_option("--instance", flags.instance, "node identity (default: host name)");
@@ -37,15 +40,17 @@ int main(int argc, char** argv) {
                  "(env POOLWATCH_STATE_PATH)");
 
   poolwatch::ReplayOptions replay;
-  CLI::App* replay_cmd = app.add_subcommand(
-      "replay", "run whole logs through metrics and rules with the log's clock; print the "
-                "notifications that would have been sent as JSON lines");
+  CLI::App* replay_cmd =
+      app.add_subcommand("replay",
+                         "run whole logs through metrics and rules with the log's clock; print the "
+                         "notifications that would have been sent as JSON lines");
   replay_cmd->add_option("--config,-c", replay.config_path, "YAML configuration file");
   replay_cmd->add_option("--metrics-out", replay.metrics_out, "write the final exposition here");
   replay_cmd->add_option("logs", replay.logs, "access logs, read in order")->required();
 
   std::string check_path;
-  CLI::App* check_cmd = app.add_subcommand("check-config", "validate a configuration file and exit");
+  CLI::App* check_cmd =
+      app.add_subcommand("check-config", "validate a configuration file and exit");
   check_cmd->add_option("file", check_path, "YAML configuration file")->required();
 
   CLI11_PARSE(app, argc, argv);
@@ -57,8 +62,8 @@ int main(int argc, char** argv) {
   if (*check_cmd) {
     try {
       poolwatch::Config config = poolwatch::LoadEffectiveConfig(check_path, FlagOverrides{});
-      std::cout << check_path << ": OK (" << config.alerting.rules.size()
-                << " rules, primary pool " << config.alerting.active_pool << ")\n";
+      std::cout << check_path << ": OK (" << config.alerting.rules.size() << " rules, primary pool "
+                << config.alerting.active_pool << ")\n";
       return 0;
     } catch (const poolwatch::ConfigError& e) {
       std::cerr << e.what() << "\n";

@@ -1,11 +1,11 @@
 #pragma once
 
+#include <prometheus/registry.h>
+
 #include <array>
 #include <cstdint>
 #include <functional>
 #include <string_view>
-
-#include <prometheus/registry.h>
 
 #include "alerting/alert_engine.h"
 #include "config/config.h"

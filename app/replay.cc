@@ -1,14 +1,13 @@
 #include <fcntl.h>
+#include <prometheus/text_serializer.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <iostream>
-#include <vector>
-
 #include <nlohmann/json.hpp>
-#include <prometheus/text_serializer.h>
+#include <vector>
 
 #include "app/daemon.h"
 #include "app/logger.h"
@@ -130,11 +129,12 @@ int RunReplay(const ReplayOptions& options) {
       std::chrono::duration<double>(std::chrono::steady_clock::now() - started).count();
   std::cerr << "replayed " << pipeline.lines_parsed() + pipeline.lines_malformed() << " lines ("
             << pipeline.lines_parsed() << " parsed, " << pipeline.lines_malformed()
-            << " malformed) from " << options.logs.size() << " file(s) in " << seconds
-            << " s; " << notifications << " notification(s) would have been sent\n";
+            << " malformed) from " << options.logs.size() << " file(s) in " << seconds << " s; "
+            << notifications << " notification(s) would have been sent\n";
   if (pipeline.lines_parsed() == 0 && pipeline.lines_malformed() > 0) {
-    LogError("no line could be parsed: the log format in the configuration (log.format) "
-             "probably does not match these logs; nothing was evaluated");
+    LogError(
+        "no line could be parsed: the log format in the configuration (log.format) "
+        "probably does not match these logs; nothing was evaluated");
     return 1;
   }
   PrintStillFiring(pipeline.engine().Status(pipeline.last_record_time()), std::cerr);

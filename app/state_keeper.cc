@@ -26,7 +26,8 @@ std::vector<Notification> StateKeeper::Restore(FileFollowerOptions* follow) {
   std::optional<PersistedState> saved = checkpointer_->Restore();
   if (!saved) return {};
 
-  for (const auto& [address, pool] : saved->learned_pools) pipeline_.resolver().Learn(address, pool);
+  for (const auto& [address, pool] : saved->learned_pools)
+    pipeline_.resolver().Learn(address, pool);
   AlertEngine& engine = pipeline_.engine();
   engine.ImportState(saved->alerting);
   const AlertingConfig& alerting = config_.alerting;
@@ -55,13 +56,13 @@ std::vector<Notification> StateKeeper::Restore(FileFollowerOptions* follow) {
     lines_ += rest.lines + rest.overlong_lines;
     if (rest.needed) (rest.found ? LogInfo(rest.message) : LogWarn(rest.message));
     follow->resume_from = position;
-    LogInfo("resuming " + config_.log_path +
-            (rest.needed ? " from its beginning"
-                         : " at offset " + std::to_string(position.offset)) +
-            " (" + std::to_string(saved->lines) + " lines consumed before the restart, " +
-            std::to_string(saved->learned_pools.size()) + " learned upstream addresses, " +
-            std::to_string(announced) + " alerts firing, " + std::to_string(outbox_.size()) +
-            " notifications to deliver again)");
+    LogInfo(
+        "resuming " + config_.log_path +
+        (rest.needed ? " from its beginning" : " at offset " + std::to_string(position.offset)) +
+        " (" + std::to_string(saved->lines) + " lines consumed before the restart, " +
+        std::to_string(saved->learned_pools.size()) + " learned upstream addresses, " +
+        std::to_string(announced) + " alerts firing, " + std::to_string(outbox_.size()) +
+        " notifications to deliver again)");
   }
   return outbox_;
 }

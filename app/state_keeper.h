@@ -1,11 +1,11 @@
 #pragma once
 
+#include <prometheus/registry.h>
+
 #include <chrono>
 #include <cstdint>
 #include <memory>
 #include <vector>
-
-#include <prometheus/registry.h>
 
 #include "alerting/notification.h"
 #include "alerting/notify/alertmanager_notifier.h"

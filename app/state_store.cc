@@ -8,10 +8,9 @@
 #include <cerrno>
 #include <filesystem>
 #include <fstream>
+#include <nlohmann/json.hpp>
 #include <sstream>
 #include <system_error>
-
-#include <nlohmann/json.hpp>
 
 #include "exporter/line_splitter.h"
 #include "exporter/log_format.h"
@@ -171,7 +170,8 @@ json Labels(const std::map<std::string, std::string>& labels) {
 std::map<std::string, std::string> GetLabels(const json& j, const char* where) {
   std::map<std::string, std::string> out;
   for (const json& pair : GetArray(j, where)) {
-    if (!pair.is_array() || pair.size() != 2) throw Corrupt{std::string(where) + ": expected pairs"};
+    if (!pair.is_array() || pair.size() != 2)
+      throw Corrupt{std::string(where) + ": expected pairs"};
     out[GetStr(pair[0], where)] = GetStr(pair[1], where);
   }
   return out;
@@ -387,7 +387,8 @@ bool DecodeState(std::string_view text, PersistedState* state, std::string* erro
 
 StateStore::StateStore(std::string path, WriteFunction write)
     : path_(std::move(path)), write_(std::move(write)) {
-  if (!write_) write_ = [](int fd, const void* data, size_t size) { return ::write(fd, data, size); };
+  if (!write_)
+    write_ = [](int fd, const void* data, size_t size) { return ::write(fd, data, size); };
 }
 
 StateStore::LoadResult StateStore::Load() const {
@@ -513,7 +514,8 @@ std::optional<PersistedState> Checkpointer::Restore() {
   StateStore::LoadResult loaded = store_.Load();
   switch (loaded.status) {
     case StateStore::LoadStatus::kLoaded:
-      options_.log_info(loaded.message + " (saved at " + FormatRfc3339(loaded.state.saved_at) + ")");
+      options_.log_info(loaded.message + " (saved at " + FormatRfc3339(loaded.state.saved_at) +
+                        ")");
       last_written_ = EncodeBody(loaded.state).dump();
       return std::move(loaded.state);
     case StateStore::LoadStatus::kMissing:

@@ -1,5 +1,8 @@
 #pragma once
 
+#include <prometheus/counter.h>
+#include <prometheus/gauge.h>
+#include <prometheus/registry.h>
 #include <sys/types.h>
 
 #include <chrono>
@@ -10,10 +13,6 @@
 #include <string>
 #include <string_view>
 #include <vector>
-
-#include <prometheus/counter.h>
-#include <prometheus/gauge.h>
-#include <prometheus/registry.h>
 
 #include "alerting/alert_engine.h"
 #include "alerting/notification.h"

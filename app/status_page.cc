@@ -342,8 +342,9 @@ std::string StatusPagePolicy() {
           .append(CspHashSource(Between("<script>", "</script>")))
           .append("; style-src ")
           .append(CspHashSource(Between("<style>", "</style>")))
-          .append("; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; "
-                  "frame-ancestors 'none'");
+          .append(
+              "; connect-src 'self'; img-src 'self'; base-uri 'none'; form-action 'none'; "
+              "frame-ancestors 'none'");
   return policy;
 }
 

@@ -1,6 +1,7 @@
 #include "config/config.h"
 
 #include <unistd.h>
+#include <yaml-cpp/yaml.h>
 
 #include <algorithm>
 #include <cctype>
@@ -9,8 +10,6 @@
 #include <set>
 #include <sstream>
 #include <string_view>
-
-#include <yaml-cpp/yaml.h>
 
 extern char** environ;
 
@@ -140,15 +139,17 @@ class Reader {
     auto value = node.IsScalar() ? ParseWholeNumber(text) : std::nullopt;
     if (!value) Fail(node, key, "expected a whole number, got '" + text + "'");
     if (*value < min || *value > max) {
-      Fail(node, key, "must be between " + std::to_string(min) + " and " + std::to_string(max) +
-                          ", got " + text);
+      Fail(node, key,
+           "must be between " + std::to_string(min) + " and " + std::to_string(max) + ", got " +
+               text);
     }
     return *value;
   }
 
   std::chrono::milliseconds Duration(const YAML::Node& node, const std::string& key) const {
     auto d = node.IsScalar() ? ParseDuration(node.Scalar()) : std::nullopt;
-    if (!d) Fail(node, key, "expected a duration like 30s, 5m or 250ms, got '" + Scalar(node) + "'");
+    if (!d)
+      Fail(node, key, "expected a duration like 30s, 5m or 250ms, got '" + Scalar(node) + "'");
     return *d;
   }
 
@@ -224,9 +225,7 @@ std::vector<std::string> NotifierKinds(const Reader& r, const YAML::Node& node,
   return kinds;
 }
 
-std::optional<TimePoint> ParseRfc3339(const std::string& text) {
-  return ParseTimeIso8601(text);
-}
+std::optional<TimePoint> ParseRfc3339(const std::string& text) { return ParseTimeIso8601(text); }
 
 void ReadRule(const Reader& r, const YAML::Node& node, const std::string& path, RuleConfig& rule) {
   r.CheckKeys(node, path,
@@ -235,7 +234,8 @@ void ReadRule(const Reader& r, const YAML::Node& node, const std::string& path, 
                "repeat_interval", "send_resolved", "muted_in_maintenance", "notify"});
   if (!node["name"]) r.Fail(node, path + ".name", "every rule needs a name");
   rule.name = r.String(node["name"], path + ".name");
-  if (!node["kind"]) r.Fail(node, path + ".kind", "every rule needs a kind (failover or error_rate)");
+  if (!node["kind"])
+    r.Fail(node, path + ".kind", "every rule needs a kind (failover or error_rate)");
   std::string kind = r.String(node["kind"], path + ".kind");
   if (kind == "failover") {
     rule.kind = RuleKind::kFailover;
@@ -286,7 +286,8 @@ void ReadRule(const Reader& r, const YAML::Node& node, const std::string& path, 
       rule.notify = NotifierKinds(r, v, where, /*empty_means_all=*/false);
     }
   }
-  if (rule.kind == RuleKind::kErrorRate && rule.resolve_threshold_percent > rule.threshold_percent) {
+  if (rule.kind == RuleKind::kErrorRate &&
+      rule.resolve_threshold_percent > rule.threshold_percent) {
     r.Fail(node, path + ".resolve_threshold_percent", "must not exceed threshold_percent");
   }
   if (rule.min_requests > rule.window_size) {
@@ -300,9 +301,9 @@ void ReadYaml(const YAML::Node& root, const Reader& r, Config& config) {
               {"log", "web", "metrics", "alerting", "notify", "state", "instance", "log_level"});
 
   if (const auto log = root["log"]) {
-    r.CheckKeys(log, "log",
-                {"path", "start_at", "format", "escape", "pool_variable", "release_variable",
-                 "pools"});
+    r.CheckKeys(
+        log, "log",
+        {"path", "start_at", "format", "escape", "pool_variable", "release_variable", "pools"});
     if (log["path"]) config.log_path = r.String(log["path"], "log.path");
     if (log["start_at"]) {
       std::string start = r.String(log["start_at"], "log.start_at");
@@ -340,13 +341,19 @@ void ReadYaml(const YAML::Node& root, const Reader& r, Config& config) {
       }
       config.log_format = spec->format;
       LogFormatOptions options = config.format_options;
-      if (log["pool_variable"]) options.pool_variable = r.String(log["pool_variable"], "log.pool_variable");
-      if (!LogFormat::Compile(config.log_format, options, &error)) r.Fail(log["format"], "log.format", error);
+      if (log["pool_variable"])
+        options.pool_variable = r.String(log["pool_variable"], "log.pool_variable");
+      if (!LogFormat::Compile(config.log_format, options, &error))
+        r.Fail(log["format"], "log.format", error);
     }
-    if (log["pool_variable"]) config.format_options.pool_variable = r.String(log["pool_variable"], "log.pool_variable");
-    if (log["release_variable"]) config.format_options.release_variable = r.String(log["release_variable"], "log.release_variable");
+    if (log["pool_variable"])
+      config.format_options.pool_variable = r.String(log["pool_variable"], "log.pool_variable");
+    if (log["release_variable"])
+      config.format_options.release_variable =
+          r.String(log["release_variable"], "log.release_variable");
     if (const auto pools = log["pools"]) {
-      if (!pools.IsMap()) r.Fail(pools, "log.pools", "expected a mapping of upstream address to pool");
+      if (!pools.IsMap())
+        r.Fail(pools, "log.pools", "expected a mapping of upstream address to pool");
       r.CheckUnique(pools, "log.pools");
       for (const auto& entry : pools) {
         std::string address = entry.first.as<std::string>();
@@ -356,8 +363,10 @@ void ReadYaml(const YAML::Node& root, const Reader& r, Config& config) {
   }
 
   if (const auto web = root["web"]) {
-    r.CheckKeys(web, "web", {"listen_address", "telemetry_path", "enable_admin_api", "config_file"});
-    if (web["config_file"]) config.web_config_file = r.String(web["config_file"], "web.config_file");
+    r.CheckKeys(web, "web",
+                {"listen_address", "telemetry_path", "enable_admin_api", "config_file"});
+    if (web["config_file"])
+      config.web_config_file = r.String(web["config_file"], "web.config_file");
     if (web["listen_address"]) {
       config.listen_address = r.String(web["listen_address"], "web.listen_address");
       std::string problem = ListenAddressProblem(config.listen_address);
@@ -368,21 +377,34 @@ void ReadYaml(const YAML::Node& root, const Reader& r, Config& config) {
       std::string problem = TelemetryPathProblem(config.telemetry_path);
       if (!problem.empty()) r.Fail(web["telemetry_path"], "web.telemetry_path", problem);
     }
-    if (web["enable_admin_api"]) config.enable_admin_api = r.Bool(web["enable_admin_api"], "web.enable_admin_api");
+    if (web["enable_admin_api"])
+      config.enable_admin_api = r.Bool(web["enable_admin_api"], "web.enable_admin_api");
   }
 
   if (const auto m = root["metrics"]) {
     r.CheckKeys(m, "metrics",
                 {"request_duration_buckets", "upstream_duration_buckets", "max_releases_per_pool",
                  "release_eviction_after", "max_pools", "max_upstreams", "allowed_pools"});
-    if (m["request_duration_buckets"]) config.metrics.request_duration_buckets = r.Buckets(m["request_duration_buckets"], "metrics.request_duration_buckets");
-    if (m["upstream_duration_buckets"]) config.metrics.upstream_duration_buckets = r.Buckets(m["upstream_duration_buckets"], "metrics.upstream_duration_buckets");
-    if (m["max_releases_per_pool"]) config.metrics.max_releases_per_pool = r.Count(m["max_releases_per_pool"], "metrics.max_releases_per_pool", 1, 10000);
-    if (m["release_eviction_after"]) config.metrics.release_eviction_after = r.Duration(m["release_eviction_after"], "metrics.release_eviction_after");
-    if (m["max_pools"]) config.metrics.max_pools = r.Count(m["max_pools"], "metrics.max_pools", 1, 10000);
-    if (m["max_upstreams"]) config.metrics.max_upstreams = r.Count(m["max_upstreams"], "metrics.max_upstreams", 1, 100000);
+    if (m["request_duration_buckets"])
+      config.metrics.request_duration_buckets =
+          r.Buckets(m["request_duration_buckets"], "metrics.request_duration_buckets");
+    if (m["upstream_duration_buckets"])
+      config.metrics.upstream_duration_buckets =
+          r.Buckets(m["upstream_duration_buckets"], "metrics.upstream_duration_buckets");
+    if (m["max_releases_per_pool"])
+      config.metrics.max_releases_per_pool =
+          r.Count(m["max_releases_per_pool"], "metrics.max_releases_per_pool", 1, 10000);
+    if (m["release_eviction_after"])
+      config.metrics.release_eviction_after =
+          r.Duration(m["release_eviction_after"], "metrics.release_eviction_after");
+    if (m["max_pools"])
+      config.metrics.max_pools = r.Count(m["max_pools"], "metrics.max_pools", 1, 10000);
+    if (m["max_upstreams"])
+      config.metrics.max_upstreams =
+          r.Count(m["max_upstreams"], "metrics.max_upstreams", 1, 100000);
     if (const auto allowed = m["allowed_pools"]) {
-      if (!allowed.IsSequence()) r.Fail(allowed, "metrics.allowed_pools", "expected a list of pool names");
+      if (!allowed.IsSequence())
+        r.Fail(allowed, "metrics.allowed_pools", "expected a list of pool names");
       for (size_t i = 0; i < allowed.size(); ++i) {
         config.metrics.allowed_pools.insert(r.String(allowed[i], "metrics.allowed_pools"));
       }
@@ -399,13 +421,18 @@ void ReadYaml(const YAML::Node& root, const Reader& r, Config& config) {
         r.Fail(a["active_pool"], "alerting.active_pool", "must name the expected primary pool");
       }
     }
-    if (a["maintenance"]) config.alerting.maintenance = r.Bool(a["maintenance"], "alerting.maintenance");
+    if (a["maintenance"])
+      config.alerting.maintenance = r.Bool(a["maintenance"], "alerting.maintenance");
     if (a["maintenance_until"]) {
       auto until = ParseRfc3339(r.String(a["maintenance_until"], "alerting.maintenance_until"));
-      if (!until) r.Fail(a["maintenance_until"], "alerting.maintenance_until", "expected an RFC 3339 time like 2026-11-26T08:00:00Z");
+      if (!until)
+        r.Fail(a["maintenance_until"], "alerting.maintenance_until",
+               "expected an RFC 3339 time like 2026-11-26T08:00:00Z");
       config.alerting.maintenance_until = until;
     }
-    if (a["inhibit_error_rate_during_failover"]) config.alerting.inhibit_error_rate_during_failover = r.Bool(a["inhibit_error_rate_during_failover"], "alerting.inhibit_error_rate_during_failover");
+    if (a["inhibit_error_rate_during_failover"])
+      config.alerting.inhibit_error_rate_during_failover = r.Bool(
+          a["inhibit_error_rate_during_failover"], "alerting.inhibit_error_rate_during_failover");
     if (const auto rules = a["rules"]) {
       if (!rules.IsSequence()) r.Fail(rules, "alerting.rules", "expected a list of rules");
       config.alerting.rules.clear();
@@ -414,8 +441,10 @@ void ReadYaml(const YAML::Node& root, const Reader& r, Config& config) {
         const std::string path = "alerting.rules[" + std::to_string(i) + "]";
         RuleConfig rule;
         ReadRule(r, rules[i], path, rule);
-        if (rules[i]["notify"]) config.key_locations[path + ".notify"] = r.Where(rules[i]["notify"]);
-        if (!names.insert(rule.name).second) r.Fail(rules[i], path + ".name", "duplicate rule name '" + rule.name + "'");
+        if (rules[i]["notify"])
+          config.key_locations[path + ".notify"] = r.Where(rules[i]["notify"]);
+        if (!names.insert(rule.name).second)
+          r.Fail(rules[i], path + ".name", "duplicate rule name '" + rule.name + "'");
         config.alerting.rules.push_back(rule);
       }
     }
@@ -427,24 +456,38 @@ void ReadYaml(const YAML::Node& root, const Reader& r, Config& config) {
                  "runbook_url", "console", "queue_capacity", "slack_min_interval", "max_attempts",
                  "timeout", "alertmanager_urls", "alertmanager_resend_interval", "generator_url",
                  "default_notifiers"});
-    if (n["slack_webhook_url"]) config.notify.slack_webhook_url = r.String(n["slack_webhook_url"], "notify.slack_webhook_url");
+    if (n["slack_webhook_url"])
+      config.notify.slack_webhook_url =
+          r.String(n["slack_webhook_url"], "notify.slack_webhook_url");
     if (n["slack_webhook_url_file"]) {
       std::string path = r.String(n["slack_webhook_url_file"], "notify.slack_webhook_url_file");
       std::ifstream in(path);
       std::string url;
-      if (!in || !std::getline(in, url)) r.Fail(n["slack_webhook_url_file"], "notify.slack_webhook_url_file", "cannot read " + path);
+      if (!in || !std::getline(in, url))
+        r.Fail(n["slack_webhook_url_file"], "notify.slack_webhook_url_file", "cannot read " + path);
       config.notify.slack_webhook_url = url;
     }
-    if (n["webhook_url"]) config.notify.webhook_url = r.String(n["webhook_url"], "notify.webhook_url");
-    if (n["dashboard_url"]) config.notify.dashboard_url = r.String(n["dashboard_url"], "notify.dashboard_url");
-    if (n["runbook_url"]) config.notify.runbook_url = r.String(n["runbook_url"], "notify.runbook_url");
+    if (n["webhook_url"])
+      config.notify.webhook_url = r.String(n["webhook_url"], "notify.webhook_url");
+    if (n["dashboard_url"])
+      config.notify.dashboard_url = r.String(n["dashboard_url"], "notify.dashboard_url");
+    if (n["runbook_url"])
+      config.notify.runbook_url = r.String(n["runbook_url"], "notify.runbook_url");
     if (n["console"]) config.notify.console = r.Bool(n["console"], "notify.console");
-    if (n["queue_capacity"]) config.notify.queue_capacity = r.Count(n["queue_capacity"], "notify.queue_capacity", 1, 1000000);
-    if (n["slack_min_interval"]) config.notify.slack_min_interval = r.Duration(n["slack_min_interval"], "notify.slack_min_interval");
-    if (n["max_attempts"]) config.notify.max_attempts = static_cast<int>(r.Count(n["max_attempts"], "notify.max_attempts", 1, 100));
+    if (n["queue_capacity"])
+      config.notify.queue_capacity =
+          r.Count(n["queue_capacity"], "notify.queue_capacity", 1, 1000000);
+    if (n["slack_min_interval"])
+      config.notify.slack_min_interval =
+          r.Duration(n["slack_min_interval"], "notify.slack_min_interval");
+    if (n["max_attempts"])
+      config.notify.max_attempts =
+          static_cast<int>(r.Count(n["max_attempts"], "notify.max_attempts", 1, 100));
     if (n["timeout"]) config.notify.timeout = r.Duration(n["timeout"], "notify.timeout");
     if (const auto urls = n["alertmanager_urls"]) {
-      if (!urls.IsSequence()) r.Fail(urls, "notify.alertmanager_urls", "expected a list of URLs like http://alertmanager:9093");
+      if (!urls.IsSequence())
+        r.Fail(urls, "notify.alertmanager_urls",
+               "expected a list of URLs like http://alertmanager:9093");
       config.notify.alertmanager_urls.clear();
       for (size_t i = 0; i < urls.size(); ++i) {
         const std::string key = "notify.alertmanager_urls[" + std::to_string(i) + "]";
@@ -455,16 +498,19 @@ void ReadYaml(const YAML::Node& root, const Reader& r, Config& config) {
       }
     }
     if (n["alertmanager_resend_interval"]) {
-      config.notify.alertmanager_resend_interval = r.Duration(n["alertmanager_resend_interval"], "notify.alertmanager_resend_interval");
+      config.notify.alertmanager_resend_interval =
+          r.Duration(n["alertmanager_resend_interval"], "notify.alertmanager_resend_interval");
       if (config.notify.alertmanager_resend_interval < std::chrono::seconds(1) ||
           config.notify.alertmanager_resend_interval > std::chrono::hours(1)) {
-        r.Fail(n["alertmanager_resend_interval"], "notify.alertmanager_resend_interval", "must be between 1s and 1h");
+        r.Fail(n["alertmanager_resend_interval"], "notify.alertmanager_resend_interval",
+               "must be between 1s and 1h");
       }
     }
-    if (n["generator_url"]) config.notify.generator_url = r.String(n["generator_url"], "notify.generator_url");
+    if (n["generator_url"])
+      config.notify.generator_url = r.String(n["generator_url"], "notify.generator_url");
     if (const auto kinds = n["default_notifiers"]) {
       config.notify.default_notifiers = NotifierKinds(r, kinds, "notify.default_notifiers",
-                                                    /*empty_means_all=*/true);
+                                                      /*empty_means_all=*/true);
       config.key_locations["notify.default_notifiers"] = r.Where(kinds);
     }
   }
@@ -534,9 +580,11 @@ void ApplyEnvironment(const Environment& env, Config& config) {
   if (auto v = get("SLACK_WEBHOOK_URL")) config.notify.slack_webhook_url = *v;
   if (auto v = get("POOLWATCH_WEBHOOK_URL")) config.notify.webhook_url = *v;
   if (auto v = get("ACTIVE_POOL")) config.alerting.active_pool = *v;
-  if (auto v = get("MAINTENANCE_MODE")) config.alerting.maintenance = boolean("MAINTENANCE_MODE", *v);
+  if (auto v = get("MAINTENANCE_MODE"))
+    config.alerting.maintenance = boolean("MAINTENANCE_MODE", *v);
   if (auto v = get("ALERT_COOLDOWN_SEC")) {
-    auto seconds = std::chrono::seconds(static_cast<int64_t>(whole("ALERT_COOLDOWN_SEC", *v, 0, 86400 * 7)));
+    auto seconds =
+        std::chrono::seconds(static_cast<int64_t>(whole("ALERT_COOLDOWN_SEC", *v, 0, 86400 * 7)));
     for (auto& rule : config.alerting.rules) rule.cooldown = seconds;
   }
   if (auto v = get("ERROR_RATE_THRESHOLD")) {
@@ -557,7 +605,8 @@ void ApplyEnvironment(const Environment& env, Config& config) {
   if (auto v = get("POOLWATCH_STATE_PATH")) config.state_path = *v;
   if (auto v = get("POOLWATCH_LISTEN_ADDRESS")) {
     std::string problem = ListenAddressProblem(*v);
-    if (!problem.empty()) throw ConfigError("environment variable POOLWATCH_LISTEN_ADDRESS: " + problem);
+    if (!problem.empty())
+      throw ConfigError("environment variable POOLWATCH_LISTEN_ADDRESS: " + problem);
     config.listen_address = *v;
   }
   if (auto v = get("POOLWATCH_INSTANCE")) config.instance = *v;
@@ -594,13 +643,16 @@ void ApplyEnvironment(const Environment& env, Config& config) {
       size_t comma = rest.find(',');
       std::string_view item = rest.substr(0, comma);
       rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-      while (!item.empty() && std::isspace(static_cast<unsigned char>(item.front()))) item.remove_prefix(1);
-      while (!item.empty() && std::isspace(static_cast<unsigned char>(item.back()))) item.remove_suffix(1);
+      while (!item.empty() && std::isspace(static_cast<unsigned char>(item.front())))
+        item.remove_prefix(1);
+      while (!item.empty() && std::isspace(static_cast<unsigned char>(item.back())))
+        item.remove_suffix(1);
       if (item.empty()) continue;
       if (!IsHttpUrl(item)) {
         // Not echoed: the value may carry basic-auth credentials.
-        throw ConfigError("environment variable POOLWATCH_ALERTMANAGER_URLS: expected "
-                          "comma-separated http:// or https:// URLs");
+        throw ConfigError(
+            "environment variable POOLWATCH_ALERTMANAGER_URLS: expected "
+            "comma-separated http:// or https:// URLs");
       }
       config.notify.alertmanager_urls.emplace_back(item);
     }
@@ -627,9 +679,9 @@ const char* NotifierMissing(const NotifyConfig& notify, std::string_view kind) {
   if (kind == "alertmanager" && notify.alertmanager_urls.empty()) {
     return "set notify.alertmanager_urls or POOLWATCH_ALERTMANAGER_URLS";
   }
-  const bool console = notify.console || (notify.slack_webhook_url.empty() &&
-                                          notify.webhook_url.empty() &&
-                                          notify.alertmanager_urls.empty());
+  const bool console =
+      notify.console || (notify.slack_webhook_url.empty() && notify.webhook_url.empty() &&
+                         notify.alertmanager_urls.empty());
   if (kind == "console" && !console) {
     return "set notify.console: true; it is only on by itself when no other notifier is set";
   }
@@ -745,16 +797,19 @@ void ValidateConfig(const Config& config) {
     throw ConfigError("log_level (or --log.level): expected debug, info, warn or error, got '" +
                       config.log_level + "'");
   }
-  if (config.alerting.active_pool.empty()) throw ConfigError("alerting.active_pool must not be empty");
+  if (config.alerting.active_pool.empty())
+    throw ConfigError("alerting.active_pool must not be empty");
   // Checked after the merge, since the environment may set them. Never echoed: the URL is the
   // secret (Slack's token is its path; a webhook may carry credentials).
   if (!config.notify.slack_webhook_url.empty() && !IsHttpUrl(config.notify.slack_webhook_url)) {
-    throw ConfigError("notify.slack_webhook_url (or SLACK_WEBHOOK_URL): expected an http:// or "
-                      "https:// URL like https://hooks.slack.com/services/…");
+    throw ConfigError(
+        "notify.slack_webhook_url (or SLACK_WEBHOOK_URL): expected an http:// or "
+        "https:// URL like https://hooks.slack.com/services/…");
   }
   if (!config.notify.webhook_url.empty() && !IsHttpUrl(config.notify.webhook_url)) {
-    throw ConfigError("notify.webhook_url (or POOLWATCH_WEBHOOK_URL): expected an http:// or "
-                      "https:// URL");
+    throw ConfigError(
+        "notify.webhook_url (or POOLWATCH_WEBHOOK_URL): expected an http:// or "
+        "https:// URL");
   }
   // A notify list may only name notifiers that exist once the environment is merged in.
   // Rules that took the default are covered by the default's own check.
@@ -763,8 +818,8 @@ void ValidateConfig(const Config& config) {
     if (at == config.key_locations.end()) return;
     for (const std::string& kind : kinds) {
       if (const char* missing = NotifierMissing(config.notify, kind)) {
-        throw ConfigError(at->second + ": " + key + ": " + kind + " is not configured (" +
-                          missing + ")");
+        throw ConfigError(at->second + ": " + key + ": " + kind + " is not configured (" + missing +
+                          ")");
       }
     }
   };

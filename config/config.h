@@ -19,7 +19,7 @@ struct NotifyConfig {
   std::string webhook_url;        // generic JSON webhook; also a secret
   std::string dashboard_url;      // linked from Slack messages when set
   std::string runbook_url;
-  bool console = false;           // also print to stdout when a webhook is set
+  bool console = false;  // also print to stdout when a webhook is set
   size_t queue_capacity = 1000;
   std::chrono::milliseconds slack_min_interval{1000};  // Slack allows ~1 message/s per webhook
   int max_attempts = 8;

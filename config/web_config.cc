@@ -1,13 +1,12 @@
 #include "config/web_config.h"
 
 #include <unistd.h>
+#include <yaml-cpp/yaml.h>
 
 #include <filesystem>
 #include <fstream>
 #include <set>
 #include <sstream>
-
-#include <yaml-cpp/yaml.h>
 
 #include "config/config.h"
 
@@ -94,15 +93,17 @@ WebConfig ParseWebConfigOrThrowYaml(const std::string& yaml, const std::string& 
   if (const auto tls = root["tls_server_config"]) {
     CheckKeys(source, tls, "tls_server_config", {"cert_file", "key_file"},
               {"client_auth_type", "client_ca_file", "client_allowed_sans", "cipher_suites",
-               "curve_preferences", "min_version", "max_version",
-               "prefer_server_cipher_suites"});
-    if (tls["cert_file"]) config.cert_file = resolve(String(source, tls["cert_file"], "tls_server_config.cert_file"));
-    if (tls["key_file"]) config.key_file = resolve(String(source, tls["key_file"], "tls_server_config.key_file"));
+               "curve_preferences", "min_version", "max_version", "prefer_server_cipher_suites"});
+    if (tls["cert_file"])
+      config.cert_file = resolve(String(source, tls["cert_file"], "tls_server_config.cert_file"));
+    if (tls["key_file"])
+      config.key_file = resolve(String(source, tls["key_file"], "tls_server_config.key_file"));
     if (config.cert_file.empty() != config.key_file.empty()) {
       Fail(source, tls, "tls_server_config", "cert_file and key_file go together");
     }
-    for (const auto& [key, file] : {std::pair<std::string, std::string>{"cert_file", config.cert_file},
-                                    {"key_file", config.key_file}}) {
+    for (const auto& [key, file] :
+         {std::pair<std::string, std::string>{"cert_file", config.cert_file},
+          {"key_file", config.key_file}}) {
       if (!file.empty() && ::access(file.c_str(), R_OK) != 0) {
         Fail(source, tls[key], "tls_server_config." + key, "cannot read " + file);
       }
@@ -114,7 +115,8 @@ WebConfig ParseWebConfigOrThrowYaml(const std::string& yaml, const std::string& 
       Fail(source, users, "basic_auth_users", "expected a mapping of user name to bcrypt hash");
     }
     for (const auto& entry : users) {
-      if (!entry.first.IsScalar()) Fail(source, entry.first, "basic_auth_users", "user names must be plain names");
+      if (!entry.first.IsScalar())
+        Fail(source, entry.first, "basic_auth_users", "user names must be plain names");
       const std::string user = entry.first.as<std::string>();
       const std::string key = "basic_auth_users." + user;
       if (user.empty() || user.find(':') != std::string::npos) {

@@ -17,9 +17,9 @@ namespace poolwatch {
 // What poolwatch does not implement (client certificates, TLS versions and ciphers,
 // http_server_config) is rejected with file, line and key rather than silently ignored.
 struct WebConfig {
-  std::string source;     // the file, for messages
-  std::string cert_file;  // PEM; absolute after loading
-  std::string key_file;   // PEM, unencrypted
+  std::string source;                        // the file, for messages
+  std::string cert_file;                     // PEM; absolute after loading
+  std::string key_file;                      // PEM, unencrypted
   std::map<std::string, std::string> users;  // user → bcrypt hash ($2a$, $2b$ or $2y$)
 
   bool tls() const { return !cert_file.empty(); }

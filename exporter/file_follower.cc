@@ -383,7 +383,8 @@ FileFollower::Position FileFollower::CurrentPosition() const {
   position.dev = file.dev;
   position.inode = file.inode;
   // The start of the first line not yet delivered, so a partial line is read again whole.
-  position.offset = file.offset - std::min<uint64_t>(file.offset, file.splitter.bytes_since_newline());
+  position.offset =
+      file.offset - std::min<uint64_t>(file.offset, file.splitter.bytes_since_newline());
   position.fingerprint = HexEncode(file.fingerprint);
   return position;
 }
@@ -402,7 +403,8 @@ void FileFollower::WatchFile(OpenFile& file) {
   // the open file even after it was renamed or deleted.
   const std::string self = "/proc/self/fd/" + std::to_string(file.fd);
   file.watch = ::inotify_add_watch(inotify_fd_, self.c_str(), IN_MODIFY);
-  if (file.watch < 0) file.watch = ::inotify_add_watch(inotify_fd_, options_.path.c_str(), IN_MODIFY);
+  if (file.watch < 0)
+    file.watch = ::inotify_add_watch(inotify_fd_, options_.path.c_str(), IN_MODIFY);
 }
 
 void FileFollower::DrainWakeups() {

@@ -67,7 +67,7 @@ struct FileFollowerStats {
   uint64_t overlong_lines = 0;
   bool file_open = false;
   bool draining_rotated_file = false;  // still reading the file rotated away (see the grace)
-  dev_t dev = 0;  // identity of the file being read (the one at the path)
+  dev_t dev = 0;                       // identity of the file being read (the one at the path)
   ino_t inode = 0;
   uint64_t offset = 0;                                    // bytes of the current file consumed
   uint64_t file_size = 0;                                 // as last seen

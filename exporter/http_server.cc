@@ -80,7 +80,9 @@ std::string CspHashSource(std::string_view element_text) {
   EVP_Digest(element_text.data(), element_text.size(), digest, &digest_size, EVP_sha256(), nullptr);
   unsigned char base64[4 * ((EVP_MAX_MD_SIZE + 2) / 3) + 1];
   const int n = EVP_EncodeBlock(base64, digest, static_cast<int>(digest_size));
-  return std::string("'sha256-").append(reinterpret_cast<const char*>(base64), static_cast<size_t>(n)).append("'");
+  return std::string("'sha256-")
+      .append(reinterpret_cast<const char*>(base64), static_cast<size_t>(n))
+      .append("'");
 }
 
 // civetweb calls one CivetHandler per URI prefix; this one routes every request to Serve().
@@ -97,7 +99,8 @@ class HttpServer::Dispatch : public CivetHandler {
   // On every answer, errors included: no other site may frame a page of poolwatch (clickjacking
   // the maintenance buttons), and no browser may guess a type other than the one sent.
   static constexpr char kSecurityHeaders[] =
-      "X-Frame-Options: DENY\r\nX-Content-Type-Options: nosniff\r\nReferrer-Policy: no-referrer\r\n";
+      "X-Frame-Options: DENY\r\nX-Content-Type-Options: nosniff\r\nReferrer-Policy: "
+      "no-referrer\r\n";
   static constexpr char kDefaultPolicy[] = "default-src 'none'; frame-ancestors 'none'";
 
   bool Handle(mg_connection* conn, const char* method) {
@@ -201,7 +204,8 @@ class CombinedPem {
                               .append("/poolwatch-tls-")
                               .append(6, 'X');
     if (mkdtemp(pattern.data()) == nullptr) {
-      *error = "cannot create a temporary directory for the TLS key: " + std::string(strerror(errno));
+      *error =
+          "cannot create a temporary directory for the TLS key: " + std::string(strerror(errno));
       return false;
     }
     dir_ = pattern;
@@ -244,7 +248,8 @@ bool PrepareCivetwebTls(std::string* error) {
   for (const auto& dir : ShimDirectories()) {
     for (const char* name : {"libpoolwatch-tls-crypto.so", "libpoolwatch-tls-ssl.so"}) {
       const std::filesystem::path shim = dir / name;
-      if (std::filesystem::exists(shim) && dlopen(shim.c_str(), RTLD_NOW | RTLD_GLOBAL) != nullptr) {
+      if (std::filesystem::exists(shim) &&
+          dlopen(shim.c_str(), RTLD_NOW | RTLD_GLOBAL) != nullptr) {
         ++loaded;
       }
     }
@@ -255,9 +260,10 @@ bool PrepareCivetwebTls(std::string* error) {
     void* ssl = dlopen("libssl.so", RTLD_NOW);
     const bool usable = ssl != nullptr && dlsym(ssl, "SSL_get_peer_certificate") != nullptr;
     if (!usable) {
-      *error = std::string("TLS needs libpoolwatch-tls-ssl.so and libpoolwatch-tls-crypto.so next to "
-                           "the poolwatch executable or in ../lib/poolwatch/ (civetweb 1.15 with "
-                           "OpenSSL 3 crashes on every TLS connection without them)");
+      *error = std::string(
+          "TLS needs libpoolwatch-tls-ssl.so and libpoolwatch-tls-crypto.so next to "
+          "the poolwatch executable or in ../lib/poolwatch/ (civetweb 1.15 with "
+          "OpenSSL 3 crashes on every TLS connection without them)");
       return false;
     }
   }
@@ -272,9 +278,9 @@ bool HttpServer::Start(std::string* error) {
     return false;
   }
   std::vector<std::string> civet_options = {
-      "num_threads", std::to_string(options_.threads),
+      "num_threads",        std::to_string(options_.threads),
       "request_timeout_ms", "10000",
-      "enable_keep_alive", "no",
+      "enable_keep_alive",  "no",
   };
   CombinedPem pem;
   if (!options_.tls_cert_file.empty()) {
@@ -284,8 +290,8 @@ bool HttpServer::Start(std::string* error) {
       return false;
     }
     port += "s";  // civetweb: this port speaks TLS
-    civet_options.insert(civet_options.end(), {"ssl_certificate", pem.path(),
-                                               "ssl_protocol_version", "4"});  // TLS 1.2+
+    civet_options.insert(civet_options.end(),
+                         {"ssl_certificate", pem.path(), "ssl_protocol_version", "4"});  // TLS 1.2+
   }
   civet_options.insert(civet_options.begin(), {"listening_ports", port});
   if (!options_.basic_auth_users.empty()) {
@@ -295,8 +301,9 @@ bool HttpServer::Start(std::string* error) {
     server_ = std::make_unique<CivetServer>(civet_options);
   } catch (const std::exception& e) {
     *error = "cannot listen on " + options_.listen_address + ": " + e.what() +
-             (options_.tls_cert_file.empty() ? " (is the port in use?)"
-                                             : " (is the port in use, or the certificate or key unusable?)");
+             (options_.tls_cert_file.empty()
+                  ? " (is the port in use?)"
+                  : " (is the port in use, or the certificate or key unusable?)");
     return false;
   }
   dispatch_ = std::make_unique<Dispatch>(this);

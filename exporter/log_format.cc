@@ -1,7 +1,7 @@
 #include "exporter/log_format.h"
 
-#include <array>
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cstring>
 
@@ -172,13 +172,34 @@ std::string_view Unescaped(std::string_view value, LogEscape escape, std::string
       continue;
     }
     switch (next) {
-      case '"': case '\\': case '/': storage += next; ++i; continue;
-      case 'b': storage += '\b'; ++i; continue;
-      case 'f': storage += '\f'; ++i; continue;
-      case 'n': storage += '\n'; ++i; continue;
-      case 'r': storage += '\r'; ++i; continue;
-      case 't': storage += '\t'; ++i; continue;
-      default: break;
+      case '"':
+      case '\\':
+      case '/':
+        storage += next;
+        ++i;
+        continue;
+      case 'b':
+        storage += '\b';
+        ++i;
+        continue;
+      case 'f':
+        storage += '\f';
+        ++i;
+        continue;
+      case 'n':
+        storage += '\n';
+        ++i;
+        continue;
+      case 'r':
+        storage += '\r';
+        ++i;
+        continue;
+      case 't':
+        storage += '\t';
+        ++i;
+        continue;
+      default:
+        break;
     }
     const int32_t unit = JsonCodeUnit(value, i);
     if (unit < 0) {
@@ -311,9 +332,9 @@ std::optional<TimePoint> MakeTime(int year, int month, int day, int hour, int mi
       minute > 59 || second > 60) {
     return std::nullopt;
   }
-  int64_t seconds = DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) *
-                        86400 +
-                    hour * 3600 + minute * 60 + second - offset_seconds;
+  int64_t seconds =
+      DaysFromCivil(year, static_cast<unsigned>(month), static_cast<unsigned>(day)) * 86400 +
+      hour * 3600 + minute * 60 + second - offset_seconds;
   return TimePoint(std::chrono::seconds(seconds));
 }
 
@@ -360,15 +381,24 @@ std::optional<TimePoint> CachedTimeLocal(std::string_view text) {
 
 std::string_view MalformedReasonName(MalformedReason reason) {
   switch (reason) {
-    case MalformedReason::kEmpty: return "empty";
-    case MalformedReason::kBinary: return "binary";
-    case MalformedReason::kTooLong: return "too_long";
-    case MalformedReason::kFormatMismatch: return "format_mismatch";
-    case MalformedReason::kTruncated: return "truncated";
-    case MalformedReason::kBadStatus: return "bad_status";
-    case MalformedReason::kBadTime: return "bad_time";
-    case MalformedReason::kBadNumber: return "bad_number";
-    case MalformedReason::kCount_: break;
+    case MalformedReason::kEmpty:
+      return "empty";
+    case MalformedReason::kBinary:
+      return "binary";
+    case MalformedReason::kTooLong:
+      return "too_long";
+    case MalformedReason::kFormatMismatch:
+      return "format_mismatch";
+    case MalformedReason::kTruncated:
+      return "truncated";
+    case MalformedReason::kBadStatus:
+      return "bad_status";
+    case MalformedReason::kBadTime:
+      return "bad_time";
+    case MalformedReason::kBadNumber:
+      return "bad_number";
+    case MalformedReason::kCount_:
+      break;
   }
   return "unknown";
 }
@@ -441,8 +471,7 @@ bool TokenizeDirective(std::string_view text, std::vector<ConfigToken>& tokens,
       }
       if (j + 1 < n && !IsConfigSpace(text[j + 1]) && text[j + 1] != ';') {
         *error = "log format: unexpected '" + std::string(1, text[j + 1]) + "' at offset " +
-                 std::to_string(j + 1) +
-                 " right after a quoted part (separate parts with a space)";
+                 std::to_string(j + 1) + " right after a quoted part (separate parts with a space)";
         return false;
       }
       tokens.push_back({UnquoteConfigToken(text.substr(i + 1, j - i - 1)), true});
@@ -498,8 +527,7 @@ std::optional<LogFormatSpec> ParseLogFormatText(std::string_view text, std::stri
     next = 2;
     spec.escape = LogEscape::kDefault;  // nginx's default when escape= is not given
   }
-  if (next < tokens.size() && !tokens[next].quoted &&
-      tokens[next].value.rfind("escape=", 0) == 0) {
+  if (next < tokens.size() && !tokens[next].quoted && tokens[next].value.rfind("escape=", 0) == 0) {
     spec.escape = EscapeNamed(std::string_view(tokens[next].value).substr(7));
     if (!spec.escape) {
       *error = "log format: expected escape=default, escape=json or escape=none, got '" +
@@ -527,8 +555,8 @@ std::optional<TimePoint> ParseTimeLocal(std::string_view text) {
   // 26/Nov/2026:07:06:51 +0000
   static constexpr std::array<std::string_view, 12> kMonths = {
       "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
-  if (text.size() != 26 || text[2] != '/' || text[6] != '/' || text[11] != ':' ||
-      text[14] != ':' || text[17] != ':' || text[20] != ' ') {
+  if (text.size() != 26 || text[2] != '/' || text[6] != '/' || text[11] != ':' || text[14] != ':' ||
+      text[17] != ':' || text[20] != ' ') {
     return std::nullopt;
   }
   int day, year, hour, minute, second, offset;
@@ -538,8 +566,8 @@ std::optional<TimePoint> ParseTimeLocal(std::string_view text) {
     if (kMonths[i] == month_name) month = static_cast<int>(i) + 1;
   }
   if (month == 0 || !Digits(text, 0, 2, day) || !Digits(text, 7, 4, year) ||
-      !Digits(text, 12, 2, hour) || !Digits(text, 15, 2, minute) ||
-      !Digits(text, 18, 2, second) || !ParseOffset(text, 21, false, offset)) {
+      !Digits(text, 12, 2, hour) || !Digits(text, 15, 2, minute) || !Digits(text, 18, 2, second) ||
+      !ParseOffset(text, 21, false, offset)) {
     return std::nullopt;
   }
   return MakeTime(year, month, day, hour, minute, second, offset);
@@ -547,14 +575,14 @@ std::optional<TimePoint> ParseTimeLocal(std::string_view text) {
 
 std::optional<TimePoint> ParseTimeIso8601(std::string_view text) {
   // 2026-11-26T07:06:51+00:00
-  if (text.size() < 20 || text[4] != '-' || text[7] != '-' || text[10] != 'T' ||
-      text[13] != ':' || text[16] != ':') {
+  if (text.size() < 20 || text[4] != '-' || text[7] != '-' || text[10] != 'T' || text[13] != ':' ||
+      text[16] != ':') {
     return std::nullopt;
   }
   int year, month, day, hour, minute, second, offset;
   if (!Digits(text, 0, 4, year) || !Digits(text, 5, 2, month) || !Digits(text, 8, 2, day) ||
-      !Digits(text, 11, 2, hour) || !Digits(text, 14, 2, minute) ||
-      !Digits(text, 17, 2, second) || !ParseOffset(text, 19, true, offset)) {
+      !Digits(text, 11, 2, hour) || !Digits(text, 14, 2, minute) || !Digits(text, 17, 2, second) ||
+      !ParseOffset(text, 19, true, offset)) {
     return std::nullopt;
   }
   return MakeTime(year, month, day, hour, minute, second, offset);
@@ -696,12 +724,12 @@ std::optional<MalformedReason> LogFormat::Parse(std::string_view line, LogRecord
         if (!ParseStatus(value, out.status)) return MalformedReason::kBadStatus;
         break;
       case Field::kPool:
-        out.pool = IsAbsent(value) ? std::string_view()
-                                   : Unescaped(value, escape_, out.pool_storage);
+        out.pool =
+            IsAbsent(value) ? std::string_view() : Unescaped(value, escape_, out.pool_storage);
         break;
       case Field::kRelease:
-        out.release = IsAbsent(value) ? std::string_view()
-                                      : Unescaped(value, escape_, out.release_storage);
+        out.release =
+            IsAbsent(value) ? std::string_view() : Unescaped(value, escape_, out.release_storage);
         break;
       case Field::kUpstreamStatus:
         upstream_status = value;

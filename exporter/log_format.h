@@ -98,9 +98,9 @@ class LogFormat {
     std::string literal;  // text that follows the variable up to the next one; may be empty at end
   };
 
-  std::string prefix_;            // literal text before the first variable
+  std::string prefix_;  // literal text before the first variable
   std::vector<Segment> segments_;
-  size_t min_line_length_ = 0;    // sum of all literal text
+  size_t min_line_length_ = 0;  // sum of all literal text
   LogEscape escape_ = LogEscape::kDefault;
 };
 

@@ -24,10 +24,10 @@ struct UpstreamAttempt {
 // consumers that keep anything must copy it.
 struct LogRecord {
   TimePoint time{};
-  int status = 0;             // status the client received
-  std::string_view pool;      // $upstream_http_x_app_pool; "none" when nginx answered itself
-  std::string_view release;   // $upstream_http_x_release_id; "" when absent
-  double request_time = -1;   // seconds; negative when absent
+  int status = 0;            // status the client received
+  std::string_view pool;     // $upstream_http_x_app_pool; "none" when nginx answered itself
+  std::string_view release;  // $upstream_http_x_release_id; "" when absent
+  double request_time = -1;  // seconds; negative when absent
   std::vector<UpstreamAttempt> attempts;  // in the order nginx tried them; reused across lines
   // Where `pool` and `release` point when their values held escapes that the parser decoded;
   // kept across lines so decoding does not allocate in the steady state.

@@ -19,11 +19,11 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
   for (size_t k = 1; k < n; ++k) {
     if ((byte(i + k) & 0xC0) != 0x80) return 0;
   }
-  if (n == 2 && c < 0xC2) return 0;                           // overlong
-  if (n == 3 && c == 0xE0 && byte(i + 1) < 0xA0) return 0;    // overlong
-  if (n == 3 && c == 0xED && byte(i + 1) >= 0xA0) return 0;   // surrogate
-  if (n == 4 && (c > 0xF4 || (c == 0xF0 && byte(i + 1) < 0x90) ||
-                 (c == 0xF4 && byte(i + 1) >= 0x90))) {
+  if (n == 2 && c < 0xC2) return 0;                          // overlong
+  if (n == 3 && c == 0xE0 && byte(i + 1) < 0xA0) return 0;   // overlong
+  if (n == 3 && c == 0xED && byte(i + 1) >= 0xA0) return 0;  // surrogate
+  if (n == 4 &&
+      (c > 0xF4 || (c == 0xF0 && byte(i + 1) < 0x90) || (c == 0xF4 && byte(i + 1) >= 0x90))) {
     return 0;
   }
   return n;
@@ -91,8 +91,9 @@ ExporterMetrics::ExporterMetrics(prometheus::Registry& registry, MetricsOptions 
                      .Add({});
   rotations_ = &prometheus::BuildCounter()
                     .Name("poolwatch_log_rotations_total")
-                    .Help("Times the followed log was replaced by a new file (rename or "
-                          "delete and re-create).")
+                    .Help(
+                        "Times the followed log was replaced by a new file (rename or "
+                        "delete and re-create).")
                     .Register(registry)
                     .Add({});
   truncations_ = &prometheus::BuildCounter()
@@ -132,7 +133,8 @@ bool ExporterMetrics::EvictIdleRelease(PoolSeries& pool, TimePoint now) {
       oldest = it;
     }
   }
-  if (oldest == pool.releases.end() || now - oldest->second->last_seen < options_.release_eviction_after) {
+  if (oldest == pool.releases.end() ||
+      now - oldest->second->last_seen < options_.release_eviction_after) {
     return false;
   }
   Flush();  // pending counts may point into the series about to go
@@ -147,8 +149,8 @@ bool ExporterMetrics::EvictIdleRelease(PoolSeries& pool, TimePoint now) {
   return true;
 }
 
-ExporterMetrics::ReleaseSeries& ExporterMetrics::ReleaseFor(PoolSeries& pool,
-                                                            std::string_view raw, TimePoint now) {
+ExporterMetrics::ReleaseSeries& ExporterMetrics::ReleaseFor(PoolSeries& pool, std::string_view raw,
+                                                            TimePoint now) {
   if (auto it = pool.releases.find(raw); it != pool.releases.end()) return *it->second;
   if (pool.releases.size() >= options_.max_releases_per_pool && !EvictIdleRelease(pool, now)) {
     if (!pool.overflow_release) {

@@ -1,5 +1,11 @@
 #pragma once
 
+#include <prometheus/counter.h>
+#include <prometheus/family.h>
+#include <prometheus/gauge.h>
+#include <prometheus/histogram.h>
+#include <prometheus/registry.h>
+
 #include <chrono>
 #include <cstdint>
 #include <map>
@@ -10,12 +16,6 @@
 #include <unordered_map>
 #include <utility>
 #include <vector>
-
-#include <prometheus/counter.h>
-#include <prometheus/family.h>
-#include <prometheus/gauge.h>
-#include <prometheus/histogram.h>
-#include <prometheus/registry.h>
 
 #include "exporter/log_format.h"
 #include "exporter/log_record.h"
@@ -32,8 +32,8 @@ struct MetricsOptions {
   // that one has not been seen for this long (log time): after many deploys the newest release
   // gets its own series again instead of "other" until a restart.
   std::chrono::milliseconds release_eviction_after{std::chrono::minutes(15)};
-  size_t max_pools = 20;              // more distinct pools → pool="other"
-  size_t max_upstreams = 64;          // more distinct upstream addresses → upstream="other"
+  size_t max_pools = 20;                // more distinct pools → pool="other"
+  size_t max_upstreams = 64;            // more distinct upstream addresses → upstream="other"
   std::set<std::string> allowed_pools;  // when set, any other pool → pool="other"
 };
 

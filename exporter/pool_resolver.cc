@@ -75,7 +75,8 @@ void PoolResolver::Resolve(LogRecord& record) {
   }
   if (header_names_last) record.attempts.back().pool = record.pool;
   if (record.pool.empty()) {
-    std::string_view pool = record.attempts.empty() ? std::string_view() : record.attempts.back().pool;
+    std::string_view pool =
+        record.attempts.empty() ? std::string_view() : record.attempts.back().pool;
     record.pool = (pool.empty() || pool == kPoolUnknown) ? kPoolNone : pool;
   }
 }

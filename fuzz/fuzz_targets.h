@@ -2,13 +2,13 @@
 // The bodies of the libFuzzer targets, shared with tests/app/fuzz_regression_test.cc, which
 // replays the seed corpus and every input that once crashed (fuzz/regressions/) in the normal
 // and the sanitizer builds. An invariant that does not hold traps, like a crash.
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
+
 #include <cstddef>
 #include <cstdint>
 #include <string>
 #include <string_view>
-
-#include <prometheus/registry.h>
-#include <prometheus/text_serializer.h>
 
 #include "app/logger.h"
 #include "app/pipeline.h"
@@ -37,7 +37,8 @@ inline void LogFormatTarget(const uint8_t* data, size_t size) {
   const std::string_view format_text = input.substr(0, nl);
   std::string_view lines = nl == std::string_view::npos ? std::string_view() : input.substr(nl + 1);
   std::string error;
-  auto format = LogFormat::Compile(format_text.empty() ? kDefaultLogFormat : format_text, options, &error);
+  auto format =
+      LogFormat::Compile(format_text.empty() ? kDefaultLogFormat : format_text, options, &error);
   if (!format) {
     if (error.empty()) __builtin_trap();  // a rejected format must say why
     format = LogFormat::Compile(kDefaultLogFormat, options, &error);
@@ -62,7 +63,8 @@ inline void LogFormatTarget(const uint8_t* data, size_t size) {
 // Input: byte 0 picks the escaping and evaluation cadence; every further line is one log line.
 inline void PipelineTarget(const uint8_t* data, size_t size) {
   if (size == 0) return;
-  Logger::SetLevel(LogLevel::kError);  // a malformed line's warning per input would drown the fuzzer
+  Logger::SetLevel(
+      LogLevel::kError);  // a malformed line's warning per input would drown the fuzzer
   Config config;
   config.format_options.escape = data[0] % 2 == 0 ? LogEscape::kDefault : LogEscape::kJson;
   config.metrics.max_pools = 3;
@@ -100,7 +102,8 @@ inline void ConfigTarget(const uint8_t* data, size_t size) {
   } catch (const ConfigError&) {
   }
   try {
-    ParseWebConfig(text, "fuzz/web.yml");  // relative files resolve to a directory that is not there
+    ParseWebConfig(text,
+                   "fuzz/web.yml");  // relative files resolve to a directory that is not there
   } catch (const ConfigError&) {
   }
   PersistedState state;

@@ -171,9 +171,8 @@ void Dispatcher::Enqueue(Notification notification) {
     FlushLogs(lock);
     return;
   }
-  const bool routed = std::any_of(channels_.begin(), channels_.end(), [&](const Channel& c) {
-    return RoutedTo(c, notification);
-  });
+  const bool routed = std::any_of(channels_.begin(), channels_.end(),
+                                  [&](const Channel& c) { return RoutedTo(c, notification); });
   // Not an error: e.g. a cooldown-held transition with no Alertmanager configured.
   if (!routed) return;
   if (queue_.size() >= options_.capacity) DropOldestLocked("queue_full");
@@ -253,9 +252,8 @@ void Dispatcher::RunLoop(std::unique_lock<std::mutex>& lock, int only) {
     std::optional<SteadyTime> next = RunDueLocked(lock, only);
     // From here to the wait the lock is held, so an Enqueue() cannot slip in unseen.
     if (draining_) {
-      const bool done = only == kAllChannels
-                            ? queue_.empty()
-                            : channels_[static_cast<size_t>(only)].pending.empty();
+      const bool done = only == kAllChannels ? queue_.empty()
+                                             : channels_[static_cast<size_t>(only)].pending.empty();
       if (done || clock_->Now() >= drain_deadline_) return;
       clock_->WaitUntil(next ? std::min(*next, drain_deadline_) : drain_deadline_, lock, cv_);
     } else {
@@ -309,8 +307,8 @@ int Dispatcher::PickDueChannel(SteadyTime now, std::optional<SteadyTime>* next, 
   const size_t count = only == kAllChannels ? channels_.size() : 1;
   for (size_t k = 0; k < count; ++k) {
     // Start after the channel served last, so a busy channel cannot starve the others.
-    size_t i = only == kAllChannels ? (next_channel_ + k) % channels_.size()
-                                    : static_cast<size_t>(only);
+    size_t i =
+        only == kAllChannels ? (next_channel_ + k) % channels_.size() : static_cast<size_t>(only);
     const Channel& channel = channels_[i];
     if (channel.pending.empty() || channel.in_flight) continue;
     SteadyTime ready = channel.retry_at;

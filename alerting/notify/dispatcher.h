@@ -150,8 +150,8 @@ class Dispatcher {
     // Retryable failures in a row, whatever the notification: the backoff follows the
     // receiver's health, so superseding a stuck head does not restart it at the base.
     int consecutive_failures = 0;
-    SteadyTime retry_at{};  // no attempt before this (backoff, Retry-After)
-    std::optional<SteadyTime> last_attempt;      // for min_interval
+    SteadyTime retry_at{};                   // no attempt before this (backoff, Retry-After)
+    std::optional<SteadyTime> last_attempt;  // for min_interval
     bool in_flight = false;
     prometheus::Counter* delivered = nullptr;
     prometheus::Counter* retried = nullptr;

@@ -20,8 +20,8 @@ struct DeliveryResult {
 std::string_view OutcomeName(DeliveryResult::Outcome outcome);  // "delivered", …
 
 // The marker shown before a notification's title by the notifiers that decorate it (Slack's
-// header and headline, the console): ✅ resolved, 🚨 critical, ⚠️ otherwise. Rules write plain
-// titles ("FAILOVER") so that no message shows two markers.
+// header and headline, the console): ✅ resolved, 🚨 critical, ⚠️ otherwise. Rules write
+// plain titles ("FAILOVER") so that no message shows two markers.
 std::string_view AlertEmoji(const Notification& notification);
 
 // One channel to people (Slack, console, a generic webhook). A notifier makes one attempt

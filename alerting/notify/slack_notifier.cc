@@ -160,8 +160,7 @@ json BuildSlackPayload(const Notification& n, const SlackOptions& options) {
   for (size_t i = 0; i == 0 || i < fields.size(); i += kSlackMaxFieldsPerSection) {
     json section = {{"type", "section"}};
     if (i == 0 && !n.summary.empty()) {
-      section["text"] =
-          Mrkdwn(TruncateForSlack(Bold(n.summary), kSlackMaxSectionText));
+      section["text"] = Mrkdwn(TruncateForSlack(Bold(n.summary), kSlackMaxSectionText));
     }
     json section_fields = json::array();
     for (size_t j = i; j < fields.size() && j < i + kSlackMaxFieldsPerSection; ++j) {

@@ -1,7 +1,7 @@
 #pragma once
 
-// Records, times and rule conditions for the alerting tests. Pool names are string literals, so the records'
-// views stay valid for the whole test.
+// Records, times and rule conditions for the alerting tests. Pool names are string literals, so the
+// records' views stay valid for the whole test.
 
 #include <chrono>
 #include <initializer_list>

@@ -46,7 +46,8 @@ class CooldownMirrorPolicyTest : public ::testing::Test {
   AlertPolicyState state_;
 };
 
-TEST_F(CooldownMirrorPolicyTest, a_refire_held_by_the_cooldown_still_fires_and_resolves_for_mirrors) {
+TEST_F(CooldownMirrorPolicyTest,
+       a_refire_held_by_the_cooldown_still_fires_and_resolves_for_mirrors) {
   FiredAndResolved();
   PolicyResult r = Decide(true, 1, 20);
   EXPECT_EQ(r.decision, Decision::kSuppressedCooldown);

@@ -195,8 +195,8 @@ TEST(FailoverRule, moves_read_in_one_batch_are_paged_as_leaving_the_primary) {
   EXPECT_TRUE(c.active);
   EXPECT_EQ(c.episodes_started, 1);
   const Notification n = rule.Firing(0, At(2));
-  EXPECT_THAT(n.fields, ElementsAre(Pair("Previous", "blue"), Pair("Current", "red"),
-                                    Pair("Release", "v3")));
+  EXPECT_THAT(n.fields,
+              ElementsAre(Pair("Previous", "blue"), Pair("Current", "red"), Pair("Release", "v3")));
   EXPECT_EQ(n.action, "Check health of blue pool");
 }
 

@@ -10,8 +10,8 @@
 namespace poolwatch::testing {
 namespace {
 
-using ::testing::HasSubstr;
 using std::chrono::seconds;
+using ::testing::HasSubstr;
 
 // 1,000 requests in one log second ten minutes ago (older than max_age), with a 30-error burst
 // in the middle: a 200-request window takes it in and pushes it out within one read.
@@ -38,10 +38,10 @@ std::string BacklogWithABurst() {
 TEST(Backlog, ABurstInsideOneReadIsAlertedAsReplayWouldHave) {
   TempDir dir;
   WriteFile(dir / "access.log", BacklogWithABurst());
-  Process poolwatch({POOLWATCH_BINARY, "--log.path", (dir / "access.log").string(),
-                     "--log.start-at", "beginning", "--web.listen-address",
-                     "127.0.0.1:" + std::to_string(FreePort())},
-                    dir / "poolwatch.out", {{"SLACK_WEBHOOK_URL", ""}});
+  Process poolwatch(
+      {POOLWATCH_BINARY, "--log.path", (dir / "access.log").string(), "--log.start-at", "beginning",
+       "--web.listen-address", "127.0.0.1:" + std::to_string(FreePort())},
+      dir / "poolwatch.out", {{"SLACK_WEBHOOK_URL", ""}});
   ASSERT_TRUE(WaitUntil(
       [&] {
         return poolwatch.Output().find("status=resolved key=error_rate{}") != std::string::npos;

@@ -2,11 +2,10 @@
 // line in replay): log time, each log second, every few lines, never backwards.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <prometheus/registry.h>
 
 #include <string>
 #include <vector>
-
-#include <prometheus/registry.h>
 
 #include "app/pipeline.h"
 #include "config/config.h"
@@ -108,9 +107,9 @@ TEST(CatchUp, each_log_second_is_evaluated_before_its_first_line) {
   run.pipeline.ProcessLine(DefaultFormatLine(0, 200));
   run.pipeline.ProcessLine(DefaultFormatLine(3, 200));
   // The first line sets the start; the jump to 07:00:03 evaluates 01, 02 and 03 first.
-  EXPECT_THAT(run.times, ElementsAre(kStart, kStart + std::chrono::seconds(1),
-                                     kStart + std::chrono::seconds(2),
-                                     kStart + std::chrono::seconds(3)));
+  EXPECT_THAT(run.times,
+              ElementsAre(kStart, kStart + std::chrono::seconds(1),
+                          kStart + std::chrono::seconds(2), kStart + std::chrono::seconds(3)));
 }
 
 }  // namespace

@@ -3,14 +3,13 @@
 // scripts/sanitizers.sh; in the normal build it checks that nothing is lost or torn.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
 
 #include <atomic>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <prometheus/registry.h>
-#include <prometheus/text_serializer.h>
 
 #include "app/pipeline.h"
 #include "tests/support/test_support.h"

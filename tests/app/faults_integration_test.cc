@@ -9,9 +9,8 @@
 #include <algorithm>
 #include <chrono>
 #include <filesystem>
-#include <string>
-
 #include <nlohmann/json.hpp>
+#include <string>
 
 #include "tests/support/stack.h"
 
@@ -57,7 +56,8 @@ struct Standalone {
   void LineIsCounted() {
     const double before = std::max(0.0, Metric("poolwatch_log_lines_total"));
     AppendFile(dir / "access.log", kBlueLogLine);
-    ASSERT_TRUE(WaitUntil([&] { return Metric("poolwatch_log_lines_total") >= before + 1; }, kDeadline))
+    ASSERT_TRUE(
+        WaitUntil([&] { return Metric("poolwatch_log_lines_total") >= before + 1; }, kDeadline))
         << process->Output();
   }
 };
@@ -82,7 +82,8 @@ TEST(Faults, StateFileWriteFailuresAreCountedLoggedOncePerConditionAndRecovered)
   fs::create_directories(dir);
   pw.LineIsCounted();
   ASSERT_TRUE(WaitUntil([&] { return fs::exists(dir / "state.json"); }, kDeadline));
-  ASSERT_TRUE(WaitUntil([&] { return pw.Metric("poolwatch_state_last_write_successful") == 1; }, kDeadline));
+  ASSERT_TRUE(WaitUntil([&] { return pw.Metric("poolwatch_state_last_write_successful") == 1; },
+                        kDeadline));
   EXPECT_THAT(pw.process->Output(), HasSubstr("written again"));
 
   // Condition 2: a regular file where the directory was. Logged once more, then recovered.
@@ -99,14 +100,16 @@ TEST(Faults, StateFileWriteFailuresAreCountedLoggedOncePerConditionAndRecovered)
   fs::remove(dir);
   fs::create_directories(dir);
   pw.LineIsCounted();
-  ASSERT_TRUE(WaitUntil([&] { return pw.Metric("poolwatch_state_last_write_successful") == 1; }, kDeadline));
+  ASSERT_TRUE(WaitUntil([&] { return pw.Metric("poolwatch_state_last_write_successful") == 1; },
+                        kDeadline));
 
   // The log deleted and recreated: waited for, then read from its start; no crash.
   fs::remove(pw.dir / "access.log");
   EXPECT_EQ(HttpGet(pw.Url("/metrics")).status, 200);
   const double before = pw.Metric("poolwatch_log_lines_total");
   WriteFile(pw.dir / "access.log", kBlueLogLine + kBlueLogLine);
-  ASSERT_TRUE(WaitUntil([&] { return pw.Metric("poolwatch_log_lines_total") == before + 2; }, kDeadline))
+  ASSERT_TRUE(
+      WaitUntil([&] { return pw.Metric("poolwatch_log_lines_total") == before + 2; }, kDeadline))
       << pw.process->Output();
   EXPECT_TRUE(pw.process->Running());
   EXPECT_GE(pw.Metric("poolwatch_state_write_errors_total"), 5);
@@ -129,7 +132,8 @@ TEST(Faults, AnUnreadableLogShowsOnMetricsUntilItIsReadable) {
   fs::remove(pw.dir / "access.log");
   const double before = pw.Metric("poolwatch_log_lines_total");
   WriteFile(pw.dir / "access.log", kBlueLogLine);
-  ASSERT_TRUE(WaitUntil([&] { return pw.Metric("poolwatch_log_lines_total") == before + 1; }, kDeadline))
+  ASSERT_TRUE(
+      WaitUntil([&] { return pw.Metric("poolwatch_log_lines_total") == before + 1; }, kDeadline))
       << pw.process->Output();
   EXPECT_TRUE(WaitUntil([&] { return pw.Metric("poolwatch_log_readable") == 1; }, kDeadline));
 }
@@ -159,7 +163,8 @@ std::string ConfigYaml(double threshold) {
 }
 
 nlohmann::json ErrorRateRule(Stack& stack) {
-  auto status = nlohmann::json::parse(HttpGet(stack.PoolwatchUrl("/api/v1/status")).body, nullptr, false);
+  auto status =
+      nlohmann::json::parse(HttpGet(stack.PoolwatchUrl("/api/v1/status")).body, nullptr, false);
   if (status.is_discarded()) return {};
   for (const auto& r : status["rules"]) {
     if (r["name"] == "error_rate") return r;
@@ -172,7 +177,8 @@ void SendAndWaitCounted(Stack& stack, int n, int* sent) {
     ASSERT_GT(stack.Get().status, 0);
     ++*sent;
   }
-  ASSERT_TRUE(WaitUntil([&] { return stack.Metric("poolwatch_http_requests_total") == *sent; }, kDeadline))
+  ASSERT_TRUE(
+      WaitUntil([&] { return stack.Metric("poolwatch_http_requests_total") == *sent; }, kDeadline))
       << "counted " << stack.Metric("poolwatch_http_requests_total") << " of " << *sent << "\n"
       << stack.poolwatch()->Output();
 }
@@ -188,10 +194,11 @@ TEST(Faults, ReloadWithABadFileKeepsTheRunningConfigAndAGoodOneKeepsTheWindows) 
 
   WriteFile(stack.dir() / "poolwatch.yml", "alerting:\n  rules: [\n");  // broken YAML
   ASSERT_EQ(kill(stack.poolwatch()->pid(), SIGHUP), 0);
-  ASSERT_TRUE(WaitUntil([&] { return stack.Metric("poolwatch_config_last_reload_successful") == 0; },
-                        kDeadline))
+  ASSERT_TRUE(WaitUntil(
+      [&] { return stack.Metric("poolwatch_config_last_reload_successful") == 0; }, kDeadline))
       << stack.poolwatch()->Output();
-  EXPECT_THAT(stack.poolwatch()->Output(), HasSubstr("reload failed, keeping the running configuration"));
+  EXPECT_THAT(stack.poolwatch()->Output(),
+              HasSubstr("reload failed, keeping the running configuration"));
   EXPECT_TRUE(stack.poolwatch()->Running());
   SendAndWaitCounted(stack, 10, &sent);  // still parsing, with the old rules
   EXPECT_EQ(ErrorRateRule(stack)["threshold"], 2);
@@ -199,8 +206,8 @@ TEST(Faults, ReloadWithABadFileKeepsTheRunningConfigAndAGoodOneKeepsTheWindows) 
 
   WriteFile(stack.dir() / "poolwatch.yml", ConfigYaml(7));
   ASSERT_EQ(kill(stack.poolwatch()->pid(), SIGHUP), 0);
-  ASSERT_TRUE(WaitUntil([&] { return stack.Metric("poolwatch_config_last_reload_successful") == 1; },
-                        kDeadline))
+  ASSERT_TRUE(WaitUntil(
+      [&] { return stack.Metric("poolwatch_config_last_reload_successful") == 1; }, kDeadline))
       << stack.poolwatch()->Output();
   EXPECT_EQ(ErrorRateRule(stack)["threshold"], 7);
   EXPECT_EQ(ErrorRateRule(stack)["window_fill"], 40) << "a reload must keep the windows";
@@ -220,8 +227,8 @@ void ExpectLive(Stack& stack, int* sent, const std::string& when) {
 
 std::vector<nlohmann::json> Attempts(Stack& stack) {
   auto all = nlohmann::json::parse(
-      HttpGet("http://127.0.0.1:" + std::to_string(stack.slack_port()) + "/_received").body, nullptr,
-      false);
+      HttpGet("http://127.0.0.1:" + std::to_string(stack.slack_port()) + "/_received").body,
+      nullptr, false);
   std::vector<nlohmann::json> out;
   if (all.is_array()) out.assign(all.begin(), all.end());
   return out;
@@ -237,13 +244,16 @@ TEST(Faults, HangingFailingAndRateLimitingSlackNeverStallsParsingOrScraping) {
   stack.SetSlackMode({{"mode", "hang"}, {"hang_seconds", 5}, {"count", 1}});
   stack.StartChaos("blue", "error");
   SendAndWaitCounted(stack, 10, &sent);
-  ASSERT_TRUE(WaitUntil([&] { return Attempts(stack).size() >= 1; }, kDeadline)) << stack.poolwatch()->Output();
+  ASSERT_TRUE(WaitUntil([&] { return Attempts(stack).size() >= 1; }, kDeadline))
+      << stack.poolwatch()->Output();
   ExpectLive(stack, &sent, "while Slack hangs");
   stack.SetSlackMode({{"mode", "500"}, {"count", 1}});
-  ASSERT_TRUE(WaitUntil([&] { return Attempts(stack).size() >= 2; }, kDeadline)) << stack.poolwatch()->Output();
+  ASSERT_TRUE(WaitUntil([&] { return Attempts(stack).size() >= 2; }, kDeadline))
+      << stack.poolwatch()->Output();
   ExpectLive(stack, &sent, "while Slack fails");
   stack.SetSlackMode({{"mode", "429"}, {"retry_after", 1}, {"count", 1}});
-  ASSERT_TRUE(WaitUntil([&] { return Attempts(stack).size() >= 3; }, kDeadline)) << stack.poolwatch()->Output();
+  ASSERT_TRUE(WaitUntil([&] { return Attempts(stack).size() >= 3; }, kDeadline))
+      << stack.poolwatch()->Output();
   ExpectLive(stack, &sent, "while Slack rate-limits");
 
   // Recovered: the alert arrives, once.
@@ -259,8 +269,12 @@ TEST(Faults, HangingFailingAndRateLimitingSlackNeverStallsParsingOrScraping) {
   ASSERT_GE(modes.size(), 3u);
   EXPECT_EQ(modes[0], "hang");
   EXPECT_EQ(modes[1], "500");
-  EXPECT_GE(stack.Metric("poolwatch_notifications_total", {{"notifier", "slack"}, {"result", "retried"}}), 2);
-  EXPECT_EQ(stack.Metric("poolwatch_notifications_total", {{"notifier", "slack"}, {"result", "delivered"}}), 1);
+  EXPECT_GE(
+      stack.Metric("poolwatch_notifications_total", {{"notifier", "slack"}, {"result", "retried"}}),
+      2);
+  EXPECT_EQ(stack.Metric("poolwatch_notifications_total",
+                         {{"notifier", "slack"}, {"result", "delivered"}}),
+            1);
   EXPECT_THAT(stack.poolwatch()->Output(), HasSubstr("retrying in"));
   RecordProperty("slack_attempts", static_cast<int>(modes.size()));
 }
@@ -273,10 +287,11 @@ TEST(Faults, RefusedConnectionsAndTlsErrorsAreRetriedUntilDeliveredAndLoggedSpar
   // Nothing listens on a port that was just free: connection refused. The green app speaks
   // plain HTTP: an https:// URL to it is a TLS handshake failure.
   stack.StopPoolwatch();
-  stack.SetPoolwatchEnv("SLACK_WEBHOOK_URL",
-                        "http://127.0.0.1:" + std::to_string(FreePort()) + "/services/T1/B1/refused-token");
-  stack.SetPoolwatchEnv("POOLWATCH_WEBHOOK_URL",
-                        "https://127.0.0.1:" + std::to_string(stack.pool_port("green")) + "/hook?token=tls-token");
+  stack.SetPoolwatchEnv("SLACK_WEBHOOK_URL", "http://127.0.0.1:" + std::to_string(FreePort()) +
+                                                 "/services/T1/B1/refused-token");
+  stack.SetPoolwatchEnv(
+      "POOLWATCH_WEBHOOK_URL",
+      "https://127.0.0.1:" + std::to_string(stack.pool_port("green")) + "/hook?token=tls-token");
   stack.StartPoolwatch();
   int sent = 0;
   SendAndWaitCounted(stack, 5, &sent);
@@ -286,13 +301,19 @@ TEST(Faults, RefusedConnectionsAndTlsErrorsAreRetriedUntilDeliveredAndLoggedSpar
   // backoff) for as long as it is down, and logged attempt by attempt only up to max_attempts.
   ASSERT_TRUE(WaitUntil(
       [&] {
-        return stack.Metric("poolwatch_notifications_total", {{"notifier", "slack"}, {"result", "retried"}}) >= 3 &&
-               stack.Metric("poolwatch_notifications_total", {{"notifier", "webhook"}, {"result", "retried"}}) >= 3;
+        return stack.Metric("poolwatch_notifications_total",
+                            {{"notifier", "slack"}, {"result", "retried"}}) >= 3 &&
+               stack.Metric("poolwatch_notifications_total",
+                            {{"notifier", "webhook"}, {"result", "retried"}}) >= 3;
       },
       kDeadline))
       << stack.Metrics() << stack.poolwatch()->Output();
-  EXPECT_EQ(stack.Metric("poolwatch_notifications_total", {{"notifier", "slack"}, {"result", "failed"}}), 0);
-  EXPECT_EQ(stack.Metric("poolwatch_notifications_total", {{"notifier", "webhook"}, {"result", "failed"}}), 0);
+  EXPECT_EQ(
+      stack.Metric("poolwatch_notifications_total", {{"notifier", "slack"}, {"result", "failed"}}),
+      0);
+  EXPECT_EQ(stack.Metric("poolwatch_notifications_total",
+                         {{"notifier", "webhook"}, {"result", "failed"}}),
+            0);
   const std::string log = stack.poolwatch()->Output();
   EXPECT_EQ(Occurrences(log, "notify: slack: attempt 3 "), 0u) << log;  // max_attempts: 2
   EXPECT_EQ(Occurrences(log, "notify: slack: attempt 2 "), 1u) << log;

@@ -58,19 +58,24 @@ TEST(FuzzRegression, AYearBeyondTheClocksRangeIsABadTimeNotAnOverflow) {
   EXPECT_FALSE(ParseTimeIso8601("9999-12-31T23:59:59Z").has_value());
   EXPECT_TRUE(ParseTimeIso8601("2200-01-01T00:00:00Z").has_value());
   // The same for $msec (found a second time by log_format_fuzzer).
-  auto msec = LogFormat::Compile("$msec $status pool=$upstream_http_x_app_pool release=$upstream_http_x_release_id "
-                                 "$upstream_status $upstream_addr $request_time $upstream_response_time",
-                                 {}, &error);
+  auto msec = LogFormat::Compile(
+      "$msec $status pool=$upstream_http_x_app_pool release=$upstream_http_x_release_id "
+      "$upstream_status $upstream_addr $request_time $upstream_response_time",
+      {}, &error);
   ASSERT_TRUE(msec) << error;
-  EXPECT_EQ(msec->Parse("12720000000000000.000 200 pool=blue release=v1 200 10.0.0.1:80 0.1 0.1", record),
-            MalformedReason::kBadTime);
-  EXPECT_FALSE(msec->Parse("1764140811.123 200 pool=blue release=v1 200 10.0.0.1:80 0.1 0.1", record).has_value());
+  EXPECT_EQ(
+      msec->Parse("12720000000000000.000 200 pool=blue release=v1 200 10.0.0.1:80 0.1 0.1", record),
+      MalformedReason::kBadTime);
+  EXPECT_FALSE(
+      msec->Parse("1764140811.123 200 pool=blue release=v1 200 10.0.0.1:80 0.1 0.1", record)
+          .has_value());
 }
 
 // Found by config_fuzzer: a key that is not a plain name ("? [a]") escaped as a yaml-cpp
 // exception instead of a configuration error.
 TEST(FuzzRegression, ANonScalarKeyIsAConfigurationError) {
-  for (const char* yaml : {"? [a]\n: 1\n", "log:\n  ? {a: 1}\n  : x\n", "log:\n  pools:\n    ? [a]\n    : blue\n"}) {
+  for (const char* yaml :
+       {"? [a]\n: 1\n", "log:\n  ? {a: 1}\n  : x\n", "log:\n  pools:\n    ? [a]\n    : blue\n"}) {
     try {
       LoadConfigFromString(yaml, "poolwatch.yml", {});
       ADD_FAILURE() << "accepted: " << yaml;

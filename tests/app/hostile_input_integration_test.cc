@@ -14,13 +14,12 @@
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <set>
 #include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "exporter/metrics.h"
 #include "tests/support/test_support.h"
@@ -78,17 +77,23 @@ class HostileNginx {
  public:
   HostileNginx() {
     fs::create_directories(dir_ / "nginx");
-    fs::permissions(dir_.path(), fs::perms::owner_all | fs::perms::group_read | fs::perms::group_exec |
-                                     fs::perms::others_read | fs::perms::others_exec);
+    fs::permissions(dir_.path(), fs::perms::owner_all | fs::perms::group_read |
+                                     fs::perms::group_exec | fs::perms::others_read |
+                                     fs::perms::others_exec);
     fs::permissions(dir_ / "nginx", fs::perms::owner_all | fs::perms::group_read |
                                         fs::perms::group_exec | fs::perms::others_read |
                                         fs::perms::others_exec);
     WriteFile(dir_ / "upstream.py", kUpstream);
     upstream_ = std::make_unique<Process>(
-        std::vector<std::string>{"python3", (dir_ / "upstream.py").string()}, dir_ / "upstream.log");
+        std::vector<std::string>{"python3", (dir_ / "upstream.py").string()},
+        dir_ / "upstream.log");
     std::string out;
-    if (!WaitUntil([&] { out = upstream_->Output(); return out.find('\n') != std::string::npos; },
-                   seconds(20))) {
+    if (!WaitUntil(
+            [&] {
+              out = upstream_->Output();
+              return out.find('\n') != std::string::npos;
+            },
+            seconds(20))) {
       throw std::runtime_error("upstream did not start: " + out);
     }
     const int upstream_port = std::stoi(out.substr(out.find("PORT ") + 5));
@@ -96,21 +101,36 @@ class HostileNginx {
     const fs::path prefix = dir_ / "nginx";
     WriteFile(prefix / "nginx.conf",
               "worker_processes 1;\n"
-              "pid " + (prefix / "nginx.pid").string() + ";\n"
-              "error_log " + (prefix / "error.log").string() + " warn;\n"
-              "events { worker_connections 256; }\n"
-              "http {\n"
-              "  include " + (kSource / "nginx" / "log_format.conf").string() + ";\n"
-              "  access_log " + default_log().string() + " poolwatch;\n"
-              "  access_log " + json_log().string() + " poolwatch_json;\n"
-              "  server {\n"
-              "    listen 127.0.0.1:" + std::to_string(port_) + ";\n"
-              "    location / { proxy_pass http://127.0.0.1:" + std::to_string(upstream_port) + "; }\n"
-              "  }\n"
-              "}\n");
+              "pid " +
+                  (prefix / "nginx.pid").string() +
+                  ";\n"
+                  "error_log " +
+                  (prefix / "error.log").string() +
+                  " warn;\n"
+                  "events { worker_connections 256; }\n"
+                  "http {\n"
+                  "  include " +
+                  (kSource / "nginx" / "log_format.conf").string() +
+                  ";\n"
+                  "  access_log " +
+                  default_log().string() +
+                  " poolwatch;\n"
+                  "  access_log " +
+                  json_log().string() +
+                  " poolwatch_json;\n"
+                  "  server {\n"
+                  "    listen 127.0.0.1:" +
+                  std::to_string(port_) +
+                  ";\n"
+                  "    location / { proxy_pass http://127.0.0.1:" +
+                  std::to_string(upstream_port) +
+                  "; }\n"
+                  "  }\n"
+                  "}\n");
     const std::string nginx = FindProgram("nginx");
     if (nginx.empty()) throw std::runtime_error("nginx is not installed");
-    if (RunCommand({nginx, "-p", prefix.string(), "-c", (prefix / "nginx.conf").string()}, &out) != 0) {
+    if (RunCommand({nginx, "-p", prefix.string(), "-c", (prefix / "nginx.conf").string()}, &out) !=
+        0) {
       throw std::runtime_error("nginx failed to start: " + out);
     }
     if (!WaitUntil([&] { return fs::exists(prefix / "nginx.pid"); }, seconds(10))) {
@@ -130,8 +150,8 @@ class HostileNginx {
   }
 
   HttpResponse Get(const std::string& pool, const std::string& release) {
-    return HttpGet("http://127.0.0.1:" + std::to_string(port_) + "/version?pool=" +
-                   PercentEncode(pool) + "&release=" + PercentEncode(release));
+    return HttpGet("http://127.0.0.1:" + std::to_string(port_) +
+                   "/version?pool=" + PercentEncode(pool) + "&release=" + PercentEncode(release));
   }
   const TempDir& dir() const { return dir_; }
   fs::path default_log() const { return dir_ / "nginx" / "access.log"; }
@@ -149,10 +169,16 @@ class SlackStandIn {
  public:
   explicit SlackStandIn(const fs::path& log) {
     process_ = std::make_unique<Process>(
-        std::vector<std::string>{"python3", (kSource / "tests/support/slack_standin.py").string(), "0"}, log);
+        std::vector<std::string>{"python3", (kSource / "tests/support/slack_standin.py").string(),
+                                 "0"},
+        log);
     std::string out;
-    if (!WaitUntil([&] { out = process_->Output(); return out.find('\n') != std::string::npos; },
-                   seconds(20))) {
+    if (!WaitUntil(
+            [&] {
+              out = process_->Output();
+              return out.find('\n') != std::string::npos;
+            },
+            seconds(20))) {
       throw std::runtime_error("slack stand-in did not start: " + out);
     }
     port_ = std::stoi(out.substr(out.find("PORT ") + 5));
@@ -177,10 +203,12 @@ struct Poolwatch {
             std::map<std::string, std::string> env, const fs::path& state) {
     process = std::make_unique<Process>(
         std::vector<std::string>{POOLWATCH_BINARY, "--config.file", config.string(), "--log.path",
-                                 log.string(), "--log.start-at", "beginning", "--web.listen-address",
-                                 "127.0.0.1:" + std::to_string(port), "--state.path", state.string()},
+                                 log.string(), "--log.start-at", "beginning",
+                                 "--web.listen-address", "127.0.0.1:" + std::to_string(port),
+                                 "--state.path", state.string()},
         output, std::move(env));
-    if (!WaitUntil([&] { return HttpGet(Url("/-/ready"), milliseconds(500)).status == 200; }, seconds(20))) {
+    if (!WaitUntil([&] { return HttpGet(Url("/-/ready"), milliseconds(500)).status == 200; },
+                   seconds(20))) {
       throw std::runtime_error("poolwatch did not become ready: " + process->Output());
     }
   }
@@ -191,8 +219,8 @@ struct Poolwatch {
 };
 
 // (No newline: it cannot travel in an HTTP header; the hand-written JSON lines carry one.)
-const std::vector<std::string> kHostilePools = {
-    "gr\"een}", std::string("x\xff\xfey", 4), "a\\b{c=\"d\"}", "}", "p\" 1 fake_metric 2"};
+const std::vector<std::string> kHostilePools = {"gr\"een}", std::string("x\xff\xfey", 4),
+                                                "a\\b{c=\"d\"}", "}", "p\" 1 fake_metric 2"};
 const std::vector<std::string> kHostileReleases = {
     "v1\" } evil_metric{a=\"b\"} 1 #", std::string("\xc3\x28", 2), "\\", "}", "{", "\"", "#"};
 
@@ -203,7 +231,8 @@ std::vector<std::string> ForeignLines(const std::string& exposition) {
   std::istringstream in(exposition);
   std::string line;
   while (std::getline(in, line)) {
-    if (line.empty() || line.rfind("# HELP poolwatch_", 0) == 0 || line.rfind("# TYPE poolwatch_", 0) == 0) {
+    if (line.empty() || line.rfind("# HELP poolwatch_", 0) == 0 ||
+        line.rfind("# TYPE poolwatch_", 0) == 0) {
       continue;
     }
     if (line.rfind("poolwatch_", 0) != 0) bad.push_back(line);
@@ -242,11 +271,10 @@ TEST(HostileInput, LabelValuesCannotInjectExpositionBreakSlackJsonOrGrowSeries) 
   std::string json_format = ReadFile(kSource / "nginx" / "log_format.conf");
   json_format = json_format.substr(json_format.find("escape=json '") + 13);
   json_format = json_format.substr(0, json_format.rfind('\''));
-  WriteFile(nginx.dir() / "json.yml",
-            "log:\n  escape: json\n  format: '" + json_format + "'\n");
-  Poolwatch with_default(nginx.default_log(), nginx.dir() / "default.yml", nginx.dir() / "pw-default.log",
-                         {{"SLACK_WEBHOOK_URL", slack.Url()}, {"ACTIVE_POOL", "blue"}},
-                         nginx.dir() / "default.state");
+  WriteFile(nginx.dir() / "json.yml", "log:\n  escape: json\n  format: '" + json_format + "'\n");
+  Poolwatch with_default(
+      nginx.default_log(), nginx.dir() / "default.yml", nginx.dir() / "pw-default.log",
+      {{"SLACK_WEBHOOK_URL", slack.Url()}, {"ACTIVE_POOL", "blue"}}, nginx.dir() / "default.state");
   Poolwatch with_json(nginx.json_log(), nginx.dir() / "json.yml", nginx.dir() / "pw-json.log",
                       {{"ACTIVE_POOL", "blue"}}, nginx.dir() / "json.state");
 
@@ -262,12 +290,14 @@ TEST(HostileInput, LabelValuesCannotInjectExpositionBreakSlackJsonOrGrowSeries) 
   const std::string hand_written =
       std::string("{\"time_local\":\"")
           .append(now_local)
-          .append("\",\"remote_addr\":\"127.0.0.1\","
-      "\"remote_user\":\"\",\"request\":\"GET / HTTP/1.1\",\"status\":\"200\","
-      "\"body_bytes_sent\":\"2\",\"http_referer\":\"\",\"http_user_agent\":\"x\","
-      "\"pool\":\"blue\",\"release\":\"line1\\nfake_metric{} 1\\u0000\\\"}\","
-      "\"upstream_status\":\"200\",\"upstream_addr\":\"127.0.0.1:1\",\"request_time\":\"0.001\","
-      "\"upstream_response_time\":\"0.001\"}\n");
+          .append(
+              "\",\"remote_addr\":\"127.0.0.1\","
+              "\"remote_user\":\"\",\"request\":\"GET / HTTP/1.1\",\"status\":\"200\","
+              "\"body_bytes_sent\":\"2\",\"http_referer\":\"\",\"http_user_agent\":\"x\","
+              "\"pool\":\"blue\",\"release\":\"line1\\nfake_metric{} 1\\u0000\\\"}\","
+              "\"upstream_status\":\"200\",\"upstream_addr\":\"127.0.0.1:1\",\"request_time\":\"0."
+              "001\","
+              "\"upstream_response_time\":\"0.001\"}\n");
   AppendFile(nginx.json_log(), hand_written + hand_written);  // before blue's releases fill up
 
   // 10,000 distinct releases of blue, from four client threads.
@@ -293,7 +323,9 @@ TEST(HostileInput, LabelValuesCannotInjectExpositionBreakSlackJsonOrGrowSeries) 
   }
   for (const std::string& pool : kHostilePools) {
     for (int i = 0; i < 5; ++i) {
-      EXPECT_EQ(nginx.Get(pool, kHostileReleases[static_cast<size_t>(i) % kHostileReleases.size()]).status, 200);
+      EXPECT_EQ(nginx.Get(pool, kHostileReleases[static_cast<size_t>(i) % kHostileReleases.size()])
+                    .status,
+                200);
       ++sent;
     }
   }
@@ -307,15 +339,17 @@ TEST(HostileInput, LabelValuesCannotInjectExpositionBreakSlackJsonOrGrowSeries) 
   }
   for (const Poolwatch* pw : {&with_default, &with_json}) {
     const int lines = sent + (pw == &with_json ? 2 : 0);
-    ASSERT_TRUE(WaitUntil([&] { return MetricValue(pw->Metrics(), "poolwatch_log_lines_total") == lines; },
-                          kDeadline))
+    ASSERT_TRUE(
+        WaitUntil([&] { return MetricValue(pw->Metrics(), "poolwatch_log_lines_total") == lines; },
+                  kDeadline))
         << MetricValue(pw->Metrics(), "poolwatch_log_lines_total") << " of " << lines << "\n"
         << pw->process->Output().substr(0, 4000);
   }
 
   CheckExposition("escape=default", with_default.Metrics(), nginx.dir() / "default.prom");
   CheckExposition("escape=json", with_json.Metrics(), nginx.dir() / "json.prom");
-  EXPECT_EQ(MetricValue(with_default.Metrics(), "poolwatch_http_requests_total", {{"release", "other"}}) > 9000,
+  EXPECT_EQ(MetricValue(with_default.Metrics(), "poolwatch_http_requests_total",
+                        {{"release", "other"}}) > 9000,
             true);
 
   // Slack got the failovers to the hostile pools, every payload valid JSON (the stand-in parses
@@ -334,7 +368,8 @@ TEST(HostileInput, LabelValuesCannotInjectExpositionBreakSlackJsonOrGrowSeries) 
     EXPECT_TRUE(attempt["json"].contains("text")) << attempt["body"];
     for (const auto& block : attempt["json"]["attachments"][0]["blocks"]) {
       for (const auto& field : block.value("fields", nlohmann::json::array())) {
-        named_hostile_pool = named_hostile_pool || hostile_currents.count(field.value("text", "")) > 0;
+        named_hostile_pool =
+            named_hostile_pool || hostile_currents.count(field.value("text", "")) > 0;
       }
     }
   }
@@ -348,7 +383,9 @@ TEST(HostileInput, LabelValuesCannotInjectExpositionBreakSlackJsonOrGrowSeries) 
   // The state files hold the hostile pools and alert labels and stay valid JSON.
   for (const char* state : {"default.state", "json.state"}) {
     ASSERT_TRUE(WaitUntil([&] { return fs::exists(nginx.dir() / state); }, kDeadline));
-    EXPECT_FALSE(nlohmann::json::parse(ReadFile(nginx.dir() / state), nullptr, false).is_discarded()) << state;
+    EXPECT_FALSE(
+        nlohmann::json::parse(ReadFile(nginx.dir() / state), nullptr, false).is_discarded())
+        << state;
   }
   RecordProperty("requests", sent);
 }

@@ -40,22 +40,28 @@ TEST(Load, EveryRequestIsCountedAndMemoryStaysFlat) {
   const std::string url = "http://127.0.0.1:" + std::to_string(stack.nginx_port()) + "/version";
   auto drive = [&](int secs) {
     std::string out;
-    EXPECT_EQ(RunCommand({wrk, "-t2", "-c16", "-d" + std::to_string(secs) + "s", url}, &out), 0) << out;
+    EXPECT_EQ(RunCommand({wrk, "-t2", "-c16", "-d" + std::to_string(secs) + "s", url}, &out), 0)
+        << out;
     return out;
   };
   auto caught_up = [&] {
     return WaitUntil(
-        [&] { return stack.Metric("poolwatch_http_requests_total") == static_cast<double>(stack.AccessLogLines()); },
+        [&] {
+          return stack.Metric("poolwatch_http_requests_total") ==
+                 static_cast<double>(stack.AccessLogLines());
+        },
         seconds(60), std::chrono::milliseconds(100));
   };
 
   drive(3);  // warm-up: every series poolwatch will have exists now
-  ASSERT_TRUE(caught_up()) << stack.Metric("poolwatch_http_requests_total") << " of " << stack.AccessLogLines();
+  ASSERT_TRUE(caught_up()) << stack.Metric("poolwatch_http_requests_total") << " of "
+                           << stack.AccessLogLines();
   const long rss_before = RssKib(stack.poolwatch()->pid());
   const size_t lines_before = stack.AccessLogLines();
 
   const std::string report = drive(10);
-  ASSERT_TRUE(caught_up()) << stack.Metric("poolwatch_http_requests_total") << " of " << stack.AccessLogLines();
+  ASSERT_TRUE(caught_up()) << stack.Metric("poolwatch_http_requests_total") << " of "
+                           << stack.AccessLogLines();
   const long rss_after = RssKib(stack.poolwatch()->pid());
   const size_t lines = stack.AccessLogLines();
   const size_t during = lines - lines_before;
@@ -66,8 +72,8 @@ TEST(Load, EveryRequestIsCountedAndMemoryStaysFlat) {
   // Flat: a line costs no memory once its series exist (the log itself grew by megabytes).
   EXPECT_LT(rss_after - rss_before, 8 * 1024) << rss_before << " KiB → " << rss_after << " KiB";
   EXPECT_TRUE(stack.poolwatch()->Running());
-  std::cout << "load: " << during << " requests in 10 s (" << during / 10 << "/s), all counted; RSS "
-            << rss_before << " → " << rss_after << " KiB\n";
+  std::cout << "load: " << during << " requests in 10 s (" << during / 10
+            << "/s), all counted; RSS " << rss_before << " → " << rss_after << " KiB\n";
   RecordProperty("requests", static_cast<int>(during));
 }
 

@@ -3,8 +3,8 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include <nlohmann/json.hpp>
 #include <cstdio>
+#include <nlohmann/json.hpp>
 #include <sstream>
 
 #include "tests/support/test_support.h"
@@ -30,7 +30,8 @@ ReplayRun Replay(const std::vector<std::string>& args,
   std::istringstream lines(run.output);
   std::string line;
   while (std::getline(lines, line)) {
-    if (!line.empty() && line.front() == '{') run.notifications.push_back(nlohmann::json::parse(line));
+    if (!line.empty() && line.front() == '{')
+      run.notifications.push_back(nlohmann::json::parse(line));
   }
   return run;
 }
@@ -156,8 +157,9 @@ TEST(Replay, AlertsStillFiringAtTheEndAreListedNotResolved) {
 
 TEST(Replay, LogsInAnotherFormatFailWithAClearMessage) {
   TempDir dir;
-  WriteFile(dir / "json.log", "{\"time\": \"2026-11-26T07:00:00Z\", \"status\": 200}\n"
-                              "{\"time\": \"2026-11-26T07:00:01Z\", \"status\": 200}\n");
+  WriteFile(dir / "json.log",
+            "{\"time\": \"2026-11-26T07:00:00Z\", \"status\": 200}\n"
+            "{\"time\": \"2026-11-26T07:00:01Z\", \"status\": 200}\n");
   ReplayRun run = Replay({(dir / "json.log").string()});
   EXPECT_NE(run.exit_code, 0);
   EXPECT_THAT(run.output, HasSubstr("no line could be parsed"));

@@ -13,9 +13,8 @@
 #include <deque>
 #include <filesystem>
 #include <mutex>
-#include <thread>
-
 #include <nlohmann/json.hpp>
+#include <thread>
 
 #include "tests/support/stack.h"
 
@@ -69,7 +68,8 @@ class Traffic {
 };
 
 pid_t NginxPid(const Stack& stack) {
-  for (const fs::path& p : {stack.dir() / "nginx/nginx.pid", stack.dir() / "nginx/logs/nginx.pid"}) {
+  for (const fs::path& p :
+       {stack.dir() / "nginx/nginx.pid", stack.dir() / "nginx/logs/nginx.pid"}) {
     if (fs::exists(p)) return std::stoi(ReadFile(p));
   }
   return -1;
@@ -132,7 +132,8 @@ TEST(Restart, KillNineAndRotationLoseNoLineAndRepeatNoAlert) {
     const double before = stack.Metric("poolwatch_log_lines_total");
     ASSERT_TRUE(WaitUntil([&] { return stack.Metric("poolwatch_log_lines_total") >= before + 100; },
                           kDeadline))
-        << when << ": poolwatch is not reading\n" << stack.poolwatch()->Output();
+        << when << ": poolwatch is not reading\n"
+        << stack.poolwatch()->Output();
     stack.poolwatch()->Kill9();
     const SteadyTime killed = std::chrono::steady_clock::now();
     const size_t written = LinesWritten(stack);
@@ -172,7 +173,8 @@ TEST(Restart, KillNineAndRotationLoseNoLineAndRepeatNoAlert) {
   // 4. Recovery: the resolution is sent once; a crash, then a rotation while poolwatch is
   // down (its unread tail must be read from the renamed file, wherever it was renamed to).
   stack.StopChaos("blue");
-  ASSERT_TRUE(WaitUntil([&] { return Count(Received(stack), "failover:resolved") == 1; }, kDeadline))
+  ASSERT_TRUE(
+      WaitUntil([&] { return Count(Received(stack), "failover:resolved") == 1; }, kDeadline))
       << stack.poolwatch()->Output();
   crash("after the resolution");
   RotateLog(stack, "3");

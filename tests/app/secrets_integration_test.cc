@@ -18,8 +18,8 @@ using std::chrono::seconds;
 constexpr auto kDeadline = seconds(30);
 
 // Every piece of the two URLs that would give them away.
-const std::vector<std::string> kSecrets = {"T0SECRET42", "B0SECRET42", "xoxb-very-secret-token",
-                                           "hook-user", "pw-secret-4711", "qs-secret-4711"};
+const std::vector<std::string> kSecrets = {"T0SECRET42", "B0SECRET42",     "xoxb-very-secret-token",
+                                           "hook-user",  "pw-secret-4711", "qs-secret-4711"};
 
 std::string SlackUrl(int port) {
   return "http://127.0.0.1:" + std::to_string(port) +
@@ -32,7 +32,8 @@ std::string WebhookUrl(int port) {
 
 void ExpectNoSecret(const std::string& where, const std::string& text) {
   for (const std::string& secret : kSecrets) {
-    EXPECT_EQ(text.find(secret), std::string::npos) << where << " shows '" << secret << "':\n" << text;
+    EXPECT_EQ(text.find(secret), std::string::npos) << where << " shows '" << secret << "':\n"
+                                                    << text;
   }
 }
 
@@ -59,15 +60,18 @@ TEST(Secrets, WebhookUrlsNeverAppearInLogsMetricsPagesReplayOrErrors) {
       kDeadline))
       << stack.poolwatch()->Output();
   // The stand-in did receive it at the secret path: the URL was really used.
-  EXPECT_GE(stack.Metric("poolwatch_notifications_total", {{"notifier", "slack"}, {"result", "retried"}}), 1);
+  EXPECT_GE(
+      stack.Metric("poolwatch_notifications_total", {{"notifier", "slack"}, {"result", "retried"}}),
+      1);
 
-  for (const char* path : {"/metrics", "/", "/api/v1/status", "/api/v1/alerts", "/api/v1/maintenance"}) {
+  for (const char* path :
+       {"/metrics", "/", "/api/v1/status", "/api/v1/alerts", "/api/v1/maintenance"}) {
     HttpResponse r = HttpGet(stack.PoolwatchUrl(path));
     ExpectNoSecret(std::string("GET ") + path, r.body);
   }
   const std::string log = stack.poolwatch()->Output();
   EXPECT_THAT(log, ::testing::HasSubstr("retrying in"));  // the failures were logged…
-  EXPECT_THAT(log, ::testing::HasSubstr("<redacted>"));    // …with the URLs redacted
+  EXPECT_THAT(log, ::testing::HasSubstr("<redacted>"));   // …with the URLs redacted
   stack.StopPoolwatch();
   ExpectNoSecret("poolwatch's log", stack.poolwatch()->Output());
 
@@ -86,8 +90,9 @@ TEST(Secrets, WebhookUrlsNeverAppearInLogsMetricsPagesReplayOrErrors) {
   ExpectNoSecret("replay's exposition", ReadFile(stack.dir() / "replay.prom"));
 
   // Configuration errors that involve the URLs.
-  WriteFile(config, "notify:\n  slack_webhook_url: hooks.example/services/T0SECRET42/B0SECRET42/"
-                    "xoxb-very-secret-token\n");
+  WriteFile(config,
+            "notify:\n  slack_webhook_url: hooks.example/services/T0SECRET42/B0SECRET42/"
+            "xoxb-very-secret-token\n");
   EXPECT_NE(RunCommand({POOLWATCH_BINARY, "check-config", config}, &output), 0);
   EXPECT_THAT(output, ::testing::HasSubstr("notify.slack_webhook_url"));
   ExpectNoSecret("check-config", output);
@@ -95,7 +100,8 @@ TEST(Secrets, WebhookUrlsNeverAppearInLogsMetricsPagesReplayOrErrors) {
   EXPECT_NE(RunCommand({POOLWATCH_BINARY, "check-config", config}, &output), 0);
   ExpectNoSecret("check-config", output);
   EXPECT_NE(RunCommand({POOLWATCH_BINARY, "--log.path", stack.access_log().string()}, &output,
-                       {{"POOLWATCH_WEBHOOK_URL", "hook-user:pw-secret-4711@host/hook?token=qs-secret-4711"}}),
+                       {{"POOLWATCH_WEBHOOK_URL",
+                         "hook-user:pw-secret-4711@host/hook?token=qs-secret-4711"}}),
             0);
   EXPECT_THAT(output, ::testing::HasSubstr("POOLWATCH_WEBHOOK_URL"));
   ExpectNoSecret("start-up error", output);

@@ -3,17 +3,16 @@
 #include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <prometheus/registry.h>
+#include <prometheus/text_serializer.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include <cerrno>
 #include <filesystem>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
-#include <prometheus/registry.h>
-#include <prometheus/text_serializer.h>
 
 #include "alerting/notify/alertmanager_notifier.h"
 #include "app/state_keeper.h"
@@ -47,10 +46,14 @@ PersistedState FullState() {
                      {"10.0.0.3:3000", std::string("bad\xff\xfeutf8", 10)}};
   s.alerting.maintenance = true;
   s.alerting.maintenance_until = At(1800000000000);
-  s.alerting.alerts.push_back(
-      AlertStateRecord{"failover", RuleKind::kFailover, {{"pool", "blue"}}, true, At(1700000000123), 2});
   s.alerting.alerts.push_back(AlertStateRecord{
-      "error_rate", RuleKind::kErrorRate, {{"pool", std::string("\xc3\x28", 2)}}, false, std::nullopt, 0});
+      "failover", RuleKind::kFailover, {{"pool", "blue"}}, true, At(1700000000123), 2});
+  s.alerting.alerts.push_back(AlertStateRecord{"error_rate",
+                                               RuleKind::kErrorRate,
+                                               {{"pool", std::string("\xc3\x28", 2)}},
+                                               false,
+                                               std::nullopt,
+                                               0});
   s.configured_maintenance = false;
   Notification n;
   n.rule = "failover";
@@ -177,10 +180,12 @@ TEST(StateFormat, RejectsWhatItDoesNotUnderstand) {
               HasSubstr("unknown rule kind"));
   EXPECT_THAT(mutated([](auto& j) { j["alerting"].erase("alerts"); }), HasSubstr("missing alerts"));
   EXPECT_THAT(mutated([](auto& j) { j["pools"] = nlohmann::json::object(); }), HasSubstr("pools"));
-  EXPECT_THAT(mutated([](auto& j) { j["outbox"][0]["status"] = "maybe"; }), HasSubstr("outbox.status"));
+  EXPECT_THAT(mutated([](auto& j) { j["outbox"][0]["status"] = "maybe"; }),
+              HasSubstr("outbox.status"));
   EXPECT_THAT(mutated([](auto& j) { j["pools"][0][1] = {{"hex", "zz"}}; }), HasSubstr("pools"));
   // Found by fuzzing: a time the clock cannot hold overflowed (undefined behaviour).
-  EXPECT_THAT(mutated([](auto& j) { j["outbox"][0]["at_ms"] = 17956800000001; }), HasSubstr("out of range"));
+  EXPECT_THAT(mutated([](auto& j) { j["outbox"][0]["at_ms"] = 17956800000001; }),
+              HasSubstr("out of range"));
   EXPECT_THAT(mutated([](auto& j) { j["alerting"]["alerts"][0]["last_fired_ms"] = -1; }),
               HasSubstr("out of range"));
   EXPECT_THAT(mutated([](auto& j) { j["alerting"]["alerts"][0]["suppressed"] = 1LL << 40; }),
@@ -422,8 +427,8 @@ TEST(RotatedRemainder, ReadsTheRestOfTheRenamedFileIncludingAnUnterminatedLastLi
   WriteFile(log, Line(4));
 
   std::vector<std::string> lines;
-  RotatedRemainder rest = ReadRotatedRemainder(log.string(), saved,
-                                               [&](std::string_view l) { lines.emplace_back(l); });
+  RotatedRemainder rest =
+      ReadRotatedRemainder(log.string(), saved, [&](std::string_view l) { lines.emplace_back(l); });
   EXPECT_TRUE(rest.needed);
   EXPECT_TRUE(rest.found);
   EXPECT_EQ(rest.file, (dir / "access.log.1").string());
@@ -447,8 +452,8 @@ TEST(RotatedRemainder, NothingIsReadWhileTheFileIsStillAtThePath) {
   options.path = log.string();
   FileFollower follower(options);
   int calls = 0;
-  RotatedRemainder rest =
-      ReadRotatedRemainder(log.string(), follower.CurrentPosition(), [&](std::string_view) { ++calls; });
+  RotatedRemainder rest = ReadRotatedRemainder(log.string(), follower.CurrentPosition(),
+                                               [&](std::string_view) { ++calls; });
   EXPECT_FALSE(rest.needed);
   EXPECT_EQ(calls, 0);
 }
@@ -469,7 +474,8 @@ TEST(RotatedRemainder, ADeletedOrReplacedFileIsReportedAsLost) {
   // Same inode, other content: the fingerprint tells them apart.
   WriteFile(dir / "access.log.1", "another file entirely\n");
   int calls = 0;
-  RotatedRemainder rest = ReadRotatedRemainder(log.string(), saved, [&](std::string_view) { ++calls; });
+  RotatedRemainder rest =
+      ReadRotatedRemainder(log.string(), saved, [&](std::string_view) { ++calls; });
   EXPECT_TRUE(rest.needed);
   EXPECT_FALSE(rest.found);
   EXPECT_EQ(calls, 0);
@@ -486,7 +492,8 @@ TEST(StateKeeper, ASecondRunResumesAfterTheSavedLinesWithTheSameAlertingState) {
   const fs::path log = dir / "access.log";
   const std::string line =
       "127.0.0.1 - - [26/Nov/2026:07:00:00 +0000] \"GET /version HTTP/1.1\" 200 51 \"-\" "
-      "\"curl/7.88.1\" pool=green release=v2.0.0 upstream_status=500, 200 upstream_addr=10.0.0.1:80, "
+      "\"curl/7.88.1\" pool=green release=v2.0.0 upstream_status=500, 200 "
+      "upstream_addr=10.0.0.1:80, "
       "10.0.0.2:80 request_time=0.012 upstream_response_time=0.002, 0.010\n";
   std::string three;
   for (int i = 0; i < 3; ++i) three += line;

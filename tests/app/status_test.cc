@@ -276,24 +276,29 @@ TEST(StatusPage, offers_maintenance_buttons_only_when_the_admin_api_is_enabled) 
   const std::string page(StatusPageHtml());
   EXPECT_NE(page.find("id=\"maintenance-buttons\" hidden"), std::string::npos);
   EXPECT_NE(page.find("$(\"maintenance-buttons\").hidden = !s.admin_api"), std::string::npos);
-  EXPECT_NE(page.find("fetch(\"api/v1/maintenance\", {method: \"POST\", headers: {\"Content-Type\": "
-                      "\"application/json\"}, body: JSON.stringify(body)})"),
-            std::string::npos);
+  EXPECT_NE(
+      page.find("fetch(\"api/v1/maintenance\", {method: \"POST\", headers: {\"Content-Type\": "
+                "\"application/json\"}, body: JSON.stringify(body)})"),
+      std::string::npos);
 }
 
 TEST(StatusPage, policy_lets_exactly_its_one_script_and_style_run) {
   const std::string page(StatusPageHtml());
   const std::string policy = StatusPagePolicy();
-  // One inline element of each, and no inline style attribute or handler, which a hash cannot allow.
+  // One inline element of each, and no inline style attribute or handler, which a hash cannot
+  // allow.
   const size_t script = page.find("<script>") + 8;
   const size_t style = page.find("<style>") + 7;
   EXPECT_EQ(page.find("<script", script), std::string::npos);
   EXPECT_EQ(page.find("<style", style), std::string::npos);
-  EXPECT_FALSE(std::regex_search(page, std::regex(R"(<[^>]+\s(style|on[a-z]+)=)"))) << "inline attribute";
-  EXPECT_NE(policy.find("script-src " + CspHashSource(page.substr(script, page.find("</script>") - script)) + ";"),
+  EXPECT_FALSE(std::regex_search(page, std::regex(R"(<[^>]+\s(style|on[a-z]+)=)")))
+      << "inline attribute";
+  EXPECT_NE(policy.find("script-src " +
+                        CspHashSource(page.substr(script, page.find("</script>") - script)) + ";"),
             std::string::npos)
       << policy;
-  EXPECT_NE(policy.find("style-src " + CspHashSource(page.substr(style, page.find("</style>") - style)) + ";"),
+  EXPECT_NE(policy.find("style-src " +
+                        CspHashSource(page.substr(style, page.find("</style>") - style)) + ";"),
             std::string::npos)
       << policy;
   EXPECT_EQ(policy.rfind("default-src 'none';", 0), 0u);

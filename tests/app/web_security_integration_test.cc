@@ -27,8 +27,8 @@ struct Curl {
   // The HTTP status curl saw ("000" when there was no response), and the headers and body.
   std::string Status(const std::string& url, const std::vector<std::string>& extra = {},
                      std::string* output = nullptr) const {
-    std::vector<std::string> argv = {curl, "-sS", "--max-time", "10", "-D", "-", "-o", "/dev/null",
-                                     "-w", "\n%{http_code}"};
+    std::vector<std::string> argv = {curl, "-sS", "--max-time", "10", "-D",
+                                     "-",  "-o",  "/dev/null",  "-w", "\n%{http_code}"};
     if (!cacert.empty()) argv.insert(argv.end(), {"--cacert", cacert});
     argv.insert(argv.end(), extra.begin(), extra.end());
     argv.push_back(url);
@@ -42,10 +42,12 @@ struct Curl {
 
 class Poolwatch {
  public:
-  Poolwatch(const TempDir& dir, const std::string& name, std::vector<std::string> extra) : port_(FreePort()) {
+  Poolwatch(const TempDir& dir, const std::string& name, std::vector<std::string> extra)
+      : port_(FreePort()) {
     WriteFile(dir / (name + ".log"), "");
-    std::vector<std::string> argv = {POOLWATCH_BINARY, "--log.path", (dir / (name + ".log")).string(),
-                                     "--web.listen-address", "127.0.0.1:" + std::to_string(port_)};
+    std::vector<std::string> argv = {POOLWATCH_BINARY, "--log.path",
+                                     (dir / (name + ".log")).string(), "--web.listen-address",
+                                     "127.0.0.1:" + std::to_string(port_)};
     argv.insert(argv.end(), extra.begin(), extra.end());
     process_ = std::make_unique<Process>(argv, dir / (name + ".out"));
   }
@@ -64,8 +66,9 @@ class WebSecurity : public ::testing::Test {
     if (openssl_.empty() || FindProgram("curl").empty()) GTEST_SKIP() << "needs openssl and curl";
     std::string out;
     ASSERT_EQ(RunCommand({openssl_, "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
-                          "-subj", "/CN=localhost", "-addext", "subjectAltName=IP:127.0.0.1,DNS:localhost",
-                          "-keyout", (dir_ / "server.key").string(), "-out", (dir_ / "server.crt").string()},
+                          "-subj", "/CN=localhost", "-addext",
+                          "subjectAltName=IP:127.0.0.1,DNS:localhost", "-keyout",
+                          (dir_ / "server.key").string(), "-out", (dir_ / "server.crt").string()},
                          &out),
               0)
         << out;
@@ -80,9 +83,12 @@ class WebSecurity : public ::testing::Test {
 
 TEST_F(WebSecurity, TlsAndBasicAuthGuardEveryEndpointAndTheAdminApi) {
   // Relative paths: relative to the web configuration file, as in exporter-toolkit.
-  WriteFile(dir_ / "web.yml", "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n"
-                              "basic_auth_users:\n  prometheus: " + hash_ + "\n");
-  Poolwatch pw(dir_, "tls", {"--web.config.file", (dir_ / "web.yml").string(), "--web.enable-admin-api"});
+  WriteFile(dir_ / "web.yml",
+            "tls_server_config:\n  cert_file: server.crt\n  key_file: server.key\n"
+            "basic_auth_users:\n  prometheus: " +
+                hash_ + "\n");
+  Poolwatch pw(dir_, "tls",
+               {"--web.config.file", (dir_ / "web.yml").string(), "--web.enable-admin-api"});
   Curl curl{FindProgram("curl"), (dir_ / "server.crt").string()};
   const std::string base = "https://127.0.0.1:" + std::to_string(pw.port());
   const std::vector<std::string> good = {"-u", "prometheus:s3cret"};
@@ -90,7 +96,8 @@ TEST_F(WebSecurity, TlsAndBasicAuthGuardEveryEndpointAndTheAdminApi) {
                         milliseconds(100)))
       << pw.process().Output();
 
-  for (const char* path : {"/metrics", "/healthz", "/-/ready", "/", "/api/v1/status", "/api/v1/maintenance"}) {
+  for (const char* path :
+       {"/metrics", "/healthz", "/-/ready", "/", "/api/v1/status", "/api/v1/maintenance"}) {
     EXPECT_EQ(curl.Status(base + path, good), "200") << path;
     std::string headers;
     EXPECT_EQ(curl.Status(base + path, {}, &headers), "401") << path;
@@ -100,21 +107,24 @@ TEST_F(WebSecurity, TlsAndBasicAuthGuardEveryEndpointAndTheAdminApi) {
   }
   // TLS only: plain HTTP on that port gets no answer; TLS is verified against the certificate.
   const Curl plain{FindProgram("curl"), ""};
-  EXPECT_EQ(plain.Status("http://127.0.0.1:" + std::to_string(pw.port()) + "/metrics", good), "000");
+  EXPECT_EQ(plain.Status("http://127.0.0.1:" + std::to_string(pw.port()) + "/metrics", good),
+            "000");
   const Curl other_ca{FindProgram("curl"), "/etc/ssl/certs/ca-certificates.crt"};
   EXPECT_EQ(other_ca.Status(base + "/metrics", good), "000");
 
   // The admin API: POST only, behind the same auth.
-  EXPECT_EQ(curl.Status(base + "/api/v1/maintenance", {"-X", "POST", "-d", "{\"enabled\": true}"}), "401");
+  EXPECT_EQ(curl.Status(base + "/api/v1/maintenance", {"-X", "POST", "-d", "{\"enabled\": true}"}),
+            "401");
   EXPECT_EQ(curl.Status(base + "/api/v1/maintenance",
-                        {"-u", "prometheus:s3cret", "-X", "POST", "-H", "Content-Type: application/json", "-d",
-                         "{\"enabled\": true}"}),
+                        {"-u", "prometheus:s3cret", "-X", "POST", "-H",
+                         "Content-Type: application/json", "-d", "{\"enabled\": true}"}),
             "200");
   EXPECT_EQ(curl.Status(base + "/-/reload", good), "405");
   EXPECT_EQ(curl.Status(base + "/-/reload", {"-X", "POST"}), "401");
   EXPECT_EQ(curl.Status(base + "/-/reload", {"-u", "prometheus:s3cret", "-X", "POST"}), "202");
-  ASSERT_TRUE(WaitUntil([&] { return pw.process().Output().find("configuration reloaded") != std::string::npos; },
-                        seconds(10)))
+  ASSERT_TRUE(WaitUntil(
+      [&] { return pw.process().Output().find("configuration reloaded") != std::string::npos; },
+      seconds(10)))
       << pw.process().Output();
 
   // And it still reads its log.
@@ -122,7 +132,9 @@ TEST_F(WebSecurity, TlsAndBasicAuthGuardEveryEndpointAndTheAdminApi) {
   std::string body;
   ASSERT_TRUE(WaitUntil(
       [&] {
-        RunCommand({curl.curl, "-sS", "--cacert", curl.cacert, "-u", "prometheus:s3cret", base + "/metrics"}, &body);
+        RunCommand({curl.curl, "-sS", "--cacert", curl.cacert, "-u", "prometheus:s3cret",
+                    base + "/metrics"},
+                   &body);
         return MetricValue(body, "poolwatch_http_requests_total") == 1;
       },
       seconds(10)));
@@ -140,7 +152,8 @@ TEST_F(WebSecurity, AdminEndpointsAreOffWithoutTheFlagEvenWithTheRightPassword) 
                         milliseconds(100)))
       << pw.process().Output();
   EXPECT_EQ(curl.Status(base + "/metrics"), "401");
-  EXPECT_EQ(curl.Status(base + "/api/v1/maintenance", {"-u", "prometheus:s3cret", "-X", "POST"}), "403");
+  EXPECT_EQ(curl.Status(base + "/api/v1/maintenance", {"-u", "prometheus:s3cret", "-X", "POST"}),
+            "403");
   EXPECT_EQ(curl.Status(base + "/-/reload", {"-u", "prometheus:s3cret", "-X", "POST"}), "403");
   EXPECT_EQ(curl.Status(base + "/api/v1/maintenance", good), "200");  // reading is not admin
 }
@@ -149,9 +162,9 @@ TEST_F(WebSecurity, ABadWebConfigStopsTheStartWithFileLineAndKey) {
   WriteFile(dir_ / "web.yml", "basic_auth_users:\n  prometheus: plain-password\n");
   std::string output;
   WriteFile(dir_ / "bad.log", "");
-  EXPECT_EQ(RunCommand({POOLWATCH_BINARY, "--log.path", (dir_ / "bad.log").string(), "--web.listen-address",
-                        "127.0.0.1:" + std::to_string(FreePort()), "--web.config.file",
-                        (dir_ / "web.yml").string()},
+  EXPECT_EQ(RunCommand({POOLWATCH_BINARY, "--log.path", (dir_ / "bad.log").string(),
+                        "--web.listen-address", "127.0.0.1:" + std::to_string(FreePort()),
+                        "--web.config.file", (dir_ / "web.yml").string()},
                        &output),
             2);
   EXPECT_THAT(output, HasSubstr("web.yml:2: basic_auth_users.prometheus: expected a bcrypt hash"));

@@ -6,14 +6,14 @@
 #include <sstream>
 
 #include "config/config.h"
-#include "tests/support/test_support.h"
 #include "tests/config/config_error_of.h"
+#include "tests/support/test_support.h"
 
 namespace poolwatch {
 namespace {
 
-using ::testing::HasSubstr;
 using ::poolwatch::testing::ReadFile;
+using ::testing::HasSubstr;
 
 using ::poolwatch::testing::ConfigErrorOf;
 
@@ -53,7 +53,8 @@ TEST(ConfigLogFormat, ABareFormatKeepsWorking) {
 TEST(ConfigLogFormat, TheDirectivesEscapeIsUsedAndMustAgreeWithLogEscape) {
   const std::string json =
       "log_format j escape=json '{\"t\":\"$time_local\",\"s\":\"$status\",'\n"
-      "  '\"p\":\"$upstream_http_x_app_pool\",\"a\":\"$upstream_addr\",\"u\":\"$upstream_status\"}';";
+      "  "
+      "'\"p\":\"$upstream_http_x_app_pool\",\"a\":\"$upstream_addr\",\"u\":\"$upstream_status\"}';";
   Config config = LoadConfigFromString("log:\n  format: |\n" + Indented(json), "p.yml", {});
   EXPECT_EQ(config.format_options.escape, LogEscape::kJson);
   EXPECT_EQ(config.log_format.front(), '{');
@@ -103,10 +104,10 @@ TEST(ConfigErrors, ListenAddressMustBeHostAndPort) {
   ExpectErrorAt("web:\n  listen_address: \"1.2.3.4:70000\"\n", "2", "web.listen_address", "65535");
   ExpectErrorAt("web:\n  listen_address: \"::1:80\"\n", "2", "web.listen_address", "brackets");
   for (const char* good : {":10090", "127.0.0.1:0", "localhost:9000", "[::1]:10090"}) {
-    EXPECT_EQ(LoadConfigFromString(std::string("web:\n  listen_address: \"") + good + "\"\n",
-                                   "p.yml", {})
-                  .listen_address,
-              good);
+    EXPECT_EQ(
+        LoadConfigFromString(std::string("web:\n  listen_address: \"") + good + "\"\n", "p.yml", {})
+            .listen_address,
+        good);
   }
   EXPECT_THAT(ConfigErrorOf("", {{"POOLWATCH_LISTEN_ADDRESS", "nonsense"}}),
               HasSubstr("POOLWATCH_LISTEN_ADDRESS"));

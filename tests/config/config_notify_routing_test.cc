@@ -73,7 +73,7 @@ TEST(ConfigNotifyRouting, an_unknown_kind_names_file_line_and_key) {
 
 TEST(ConfigNotifyRouting, empty_scalar_or_repeated_lists_are_refused) {
   EXPECT_THAT(ConfigErrorOf("alerting:\n  rules:\n    - name: f\n      kind: failover\n"
-                      "      notify: []\n"),
+                            "      notify: []\n"),
               HasSubstr("poolwatch.yml:5: alerting.rules[0].notify: expected a list"));
   // As the README's complete file writes it: the default, every notifier.
   EXPECT_EQ(ConfigErrorOf("notify:\n  default_notifiers: []\n"), "");
@@ -97,7 +97,7 @@ TEST(ConfigNotifyRouting, a_kind_with_no_notifier_configured_is_an_error_with_it
   EXPECT_THAT(slack, HasSubstr("poolwatch.yml:2: notify.default_notifiers: slack is not "
                                "configured (set notify.slack_webhook_url or SLACK_WEBHOOK_URL)"));
   EXPECT_EQ(ConfigErrorOf("notify:\n  default_notifiers: [slack]\n",
-                    {{"SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/T/B/secret"}}),
+                          {{"SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/T/B/secret"}}),
             "");
 }
 

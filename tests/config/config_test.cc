@@ -1,8 +1,9 @@
 #include "config/config.h"
-#include "tests/config/config_error_of.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+
+#include "tests/config/config_error_of.h"
 
 namespace poolwatch {
 namespace {
@@ -91,23 +92,29 @@ TEST(Config, UnknownKeyNamesFileLineAndKey) {
 
 TEST(Config, BadValueNamesFileLineAndKey) {
   std::string error = ConfigErrorOf(
-      "alerting:\n  rules:\n    - name: e\n      kind: error_rate\n      threshold_percent: lots\n");
+      "alerting:\n  rules:\n    - name: e\n      kind: error_rate\n      threshold_percent: "
+      "lots\n");
   EXPECT_THAT(error, HasSubstr("poolwatch.yml:5"));
   EXPECT_THAT(error, HasSubstr("alerting.rules[0].threshold_percent"));
   EXPECT_THAT(error, HasSubstr("'lots'"));
 }
 
 TEST(Config, RejectsOutOfRangeAndInconsistentValues) {
-  EXPECT_THAT(ConfigErrorOf("alerting:\n  rules:\n    - {name: e, kind: error_rate, threshold_percent: 120}\n"),
-              HasSubstr("between 0 and 100"));
-  EXPECT_THAT(ConfigErrorOf("alerting:\n  rules:\n    - {name: e, kind: error_rate, window_size: 10, min_requests: 20}\n"),
+  EXPECT_THAT(
+      ConfigErrorOf(
+          "alerting:\n  rules:\n    - {name: e, kind: error_rate, threshold_percent: 120}\n"),
+      HasSubstr("between 0 and 100"));
+  EXPECT_THAT(ConfigErrorOf("alerting:\n  rules:\n    - {name: e, kind: error_rate, window_size: "
+                            "10, min_requests: 20}\n"),
               HasSubstr("min_requests"));
   EXPECT_THAT(ConfigErrorOf("alerting:\n  rules:\n    - {name: e, kind: errors}\n"),
               HasSubstr("failover or error_rate"));
-  EXPECT_THAT(ConfigErrorOf("alerting:\n  rules:\n    - {name: a, kind: failover}\n    - {name: a, kind: failover}\n"),
+  EXPECT_THAT(ConfigErrorOf("alerting:\n  rules:\n    - {name: a, kind: failover}\n    - {name: a, "
+                            "kind: failover}\n"),
               HasSubstr("duplicate rule name"));
-  EXPECT_THAT(ConfigErrorOf("alerting:\n  rules:\n    - {name: a, kind: failover, cooldown: soon}\n"),
-              HasSubstr("duration"));
+  EXPECT_THAT(
+      ConfigErrorOf("alerting:\n  rules:\n    - {name: a, kind: failover, cooldown: soon}\n"),
+      HasSubstr("duration"));
 }
 
 TEST(Config, BadLogFormatSaysWhichVariablesAreMissing) {
@@ -158,30 +165,33 @@ notify:
 }
 
 TEST(Config, AlertmanagerUrlsFromTheEnvironmentAreCommaSeparatedAndWinOverTheFile) {
-  Config config = LoadConfigFromString("notify:\n  alertmanager_urls: [http://from-file:9093]\n",
-                                       "poolwatch.yml",
-                                       {{"POOLWATCH_ALERTMANAGER_URLS",
-                                         " http://am-1:9093 ,http://am-2:9093,, "}});
+  Config config = LoadConfigFromString(
+      "notify:\n  alertmanager_urls: [http://from-file:9093]\n", "poolwatch.yml",
+      {{"POOLWATCH_ALERTMANAGER_URLS", " http://am-1:9093 ,http://am-2:9093,, "}});
   EXPECT_EQ(config.notify.alertmanager_urls,
             (std::vector<std::string>{"http://am-1:9093", "http://am-2:9093"}));
 }
 
 TEST(Config, BadAlertmanagerSettingsNameFileLineAndKeyWithoutEchoingTheUrl) {
-  std::string error = ConfigErrorOf("notify:\n  alertmanager_urls:\n    - http://ok:9093\n    - am:9093\n");
+  std::string error =
+      ConfigErrorOf("notify:\n  alertmanager_urls:\n    - http://ok:9093\n    - am:9093\n");
   EXPECT_THAT(error, HasSubstr("poolwatch.yml:4"));
   EXPECT_THAT(error, HasSubstr("notify.alertmanager_urls[1]"));
   EXPECT_THAT(error, HasSubstr("http:// or https://"));
-  EXPECT_THAT(ConfigErrorOf("notify:\n  alertmanager_urls: http://am:9093\n"), HasSubstr("expected a list"));
+  EXPECT_THAT(ConfigErrorOf("notify:\n  alertmanager_urls: http://am:9093\n"),
+              HasSubstr("expected a list"));
   EXPECT_THAT(ConfigErrorOf("notify:\n  alertmanager_resend_interval: 100ms\n"),
               HasSubstr("between 1s and 1h"));
-  std::string env_error = ConfigErrorOf("", {{"POOLWATCH_ALERTMANAGER_URLS", "user:secret@am:9093"}});
+  std::string env_error =
+      ConfigErrorOf("", {{"POOLWATCH_ALERTMANAGER_URLS", "user:secret@am:9093"}});
   EXPECT_THAT(env_error, HasSubstr("POOLWATCH_ALERTMANAGER_URLS"));
   EXPECT_THAT(env_error, ::testing::Not(HasSubstr("secret")));
 }
 
 TEST(Config, StatePathAndIntervalFromTheFileTheEnvironmentWins) {
   Config config = LoadConfigFromString(
-      "state:\n  path: /var/lib/poolwatch/state.json\n  checkpoint_interval: 2s\n", "poolwatch.yml", {});
+      "state:\n  path: /var/lib/poolwatch/state.json\n  checkpoint_interval: 2s\n", "poolwatch.yml",
+      {});
   EXPECT_EQ(config.state_path, "/var/lib/poolwatch/state.json");
   EXPECT_EQ(config.state_interval, std::chrono::seconds(2));
   EXPECT_TRUE(LoadConfig("", {}).state_path.empty());
@@ -192,12 +202,14 @@ TEST(Config, StatePathAndIntervalFromTheFileTheEnvironmentWins) {
 }
 
 TEST(Config, BadStateSettingsNameFileLineAndKey) {
-  std::string error = ConfigErrorOf("log:\n  path: /x\nstate:\n  path: /s\n  checkpoint_interval: 10s\n");
+  std::string error =
+      ConfigErrorOf("log:\n  path: /x\nstate:\n  path: /s\n  checkpoint_interval: 10s\n");
   EXPECT_THAT(error, HasSubstr("poolwatch.yml:5"));
   EXPECT_THAT(error, HasSubstr("state.checkpoint_interval"));
   EXPECT_THAT(error, HasSubstr("between 100ms and 5s"));
   EXPECT_THAT(ConfigErrorOf("state:\n  file: /s\n"), HasSubstr("state.file: unknown key"));
-  EXPECT_THAT(ConfigErrorOf("state:\n  path: [a, b]\n"), HasSubstr("state.path: expected a string"));
+  EXPECT_THAT(ConfigErrorOf("state:\n  path: [a, b]\n"),
+              HasSubstr("state.path: expected a string"));
 }
 
 TEST(Config, WebhookUrlsMustBeHttpAndAreNeverEchoed) {
@@ -209,7 +221,8 @@ TEST(Config, WebhookUrlsMustBeHttpAndAreNeverEchoed) {
     }
     return "";
   };
-  Config slack = LoadConfig("", {{"SLACK_WEBHOOK_URL", "hooks.slack.com/services/T0/B0/xoxb-secret"}});
+  Config slack =
+      LoadConfig("", {{"SLACK_WEBHOOK_URL", "hooks.slack.com/services/T0/B0/xoxb-secret"}});
   std::string error = validate_error(slack);
   EXPECT_THAT(error, HasSubstr("SLACK_WEBHOOK_URL"));
   EXPECT_THAT(error, ::testing::Not(HasSubstr("xoxb-secret")));
@@ -218,7 +231,9 @@ TEST(Config, WebhookUrlsMustBeHttpAndAreNeverEchoed) {
   error = validate_error(webhook);
   EXPECT_THAT(error, HasSubstr("notify.webhook_url"));
   EXPECT_THAT(error, ::testing::Not(HasSubstr("pw-secret")));
-  EXPECT_EQ(validate_error(LoadConfig("", {{"SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/T/B/x"}})), "");
+  EXPECT_EQ(validate_error(
+                LoadConfig("", {{"SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/T/B/x"}})),
+            "");
 }
 
 }  // namespace

@@ -36,10 +36,9 @@ TEST(WebConfig, ReadsTlsAndUsersWithPathsRelativeToTheFile) {
   WriteFile(dir / "server.crt", "cert");
   WriteFile(dir / "server.key", "key");
   const std::string path = (dir / "web.yml").string();
-  WriteFile(path,
-            "tls_server_config:\n  cert_file: server.crt\n  key_file: " + (dir / "server.key").string() +
-                "\nbasic_auth_users:\n  prometheus: " + kHash + "\n  grafana: '$2b$12$" +
-                std::string(53, 'a') + "'\n");
+  WriteFile(path, "tls_server_config:\n  cert_file: server.crt\n  key_file: " +
+                      (dir / "server.key").string() + "\nbasic_auth_users:\n  prometheus: " +
+                      kHash + "\n  grafana: '$2b$12$" + std::string(53, 'a') + "'\n");
   WebConfig config = LoadWebConfig(path);
   EXPECT_TRUE(config.tls());
   EXPECT_EQ(config.cert_file, (dir / "server.crt").string());
@@ -56,8 +55,10 @@ TEST(WebConfig, WhatPoolwatchDoesNotImplementIsRejectedWithLineAndKey) {
   EXPECT_THAT(ErrorOf("basic_auth:\n  a: b\n"), HasSubstr("basic_auth: unknown key"));
   EXPECT_THAT(ErrorOf("tls_server_config:\n  cert_file: /etc/ssl/certs/ca-certificates.crt\n"),
               HasSubstr("cert_file and key_file go together"));
-  EXPECT_THAT(ErrorOf("tls_server_config:\n  cert_file: /nonexistent/a.crt\n  key_file: /nonexistent/a.key\n"),
-              HasSubstr("web.yml:2: tls_server_config.cert_file: cannot read /nonexistent/a.crt"));
+  EXPECT_THAT(
+      ErrorOf(
+          "tls_server_config:\n  cert_file: /nonexistent/a.crt\n  key_file: /nonexistent/a.key\n"),
+      HasSubstr("web.yml:2: tls_server_config.cert_file: cannot read /nonexistent/a.crt"));
 }
 
 TEST(WebConfig, UsersNeedBcryptHashesThatAreNeverEchoed) {
@@ -81,7 +82,8 @@ TEST(WebConfig, MissingFileSaysSo) {
 }
 
 TEST(WebConfig, TheConfigFileKeyAndFlagNameTheFile) {
-  Config config = LoadConfigFromString("web:\n  config_file: /etc/poolwatch/web.yml\n", "poolwatch.yml", {});
+  Config config =
+      LoadConfigFromString("web:\n  config_file: /etc/poolwatch/web.yml\n", "poolwatch.yml", {});
   EXPECT_EQ(config.web_config_file, "/etc/poolwatch/web.yml");
 }
 

@@ -60,10 +60,11 @@ std::map<std::string, int> Send(Stack& stack, int n, int* sent) {
 }
 
 void WaitUntilCounted(Stack& stack, int sent) {
-  ASSERT_TRUE(WaitUntil([&] { return stack.Metric("poolwatch_http_requests_total") == sent; },
-                        kDeadline))
+  ASSERT_TRUE(
+      WaitUntil([&] { return stack.Metric("poolwatch_http_requests_total") == sent; }, kDeadline))
       << "poolwatch counted " << stack.Metric("poolwatch_http_requests_total") << " of " << sent
-      << "\n" << stack.poolwatch()->Output();
+      << "\n"
+      << stack.poolwatch()->Output();
 }
 
 TEST(BlueGreen, NormalTrafficGivesNoAlert) {
@@ -97,7 +98,8 @@ TEST(BlueGreen, ChaosOnBlueFailsOverToGreenAndRecovers) {
   // nginx retries blue once its fail_timeout has passed; poll with traffic until it does.
   ASSERT_TRUE(WaitUntil([&] { return Send(stack, 1, &sent)["blue"] == 1; }, kDeadline,
                         std::chrono::milliseconds(200)));
-  ASSERT_TRUE(WaitUntil([&] { return Count(Received(stack), "failover:resolved") == 1; }, kDeadline))
+  ASSERT_TRUE(
+      WaitUntil([&] { return Count(Received(stack), "failover:resolved") == 1; }, kDeadline))
       << stack.poolwatch()->Output();
   auto received = Received(stack);
   EXPECT_THAT(received, ::testing::ElementsAre("failover:firing", "failover:resolved"));
@@ -119,7 +121,8 @@ TEST(BlueGreen, ChaosOnBothPoolsGivesOneErrorRateAlertAndItsResolution) {
   stack.StartChaos("blue", "error");
   stack.StartChaos("green", "error");
   Send(stack, 20, &sent);
-  ASSERT_TRUE(WaitUntil([&] { return Count(Received(stack), "error_rate:firing") == 1; }, kDeadline))
+  ASSERT_TRUE(
+      WaitUntil([&] { return Count(Received(stack), "error_rate:firing") == 1; }, kDeadline))
       << stack.poolwatch()->Output();
   std::string alert;
   for (const auto& m : stack.SlackMessages()) {
@@ -133,7 +136,8 @@ TEST(BlueGreen, ChaosOnBothPoolsGivesOneErrorRateAlertAndItsResolution) {
   ASSERT_TRUE(WaitUntil([&] { return Send(stack, 1, &sent)["blue"] == 1; }, kDeadline,
                         std::chrono::milliseconds(200)));
   Send(stack, 60, &sent);  // a whole window of healthy requests
-  ASSERT_TRUE(WaitUntil([&] { return Count(Received(stack), "error_rate:resolved") == 1; }, kDeadline))
+  ASSERT_TRUE(
+      WaitUntil([&] { return Count(Received(stack), "error_rate:resolved") == 1; }, kDeadline))
       << stack.poolwatch()->Output();
   auto received = Received(stack);
   EXPECT_EQ(Count(received, "error_rate:firing"), 1);

@@ -263,8 +263,8 @@ TEST_F(FleetE2E, a_fleet_failover_is_one_slack_message_naming_every_node_and_one
   prom_config = Replace(prom_config, "scrape_interval: 15s", "scrape_interval: 1s");
   prom_config = Replace(prom_config, "evaluation_interval: 15s", "evaluation_interval: 1s");
   prom_config = Replace(prom_config, R"(["alertmanager-1:9093", "alertmanager-2:9093"])",
-                        "[\"127.0.0.1:" + std::to_string(am_ports_[0]) + "\", \"127.0.0.1:" +
-                            std::to_string(am_ports_[1]) + "\"]");
+                        "[\"127.0.0.1:" + std::to_string(am_ports_[0]) +
+                            "\", \"127.0.0.1:" + std::to_string(am_ports_[1]) + "\"]");
   WriteFile(dir_ / "prometheus/prometheus-fleet.yml", prom_config);
   std::string rules = ReadFile(kSource / "prometheus/fleet/poolwatch-fleet.rules.yml");
   const size_t fleet_failover = rules.find("- alert: PoolwatchFleetFailover");

@@ -2,9 +2,8 @@
 // scrapes a real poolwatch fed by real nginx traffic (failover, a repeat in cooldown,
 // maintenance), and every panel and annotation query of grafana/dashboards/poolwatch.json, with
 // its template variables substituted as Grafana would, must be valid and return data.
-#include <gtest/gtest.h>
-
 #include <curl/curl.h>
+#include <gtest/gtest.h>
 
 #include <ctime>
 #include <regex>
@@ -27,12 +26,14 @@ std::string UrlEncode(const std::string& s) {
 void CollectExpressions(const nlohmann::json& node, const std::string& where,
                         std::vector<std::pair<std::string, std::string>>& out) {
   if (node.is_object()) {
-    if (node.contains("expr") && node["expr"].is_string() && !node["expr"].get<std::string>().empty()) {
+    if (node.contains("expr") && node["expr"].is_string() &&
+        !node["expr"].get<std::string>().empty()) {
       out.emplace_back(where, node["expr"].get<std::string>());
     }
-    std::string here = node.contains("title") && node["title"].is_string()
-                           ? node["title"].get<std::string>()
-                           : node.contains("name") && node["name"].is_string() ? node["name"].get<std::string>() : where;
+    std::string here =
+        node.contains("title") && node["title"].is_string() ? node["title"].get<std::string>()
+        : node.contains("name") && node["name"].is_string() ? node["name"].get<std::string>()
+                                                            : where;
     for (const auto& [key, value] : node.items()) {
       if (key != "templating") CollectExpressions(value, here, out);
     }
@@ -57,13 +58,15 @@ TEST(GrafanaDashboard, EveryPanelQueryReturnsDataFromRealPrometheus) {
   StackOptions options;
   // With a state file, as installed by the package: the state panel has data too.
   TempDir state_dir;
-  options.poolwatch_args = {"--web.enable-admin-api", "--state.path", (state_dir / "state.json").string()};
+  options.poolwatch_args = {"--web.enable-admin-api", "--state.path",
+                            (state_dir / "state.json").string()};
   Stack stack(options);
   int prometheus_port = FreePort();
   WriteFile(stack.dir() / "prometheus.yml",
             "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
             "scrape_configs:\n  - job_name: poolwatch\n    static_configs:\n"
-            "      - targets: ['127.0.0.1:" + std::to_string(stack.poolwatch_port()) + "']\n");
+            "      - targets: ['127.0.0.1:" +
+                std::to_string(stack.poolwatch_port()) + "']\n");
   Process prom({prometheus, "--config.file=" + (stack.dir() / "prometheus.yml").string(),
                 "--storage.tsdb.path=" + (stack.dir() / "tsdb").string(),
                 "--web.listen-address=127.0.0.1:" + std::to_string(prometheus_port)},
@@ -93,8 +96,12 @@ TEST(GrafanaDashboard, EveryPanelQueryReturnsDataFromRealPrometheus) {
   send(20);
   ASSERT_TRUE(prometheus_sees("poolwatch_serving_pool{pool=\"green\"} == 1"));
   stack.StopChaos("blue");
-  ASSERT_TRUE(WaitUntil([&] { ++sent; return stack.Get("/version").headers["x-app-pool"] == "blue"; },
-                        kDeadline, std::chrono::milliseconds(200)));
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        ++sent;
+        return stack.Get("/version").headers["x-app-pool"] == "blue";
+      },
+      kDeadline, std::chrono::milliseconds(200)));
   ASSERT_TRUE(prometheus_sees("poolwatch_serving_pool{pool=\"blue\"} == 1"));
   // A second failover within the cooldown: suppressed, which the dashboard shows.
   stack.StartChaos("blue", "error");
@@ -108,7 +115,8 @@ TEST(GrafanaDashboard, EveryPanelQueryReturnsDataFromRealPrometheus) {
   send(10);
   ASSERT_TRUE(prometheus_sees("poolwatch_maintenance_mode == 1"));
   HttpPost(stack.PoolwatchUrl("/api/v1/maintenance"), R"({"enabled":false})");
-  ASSERT_TRUE(WaitUntil([&] { return stack.Metric("poolwatch_http_requests_total") == sent; }, kDeadline));
+  ASSERT_TRUE(
+      WaitUntil([&] { return stack.Metric("poolwatch_http_requests_total") == sent; }, kDeadline));
   // Let Prometheus take a few more scrapes so every rate has two samples after the traffic.
   std::string last_scrape;
   ASSERT_TRUE(WaitUntil(
@@ -123,7 +131,8 @@ TEST(GrafanaDashboard, EveryPanelQueryReturnsDataFromRealPrometheus) {
       << "Prometheus saw " << last_scrape << " of " << sent;
   HttpGet(stack.PoolwatchUrl("/metrics"));  // and one more scrape interval
   std::time_t end = std::time(nullptr) + 3;
-  WaitUntil([&] { return std::time(nullptr) >= end; }, std::chrono::seconds(5), std::chrono::milliseconds(100));
+  WaitUntil([&] { return std::time(nullptr) >= end; }, std::chrono::seconds(5),
+            std::chrono::milliseconds(100));
 
   auto dashboard = nlohmann::json::parse(
       ReadFile(std::string(POOLWATCH_SOURCE_DIR) + "/grafana/dashboards/poolwatch.json"));
@@ -132,8 +141,8 @@ TEST(GrafanaDashboard, EveryPanelQueryReturnsDataFromRealPrometheus) {
   ASSERT_GE(expressions.size(), 20u);
   for (const auto& [panel, raw] : expressions) {
     std::string expr = Substitute(raw);
-    auto r = HttpGet(api + "query_range?query=" + UrlEncode(expr) + "&start=" +
-                     std::to_string(start) + "&end=" + std::to_string(end) + "&step=1");
+    auto r = HttpGet(api + "query_range?query=" + UrlEncode(expr) +
+                     "&start=" + std::to_string(start) + "&end=" + std::to_string(end) + "&step=1");
     auto j = nlohmann::json::parse(r.body, nullptr, false);
     ASSERT_TRUE(j.is_object()) << panel << ": " << r.body;
     EXPECT_EQ(j["status"], "success") << panel << ": " << expr << "\n" << r.body;

@@ -299,7 +299,8 @@ TEST_F(StatusPage, renders_the_failover_in_headless_chromium_without_admin_butto
 }
 
 // The DevTools-protocol client, run by node (its WebSocket is behind a flag in node 20).
-constexpr char kClickButtons[] = R"js(// Drives the status page in Chromium over the DevTools protocol: waits for the first render,
+constexpr char kClickButtons[] =
+    R"js(// Drives the status page in Chromium over the DevTools protocol: waits for the first render,
 // clicks "On for 1 h" (confirming the dialog) and then "Off", and prints what the page said.
 const [, , debugPort, pageUrl] = process.argv;
 if (typeof WebSocket === "undefined") process.exit(77);
@@ -369,25 +370,28 @@ TEST_F(StatusPage, its_maintenance_buttons_work_in_chromium_under_the_admin_apis
   const fs::path home = dir_ / "chromium-devtools";
   fs::create_directories(home / "profile");
   const int debug_port = FreePort();
-  Process browser({chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-                   "--disable-background-networking", "--disable-component-update", "--disable-sync",
-                   "--disable-default-apps", "--user-data-dir=" + (home / "profile").string(),
-                   "--remote-debugging-address=127.0.0.1",
-                   "--remote-debugging-port=" + std::to_string(debug_port), "about:blank"},
-                  dir_ / "chromium.out",
-                  {{"HOME", home.string()},
-                   {"XDG_CONFIG_HOME", (home / "config").string()},
-                   {"XDG_CACHE_HOME", (home / "cache").string()}});
+  Process browser(
+      {chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
+       "--disable-background-networking", "--disable-component-update", "--disable-sync",
+       "--disable-default-apps", "--user-data-dir=" + (home / "profile").string(),
+       "--remote-debugging-address=127.0.0.1",
+       "--remote-debugging-port=" + std::to_string(debug_port), "about:blank"},
+      dir_ / "chromium.out",
+      {{"HOME", home.string()},
+       {"XDG_CONFIG_HOME", (home / "config").string()},
+       {"XDG_CACHE_HOME", (home / "cache").string()}});
   WriteFile(dir_ / "click.mjs", kClickButtons);
   std::string output;
   std::vector<std::string> argv;
-  if (std::string timeout = FindProgram("timeout"); !timeout.empty()) argv = {timeout, "--kill-after=5", "90"};
-  argv.insert(argv.end(), {node, "--experimental-websocket", "--no-warnings", (dir_ / "click.mjs").string(),
-                           std::to_string(debug_port), Url("/")});
+  if (std::string timeout = FindProgram("timeout"); !timeout.empty())
+    argv = {timeout, "--kill-after=5", "90"};
+  argv.insert(argv.end(), {node, "--experimental-websocket", "--no-warnings",
+                           (dir_ / "click.mjs").string(), std::to_string(debug_port), Url("/")});
   const int rc = RunCommand(argv, &output);
   if (rc == 77) GTEST_SKIP() << "this node has no WebSocket client";
   ASSERT_EQ(rc, 0) << output << "\nChromium:\n" << browser.Output();
-  EXPECT_NE(output.find(R"({"on":"Maintenance on.","off":"Maintenance off."})"), std::string::npos) << output;
+  EXPECT_NE(output.find(R"({"on":"Maintenance on.","off":"Maintenance off."})"), std::string::npos)
+      << output;
 
   // The server saw both, from the page, and ends with maintenance off.
   const std::string log = poolwatch_->Output();

@@ -291,7 +291,7 @@ TEST(FileFollower, ReadsALateWorkersLinesInTheRenamedFileAfterTheNewOneHasData) 
   late.Write("b3\n");
   early.Write("a3\n");
   EXPECT_THAT(PollLines(follower), ElementsAre("b3", "a3"));  // the old file first
-  clock.Advance(std::chrono::milliseconds(1500));  // 1.5 s since b3: still in the grace
+  clock.Advance(std::chrono::milliseconds(1500));             // 1.5 s since b3: still in the grace
   late.Write("b4\n");
   EXPECT_THAT(PollLines(follower), ElementsAre("b4"));
   late.Reopen(log);

@@ -23,8 +23,10 @@ TEST(CrossSiteRefusal, lets_through_clients_that_send_no_browser_headers) {
 }
 
 TEST(CrossSiteRefusal, lets_through_the_same_origin_in_any_letter_case_and_default_port) {
-  EXPECT_EQ(CrossSiteRefusal(Request("127.0.0.1:10090", "http://127.0.0.1:10090", "same-origin")), "");
-  EXPECT_EQ(CrossSiteRefusal(Request("Poolwatch.Example:10090", "http://poolwatch.example:10090")), "");
+  EXPECT_EQ(CrossSiteRefusal(Request("127.0.0.1:10090", "http://127.0.0.1:10090", "same-origin")),
+            "");
+  EXPECT_EQ(CrossSiteRefusal(Request("Poolwatch.Example:10090", "http://poolwatch.example:10090")),
+            "");
   EXPECT_EQ(CrossSiteRefusal(Request("poolwatch.example", "https://poolwatch.example")), "");
   EXPECT_EQ(CrossSiteRefusal(Request("poolwatch.example:443", "https://poolwatch.example")), "");
   EXPECT_EQ(CrossSiteRefusal(Request("poolwatch.example:80", "http://poolwatch.example")), "");
@@ -45,7 +47,8 @@ TEST(CrossSiteRefusal, refuses_opaque_origins_and_what_the_browser_calls_cross_s
   EXPECT_NE(CrossSiteRefusal(Request("127.0.0.1:10090", "", "cross-site")), "");
   EXPECT_NE(CrossSiteRefusal(Request("127.0.0.1:10090", "", "Cross-Site")), "");
   // Even when Origin matches: the browser knows better (a redirect, say).
-  EXPECT_NE(CrossSiteRefusal(Request("127.0.0.1:10090", "http://127.0.0.1:10090", "cross-site")), "");
+  EXPECT_NE(CrossSiteRefusal(Request("127.0.0.1:10090", "http://127.0.0.1:10090", "cross-site")),
+            "");
   const std::string why = CrossSiteRefusal(Request("127.0.0.1:10090", "https://evil.example"));
   EXPECT_NE(why.find("https://evil.example"), std::string::npos) << why;
 }

@@ -175,9 +175,10 @@ INSTANTIATE_TEST_SUITE_P(
     ::testing::Values(
         MalformedCase{"empty", "", MalformedReason::kEmpty},
         MalformedCase{"garbage", std::string(300, 'x'), MalformedReason::kFormatMismatch},
-        MalformedCase{"binary", std::string(kPlainLine.substr(0, 40)) + '\0' +
-                                    std::string(kPlainLine.substr(40)),
-                      MalformedReason::kBinary},
+        MalformedCase{
+            "binary",
+            std::string(kPlainLine.substr(0, 40)) + '\0' + std::string(kPlainLine.substr(40)),
+            MalformedReason::kBinary},
         MalformedCase{"truncated", std::string(kPlainLine.substr(0, 60)),
                       MalformedReason::kTruncated},
         MalformedCase{"cut_after_user_agent", std::string(kPlainLine.substr(0, 120)),
@@ -191,11 +192,11 @@ INSTANTIATE_TEST_SUITE_P(
                       MalformedReason::kBadStatus},
         MalformedCase{"bad_time", Replace(kPlainLine, "26/Nov", "99/Nov"),
                       MalformedReason::kBadTime},
-        MalformedCase{"bad_request_time", Replace(kPlainLine, "request_time=0.012",
-                                                  "request_time=abc"),
+        MalformedCase{"bad_request_time",
+                      Replace(kPlainLine, "request_time=0.012", "request_time=abc"),
                       MalformedReason::kBadNumber},
-        MalformedCase{"bad_upstream_status", Replace(kPlainLine, "upstream_status=200",
-                                                     "upstream_status=2000"),
+        MalformedCase{"bad_upstream_status",
+                      Replace(kPlainLine, "upstream_status=200", "upstream_status=2000"),
                       MalformedReason::kBadNumber}),
     [](const auto& info) { return info.param.name; });
 
@@ -225,9 +226,9 @@ TEST(LogFormat, SkipsUnknownVariablesAndAcceptsBracedNames) {
       {}, &error);
   ASSERT_TRUE(format) << error;
   LogRecord record;
-  ASSERT_EQ(format->Parse("2026-11-26T07:06:51+00:00 503 TLSv1.3 pool=green a=10.0.0.2:80 s=503",
-                          record),
-            std::nullopt);
+  ASSERT_EQ(
+      format->Parse("2026-11-26T07:06:51+00:00 503 TLSv1.3 pool=green a=10.0.0.2:80 s=503", record),
+      std::nullopt);
   EXPECT_EQ(record.status, 503);
   EXPECT_EQ(record.pool, "green");
 }
@@ -262,10 +263,9 @@ TEST(PoolResolver, MarksUnlearnedAddressesUnknownAndNginxAnswersNone) {
   resolver.Resolve(record);
   EXPECT_EQ(record.attempts[0].pool, kPoolUnknown);
 
-  std::string no_upstream = Replace(
-      Replace(Replace(kPlainLine, "pool=blue", "pool=-"), "upstream_status=200",
-              "upstream_status=-"),
-      "upstream_addr=127.0.0.1:8081", "upstream_addr=-");
+  std::string no_upstream = Replace(Replace(Replace(kPlainLine, "pool=blue", "pool=-"),
+                                            "upstream_status=200", "upstream_status=-"),
+                                    "upstream_addr=127.0.0.1:8081", "upstream_addr=-");
   ASSERT_EQ(format.Parse(no_upstream, record), std::nullopt);
   resolver.Resolve(record);
   EXPECT_EQ(record.pool, kPoolNone);
@@ -277,10 +277,9 @@ TEST(PoolResolver, BlamesARefusedConnectionOnTheKnownPool) {
   LogRecord record;
   ASSERT_EQ(format.Parse(kPlainLine, record), std::nullopt);
   resolver.Resolve(record);
-  std::string refused = Replace(
-      Replace(Replace(kPlainLine, "pool=blue", "pool=-"), "upstream_status=200",
-              "upstream_status=502"),
-      "\" 200 ", "\" 502 ");
+  std::string refused = Replace(Replace(Replace(kPlainLine, "pool=blue", "pool=-"),
+                                        "upstream_status=200", "upstream_status=502"),
+                                "\" 200 ", "\" 502 ");
   ASSERT_EQ(format.Parse(refused, record), std::nullopt);
   resolver.Resolve(record);
   EXPECT_EQ(record.pool, "blue");
@@ -295,10 +294,10 @@ TEST(PoolResolver, TreatsTheGroupNameAsNginxAnsweringItself) {
   LogRecord record;
   ASSERT_EQ(format.Parse(kRetriedLine, record), std::nullopt);
   resolver.Resolve(record);
-  std::string no_live = Replace(
-      Replace(Replace(kRetriedLine, "upstream_status=500, 200", "upstream_status=500, 502"),
-              "127.0.0.1:8081, 127.0.0.1:8082", "127.0.0.1:8082, app_pools"),
-      "\" 200 ", "\" 502 ");
+  std::string no_live =
+      Replace(Replace(Replace(kRetriedLine, "upstream_status=500, 200", "upstream_status=500, 502"),
+                      "127.0.0.1:8081, 127.0.0.1:8082", "127.0.0.1:8082, app_pools"),
+              "\" 200 ", "\" 502 ");
   ASSERT_EQ(format.Parse(no_live, record), std::nullopt);
   resolver.Resolve(record);
   EXPECT_EQ(record.pool, kPoolNone);

@@ -10,8 +10,8 @@
 namespace poolwatch {
 namespace {
 
-using ::testing::HasSubstr;
 using ::poolwatch::testing::ReadFile;
+using ::testing::HasSubstr;
 
 const std::filesystem::path kSource = POOLWATCH_SOURCE_DIR;
 
@@ -77,9 +77,10 @@ TEST(LogFormatText, TheProjectsJsonDirectiveCarriesEscapeJson) {
 }
 
 TEST(LogFormatText, TheWholeProjectFileIsTwoDirectivesAndSaysSo) {
-  EXPECT_THAT(ParseError(ReadFile(kSource / "nginx" / "log_format.conf").substr(
-                  ReadFile(kSource / "nginx" / "log_format.conf").find("log_format "))),
-              HasSubstr("text after the ';'"));
+  EXPECT_THAT(
+      ParseError(ReadFile(kSource / "nginx" / "log_format.conf")
+                     .substr(ReadFile(kSource / "nginx" / "log_format.conf").find("log_format "))),
+      HasSubstr("text after the ';'"));
 }
 
 TEST(LogFormatText, ConcatenatesPartsOverSeveralLinesAsNginxDoes) {
@@ -87,8 +88,9 @@ TEST(LogFormatText, ConcatenatesPartsOverSeveralLinesAsNginxDoes) {
       "log_format main '$remote_addr - $remote_user [$time_local] \"$request\" '\n"
       "                \"$status \" # the status\n"
       "                '$body_bytes_sent';\n");
-  EXPECT_EQ(spec.format, "$remote_addr - $remote_user [$time_local] \"$request\" $status "
-                         "$body_bytes_sent");
+  EXPECT_EQ(spec.format,
+            "$remote_addr - $remote_user [$time_local] \"$request\" $status "
+            "$body_bytes_sent");
   // Without the keyword or the semicolon, and with escape= alone.
   EXPECT_EQ(Parsed("'$a ' '$b'").format, "$a $b");
   EXPECT_EQ(Parsed("'$a ' '$b'").escape, std::nullopt);
@@ -114,7 +116,8 @@ TEST(LogFormatText, RejectsUnbalancedAndStrayQuotes) {
   EXPECT_THAT(ParseError("log_format main '$remote_addr $status"), HasSubstr("never closed"));
   EXPECT_THAT(ParseError("'$a' '$b"), HasSubstr("never closed"));
   EXPECT_THAT(ParseError("'$a''$b'"), HasSubstr("right after a quoted part"));
-  EXPECT_THAT(ParseError("log_format main '$a' $b;"), HasSubstr("expected a quoted part, got '$b'"));
+  EXPECT_THAT(ParseError("log_format main '$a' $b;"),
+              HasSubstr("expected a quoted part, got '$b'"));
   EXPECT_THAT(ParseError("log_format ma'in '$a'"), HasSubstr("stray '"));
   EXPECT_THAT(ParseError("\"$request\" $status"), HasSubstr("wrap it in single quotes"));
   EXPECT_THAT(ParseError("log_format main escape=yaml '$a'"), HasSubstr("escape=yaml"));
@@ -155,9 +158,9 @@ TEST(LogFormatEscape, DefaultModeDecodesHexEscapesIntoBytes) {
 TEST(LogFormatEscape, JsonModeDecodesJsonEscapesAndUnicodeToUtf8) {
   LogFormat format = QuotedFormat(LogEscape::kJson);
   LogRecord record;
-  ASSERT_EQ(format.Parse(QuotedLine(R"(gr\"een\\\/)", R"(\u0041\u00e9\ud83d\ude00\n\t\x41)"),
-                         record),
-            std::nullopt);
+  ASSERT_EQ(
+      format.Parse(QuotedLine(R"(gr\"een\\\/)", R"(\u0041\u00e9\ud83d\ude00\n\t\x41)"), record),
+      std::nullopt);
   EXPECT_EQ(record.pool, "gr\"een\\/");
   EXPECT_EQ(record.release, "A\xC3\xA9\xF0\x9F\x98\x80\n\t\\x41");
   ASSERT_EQ(format.Parse(QuotedLine(R"(\ud800x)", R"(\u12)"), record), std::nullopt);
@@ -189,8 +192,7 @@ TEST(LogFormatEscape, PlainValuesStayViewsAndDecodingReusesTheRecordsBuffer) {
             std::nullopt);
   const char* buffer = record.pool_storage.data();
   EXPECT_EQ(record.pool.data(), buffer);
-  ASSERT_EQ(format.Parse(QuotedLine(R"(a-shorter-pool\x22)", "v1"), record),
-            std::nullopt);
+  ASSERT_EQ(format.Parse(QuotedLine(R"(a-shorter-pool\x22)", "v1"), record), std::nullopt);
   EXPECT_EQ(record.pool, "a-shorter-pool\"");
   EXPECT_EQ(record.pool_storage.data(), buffer);  // same capacity, no new allocation
 }

@@ -46,8 +46,11 @@ TEST_F(ReleaseEviction, ANewReleaseIsOtherWhileTheOldOnesAreRecent) {
   Request("v2", std::chrono::minutes(1));
   Request("v3", std::chrono::minutes(5));
   const std::string text = Exposition();
-  EXPECT_THAT(text, HasSubstr(R"(poolwatch_http_requests_total{pool="blue",release="v1",status="200"} 1)"));
-  EXPECT_THAT(text, HasSubstr(R"(poolwatch_http_requests_total{pool="blue",release="other",status="200"} 1)"));
+  EXPECT_THAT(
+      text, HasSubstr(R"(poolwatch_http_requests_total{pool="blue",release="v1",status="200"} 1)"));
+  EXPECT_THAT(
+      text,
+      HasSubstr(R"(poolwatch_http_requests_total{pool="blue",release="other",status="200"} 1)"));
   EXPECT_THAT(text, Not(HasSubstr(R"(release="v3")")));
 }
 
@@ -60,15 +63,23 @@ TEST_F(ReleaseEviction, TheLeastRecentlySeenIdleReleaseGivesUpItsSeries) {
   Request("v3", std::chrono::minutes(12));      // through the one-entry cache
   const std::string text = Exposition();
   EXPECT_THAT(text, Not(HasSubstr(R"(release="v2")")));
-  EXPECT_THAT(text, HasSubstr(R"(poolwatch_http_requests_total{pool="blue",release="v3",status="200"} 2)"));
-  EXPECT_THAT(text, HasSubstr(R"(poolwatch_http_request_duration_seconds_count{pool="blue",release="v3"} 2)"));
-  EXPECT_THAT(text, HasSubstr(R"(poolwatch_http_requests_total{pool="blue",release="other",status="200"} 1)"));
-  EXPECT_THAT(text, HasSubstr(R"(poolwatch_http_requests_total{pool="blue",release="v1",status="500"} 1)"));
+  EXPECT_THAT(
+      text, HasSubstr(R"(poolwatch_http_requests_total{pool="blue",release="v3",status="200"} 2)"));
+  EXPECT_THAT(
+      text,
+      HasSubstr(R"(poolwatch_http_request_duration_seconds_count{pool="blue",release="v3"} 2)"));
+  EXPECT_THAT(
+      text,
+      HasSubstr(R"(poolwatch_http_requests_total{pool="blue",release="other",status="200"} 1)"));
+  EXPECT_THAT(
+      text, HasSubstr(R"(poolwatch_http_requests_total{pool="blue",release="v1",status="500"} 1)"));
   // v1 is at the cap's other slot and was seen at minute 2; a v4 at minute 13 takes it.
   Request("v4", std::chrono::minutes(13));
   const std::string later = Exposition();
   EXPECT_THAT(later, Not(HasSubstr(R"(release="v1")")));
-  EXPECT_THAT(later, HasSubstr(R"(poolwatch_http_requests_total{pool="blue",release="v4",status="200"} 1)"));
+  EXPECT_THAT(
+      later,
+      HasSubstr(R"(poolwatch_http_requests_total{pool="blue",release="v4",status="200"} 1)"));
   EXPECT_THAT(later, HasSubstr(R"(release="v3",status="200"} 2)"));
 }
 

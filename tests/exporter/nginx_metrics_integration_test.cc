@@ -40,8 +40,11 @@ TEST(NginxMetrics, CountersEqualWhatNginxServedAttemptsIncluded) {
   send(20);
   int sent = 90;
 
-  ASSERT_TRUE(WaitUntil([&] { return stack.Metric("poolwatch_log_lines_total", {{"result", "parsed"}}) == sent; },
-                        kDeadline))
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return stack.Metric("poolwatch_log_lines_total", {{"result", "parsed"}}) == sent;
+      },
+      kDeadline))
       << stack.Metrics();
   std::string metrics = stack.Metrics();
   EXPECT_EQ(MetricValue(metrics, "poolwatch_log_lines_total", {{"result", "malformed"}}), 0);
@@ -52,7 +55,8 @@ TEST(NginxMetrics, CountersEqualWhatNginxServedAttemptsIncluded) {
         << "pool " << pool;
   }
   EXPECT_GT(served_by["green"], 0) << "chaos on blue must move traffic to green";
-  EXPECT_EQ(MetricValue(metrics, "poolwatch_http_requests_total", {{"status", "200"}}), statuses[200]);
+  EXPECT_EQ(MetricValue(metrics, "poolwatch_http_requests_total", {{"status", "200"}}),
+            statuses[200]);
 
   // Attempts, checked against the upstreams themselves: each demo app counts the responses it
   // sent, by status, failed first tries included.
@@ -79,9 +83,10 @@ TEST(NginxMetrics, CountersEqualWhatNginxServedAttemptsIncluded) {
               pool_attempts)
         << pool << " answered " << ::testing::PrintToString(answered) << ", before the test "
         << ::testing::PrintToString(before.at(pool));
-    EXPECT_EQ(std::max(0.0, MetricValue(metrics, "poolwatch_upstream_response_duration_seconds_count",
-                                        {{"pool", pool}})),
-              pool_attempts)
+    EXPECT_EQ(
+        std::max(0.0, MetricValue(metrics, "poolwatch_upstream_response_duration_seconds_count",
+                                  {{"pool", pool}})),
+        pool_attempts)
         << pool;
     total_attempts += pool_attempts;
   }
@@ -97,11 +102,13 @@ TEST(NginxMetrics, PromtoolAcceptsTheExposition) {
   options.slack = false;
   Stack stack(options);
   for (int i = 0; i < 5; ++i) stack.Get("/version");
-  ASSERT_TRUE(WaitUntil([&] { return stack.Metric("poolwatch_http_requests_total") == 5; }, kDeadline));
+  ASSERT_TRUE(
+      WaitUntil([&] { return stack.Metric("poolwatch_http_requests_total") == 5; }, kDeadline));
   WriteFile(stack.dir() / "metrics.prom", stack.Metrics());
   std::string output;
-  int rc = RunCommand({"sh", "-c", promtool + " check metrics < " + (stack.dir() / "metrics.prom").string()},
-                      &output);
+  int rc = RunCommand(
+      {"sh", "-c", promtool + " check metrics < " + (stack.dir() / "metrics.prom").string()},
+      &output);
   EXPECT_EQ(rc, 0) << output;
 }
 

@@ -81,7 +81,8 @@ TEST_F(DispatcherTest, delivers_each_notification_to_every_notifier) {
 
 TEST_F(DispatcherTest, retries_with_full_jitter_backoff_that_doubles_and_stops_at_the_cap) {
   auto* slack = new FakeNotifier("slack", &clock_);
-  for (int i = 0; i < 8; ++i) slack->script.push_back(FakeNotifier::Retryable("HTTP 500: internal_error"));
+  for (int i = 0; i < 8; ++i)
+    slack->script.push_back(FakeNotifier::Retryable("HTTP 500: internal_error"));
   jitter_ = 0.5;                               // every wait is half its ceiling
   auto dispatcher = Make({slack}, Options());  // base 1 s, cap 60 s, logs 8 attempts one by one
   dispatcher->Enqueue(MakeNotification("A"));
@@ -169,9 +170,9 @@ TEST_F(DispatcherTest, a_resolution_supersedes_a_firing_stuck_in_retries_and_kee
   dispatcher->Enqueue(other);
   dispatcher->Enqueue(MakeNotification("RESOLVED", AlertStatus::kResolved));
   EXPECT_EQ(dispatcher->QueueLength(), 2u) << "the stuck firing is no longer waiting";
-  EXPECT_EQ(Metric("poolwatch_notifications_total",
-                   {{"notifier", "slack"}, {"result", "superseded"}}),
-            1);
+  EXPECT_EQ(
+      Metric("poolwatch_notifications_total", {{"notifier", "slack"}, {"result", "superseded"}}),
+      1);
   const auto backoff_left = dispatcher->RunDue().value() - clock_.Now();
   EXPECT_GT(backoff_left, 0ms) << "the receiver's backoff still applies to the next one";
 
@@ -200,9 +201,9 @@ TEST_F(DispatcherTest, a_resolution_supersedes_a_firing_stuck_in_retries_and_kee
   ASSERT_TRUE(RunUntilIdle(*dispatcher, clock_));
   EXPECT_EQ(slack->Titles().back(), "FIRING AGAIN");
   EXPECT_EQ(slack->Titles().size(), 7u) << "RESOLVED AGAIN tried once, then superseded";
-  EXPECT_EQ(Metric("poolwatch_notifications_total",
-                   {{"notifier", "slack"}, {"result", "superseded"}}),
-            2);
+  EXPECT_EQ(
+      Metric("poolwatch_notifications_total", {{"notifier", "slack"}, {"result", "superseded"}}),
+      2);
   EXPECT_EQ(dispatcher->QueueLength(), 0u);
 }
 

@@ -112,8 +112,7 @@ TEST(Notifiers, say_which_instance_sent_the_message) {
   std::ostringstream out;
   ConsoleNotifier console(out, "lb-7:9113");
   ASSERT_EQ(console.Send(n, 1s).outcome, DeliveryResult::kDelivered);
-  EXPECT_NE(out.str().find("• Release: v1.0.0\n• Instance: lb-7:9113\n• Time: "),
-            std::string::npos)
+  EXPECT_NE(out.str().find("• Release: v1.0.0\n• Instance: lb-7:9113\n• Time: "), std::string::npos)
       << out.str();
   EXPECT_EQ(FormatConsoleBlock(n).find("Instance"), std::string::npos);
 }

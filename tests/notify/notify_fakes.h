@@ -150,8 +150,8 @@ class FakeNotifier final : public Notifier {
   DeliveryResult fallback = Delivered();
   std::vector<Attempt> attempts;
   std::function<void(const Notification&)> on_send;  // runs during Send, without the lock
-  std::string kind;            // Kind(); "" : the name
-  bool mirrors_state = false;  // MirrorsState(), as an Alertmanager notifier
+  std::string kind;                                  // Kind(); "" : the name
+  bool mirrors_state = false;                        // MirrorsState(), as an Alertmanager notifier
 
  private:
   std::string name_;

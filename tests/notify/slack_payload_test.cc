@@ -238,7 +238,8 @@ TEST(BuildSlackPayload, splits_many_fields_ten_per_section_within_fifty_blocks) 
   Notification n = MakeNotification("MANY");
   n.fields.clear();
   // Appended rather than "f" + …, which GCC 12 flags falsely (-Wrestrict).
-  for (int i = 0; i < 25; ++i) n.fields.push_back({std::string("f").append(std::to_string(i)), "v"});
+  for (int i = 0; i < 25; ++i)
+    n.fields.push_back({std::string("f").append(std::to_string(i)), "v"});
   json payload = RoundTrip(BuildSlackPayload(n, {}));
   auto sections = BlocksOfType(payload, "section");
   ASSERT_EQ(sections.size(), 3u);
@@ -248,7 +249,8 @@ TEST(BuildSlackPayload, splits_many_fields_ten_per_section_within_fifty_blocks) 
   EXPECT_EQ(sections[2]["fields"][4]["text"], "*f24*\nv");
 
   n.fields.clear();
-  for (int i = 0; i < 1000; ++i) n.fields.push_back({std::string("f").append(std::to_string(i)), "v"});
+  for (int i = 0; i < 1000; ++i)
+    n.fields.push_back({std::string("f").append(std::to_string(i)), "v"});
   SlackOptions with_links;
   with_links.dashboard_url = "https://grafana.example";
   payload = RoundTrip(BuildSlackPayload(n, with_links));

@@ -897,8 +897,8 @@ TEST(Alertmanager, config_passes_amtool_and_routes_pages_to_slack) {
   for (std::vector<std::string> labels :
        {std::vector<std::string>{"alertname=failover", "severity=critical", "pool=blue"},
         std::vector<std::string>{"alertname=PoolwatchDown", "severity=critical"}}) {
-    std::vector<std::string> command = {amtool, "config", "routes", "test",
-                                        "--config.file=" + config, "--verify.receivers=slack"};
+    std::vector<std::string> command = {
+        amtool, "config", "routes", "test", "--config.file=" + config, "--verify.receivers=slack"};
     command.insert(command.end(), labels.begin(), labels.end());
     EXPECT_EQ(RunCommand(command, &output), 0) << labels[0] << ": " << output;
   }

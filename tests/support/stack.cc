@@ -2,12 +2,12 @@
 
 #include <signal.h>
 
+#include <algorithm>
 #include <cctype>
 #include <fstream>
 #include <sstream>
-#include <vector>
 #include <stdexcept>
-#include <algorithm>
+#include <vector>
 
 namespace poolwatch::testing {
 namespace fs = std::filesystem;
@@ -118,8 +118,8 @@ void Stack::RenderAndStartNginx() {
   int rc = RunCommand({nginx, "-p", (dir_ / "nginx").string(), "-c", nginx_conf_.string()}, &out);
   // FreePort() only says the port was free a moment ago: a test running in parallel may have
   // taken it since. Another port then, a few times.
-  for (int retry = 0; rc != 0 && retry < 3 && out.find("Address already in use") != std::string::npos;
-       ++retry) {
+  for (int retry = 0;
+       rc != 0 && retry < 3 && out.find("Address already in use") != std::string::npos; ++retry) {
     nginx_port_ = FreePort();
     RenderNginx();
     rc = RunCommand({nginx, "-p", (dir_ / "nginx").string(), "-c", nginx_conf_.string()}, &out);
@@ -132,7 +132,8 @@ void Stack::RenderAndStartNginx() {
       break;
     }
   }
-  if (pid_file.empty()) throw std::runtime_error("nginx wrote no pid file under " + dir_.path().string());
+  if (pid_file.empty())
+    throw std::runtime_error("nginx wrote no pid file under " + dir_.path().string());
   nginx_pid_ = std::stoi(ReadFile(pid_file));
   WaitForHttp("http://127.0.0.1:" + std::to_string(nginx_port_) + "/", "nginx");
   // The probe above is a request too; start every test from an empty log.
@@ -149,15 +150,21 @@ int Stack::SwitchActivePool(const std::string& pool) {
   // accept a request after a new one answered: wait until the old workers are gone, then until
   // the new primary answers. The probes are counted rather than read back from the log, which
   // nginx writes after the response is sent.
-  if (!WaitUntil([&] {
-        return std::none_of(old_workers.begin(), old_workers.end(),
-                            [](pid_t pid) { return kill(pid, 0) == 0; });
-      }, std::chrono::seconds(10), std::chrono::milliseconds(20))) {
+  if (!WaitUntil(
+          [&] {
+            return std::none_of(old_workers.begin(), old_workers.end(),
+                                [](pid_t pid) { return kill(pid, 0) == 0; });
+          },
+          std::chrono::seconds(10), std::chrono::milliseconds(20))) {
     throw std::runtime_error("nginx's old workers did not exit after the reload");
   }
   int probes = 0;
-  if (!WaitUntil([&] { ++probes; return Get().headers["x-app-pool"] == pool; },
-                 std::chrono::seconds(10), std::chrono::milliseconds(50))) {
+  if (!WaitUntil(
+          [&] {
+            ++probes;
+            return Get().headers["x-app-pool"] == pool;
+          },
+          std::chrono::seconds(10), std::chrono::milliseconds(50))) {
     throw std::runtime_error("nginx did not switch to " + pool);
   }
   return probes;
@@ -165,8 +172,7 @@ int Stack::SwitchActivePool(const std::string& pool) {
 
 void Stack::StartPoolwatch() {
   poolwatch_port_ = FreePort();
-  std::vector<std::string> argv = {POOLWATCH_BINARY,
-                                   "--log.path", access_log().string(),
+  std::vector<std::string> argv = {POOLWATCH_BINARY, "--log.path", access_log().string(),
                                    "--web.listen-address",
                                    "127.0.0.1:" + std::to_string(poolwatch_port_)};
   if (!options_.poolwatch_config_yaml.empty()) {
@@ -182,8 +188,11 @@ void Stack::StartPoolwatch() {
   }
   for (const auto& [k, v] : options_.poolwatch_env) env[k] = v;
   poolwatch_ = std::make_unique<Process>(argv, dir_ / "poolwatch.log", env);
-  if (!WaitUntil([&] { return HttpGet(PoolwatchUrl("/-/ready"), std::chrono::milliseconds(500)).status == 200; },
-                 kStartDeadline)) {
+  if (!WaitUntil(
+          [&] {
+            return HttpGet(PoolwatchUrl("/-/ready"), std::chrono::milliseconds(500)).status == 200;
+          },
+          kStartDeadline)) {
     throw std::runtime_error("poolwatch did not become ready: " + poolwatch_->Output());
   }
 }
@@ -199,11 +208,13 @@ std::string Stack::PoolwatchUrl(const std::string& path) const {
 }
 
 HttpResponse Stack::Get(const std::string& path) {
-  return HttpGet("http://127.0.0.1:" + std::to_string(nginx_port_) + path, std::chrono::seconds(15));
+  return HttpGet("http://127.0.0.1:" + std::to_string(nginx_port_) + path,
+                 std::chrono::seconds(15));
 }
 
 void Stack::StartChaos(const std::string& pool, const std::string& mode) {
-  auto r = HttpPost("http://127.0.0.1:" + std::to_string(pool_port(pool)) + "/chaos/start?mode=" + mode);
+  auto r =
+      HttpPost("http://127.0.0.1:" + std::to_string(pool_port(pool)) + "/chaos/start?mode=" + mode);
   if (r.status != 200) throw std::runtime_error("chaos start failed on " + pool + ": " + r.body);
 }
 

@@ -2,10 +2,9 @@
 
 #include <map>
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
-
-#include <nlohmann/json.hpp>
 
 #include "tests/support/test_support.h"
 
@@ -16,11 +15,11 @@ namespace poolwatch::testing {
 // Everything is stopped by PID when the Stack is destroyed.
 struct StackOptions {
   std::string active_pool = "blue";
-  bool slack = true;          // start tests/support/slack_standin.py and point poolwatch at it
-  bool poolwatch = true;      // start poolwatch following nginx's access log
-  std::vector<std::string> poolwatch_args;         // extra flags
+  bool slack = true;      // start tests/support/slack_standin.py and point poolwatch at it
+  bool poolwatch = true;  // start poolwatch following nginx's access log
+  std::vector<std::string> poolwatch_args;           // extra flags
   std::map<std::string, std::string> poolwatch_env;  // extra environment (seed variables…)
-  std::string poolwatch_config_yaml;               // written to a file and passed when not empty
+  std::string poolwatch_config_yaml;                 // written to a file and passed when not empty
   // More than one makes nginx behave as in production: each worker writes the log through its
   // own descriptor and reopens it on its own after USR1.
   int nginx_workers = 1;
