@@ -4,7 +4,8 @@
 set -euo pipefail
 
 # chromium: the status page's headless-browser test (about 290 MB, ~55 s to install);
-# systemd: systemd-analyze verify in the package test.
+# systemd: systemd-analyze verify in the package test; file: CPack's DEB generator (cpack -G DEB)
+# reads the binaries' types with it.
 # libssl-dev: the TLS shims for civetweb (exporter/tls_shim); openssl: test certificates;
 # clang, libclang-rt-14-dev: libFuzzer (scripts/fuzz.sh); wrk: the load test.
 packages=(
@@ -13,7 +14,7 @@ packages=(
   libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev libbenchmark-dev
   nginx-light gettext-base curl python3 procps
   prometheus prometheus-alertmanager docker-compose
-  chromium systemd
+  chromium systemd file
   libssl-dev openssl clang libclang-rt-14-dev wrk
 )
 if [ "${POOLWATCH_EXTRA_PACKAGES:-}" != "" ]; then
