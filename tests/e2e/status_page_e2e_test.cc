@@ -298,98 +298,27 @@ TEST_F(StatusPage, renders_the_failover_in_headless_chromium_without_admin_butto
   }
 }
 
-// The DevTools-protocol client, run by node (its WebSocket is behind a flag in node 20).
-constexpr char kClickButtons[] =
-    R"js(// Drives the status page in Chromium over the DevTools protocol: waits for the first render,
-// clicks "On for 1 h" (confirming the dialog) and then "Off", and prints what the page said.
-const [, , debugPort, pageUrl] = process.argv;
-if (typeof WebSocket === "undefined") process.exit(77);
-const deadline = Date.now() + 60000;
-const pause = () => new Promise((r) => setTimeout(r, 100));
-let page;
-while (!page) {
-  try {
-    const list = await (await fetch(`http://127.0.0.1:${debugPort}/json/list`)).json();
-    page = list.find((t) => t.type === "page");
-  } catch (e) {}
-  if (!page && Date.now() > deadline) throw new Error("Chromium's DevTools never answered");
-  if (!page) await pause();
-}
-const ws = new WebSocket(page.webSocketDebuggerUrl);
-await new Promise((resolve, reject) => { ws.onopen = resolve; ws.onerror = reject; });
-let lastId = 0;
-const pending = new Map();
-ws.onmessage = (m) => {
-  const msg = JSON.parse(m.data);
-  if (pending.has(msg.id)) { pending.get(msg.id)(msg); pending.delete(msg.id); }
-};
-const send = (method, params = {}) => new Promise((resolve) => {
-  const id = ++lastId;
-  pending.set(id, resolve);
-  ws.send(JSON.stringify({id, method, params}));
-});
-const evaluate = async (expression) => {
-  const r = await send("Runtime.evaluate", {expression, returnByValue: true});
-  if (r.error || r.result.exceptionDetails) throw new Error(expression + ": " + JSON.stringify(r));
-  return r.result.result.value;
-};
-const waitFor = async (expression, what) => {
-  while (!(await evaluate(expression))) {
-    if (Date.now() > deadline) throw new Error("timed out waiting for " + what);
-    await pause();
-  }
-};
-const $ = (id) => `document.getElementById(${JSON.stringify(id)})`;
-const click = async (selector, expectEnabled) => {
-  await evaluate(`${$("maintenance-result")}.textContent = ""; window.confirm = () => true; ` +
-                 `document.querySelector(${JSON.stringify(selector)}).click(); true`);
-  await waitFor(`${$("maintenance-result")}.textContent !== ""`, selector + "'s answer");
-  const said = await evaluate(`${$("maintenance-result")}.textContent`);
-  await waitFor(`${$("maintenance")}.dataset.enabled === "${expectEnabled}" || ${$("maintenance-result")}.className === "bad"`,
-                "the page to show maintenance " + expectEnabled);
-  return said;
-};
-await send("Page.navigate", {url: pageUrl});
-await waitFor(`document.body !== null && document.body.dataset.loaded === "true" && !${$("maintenance-buttons")}.hidden`,
-              "the first render with the buttons");
-const on = await click("#maintenance-buttons button[data-hours='1']", true);
-const off = await click("#maintenance-buttons button[data-off]", false);
-console.log(JSON.stringify({on, off}));
-ws.close();
-)js";
-
 // The buttons as a person uses them: a real click in Chromium, so the request is the page's own
 // fetch with whatever Origin, Sec-Fetch-Site and Content-Type Chromium gives it, under the
 // page's Content-Security-Policy. The admin API's cross-site checks must let exactly that in.
 TEST_F(StatusPage, its_maintenance_buttons_work_in_chromium_under_the_admin_apis_checks) {
   REQUIRE_CHROMIUM(chromium);
-  const std::string node = FindProgram("node");
-  if (node.empty()) GTEST_SKIP() << "node is not installed (apt-get install nodejs)";
   ASSERT_NO_FATAL_FAILURE(Start(/*admin_api=*/true));
 
+  // The DevTools protocol over a pipe, from Python's standard library: no WebSocket client needed.
   const fs::path home = dir_ / "chromium-devtools";
-  fs::create_directories(home / "profile");
-  const int debug_port = FreePort();
-  Process browser(
-      {chromium, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run",
-       "--disable-background-networking", "--disable-component-update", "--disable-sync",
-       "--disable-default-apps", "--user-data-dir=" + (home / "profile").string(),
-       "--remote-debugging-address=127.0.0.1",
-       "--remote-debugging-port=" + std::to_string(debug_port), "about:blank"},
-      dir_ / "chromium.out",
-      {{"HOME", home.string()},
-       {"XDG_CONFIG_HOME", (home / "config").string()},
-       {"XDG_CACHE_HOME", (home / "cache").string()}});
-  WriteFile(dir_ / "click.mjs", kClickButtons);
+  fs::create_directories(home);
   std::string output;
   std::vector<std::string> argv;
-  if (std::string timeout = FindProgram("timeout"); !timeout.empty())
+  if (std::string timeout = FindProgram("timeout"); !timeout.empty()) {
     argv = {timeout, "--kill-after=5", "90"};
-  argv.insert(argv.end(), {node, "--experimental-websocket", "--no-warnings",
-                           (dir_ / "click.mjs").string(), std::to_string(debug_port), Url("/")});
+  }
+  argv.insert(
+      argv.end(),
+      {"python3", std::string(POOLWATCH_SOURCE_DIR) + "/tests/e2e/click_maintenance_buttons.py",
+       chromium, Url("/"), home.string()});
   const int rc = RunCommand(argv, &output);
-  if (rc == 77) GTEST_SKIP() << "this node has no WebSocket client";
-  ASSERT_EQ(rc, 0) << output << "\nChromium:\n" << browser.Output();
+  ASSERT_EQ(rc, 0) << output << "\nChromium:\n" << ReadFile(home / "chromium.err");
   EXPECT_NE(output.find(R"({"on":"Maintenance on.","off":"Maintenance off."})"), std::string::npos)
       << output;
 
