@@ -83,7 +83,7 @@ poolwatch demo is running (primary pool: $ACTIVE_POOL).
 Alerts: $alerts.
 
 Try, in another terminal (watch the status page meanwhile):
-  traffic() { for i in \$(seq 50); do curl -s $nginx_url/version; echo; done; }
+  traffic() { for i in \$(seq \${1:-50}); do curl -s $nginx_url/version; echo; done; }
   traffic
   curl -X POST "http://127.0.0.1:$BLUE_PORT/chaos/start?mode=error"     # blue fails:
   traffic                                                             #   failover alert
@@ -91,10 +91,13 @@ Try, in another terminal (watch the status page meanwhile):
   traffic                                                             #   error-rate alert
   curl -X POST http://127.0.0.1:$GREEN_PORT/chaos/stop
   curl -X POST http://127.0.0.1:$BLUE_PORT/chaos/stop                   # both healthy again:
-  sleep 6; traffic                                                    #   back on blue, resolved
+  sleep 6; traffic 250                                                #   back on blue, all resolved
   curl -X POST -H 'Content-Type: application/json' \\
        -d '{"enabled": true, "until": "$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)"}' \\
        $poolwatch_url/api/v1/maintenance                   # mute failover alerts for an hour
+The failover resolves with the first requests blue answers again. The error-rate alert judges
+the last 200 requests: it resolves once the failed ones have left that window, which the 250
+good requests of the last step do (without traffic it would wait for them to age out, 5 min).
 Press Ctrl-C to stop.
 
 INFO
