@@ -86,12 +86,10 @@ void Pipeline::ProcessLine(std::string_view line) {
     metrics_.CountMalformed(*reason);
     auto& reported = reported_[static_cast<size_t>(*reason)];
     if (!reported || Logger::Enabled(LogLevel::kDebug)) {
-      std::string shown(line.substr(0, 200));
-      for (char& c : shown) {
-        if (static_cast<unsigned char>(c) < 0x20) c = '?';
-      }
-      LogWarn("skipped a malformed log line (reason=" + std::string(MalformedReasonName(*reason)) +
-              (reported ? "" : ", later ones of this reason are only counted") + "): " + shown);
+      // The line's bytes are escaped by the logger: it may hold terminal escape sequences.
+      LogWarn(reported ? "skipped a malformed log line"
+                       : "skipped a malformed log line; later ones of this reason are only counted",
+              {{"reason", MalformedReasonName(*reason)}, {"line", line.substr(0, 200)}});
       reported = true;
     }
     return;
@@ -123,7 +121,7 @@ void Pipeline::CountOverlong(uint64_t lines) {
     metrics_.CountMalformed(MalformedReason::kTooLong);
   }
   if (lines > 0 && !reported_[static_cast<size_t>(MalformedReason::kTooLong)]) {
-    LogWarn("skipped a log line longer than the maximum line length (reason=too_long)");
+    LogWarn("skipped a log line longer than the maximum line length", {{"reason", "too_long"}});
     reported_[static_cast<size_t>(MalformedReason::kTooLong)] = true;
   }
 }
