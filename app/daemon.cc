@@ -18,6 +18,7 @@
 #include "app/logger.h"
 #include "app/notifiers.h"
 #include "app/pipeline.h"
+#include "app/read_step.h"
 #include "app/state_keeper.h"
 #include "app/status_page.h"
 #include "config/web_config.h"
@@ -71,19 +72,18 @@ class Daemon {
     // Metrics are published once per read of the log (Flush() after each Poll), not per line.
     pipeline_.SetFlushEvery(Pipeline::kBatchLines);
     pipeline_.SetDeliver(
-        [this](TimePoint now, Evaluation& evaluation) { Dispatch(now, evaluation); });
+        [this](std::vector<Pipeline::TimedEvaluation>& evaluations) { Dispatch(evaluations); });
   }
 
   int Run();
 
  private:
   void Reload();
-  FileFollower::PollResult ReadLog(FileFollower& follower);
   // Evaluates through the pipeline (engine time never goes back behind a backlog's log time);
   // every evaluation, including those the pipeline makes while reading a backlog, ends in
   // Dispatch().
   void EvaluateAndDispatch(TimePoint now);
-  void Dispatch(TimePoint now, Evaluation& evaluation);
+  void Dispatch(std::vector<Pipeline::TimedEvaluation>& evaluations);
   void RegisterHandlers(HttpServer& server);
   // The answer refusing an admin call (admin API off, cross-site, not JSON), or none.
   std::optional<HttpReply> AdminRefusal(const HttpRequest& request, bool body_expected);
@@ -106,38 +106,32 @@ class Daemon {
   prometheus::Gauge& log_readable_;
 };
 
-// One read of the log through the pipeline, in the run loop and in the drain at shutdown alike.
-// The caller holds engine_mutex_.
-FileFollower::PollResult Daemon::ReadLog(FileFollower& follower) {
-  FileFollower::PollResult result =
-      follower.Poll([this](std::string_view line) { pipeline_.ProcessLine(line); });
-  pipeline_.Flush();
-  pipeline_.CountOverlong(result.overlong_lines);
-  pipeline_.metrics().AddBytesRead(result.bytes_read);
-  state_.CountLines(result.lines + result.overlong_lines);
-  return result;
-}
-
 void Daemon::EvaluateAndDispatch(TimePoint now) { pipeline_.EvaluateAt(now); }
 
-void Daemon::Dispatch(TimePoint now, Evaluation& evaluation) {
-  alert_metrics_.Count(evaluation.decisions);
-  if (Logger::Enabled(LogLevel::kDebug)) {
-    for (const DecisionRecord& d : evaluation.decisions) {
-      LogDebug("rule=" + d.rule + " decision=" + std::string(DecisionName(d.decision)) +
-               " detail=\"" + d.detail + "\"");
+void Daemon::Dispatch(std::vector<Pipeline::TimedEvaluation>& evaluations) {
+  std::vector<Notification> notifications;
+  for (Pipeline::TimedEvaluation& e : evaluations) {
+    alert_metrics_.Count(e.evaluation.decisions);
+    if (Logger::Enabled(LogLevel::kDebug)) {
+      for (const DecisionRecord& d : e.evaluation.decisions) {
+        LogDebug("rule decision",
+                 {{"rule", d.rule}, {"decision", DecisionName(d.decision)}, {"detail", d.detail}});
+      }
     }
+    std::move(e.evaluation.notifications.begin(), e.evaluation.notifications.end(),
+              std::back_inserter(notifications));
   }
-  state_.BeforeEnqueue(evaluation.notifications);  // saved before Slack can see them
-  for (Notification& n : evaluation.notifications) {
-    LogInfo("alert rule=" + n.rule +
-            " status=" + (n.status == AlertStatus::kFiring ? "firing" : "resolved") +
-            " key=" + n.Key() + (n.state_only ? " (cooldown: to Alertmanager only)" : ""));
+  state_.BeforeEnqueue(notifications);  // all of them saved before Slack can see any
+  for (Notification& n : notifications) {
+    LogInfo(n.state_only ? "alert (cooldown: to Alertmanager only)" : "alert",
+            {{"rule", n.rule},
+             {"status", n.status == AlertStatus::kFiring ? "firing" : "resolved"},
+             {"key", n.Key()}});
     dispatcher_->Enqueue(std::move(n));
   }
   auto steady_now = std::chrono::steady_clock::now();
-  if (!evaluation.notifications.empty() || steady_now - status_published_ >= kTick) {
-    alert_metrics_.Update(pipeline_.engine().Status(now));
+  if (!notifications.empty() || steady_now - status_published_ >= kTick) {
+    alert_metrics_.Update(pipeline_.engine().Status(evaluations.back().now));
     status_published_ = steady_now;
   }
 }
@@ -365,7 +359,7 @@ int Daemon::Run() {
       std::lock_guard<std::mutex> lock(engine_mutex_);
       last_read = std::chrono::steady_clock::now();
       pipeline_.SetBacklogBefore(Clock::now() - kBacklogAge);
-      result = ReadLog(follower);
+      result = ReadLogOnce(follower, pipeline_, state_);
       follower_health_.stats = follower.stats();
       follower_health_.problem = follower.status();
       // In the middle of a backlog the pipeline has evaluated with the log's time; the wall
@@ -428,7 +422,7 @@ int Daemon::Run() {
   {
     std::lock_guard<std::mutex> lock(engine_mutex_);
     pipeline_.SetBacklogBefore(Clock::now() - kBacklogAge);
-    ReadLog(follower);
+    ReadLogOnce(follower, pipeline_, state_);
     EvaluateAndDispatch(Clock::now());
   }
   size_t abandoned = dispatcher_->Shutdown(kShutdownDrain);

@@ -50,8 +50,13 @@ void Pipeline::EvaluateOnce(TimePoint now) {
   evaluated_at_ = now;
   next_second_ = NextWholeSecond(now);
   since_evaluation_ = 0;
-  Evaluation evaluation = engine_.Evaluate(now);
-  if (deliver_) deliver_(now, evaluation);
+  pending_.push_back({now, engine_.Evaluate(now)});
+}
+
+void Pipeline::DeliverPending() {
+  if (pending_.empty()) return;
+  if (deliver_) deliver_(pending_);
+  pending_.clear();
 }
 
 void Pipeline::StepTo(TimePoint until) {
@@ -70,14 +75,16 @@ void Pipeline::StepTo(TimePoint until) {
 }
 
 void Pipeline::EvaluateAt(TimePoint now) {
+  bool stepped_to_now = false;  // `now` is a whole second and StepTo() just evaluated it
   if (evaluated_) {
     now = std::max(now, evaluated_at_);
     if (now >= next_second_) {
       StepTo(now);
-      if (evaluated_at_ == now) return;  // `now` is a whole second: just evaluated
+      stepped_to_now = evaluated_at_ == now;
     }
   }
-  EvaluateOnce(now);
+  if (!stepped_to_now) EvaluateOnce(now);
+  DeliverPending();
 }
 
 void Pipeline::ProcessLine(std::string_view line) {

@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <string_view>
+#include <vector>
 
 #include "alerting/alert_engine.h"
 #include "config/config.h"
@@ -48,21 +49,32 @@ class Pipeline {
   void Reconfigure(const Config& config);
 
   // Alert evaluation, the same schedule for the daemon and replay so both send the same
-  // notifications for the same lines. Every evaluation's result goes to `deliver` with the
-  // time that was passed to the engine.
-  using Deliver = std::function<void(TimePoint now, Evaluation& evaluation)>;
+  // notifications for the same lines. The evaluations go to `deliver` in order, each with the
+  // time that was passed to the engine, but never from inside ProcessLine(): what a backlog's
+  // lines lead to waits in memory until DeliverPending() or EvaluateAt(), which the owner calls
+  // between reads, once the lines it fed end at a line boundary. They arrive there together, so
+  // the state the owner saves before handing any notification on holds all of them, and the
+  // engine's state matches exactly the lines read.
+  struct TimedEvaluation {
+    TimePoint now;
+    Evaluation evaluation;
+  };
+  using Deliver = std::function<void(std::vector<TimedEvaluation>& evaluations)>;
   void SetDeliver(Deliver deliver) { deliver_ = std::move(deliver); }
-  // Evaluates at `now`. After a gap since the previous evaluation it first evaluates at the
-  // whole seconds in between (each second for an hour, then each minute for a day), so what
-  // ages out meanwhile is reported when a live daemon would have reported it. Engine time never
-  // goes back: a `now` before the previous evaluation is taken as that.
+  // Hands the evaluations made while reading to `deliver`.
+  void DeliverPending();
+  // Evaluates at `now`, then delivers (pending evaluations first). After a gap since the previous
+  // evaluation it first evaluates at the whole seconds in between (each second for an hour, then
+  // each minute for a day), so what ages out meanwhile is reported when a live daemon would have
+  // reported it. Engine time never goes back: a `now` before the previous evaluation is taken as
+  // that.
   void EvaluateAt(TimePoint now);
   // Lines stamped before `before` are a backlog (replay: every line; the daemon: lines older
-  // than a couple of seconds, read when catching up). A backlog is evaluated with the log's
-  // time while it is read: at each log second (before the first line of that second is
-  // observed) and at least every EvaluateEveryLines() lines, so a window of requests cannot
-  // take in a burst and push it out again unseen, and max_age counts in log time rather than
-  // against a clock hours ahead of the lines.
+  // than a couple of seconds, read when catching up). A backlog is evaluated (in memory, for
+  // delivery after the read) with the log's time while it is read: at each log second (before the
+  // first line of that second is observed) and at least every EvaluateEveryLines() lines, so a
+  // window of requests cannot take in a burst and push it out again unseen, and max_age counts in
+  // log time rather than against a clock hours ahead of the lines.
   void SetBacklogBefore(TimePoint before) { backlog_before_ = before; }
   // The last parsed line was a backlog line.
   bool InBacklog() const { return lines_parsed_ > 0 && last_record_time_ < backlog_before_; }
@@ -85,7 +97,8 @@ class Pipeline {
   uint64_t lines_parsed_ = 0;
   uint64_t lines_malformed_ = 0;
   Deliver deliver_;
-  TimePoint backlog_before_{};  // epoch: no line is a backlog until the owner says so
+  std::vector<TimedEvaluation> pending_;  // made while reading, not delivered yet
+  TimePoint backlog_before_{};            // epoch: no line is a backlog until the owner says so
   bool evaluated_ = false;
   TimePoint evaluated_at_{};
   TimePoint next_second_{};  // the first whole second after evaluated_at_

@@ -75,12 +75,14 @@ int RunReplay(const ReplayOptions& options) {
   // Every line is a backlog: the pipeline evaluates with the log's clock on the daemon's
   // catch-up schedule, so what replay prints is what the daemon would have sent.
   pipeline.SetBacklogBefore(TimePoint::max());
-  pipeline.SetDeliver([&](TimePoint /*now*/, Evaluation& evaluation) {
-    for (const Notification& n : evaluation.notifications) {
-      // Held back from people by the cooldown; only an Alertmanager would have been told.
-      if (n.state_only) continue;
-      PrintNotification(n, std::cout);
-      ++notifications;
+  pipeline.SetDeliver([&](std::vector<Pipeline::TimedEvaluation>& evaluations) {
+    for (const Pipeline::TimedEvaluation& e : evaluations) {
+      for (const Notification& n : e.evaluation.notifications) {
+        // Held back from people by the cooldown; only an Alertmanager would have been told.
+        if (n.state_only) continue;
+        PrintNotification(n, std::cout);
+        ++notifications;
+      }
     }
   });
 
@@ -107,6 +109,7 @@ int RunReplay(const ReplayOptions& options) {
       if (n == 0) break;
       bytes += static_cast<uint64_t>(n);
       splitter.Feed(std::string_view(buffer.data(), static_cast<size_t>(n)), on_line, on_overlong);
+      pipeline.DeliverPending();
     }
     splitter.Flush(on_line);
     close(fd);

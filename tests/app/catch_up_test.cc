@@ -23,9 +23,11 @@ const TimePoint kStart = TimePoint{} + std::chrono::seconds(1'795'676'400);  // 
 
 struct Feed {
   Feed() : pipeline(config, registry) {
-    pipeline.SetDeliver([this](TimePoint now, Evaluation& evaluation) {
-      times.push_back(now);
-      for (Notification& n : evaluation.notifications) sent.push_back(std::move(n));
+    pipeline.SetDeliver([this](std::vector<Pipeline::TimedEvaluation>& evaluations) {
+      for (Pipeline::TimedEvaluation& e : evaluations) {
+        times.push_back(e.now);
+        for (Notification& n : e.evaluation.notifications) sent.push_back(std::move(n));
+      }
     });
   }
   std::vector<std::string> Keys() const {
@@ -54,15 +56,33 @@ TEST(CatchUp, a_burst_inside_one_read_of_a_backlog_is_seen) {
   Feed run;
   run.pipeline.SetBacklogBefore(TimePoint::max());
   FeedBurst(run.pipeline, 0);
+  run.pipeline.DeliverPending();  // the owner, once the read is over
   // Fired while the burst was in the window, resolved once clean requests pushed it out.
   EXPECT_THAT(run.Keys(), ElementsAre("error_rate{}:firing", "error_rate{}:resolved"));
   EXPECT_LE(run.pipeline.EvaluateEveryLines(), 50u) << "well below the 200-request window";
+}
+
+TEST(CatchUp, what_a_read_leads_to_is_delivered_only_after_the_read_in_order) {
+  Feed run;
+  run.pipeline.SetBacklogBefore(TimePoint::max());
+  FeedBurst(run.pipeline, 0);
+  FeedBurst(run.pipeline, 1);
+  EXPECT_THAT(run.times, IsEmpty()) << "delivered from inside the line callback";
+  run.pipeline.DeliverPending();
+  EXPECT_THAT(run.Keys(), ElementsAre("error_rate{}:firing", "error_rate{}:resolved",
+                                      "error_rate{}:firing", "error_rate{}:resolved"));
+  ASSERT_THAT(run.times, SizeIs(::testing::Gt(4u)));
+  for (size_t i = 1; i < run.times.size(); ++i) EXPECT_LE(run.times[i - 1], run.times[i]);
+  const size_t delivered = run.times.size();
+  run.pipeline.DeliverPending();
+  EXPECT_EQ(run.times.size(), delivered) << "each evaluation is delivered once";
 }
 
 TEST(CatchUp, live_lines_are_left_to_the_owner_s_ticks) {
   Feed run;
   run.pipeline.SetBacklogBefore(kStart - std::chrono::seconds(10));  // every line is fresh
   FeedBurst(run.pipeline, 0);
+  run.pipeline.DeliverPending();
   EXPECT_THAT(run.times, IsEmpty()) << "no evaluation per line or per second for live traffic";
   EXPECT_FALSE(run.pipeline.InBacklog());
 }
@@ -73,6 +93,7 @@ TEST(CatchUp, backlog_ages_in_log_time_and_resolves_when_the_daemon_would_have) 
   for (int i = 0; i < 100; ++i) {
     run.pipeline.ProcessLine(DefaultFormatLine(i / 10, i % 3 == 0 ? 500 : 200));
   }
+  run.pipeline.DeliverPending();
   ASSERT_THAT(run.Keys(), ElementsAre("error_rate{}:firing"));
   EXPECT_LT(run.sent[0].at, kStart + std::chrono::seconds(10));
   EXPECT_TRUE(run.pipeline.InBacklog());
@@ -106,6 +127,7 @@ TEST(CatchUp, each_log_second_is_evaluated_before_its_first_line) {
   run.pipeline.SetBacklogBefore(TimePoint::max());
   run.pipeline.ProcessLine(DefaultFormatLine(0, 200));
   run.pipeline.ProcessLine(DefaultFormatLine(3, 200));
+  run.pipeline.DeliverPending();
   // The first line sets the start; the jump to 07:00:03 evaluates 01, 02 and 03 first.
   EXPECT_THAT(run.times,
               ElementsAre(kStart, kStart + std::chrono::seconds(1),

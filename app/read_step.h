@@ -1,0 +1,18 @@
+#pragma once
+
+#include "app/pipeline.h"
+#include "app/state_keeper.h"
+#include "exporter/file_follower.h"
+
+namespace poolwatch {
+
+// One read of the log, as the daemon's run loop and its drain at shutdown do it: the follower
+// hands each line to the pipeline (metrics; the rules observe it, and a backlog is evaluated in
+// memory at its log-time points), then, with the read over and the follower's position at the
+// start of the next unread line, the lines are counted for the state file and only then are the
+// evaluations delivered: saved and notified. Inside the per-line callback a block is half read,
+// and a state file captured there would describe no line boundary.
+FileFollower::PollResult ReadLogOnce(FileFollower& follower, Pipeline& pipeline,
+                                     StateKeeper& state);
+
+}  // namespace poolwatch
