@@ -7,7 +7,8 @@ set -euo pipefail
 # systemd: systemd-analyze verify in the package test; file: CPack's DEB generator (cpack -G DEB)
 # reads the binaries' types with it.
 # libssl-dev: the TLS shims for civetweb (exporter/tls_shim); openssl: test certificates;
-# clang, libclang-rt-14-dev: libFuzzer (scripts/fuzz.sh); wrk: the load test.
+# clang, libclang-rt-14-dev: libFuzzer (scripts/fuzz.sh); wrk: the load test;
+# clang-format: the formatting check (scripts/check.sh).
 packages=(
   build-essential cmake ninja-build pkg-config
   prometheus-cpp-dev libcivetweb-dev libcurl4-openssl-dev libyaml-cpp-dev
@@ -15,7 +16,7 @@ packages=(
   nginx-light gettext-base curl python3 procps
   prometheus prometheus-alertmanager docker-compose
   chromium systemd file
-  libssl-dev openssl clang libclang-rt-14-dev wrk
+  libssl-dev openssl clang libclang-rt-14-dev wrk clang-format
 )
 if [ "${POOLWATCH_EXTRA_PACKAGES:-}" != "" ]; then
   # shellcheck disable=SC2206

@@ -5,7 +5,9 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 bash scripts/install-deps.sh
-cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release >/dev/null
+# POOLWATCH_WERROR=ON (CI) makes every warning an error.
+cmake -S . -B build -G Ninja -DCMAKE_BUILD_TYPE=Release \
+  -DCMAKE_COMPILE_WARNING_AS_ERROR="${POOLWATCH_WERROR:-OFF}" >/dev/null
 cmake --build build --parallel "$(nproc)"
 # A test skipped for want of a program is a test that did not run: the run fails, so a package
 # missing from scripts/install-deps.sh shows here rather than as a quietly shorter suite.

@@ -101,10 +101,10 @@ TEST(LogOutput, hostile_log_lines_are_logged_as_escaped_logfmt_values) {
   WriteFile(dir / "access.log", log);
 
   const int port = FreePort();
-  Process poolwatch({POOLWATCH_BINARY, "--log.path", (dir / "access.log").string(),
-                     "--log.start-at", "beginning", "--log.level", "debug",
-                     "--web.listen-address", "127.0.0.1:" + std::to_string(port)},
-                    dir / "poolwatch.out");
+  Process poolwatch(
+      {POOLWATCH_BINARY, "--log.path", (dir / "access.log").string(), "--log.start-at", "beginning",
+       "--log.level", "debug", "--web.listen-address", "127.0.0.1:" + std::to_string(port)},
+      dir / "poolwatch.out");
   const std::string metrics = "http://127.0.0.1:" + std::to_string(port) + "/metrics";
   ASSERT_TRUE(WaitUntil(
       [&] {
