@@ -867,7 +867,7 @@ TEST(Prometheus, rules_use_only_known_metrics_and_every_alert_is_tested_and_docu
     alerts.insert((*it)[1]);
   }
   for (const char* required : {"PoolwatchFailover", "PoolwatchHighErrorRate",
-                               "PoolwatchUpstreamErrorRate", "PoolwatchDown"}) {
+                               "PoolwatchUpstreamErrorRate", "PoolwatchDown", "PoolwatchAbsent"}) {
     EXPECT_TRUE(alerts.count(required) > 0) << required;
   }
   for (const auto& name : alerts) {
@@ -896,7 +896,8 @@ TEST(Alertmanager, config_passes_amtool_and_routes_pages_to_slack) {
   // poolwatch's own alerts page, and so do Prometheus's about poolwatch itself...
   for (std::vector<std::string> labels :
        {std::vector<std::string>{"alertname=failover", "severity=critical", "pool=blue"},
-        std::vector<std::string>{"alertname=PoolwatchDown", "severity=critical"}}) {
+        std::vector<std::string>{"alertname=PoolwatchDown", "severity=critical"},
+        std::vector<std::string>{"alertname=PoolwatchAbsent", "severity=critical"}}) {
     std::vector<std::string> command = {
         amtool, "config", "routes", "test", "--config.file=" + config, "--verify.receivers=slack"};
     command.insert(command.end(), labels.begin(), labels.end());
