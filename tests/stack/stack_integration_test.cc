@@ -975,8 +975,8 @@ TEST(Alertmanager, failover_inhibits_the_upstream_error_rate_of_the_same_pool_on
 // Replaces Grafana's variables with values Prometheus accepts.
 std::string SubstituteGrafanaVariables(std::string expr) {
   const std::vector<std::pair<std::string, std::string>> values = {
-      {"$__rate_interval", "1m"}, {"$__interval", "15s"}, {"$__range", "5m"}, {"$pool", ".*"},
-      {"$release", ".*"},
+      {"$__rate_interval", "1m"}, {"$__interval", "15s"}, {"$__range", "5m"}, {"$job", ".*"},
+      {"$instance", ".*"},        {"$pool", ".*"},        {"$release", ".*"},
   };
   for (const auto& [name, value] : values) {
     for (size_t pos = expr.find(name); pos != std::string::npos; pos = expr.find(name, pos)) {
@@ -1008,7 +1008,7 @@ std::vector<std::pair<std::string, std::string>> DashboardQueries(const nlohmann
   return out;
 }
 
-TEST(Grafana, dashboard_is_importable_with_pool_and_release_variables) {
+TEST(Grafana, dashboard_is_importable_with_job_instance_pool_and_release_variables) {
   nlohmann::json dash = nlohmann::json::parse(
       ReadFile(kSource / "grafana" / "dashboards" / "poolwatch.json"), nullptr, false);
   ASSERT_FALSE(dash.is_discarded()) << "poolwatch.json is not valid JSON";
@@ -1020,16 +1020,25 @@ TEST(Grafana, dashboard_is_importable_with_pool_and_release_variables) {
   ASSERT_TRUE(variables.count("datasource") > 0);
   EXPECT_EQ(variables["datasource"]["type"], "datasource");
   EXPECT_EQ(variables["datasource"]["query"], "prometheus");
-  for (const char* name : {"pool", "release"}) {
+  // Nodes are found by what every poolwatch exports, whatever its job is called.
+  const std::map<std::string, std::string> sources = {
+      {"job", "label_values(poolwatch_build_info"},
+      {"instance", "label_values(poolwatch_build_info"},
+      {"pool", "label_values(poolwatch_http_requests_total"},
+      {"release", "label_values(poolwatch_http_requests_total"}};
+  for (const auto& [name, source] : sources) {
     ASSERT_TRUE(variables.count(name) > 0) << name;
     const auto& v = variables[name];
     EXPECT_EQ(v["type"], "query") << name;
+    EXPECT_EQ(v["datasource"]["uid"], "${datasource}") << name;
     EXPECT_TRUE(v["multi"].get<bool>()) << name;
     EXPECT_TRUE(v["includeAll"].get<bool>()) << name;
-    EXPECT_NE(v["definition"].get<std::string>().find("label_values(poolwatch_http_requests_total"),
-              std::string::npos)
-        << name;
+    EXPECT_NE(v["definition"].get<std::string>().find(source), std::string::npos) << name;
   }
+  // Grafana resolves variables in list order: each may only use those before it.
+  std::vector<std::string> order;
+  for (const auto& v : dash["templating"]["list"]) order.push_back(v["name"]);
+  EXPECT_EQ(order, (std::vector<std::string>{"datasource", "job", "instance", "pool", "release"}));
 
   // Unique panel ids, and every data panel queries the dashboard's datasource variable.
   std::set<int> ids;
@@ -1053,7 +1062,7 @@ TEST(Grafana, dashboard_is_importable_with_pool_and_release_variables) {
        {"histogram_quantile(0.5,", "histogram_quantile(0.95,", "histogram_quantile(0.99,",
         "poolwatch_serving_pool", "changes(poolwatch_serving_pool", "poolwatch_notifications_total",
         "decision=~\"in_cooldown", "poolwatch_log_lines_total",
-        "poolwatch_notification_queue_length", "up{job=\"poolwatch\"}",
+        "poolwatch_notification_queue_length", "up{job=~\"$job\", instance=~\"$instance\"}",
         "poolwatch_upstream_attempts_total", "by (pool, release)"}) {
     EXPECT_NE(all_queries.find(needle), std::string::npos) << needle;
   }
