@@ -151,8 +151,12 @@ TEST(GrafanaDashboard, EveryPanelQueryReturnsDataFromRealPrometheus) {
   // up, one down (nothing listens on its port).
   const std::string job = "monitoring/edge-proxy";
   const std::string poolwatch_target = "127.0.0.1:" + std::to_string(stack.poolwatch_port());
+  // The shipped rules too, to see PoolwatchDown judge the same targets on a real Prometheus.
+  WriteFile(stack.dir() / "poolwatch.rules.yml",
+            ReadFile(std::string(POOLWATCH_SOURCE_DIR) + "/prometheus/poolwatch.rules.yml"));
   WriteFile(stack.dir() / "prometheus.yml",
             "global:\n  scrape_interval: 1s\n  evaluation_interval: 1s\n"
+            "rule_files: ['poolwatch.rules.yml']\n"
             "scrape_configs:\n  - job_name: " +
                 job + "\n    static_configs:\n      - targets: ['" + poolwatch_target +
                 "']\n  - job_name: prometheus\n    static_configs:\n"
@@ -369,6 +373,24 @@ TEST(GrafanaDashboard, EveryPanelQueryReturnsDataFromRealPrometheus) {
   up_panels_show("1");
   stack.StopPoolwatch();
   up_panels_show("0");
+
+  // PoolwatchDown (pending for its minute) holds the stopped poolwatch under its own job
+  // name, and not the target that was down all along; PoolwatchAbsent stays quiet.
+  auto alerts = [&](const std::string& selector) {
+    auto r = HttpGet(api + "query?query=" + UrlEncode("ALERTS" + selector));
+    auto j = nlohmann::json::parse(r.body, nullptr, false);
+    return j.is_object() ? j["data"]["result"] : nlohmann::json::array();
+  };
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        return alerts(R"({alertname="PoolwatchDown", job=")" + job + R"(", instance=")" +
+                      poolwatch_target + R"("})")
+                   .size() == 1;
+      },
+      kDeadline, std::chrono::milliseconds(250)))
+      << prom.Output();
+  EXPECT_TRUE(alerts(R"({alertname="PoolwatchDown", job!=")" + job + R"("})").empty());
+  EXPECT_TRUE(alerts(R"({alertname="PoolwatchAbsent"})").empty());
 }
 
 }  // namespace
