@@ -37,9 +37,11 @@ RUN apt-get update \
       ca-certificates libcivetweb1 libcurl4 libprometheus-cpp-core1.0 libyaml-cpp0.7 \
       libcrypt1 libssl3 \
  && rm -rf /var/lib/apt/lists/* \
- && useradd --system --no-create-home --shell /usr/sbin/nologin poolwatch
+ && useradd --system --no-create-home --shell /usr/sbin/nologin poolwatch \
+ && install -d -o poolwatch -g poolwatch -m 750 /var/lib/poolwatch
 COPY --from=build /out/ /
 # nginx writes the access log as root with mode 644: reading it needs no privileges.
+# /var/lib/poolwatch is for --state.path: a volume mounted there starts with its owner.
 USER poolwatch
 EXPOSE 10090
 ENTRYPOINT ["/usr/local/bin/poolwatch"]

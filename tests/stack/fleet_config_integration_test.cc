@@ -98,6 +98,12 @@ TEST(FleetAlertmanagerConfig, a_fleet_failover_does_not_page_a_second_time) {
                        &output),
             0)
       << output;
+  EXPECT_EQ(RunCommand({amtool, "config", "routes", "test", "--config.file=" + config,
+                        "--verify.receivers=slack", "alertname=PoolwatchFleetAbsent",
+                        "severity=critical", "scope=fleet"},
+                       &output),
+            0)
+      << output;
 }
 
 TEST(FleetAlertmanagerConfig,

@@ -21,6 +21,7 @@
 #include <vector>
 
 #include "tests/support/test_support.h"
+#include "yaml-cpp/yaml.h"
 
 namespace poolwatch::testing {
 namespace {
@@ -651,6 +652,97 @@ TEST(Compose, nginx_logs_to_a_shared_file_and_not_to_the_image_stdout_symlink) {
   EXPECT_NE(compose.find("profiles: [alertmanager]"), std::string::npos);
 }
 
+// docker-compose.yml as docker-compose itself reads it (defaults filled in, short forms such
+// as a depends_on list expanded).
+YAML::Node ComposeServices(const std::string& compose) {
+  std::string output;
+  if (RunCommand({compose, "-f", (kSource / "docker-compose.yml").string(), "config"}, &output) !=
+      0) {
+    ADD_FAILURE() << output;
+    return YAML::Node();
+  }
+  return YAML::Load(output)["services"];
+}
+
+TEST(Compose, dependents_wait_for_healthy_poolwatch_and_prometheus) {
+  REQUIRE_PROGRAM(compose, "docker-compose");
+  YAML::Node services = ComposeServices(compose);
+  ASSERT_TRUE(services.IsMap());
+  // Each probe asks the service's own readiness endpoint, with a program its image has (the
+  // comments in docker-compose.yml say which).
+  const std::map<std::string, std::pair<std::string, std::string>> probes = {
+      {"poolwatch", {"bash", "127.0.0.1/10090 "}},
+      {"prometheus", {"wget", "http://127.0.0.1:9090/-/ready"}},
+      {"grafana", {"curl", "http://127.0.0.1:3000/api/health"}}};
+  for (const auto& [service, probe] : probes) {
+    YAML::Node check = services[service]["healthcheck"];
+    ASSERT_TRUE(check.IsMap() && check["test"].IsSequence()) << service;
+    std::string test;
+    for (const auto& part : check["test"]) test += part.as<std::string>() + " ";
+    EXPECT_EQ(check["test"][0].as<std::string>(), "CMD") << service;
+    EXPECT_EQ(check["test"][1].as<std::string>(), probe.first) << service;
+    EXPECT_NE(test.find(probe.second), std::string::npos) << service << ": " << test;
+    for (const char* key : {"interval", "timeout", "retries", "start_period"}) {
+      EXPECT_TRUE(check[key].IsDefined()) << service << " " << key;
+    }
+  }
+  EXPECT_EQ(services["prometheus"]["depends_on"]["poolwatch"]["condition"].as<std::string>(""),
+            "service_healthy");
+  EXPECT_EQ(services["grafana"]["depends_on"]["prometheus"]["condition"].as<std::string>(""),
+            "service_healthy");
+}
+
+TEST(Compose, poolwatch_keeps_its_state_file_on_a_named_volume_it_may_write) {
+  REQUIRE_PROGRAM(compose, "docker-compose");
+  YAML::Node poolwatch = ComposeServices(compose)["poolwatch"];
+  ASSERT_TRUE(poolwatch.IsMap());
+  std::vector<std::string> command = poolwatch["command"].as<std::vector<std::string>>();
+  EXPECT_NE(std::find(command.begin(), command.end(), "--state.path=/var/lib/poolwatch/state.json"),
+            command.end());
+  bool mounted = false;
+  for (const auto& volume : poolwatch["volumes"]) {
+    mounted =
+        mounted || volume.as<std::string>().rfind("poolwatch_state:/var/lib/poolwatch", 0) == 0;
+  }
+  EXPECT_TRUE(mounted) << YAML::Dump(poolwatch["volumes"]);
+  // A new volume takes the owner of the image's directory: the image must create it for its
+  // user, or every state write fails with "Permission denied".
+  EXPECT_NE(ReadFile(kSource / "Dockerfile")
+                .find("install -d -o poolwatch -g poolwatch -m 750 /var/lib/poolwatch"),
+            std::string::npos);
+}
+
+// The poolwatch probe is a bash one-liner rather than a stock client (its image has none):
+// run it, as written in the file, against a real poolwatch. Debian's bash here is the one
+// the image's debian:12-slim has.
+TEST(Compose, poolwatch_healthcheck_passes_only_while_poolwatch_answers_ready) {
+  REQUIRE_PROGRAM(compose, "docker-compose");
+  REQUIRE_PROGRAM(bash, "bash");
+  YAML::Node test = ComposeServices(compose)["poolwatch"]["healthcheck"]["test"];
+  ASSERT_TRUE(test.IsSequence() && test.size() == 4) << YAML::Dump(test);
+  ASSERT_EQ(test[2].as<std::string>(), "-c");
+  std::string script = test[3].as<std::string>();
+  const int port = FreePort();
+  const std::string in_image = "/127.0.0.1/10090 ";
+  ASSERT_NE(script.find(in_image), std::string::npos) << script;
+  script.replace(script.find(in_image), in_image.size(),
+                 "/127.0.0.1/" + std::to_string(port) + " ");
+  std::string output;
+  auto probe = [&] { return RunCommand({bash, "-c", script}, &output); };
+
+  EXPECT_NE(probe(), 0) << "nothing listens yet";
+  TempDir dir;
+  auto poolwatch = std::make_unique<Process>(
+      std::vector<std::string>{POOLWATCH_BINARY, "--log.path=" + (dir / "access.log").string(),
+                               "--web.listen-address=127.0.0.1:" + std::to_string(port),
+                               "--state.path=" + (dir / "state.json").string()},
+      dir / "poolwatch.log");
+  EXPECT_TRUE(WaitUntil([&] { return probe() == 0; }, seconds(20), milliseconds(100)))
+      << output << poolwatch->Output();
+  poolwatch->Kill9();  // a graceful stop only adds civetweb's two seconds
+  EXPECT_NE(probe(), 0) << "poolwatch is gone";
+}
+
 std::vector<std::string> AptInstallPackages(const std::string& dockerfile_stage) {
   // The words after "--no-install-recommends" up to the next "&&".
   std::vector<std::string> out;
@@ -867,7 +959,7 @@ TEST(Prometheus, rules_use_only_known_metrics_and_every_alert_is_tested_and_docu
     alerts.insert((*it)[1]);
   }
   for (const char* required : {"PoolwatchFailover", "PoolwatchHighErrorRate",
-                               "PoolwatchUpstreamErrorRate", "PoolwatchDown"}) {
+                               "PoolwatchUpstreamErrorRate", "PoolwatchDown", "PoolwatchAbsent"}) {
     EXPECT_TRUE(alerts.count(required) > 0) << required;
   }
   for (const auto& name : alerts) {
@@ -896,7 +988,8 @@ TEST(Alertmanager, config_passes_amtool_and_routes_pages_to_slack) {
   // poolwatch's own alerts page, and so do Prometheus's about poolwatch itself...
   for (std::vector<std::string> labels :
        {std::vector<std::string>{"alertname=failover", "severity=critical", "pool=blue"},
-        std::vector<std::string>{"alertname=PoolwatchDown", "severity=critical"}}) {
+        std::vector<std::string>{"alertname=PoolwatchDown", "severity=critical"},
+        std::vector<std::string>{"alertname=PoolwatchAbsent", "severity=critical"}}) {
     std::vector<std::string> command = {
         amtool, "config", "routes", "test", "--config.file=" + config, "--verify.receivers=slack"};
     command.insert(command.end(), labels.begin(), labels.end());
@@ -974,8 +1067,8 @@ TEST(Alertmanager, failover_inhibits_the_upstream_error_rate_of_the_same_pool_on
 // Replaces Grafana's variables with values Prometheus accepts.
 std::string SubstituteGrafanaVariables(std::string expr) {
   const std::vector<std::pair<std::string, std::string>> values = {
-      {"$__rate_interval", "1m"}, {"$__interval", "15s"}, {"$__range", "5m"}, {"$pool", ".*"},
-      {"$release", ".*"},
+      {"$__rate_interval", "1m"}, {"$__interval", "15s"}, {"$__range", "5m"}, {"$job", ".*"},
+      {"$instance", ".*"},        {"$pool", ".*"},        {"$release", ".*"},
   };
   for (const auto& [name, value] : values) {
     for (size_t pos = expr.find(name); pos != std::string::npos; pos = expr.find(name, pos)) {
@@ -1007,7 +1100,7 @@ std::vector<std::pair<std::string, std::string>> DashboardQueries(const nlohmann
   return out;
 }
 
-TEST(Grafana, dashboard_is_importable_with_pool_and_release_variables) {
+TEST(Grafana, dashboard_is_importable_with_job_instance_pool_and_release_variables) {
   nlohmann::json dash = nlohmann::json::parse(
       ReadFile(kSource / "grafana" / "dashboards" / "poolwatch.json"), nullptr, false);
   ASSERT_FALSE(dash.is_discarded()) << "poolwatch.json is not valid JSON";
@@ -1019,16 +1112,25 @@ TEST(Grafana, dashboard_is_importable_with_pool_and_release_variables) {
   ASSERT_TRUE(variables.count("datasource") > 0);
   EXPECT_EQ(variables["datasource"]["type"], "datasource");
   EXPECT_EQ(variables["datasource"]["query"], "prometheus");
-  for (const char* name : {"pool", "release"}) {
+  // Nodes are found by what every poolwatch exports, whatever its job is called.
+  const std::map<std::string, std::string> sources = {
+      {"job", "label_values(poolwatch_build_info"},
+      {"instance", "label_values(poolwatch_build_info"},
+      {"pool", "label_values(poolwatch_http_requests_total"},
+      {"release", "label_values(poolwatch_http_requests_total"}};
+  for (const auto& [name, source] : sources) {
     ASSERT_TRUE(variables.count(name) > 0) << name;
     const auto& v = variables[name];
     EXPECT_EQ(v["type"], "query") << name;
+    EXPECT_EQ(v["datasource"]["uid"], "${datasource}") << name;
     EXPECT_TRUE(v["multi"].get<bool>()) << name;
     EXPECT_TRUE(v["includeAll"].get<bool>()) << name;
-    EXPECT_NE(v["definition"].get<std::string>().find("label_values(poolwatch_http_requests_total"),
-              std::string::npos)
-        << name;
+    EXPECT_NE(v["definition"].get<std::string>().find(source), std::string::npos) << name;
   }
+  // Grafana resolves variables in list order: each may only use those before it.
+  std::vector<std::string> order;
+  for (const auto& v : dash["templating"]["list"]) order.push_back(v["name"]);
+  EXPECT_EQ(order, (std::vector<std::string>{"datasource", "job", "instance", "pool", "release"}));
 
   // Unique panel ids, and every data panel queries the dashboard's datasource variable.
   std::set<int> ids;
@@ -1052,7 +1154,7 @@ TEST(Grafana, dashboard_is_importable_with_pool_and_release_variables) {
        {"histogram_quantile(0.5,", "histogram_quantile(0.95,", "histogram_quantile(0.99,",
         "poolwatch_serving_pool", "changes(poolwatch_serving_pool", "poolwatch_notifications_total",
         "decision=~\"in_cooldown", "poolwatch_log_lines_total",
-        "poolwatch_notification_queue_length", "up{job=\"poolwatch\"}",
+        "poolwatch_notification_queue_length", "up{job=~\"$job\", instance=~\"$instance\"}",
         "poolwatch_upstream_attempts_total", "by (pool, release)"}) {
     EXPECT_NE(all_queries.find(needle), std::string::npos) << needle;
   }
