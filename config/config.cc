@@ -108,26 +108,20 @@ class Reader {
   // One address, or a list of them (each listener served alike), as --web.listen-address
   // repeated.
   std::vector<std::string> ListenAddresses(const YAML::Node& node, const std::string& key) const {
-    std::vector<std::pair<std::string, YAML::Node>> items;
-    if (node.IsSequence()) {
-      if (node.size() == 0) Fail(node, key, "expected at least one address");
-      for (size_t i = 0; i < node.size(); ++i) {
-        const std::string item_key = key + "[" + std::to_string(i) + "]";
-        items.emplace_back(String(node[i], item_key), node[i]);
-      }
-    } else {
-      items.emplace_back(String(node, key), node);
-    }
+    const bool list = node.IsSequence();
+    if (list && node.size() == 0) Fail(node, key, "expected at least one address");
     std::vector<std::string> addresses;
-    for (size_t i = 0; i < items.size(); ++i) {
-      const std::string item_key = node.IsSequence() ? key + "[" + std::to_string(i) + "]" : key;
-      if (std::string problem = ListenAddressProblem(items[i].first, CivetwebSupportsIpv6());
+    for (size_t i = 0; i < (list ? node.size() : 1); ++i) {
+      const YAML::Node item = list ? node[i] : node;
+      const std::string item_key = list ? key + "[" + std::to_string(i) + "]" : key;
+      std::string address = String(item, item_key);
+      if (std::string problem = ListenAddressProblem(address, CivetwebSupportsIpv6());
           !problem.empty()) {
-        Fail(items[i].second, item_key, problem);
+        Fail(item, item_key, problem);
       }
-      addresses.push_back(items[i].first);
+      addresses.push_back(std::move(address));
       if (RepeatedListenAddress(addresses) == static_cast<int>(i)) {
-        Fail(items[i].second, item_key, "'" + items[i].first + "' is given twice");
+        Fail(item, item_key, "'" + addresses.back() + "' is given twice");
       }
     }
     return addresses;

@@ -271,9 +271,11 @@ bool HttpServer::Start(std::string* error) {
     return false;
   }
   std::vector<std::string> civet_options = {
-      "listening_ports",    ports,   "num_threads",       std::to_string(options_.threads),
-      "request_timeout_ms", "10000", "enable_keep_alive", "no",
+      "num_threads",        std::to_string(options_.threads),
+      "request_timeout_ms", "10000",
+      "enable_keep_alive",  "no",
   };
+  civet_options.insert(civet_options.begin(), {"listening_ports", ports});
   CivetCallbacks callbacks;
   if (options_.tls.enabled()) {
     if (!PrepareCivetwebTls(error)) {
