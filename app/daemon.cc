@@ -248,8 +248,8 @@ void Daemon::Reload() {
   try {
     Config fresh = LoadEffectiveConfig(config_path_, flags_);
     if (fresh.log_path != config_.log_path || fresh.log_format != config_.log_format ||
-        fresh.listen_address != config_.listen_address) {
-      LogWarn("log path, log format and listen address take effect only after a restart");
+        fresh.listen_addresses != config_.listen_addresses) {
+      LogWarn("log path, log format and listen addresses take effect only after a restart");
     }
     // The dispatcher and its notifiers live as long as the daemon (they hold the queued and
     // retried notifications): their settings need a restart. Key names only: URLs are secrets.
@@ -306,14 +306,14 @@ int Daemon::Run() {
   }
 
   HttpServer::Options web;
-  web.listen_address = config_.listen_address;
+  web.listen_addresses = config_.listen_addresses;
   web.telemetry_path = config_.telemetry_path;
   if (!config_.web_config_file.empty()) {
     try {
       WebConfig security = LoadWebConfig(config_.web_config_file);
-      web.tls_cert_file = security.cert_file;
-      web.tls_key_file = security.key_file;
+      web.tls = security.tls_options;
       web.basic_auth_users = security.users;
+      web.headers = security.headers;
       LogInfo(
           "web configuration " + config_.web_config_file + ": TLS " +
           (security.tls() ? "on" : "off") + ", basic auth " +
@@ -330,8 +330,11 @@ int Daemon::Run() {
     LogError(error);
     return 1;
   }
-  LogInfo("listening on " + config_.listen_address + " (port " + std::to_string(server.port()) +
-          "), metrics at " + config_.telemetry_path);
+  // One line per listener with the port as bound, so whoever asked for port 0 can read it.
+  for (const std::string& address : server.BoundAddresses()) {
+    LogInfo("listening address=" + address + " tls=" + (web.tls.enabled() ? "true" : "false") +
+            " telemetry_path=" + config_.telemetry_path);
+  }
 
   FileFollowerOptions follow;
   follow.path = config_.log_path;
@@ -449,7 +452,7 @@ void FlagOverrides::ApplyTo(Config& config) const {
     }
     config.start_at_beginning = *start_at == "beginning";
   }
-  if (listen_address) config.listen_address = *listen_address;
+  if (listen_addresses) config.listen_addresses = *listen_addresses;
   if (telemetry_path) config.telemetry_path = *telemetry_path;
   if (log_level) config.log_level = *log_level;
   if (instance) config.instance = *instance;

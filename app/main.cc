@@ -3,6 +3,8 @@
 #include <CLI/CLI.hpp>
 #include <cstdlib>
 #include <iostream>
+#include <string>
+#include <vector>
 
 #include "app/daemon.h"
 #include "exporter/metrics.h"
@@ -23,8 +25,12 @@ int main(int argc, char** argv) {
   app.add_option("--log.start-at", flags.start_at,
                  "where to start in an existing log: end or beginning")
       ->check(CLI::IsMember({"end", "beginning"}));
-  app.add_option("--web.listen-address", flags.listen_address,
-                 "host:port for /metrics and the API (default :10090)");
+  std::vector<std::string> listen_addresses;
+  app.add_option("--web.listen-address", listen_addresses,
+                 "host:port for /metrics and the API (default :10090); repeat it to listen on "
+                 "several addresses")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   app.add_option("--web.telemetry-path", flags.telemetry_path,
                  "path of the metrics (default /metrics)");
   app.add_flag("--web.enable-admin-api", flags.enable_admin_api,
@@ -54,6 +60,7 @@ int main(int argc, char** argv) {
   check_cmd->add_option("file", check_path, "YAML configuration file")->required();
 
   CLI11_PARSE(app, argc, argv);
+  if (!listen_addresses.empty()) flags.listen_addresses = listen_addresses;
 
   if (*replay_cmd) {
     if (replay.config_path.empty()) replay.config_path = config_path;

@@ -12,9 +12,10 @@ namespace poolwatch {
 
 std::string GeneratorUrl(const Config& config) {
   if (!config.notify.generator_url.empty()) return config.notify.generator_url;
-  const std::string& listen = config.listen_address;
+  if (config.listen_addresses.empty() || config.instance.empty()) return "";
+  const std::string& listen = config.listen_addresses.front();
   const size_t colon = listen.rfind(':');
-  if (colon == std::string::npos || config.instance.empty()) return "";
+  if (colon == std::string::npos) return "";
   int port = 0;
   const char* first = listen.data() + colon + 1;
   const char* last = listen.data() + listen.size();

@@ -11,6 +11,9 @@
 #include <sstream>
 #include <string_view>
 
+#include "config/listen_address.h"
+#include "exporter/http_server.h"
+
 extern char** environ;
 
 namespace poolwatch {
@@ -27,21 +30,18 @@ std::optional<size_t> ParseWholeNumber(std::string_view text) {
   return value;
 }
 
-// What is wrong with a listen address, or "" when it is host:port with a port civetweb can bind
-// ("", a name, an IPv4 address or a bracketed IPv6 address before the colon).
-std::string ListenAddressProblem(const std::string& address) {
-  const size_t colon = address.rfind(':');
-  if (colon == std::string::npos) return "expected host:port or :port, got '" + address + "'";
-  const std::string host = address.substr(0, colon);
-  auto port = ParseWholeNumber(std::string_view(address).substr(colon + 1));
-  if (!port || *port > 65535) {
-    return "expected a port from 0 to 65535 after the last ':', got '" + address + "'";
-  }
-  const bool bracketed = host.size() >= 2 && host.front() == '[' && host.back() == ']';
-  for (char c : host) {
-    if (std::isspace(static_cast<unsigned char>(c)) || (c == ':' && !bracketed)) {
-      return "expected host:port (an IPv6 host in brackets, [::1]:10090), got '" + address + "'";
+// What is wrong with a whole list of listen addresses (from the environment or flags, where
+// there is no line to point at), or "".
+std::string ListenAddressesProblem(const std::vector<std::string>& addresses) {
+  if (addresses.empty()) return "expected at least one address";
+  for (const std::string& address : addresses) {
+    if (std::string problem = ListenAddressProblem(address, CivetwebSupportsIpv6());
+        !problem.empty()) {
+      return problem;
     }
+  }
+  if (const int i = RepeatedListenAddress(addresses); i >= 0) {
+    return "'" + addresses[static_cast<size_t>(i)] + "' is given twice";
   }
   return "";
 }
@@ -103,6 +103,28 @@ class Reader {
 
   static std::string Join(const std::string& path, const std::string& key) {
     return path.empty() ? key : path + "." + key;
+  }
+
+  // One address, or a list of them (each listener served alike), as --web.listen-address
+  // repeated.
+  std::vector<std::string> ListenAddresses(const YAML::Node& node, const std::string& key) const {
+    const bool list = node.IsSequence();
+    if (list && node.size() == 0) Fail(node, key, "expected at least one address");
+    std::vector<std::string> addresses;
+    for (size_t i = 0; i < (list ? node.size() : 1); ++i) {
+      const YAML::Node item = list ? node[i] : node;
+      const std::string item_key = list ? key + "[" + std::to_string(i) + "]" : key;
+      std::string address = String(item, item_key);
+      if (std::string problem = ListenAddressProblem(address, CivetwebSupportsIpv6());
+          !problem.empty()) {
+        Fail(item, item_key, problem);
+      }
+      addresses.push_back(std::move(address));
+      if (RepeatedListenAddress(addresses) == static_cast<int>(i)) {
+        Fail(item, item_key, "'" + addresses.back() + "' is given twice");
+      }
+    }
+    return addresses;
   }
 
   std::string String(const YAML::Node& node, const std::string& key) const {
@@ -367,10 +389,8 @@ void ReadYaml(const YAML::Node& root, const Reader& r, Config& config) {
                 {"listen_address", "telemetry_path", "enable_admin_api", "config_file"});
     if (web["config_file"])
       config.web_config_file = r.String(web["config_file"], "web.config_file");
-    if (web["listen_address"]) {
-      config.listen_address = r.String(web["listen_address"], "web.listen_address");
-      std::string problem = ListenAddressProblem(config.listen_address);
-      if (!problem.empty()) r.Fail(web["listen_address"], "web.listen_address", problem);
+    if (const YAML::Node listen = web["listen_address"]) {
+      config.listen_addresses = r.ListenAddresses(listen, "web.listen_address");
     }
     if (web["telemetry_path"]) {
       config.telemetry_path = r.String(web["telemetry_path"], "web.telemetry_path");
@@ -604,10 +624,11 @@ void ApplyEnvironment(const Environment& env, Config& config) {
   if (auto v = get("POOLWATCH_LOG_PATH")) config.log_path = *v;
   if (auto v = get("POOLWATCH_STATE_PATH")) config.state_path = *v;
   if (auto v = get("POOLWATCH_LISTEN_ADDRESS")) {
-    std::string problem = ListenAddressProblem(*v);
-    if (!problem.empty())
+    std::vector<std::string> addresses = SplitListenAddresses(*v);
+    if (std::string problem = ListenAddressesProblem(addresses); !problem.empty()) {
       throw ConfigError("environment variable POOLWATCH_LISTEN_ADDRESS: " + problem);
-    config.listen_address = *v;
+    }
+    config.listen_addresses = std::move(addresses);
   }
   if (auto v = get("POOLWATCH_INSTANCE")) config.instance = *v;
   if (auto v = get("POOLWATCH_DASHBOARD_URL")) config.notify.dashboard_url = *v;
@@ -790,7 +811,7 @@ void ValidateConfig(const Config& config) {
   if (std::string problem = TelemetryPathProblem(config.telemetry_path); !problem.empty()) {
     throw ConfigError("web.telemetry_path (or --web.telemetry-path): " + problem);
   }
-  if (std::string problem = ListenAddressProblem(config.listen_address); !problem.empty()) {
+  if (std::string problem = ListenAddressesProblem(config.listen_addresses); !problem.empty()) {
     throw ConfigError("web.listen_address (or --web.listen-address): " + problem);
   }
   if (!IsLogLevel(config.log_level)) {

@@ -52,7 +52,9 @@ struct Config {
   std::map<std::string, std::string> pools;  // upstream address → pool
 
   // web
-  std::string listen_address = ":10090";
+  // Every address is served alike (same endpoints, TLS and auth): --web.listen-address
+  // repeated, a YAML list, or POOLWATCH_LISTEN_ADDRESS comma-separated.
+  std::vector<std::string> listen_addresses = {":10090"};
   std::string telemetry_path = "/metrics";
   bool enable_admin_api = false;
   // TLS and basic auth for every endpoint, in the Prometheus exporter-toolkit format; "" : none.

@@ -4,16 +4,10 @@
 #include <dlfcn.h>
 #include <openssl/evp.h>
 #include <prometheus/text_serializer.h>
-#include <stdlib.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cctype>
-#include <cerrno>
-#include <cstring>
 #include <filesystem>
-#include <fstream>
 #include <mutex>
 #include <sstream>
 
@@ -85,6 +79,37 @@ std::string CspHashSource(std::string_view element_text) {
       .append("'");
 }
 
+namespace {
+
+// On every answer, errors included: no other site may frame a page of poolwatch (clickjacking
+// the maintenance buttons), and no browser may guess a type other than the one sent. A
+// configured X-Frame-Options or X-Content-Type-Options replaces poolwatch's (browsers ignore
+// the header when it comes twice with different values); a second Content-Security-Policy is
+// enforced by browsers together with poolwatch's own, so it can only narrow what is allowed.
+std::string ResponseHeaders(const std::vector<std::pair<std::string, std::string>>& configured) {
+  std::vector<std::pair<std::string, std::string>> headers = {
+      {"X-Frame-Options", "DENY"},
+      {"X-Content-Type-Options", "nosniff"},
+      {"Referrer-Policy", "no-referrer"},
+  };
+  for (const auto& [name, value] : configured) {
+    const std::string lower = Lower(name);
+    const bool replaces = lower == "x-frame-options" || lower == "x-content-type-options";
+    auto same = std::find_if(headers.begin(), headers.end(),
+                             [&](const auto& h) { return Lower(h.first) == lower; });
+    if (replaces && same != headers.end()) {
+      same->second = value;
+    } else {
+      headers.emplace_back(name, value);
+    }
+  }
+  std::string lines;
+  for (const auto& [name, value] : headers) lines += name + ": " + value + "\r\n";
+  return lines;
+}
+
+}  // namespace
+
 // civetweb calls one CivetHandler per URI prefix; this one routes every request to Serve().
 class HttpServer::Dispatch : public CivetHandler {
  public:
@@ -96,11 +121,6 @@ class HttpServer::Dispatch : public CivetHandler {
   bool handleDelete(CivetServer*, mg_connection* conn) override { return Handle(conn, "DELETE"); }
 
  private:
-  // On every answer, errors included: no other site may frame a page of poolwatch (clickjacking
-  // the maintenance buttons), and no browser may guess a type other than the one sent.
-  static constexpr char kSecurityHeaders[] =
-      "X-Frame-Options: DENY\r\nX-Content-Type-Options: nosniff\r\nReferrer-Policy: "
-      "no-referrer\r\n";
   static constexpr char kDefaultPolicy[] = "default-src 'none'; frame-ancestors 'none'";
 
   bool Handle(mg_connection* conn, const char* method) {
@@ -113,7 +133,7 @@ class HttpServer::Dispatch : public CivetHandler {
                   "charset=\"UTF-8\"\r\nContent-Type: text/plain; charset=utf-8\r\n"
                   "Content-Security-Policy: %s\r\n%s"
                   "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
-                  kDefaultPolicy, kSecurityHeaders, sizeof(kBody) - 1, kBody);
+                  kDefaultPolicy, owner_->response_headers_.c_str(), sizeof(kBody) - 1, kBody);
         return true;
       }
     }
@@ -152,13 +172,15 @@ class HttpServer::Dispatch : public CivetHandler {
               reply.content_type.c_str(), reply.body.size(),
               reply.content_security_policy.empty() ? kDefaultPolicy
                                                     : reply.content_security_policy.c_str(),
-              kSecurityHeaders);
+              owner_->response_headers_.c_str());
     if (request.method != "HEAD") mg_write(conn, reply.body.data(), reply.body.size());
     return true;
   }
 
   HttpServer* owner_;
 };
+
+bool CivetwebSupportsIpv6() { return mg_check_feature(MG_FEATURES_IPV6) != 0; }
 
 std::string CivetListeningPort(const std::string& listen_address) {
   auto colon = listen_address.rfind(':');
@@ -192,46 +214,6 @@ std::vector<std::filesystem::path> ShimDirectories() {
   if (ec) return {};
   return {exe.parent_path(), exe.parent_path().parent_path() / "lib" / "poolwatch"};
 }
-
-// civetweb wants key and certificate in one PEM file. It is written to a private directory
-// and removed as soon as civetweb has read it.
-class CombinedPem {
- public:
-  bool Write(const std::string& cert, const std::string& key, std::string* error) {
-    const char* tmp = getenv("TMPDIR");
-    // mkdtemp replaces the six trailing 'X'.
-    std::string pattern = std::string(tmp != nullptr && *tmp != '\0' ? tmp : "/tmp")
-                              .append("/poolwatch-tls-")
-                              .append(6, 'X');
-    if (mkdtemp(pattern.data()) == nullptr) {
-      *error =
-          "cannot create a temporary directory for the TLS key: " + std::string(strerror(errno));
-      return false;
-    }
-    dir_ = pattern;
-    path_ = dir_ + "/server.pem";
-    std::ifstream k(key), c(cert);
-    if (!k || !c) {
-      *error = "cannot read " + (!k ? key : cert);
-      return false;
-    }
-    std::ofstream out(path_);
-    out << k.rdbuf() << "\n" << c.rdbuf() << "\n";
-    if (!out) {
-      *error = "cannot write " + path_;
-      return false;
-    }
-    return true;
-  }
-  ~CombinedPem() {
-    if (!path_.empty()) ::unlink(path_.c_str());
-    if (!dir_.empty()) ::rmdir(dir_.c_str());
-  }
-  const std::string& path() const { return path_; }
-
- private:
-  std::string dir_, path_;
-};
 
 }  // namespace
 
@@ -272,9 +254,20 @@ bool PrepareCivetwebTls(std::string* error) {
 }
 
 bool HttpServer::Start(std::string* error) {
-  std::string port = CivetListeningPort(options_.listen_address);
-  if (port.empty()) {
-    *error = "web.listen_address: expected host:port, got '" + options_.listen_address + "'";
+  std::string ports;
+  std::vector<std::string> hosts;
+  for (const std::string& address : options_.listen_addresses) {
+    std::string port = CivetListeningPort(address);
+    if (port.empty()) {
+      *error = "web.listen_address: expected host:port, got '" + address + "'";
+      return false;
+    }
+    hosts.push_back(port.substr(0, port.rfind(':')));
+    if (options_.tls.enabled()) port += "s";  // civetweb: this port speaks TLS
+    ports += (ports.empty() ? "" : ",") + port;
+  }
+  if (hosts.empty()) {
+    *error = "web.listen_address: no address to listen on";
     return false;
   }
   std::vector<std::string> civet_options = {
@@ -282,35 +275,55 @@ bool HttpServer::Start(std::string* error) {
       "request_timeout_ms", "10000",
       "enable_keep_alive",  "no",
   };
-  CombinedPem pem;
-  if (!options_.tls_cert_file.empty()) {
-    if (!PrepareCivetwebTls(error) ||
-        !pem.Write(options_.tls_cert_file, options_.tls_key_file, error)) {
+  civet_options.insert(civet_options.begin(), {"listening_ports", ports});
+  CivetCallbacks callbacks;
+  if (options_.tls.enabled()) {
+    if (!PrepareCivetwebTls(error)) {
       *error = "TLS: " + *error;
       return false;
     }
-    port += "s";  // civetweb: this port speaks TLS
-    civet_options.insert(civet_options.end(),
-                         {"ssl_certificate", pem.path(), "ssl_protocol_version", "4"});  // TLS 1.2+
+    // A floor under what ConfigureTlsContext sets: TLS 1.2 and later.
+    civet_options.insert(civet_options.end(), {"ssl_protocol_version", "4"});
+    // civetweb hands over its SSL_CTX before it loads any certificate; returning 1 tells it
+    // that everything (certificate, key, client checks) is set up already.
+    callbacks.init_ssl = [](void* ssl_ctx, void* user_data) {
+      const auto* civet = static_cast<const CivetServer*>(user_data);
+      auto* self = static_cast<HttpServer*>(const_cast<void*>(civet->getUserContext()));
+      return ConfigureTlsContext(ssl_ctx, self->options_.tls, &self->tls_error_) ? 1 : -1;
+    };
   }
-  civet_options.insert(civet_options.begin(), {"listening_ports", port});
   if (!options_.basic_auth_users.empty()) {
     auth_ = std::make_unique<BasicAuth>(options_.basic_auth_users);
   }
+  response_headers_ = ResponseHeaders(options_.headers);
+  std::string listening;
+  for (const std::string& address : options_.listen_addresses) {
+    listening += (listening.empty() ? "" : ", ") + address;
+  }
   try {
-    server_ = std::make_unique<CivetServer>(civet_options);
+    server_ = std::make_unique<CivetServer>(civet_options, &callbacks, this);
   } catch (const std::exception& e) {
-    *error = "cannot listen on " + options_.listen_address + ": " + e.what() +
-             (options_.tls_cert_file.empty()
-                  ? " (is the port in use?)"
-                  : " (is the port in use, or the certificate or key unusable?)");
+    *error = "cannot listen on " + listening + ": " + e.what() +
+             (!tls_error_.empty()      ? " (TLS: " + tls_error_ + ")"
+              : options_.tls.enabled() ? " (is a port in use, or the certificate unusable?)"
+                                       : " (is a port in use?)");
     return false;
   }
   dispatch_ = std::make_unique<Dispatch>(this);
   server_->addHandler("/", dispatch_.get());
-  auto ports = server_->getListeningPorts();
-  port_ = ports.empty() ? 0 : ports.front();
+  // civetweb reports its listeners in the order of listening_ports, with the port as bound.
+  const std::vector<int> bound_ports = server_->getListeningPorts();
+  bound_.clear();
+  for (size_t i = 0; i < hosts.size() && i < bound_ports.size(); ++i) {
+    bound_.push_back({hosts[i], bound_ports[i]});
+  }
   return true;
+}
+
+std::vector<std::string> HttpServer::BoundAddresses() const {
+  std::vector<std::string> addresses;
+  for (const Bound& b : bound_) addresses.push_back(b.host + ":" + std::to_string(b.port));
+  return addresses;
 }
 
 void HttpServer::Stop() {

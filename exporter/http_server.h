@@ -11,6 +11,8 @@
 #include <string_view>
 #include <vector>
 
+#include "exporter/tls_context.h"
+
 class CivetServer;
 
 namespace poolwatch {
@@ -61,14 +63,16 @@ using HttpHandler = std::function<HttpReply(const HttpRequest&)>;
 class HttpServer {
  public:
   struct Options {
-    std::string listen_address = ":10090";  // host:port; port 0 picks a free one
+    // host:port each, all served alike; port 0 picks a free one.
+    std::vector<std::string> listen_addresses = {":10090"};
     std::string telemetry_path = "/metrics";
     int threads = 4;
-    // TLS on every endpoint when both are set (PEM files; the key unencrypted).
-    std::string tls_cert_file{};
-    std::string tls_key_file{};
+    TlsOptions tls{};  // TLS on every listener when enabled()
     // Basic auth on every endpoint when not empty: user → bcrypt hash.
     std::map<std::string, std::string> basic_auth_users{};
+    // Sent with every answer (http_server_config.headers). X-Frame-Options and
+    // X-Content-Type-Options replace poolwatch's own; any other is added.
+    std::vector<std::pair<std::string, std::string>> headers{};
   };
 
   HttpServer(Options options, std::shared_ptr<prometheus::Registry> registry);
@@ -82,7 +86,11 @@ class HttpServer {
   // Binds and starts serving. Returns false with `error` set when the address is unusable.
   bool Start(std::string* error);
   void Stop();
-  int port() const { return port_; }
+  // The port of the first listener, as bound (also when port 0 was asked).
+  int port() const { return bound_.empty() ? 0 : bound_.front().port; }
+  // Every listener as bound, in the order of Options::listen_addresses: "127.0.0.1:41234",
+  // "0.0.0.0:10090" for ":10090".
+  std::vector<std::string> BoundAddresses() const;
 
   // /-/ready answers 200 only once the daemon says so (log opened, first read done).
   void SetReady(bool ready) { ready_ = ready; }
@@ -101,11 +109,21 @@ class HttpServer {
   std::unique_ptr<BasicAuth> auth_;  // null without users
   std::unique_ptr<CivetServer> server_;
   std::atomic<bool> ready_{false};
-  int port_ = 0;
+  struct Bound {
+    std::string host;
+    int port;
+  };
+  std::vector<Bound> bound_;
+  std::string response_headers_;  // CRLF-terminated lines sent with every answer
+  std::string tls_error_;         // why OpenSSL refused the TLS options, for Start()'s error
 };
 
 // ":10090" → "0.0.0.0:10090" as civetweb wants it; "[::1]:80" kept. Empty when unusable.
 std::string CivetListeningPort(const std::string& listen_address);
+
+// Whether this civetweb can listen on IPv6 addresses. Debian 12's is built without
+// (mg_check_feature(8) is 0): it cannot even parse "[::1]:10090".
+bool CivetwebSupportsIpv6();
 
 // Makes civetweb's TLS usable with OpenSSL 3 (see exporter/tls_shim/civetweb_tls_shim.cc):
 // loads the two shim objects from next to the executable or from ../lib/poolwatch/. False with

@@ -94,10 +94,10 @@ TEST(ChangedNotifierSettings, names_the_changed_keys_and_never_their_values) {
 TEST(GeneratorUrl, is_the_configured_one_or_points_at_this_nodes_status_page) {
   Config config;
   config.instance = "node-a";
-  config.listen_address = "0.0.0.0:10090";
+  config.listen_addresses = {"0.0.0.0:10090"};
   config.telemetry_path = "/prometheus/metrics";
   EXPECT_EQ(GeneratorUrl(config), "http://node-a:10090/");
-  config.listen_address = ":0";
+  config.listen_addresses = {":0"};
   EXPECT_EQ(GeneratorUrl(config), "");
   config.notify.generator_url = "https://poolwatch.node-a.example/";
   EXPECT_EQ(GeneratorUrl(config), "https://poolwatch.node-a.example/");

@@ -6,6 +6,8 @@
 #include <sstream>
 
 #include "config/config.h"
+#include "config/listen_address.h"
+#include "exporter/http_server.h"
 #include "tests/config/config_error_of.h"
 #include "tests/support/test_support.h"
 
@@ -103,18 +105,70 @@ TEST(ConfigErrors, ListenAddressMustBeHostAndPort) {
   ExpectErrorAt("web:\n  listen_address: \":http\"\n", "2", "web.listen_address", "port");
   ExpectErrorAt("web:\n  listen_address: \"1.2.3.4:70000\"\n", "2", "web.listen_address", "65535");
   ExpectErrorAt("web:\n  listen_address: \"::1:80\"\n", "2", "web.listen_address", "brackets");
-  for (const char* good : {":10090", "127.0.0.1:0", "localhost:9000", "[::1]:10090"}) {
+  for (const char* good : {":10090", "127.0.0.1:0", "localhost:9000"}) {
     EXPECT_EQ(
         LoadConfigFromString(std::string("web:\n  listen_address: \"") + good + "\"\n", "p.yml", {})
-            .listen_address,
-        good);
+            .listen_addresses,
+        std::vector<std::string>{good});
   }
   EXPECT_THAT(ConfigErrorOf("", {{"POOLWATCH_LISTEN_ADDRESS", "nonsense"}}),
               HasSubstr("POOLWATCH_LISTEN_ADDRESS"));
   // A flag is checked once everything is merged.
   Config config = LoadConfigFromString("", "p.yml", {});
-  config.listen_address = "nonsense";
+  config.listen_addresses = {"nonsense"};
   EXPECT_THROW(ValidateConfig(config), ConfigError);
+  config.listen_addresses = {};
+  EXPECT_THROW(ValidateConfig(config), ConfigError);
+}
+
+TEST(ConfigErrors, ListenAddressTakesAListInYamlAndCommasInTheEnvironment) {
+  EXPECT_EQ(LoadConfigFromString("web:\n  listen_address: [\"127.0.0.1:1\", \":2\"]\n", "p.yml", {})
+                .listen_addresses,
+            (std::vector<std::string>{"127.0.0.1:1", ":2"}));
+  EXPECT_EQ(LoadConfigFromString("", "p.yml",
+                                 {{"POOLWATCH_LISTEN_ADDRESS", " 127.0.0.1:1, 10.0.0.1:2 ,"}})
+                .listen_addresses,
+            (std::vector<std::string>{"127.0.0.1:1", "10.0.0.1:2"}));
+  EXPECT_EQ(LoadConfigFromString("", "p.yml", {}).listen_addresses,
+            std::vector<std::string>{":10090"});
+  // Each item is checked with its own line and index.
+  ExpectErrorAt("web:\n  listen_address:\n    - \":1\"\n    - nonsense\n", "4",
+                "web.listen_address[1]", "host:port");
+  ExpectErrorAt("web:\n  listen_address:\n    - \":1\"\n    - \"0.0.0.0:1\"\n", "4",
+                "web.listen_address[1]", "given twice");
+  ExpectErrorAt("web:\n  listen_address: []\n", "2", "web.listen_address", "at least one");
+  ExpectErrorAt("web:\n  listen_address: \"127.0.0.1:1,127.0.0.1:2\"\n", "2", "web.listen_address",
+                "one address each");
+  EXPECT_THAT(ConfigErrorOf("", {{"POOLWATCH_LISTEN_ADDRESS", "127.0.0.1:1, localhost:1"}}),
+              HasSubstr("POOLWATCH_LISTEN_ADDRESS: 'localhost:1' is given twice"));
+  EXPECT_THAT(ConfigErrorOf("", {{"POOLWATCH_LISTEN_ADDRESS", " , "}}),
+              HasSubstr("POOLWATCH_LISTEN_ADDRESS: expected at least one address"));
+  // Two listeners that each pick a free port do not collide.
+  EXPECT_EQ(ConfigErrorOf("web:\n  listen_address: [\"127.0.0.1:0\", \"127.0.0.1:0\"]\n"), "");
+}
+
+TEST(ConfigErrors, Ipv6ListenAddressIsRefusedWhenThisCivetwebHasNoIpv6) {
+  // The parser's verdict follows what civetweb says it can do, not a fixed rule.
+  EXPECT_EQ(ListenAddressProblem("[::1]:10090", /*ipv6_available=*/true), "");
+  EXPECT_THAT(ListenAddressProblem("[::1]:10090", /*ipv6_available=*/false),
+              HasSubstr("IPv6 is not available in this build"));
+  EXPECT_THAT(ListenAddressProblem("[::]:10090", false), HasSubstr("compiled without IPv6"));
+  EXPECT_EQ(ListenAddressProblem("127.0.0.1:10090", false), "");
+  if (CivetwebSupportsIpv6()) GTEST_SKIP() << "this civetweb listens on IPv6";
+  ExpectErrorAt("web:\n  listen_address: \"[::1]:10090\"\n", "2", "web.listen_address",
+                "IPv6 is not available in this build");
+  ExpectErrorAt("web:\n  listen_address: [\":1\", \"[::]:2\"]\n", "2", "web.listen_address[1]",
+                "Debian 12's");
+  EXPECT_THAT(ConfigErrorOf("", {{"POOLWATCH_LISTEN_ADDRESS", "127.0.0.1:1,[::1]:2"}}),
+              HasSubstr("POOLWATCH_LISTEN_ADDRESS: IPv6 is not available in this build"));
+  Config config = LoadConfigFromString("", "p.yml", {});
+  config.listen_addresses = {"[::1]:10090"};
+  try {
+    ValidateConfig(config);
+    ADD_FAILURE() << "an IPv6 flag was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_THAT(e.what(), HasSubstr("--web.listen-address): IPv6 is not available"));
+  }
 }
 
 TEST(ConfigErrors, DuplicateKeysNameFileLineAndKey) {

@@ -71,7 +71,7 @@ std::string FailoverLog() {
 class RejectingSlack {
  public:
   RejectingSlack()
-      : server_({"127.0.0.1:0", "/metrics", 2}, std::make_shared<prometheus::Registry>()) {
+      : server_({{"127.0.0.1:0"}, "/metrics", 2}, std::make_shared<prometheus::Registry>()) {
     server_.Handle("POST", kSecretPath, [](const HttpRequest&) {
       return HttpReply{404, "text/html", "no_service"};
     });
