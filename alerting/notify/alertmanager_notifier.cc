@@ -212,6 +212,11 @@ DeliveryResult AlertmanagerNotifier::Send(const Notification& n,
       alert = BuildAlertmanagerAlert(n, options_, it->second.starts_at, EndsAt(now, n.at));
       // A new episode: re-posting the last one's resolution would end it.
       resolved_.erase(key);
+    } else if (auto known = resolved_.find(key);
+               known != resolved_.end() && !firing_.contains(key)) {
+      // The Dispatcher retrying a failed post: the same alert again, the problem's
+      // annotations and start included, which firing_ no longer has.
+      alert = known->second.alert;
     } else {
       auto it = firing_.find(key);
       const TimePoint ends_at = AlertmanagerResolutionEnd(n.at, now);

@@ -157,6 +157,19 @@ TEST(AlertmanagerNotifier, a_resolution_keeps_the_problem_as_summary_and_tells_i
             {"resolution_description", "Previous: green\nCurrent: blue\nOff primary for: 1m30s"}}));
 }
 
+TEST(AlertmanagerNotifier, a_retried_resolution_posts_the_same_alert) {
+  FakePoster poster;
+  poster.script = {FakePoster::Ok(), FakePoster::Status(503, "unavailable")};
+  AlertmanagerNotifier notifier("http://am:9093", poster, TestOptions());
+  notifier.Send(MakeNotification("FAILOVER"), 5s);
+  EXPECT_EQ(notifier.Send(BlueIsBack(kFiredAt + 1s), 5s).outcome, DeliveryResult::kRetryable);
+  EXPECT_EQ(notifier.Send(BlueIsBack(kFiredAt + 1s), 5s).outcome, DeliveryResult::kDelivered);
+
+  ASSERT_EQ(poster.calls.size(), 3u);
+  EXPECT_EQ(poster.calls[2].body, poster.calls[1].body);
+  EXPECT_EQ(Body(poster.calls[2])[0]["annotations"]["summary"], "Pool failover detected!");
+}
+
 TEST(AlertmanagerNotifier, a_resolution_of_an_unknown_alert_tells_only_the_resolution) {
   FakePoster poster;
   AlertmanagerNotifier notifier("http://am:9093", poster, TestOptions());
