@@ -66,6 +66,19 @@ std::string Description(const Notification& n) {
   return out;
 }
 
+json Annotations(const Notification& n, const AlertmanagerOptions& options) {
+  json annotations = json::object();
+  if (!n.summary.empty()) annotations["summary"] = n.summary;
+  if (std::string description = Description(n); !description.empty()) {
+    annotations["description"] = std::move(description);
+  }
+  if (!n.title.empty()) annotations["title"] = n.title;
+  if (!options.runbook_url.empty()) {
+    annotations["runbook_url"] = ReplaceRule(options.runbook_url, n.rule);
+  }
+  return annotations;
+}
+
 }  // namespace
 
 std::string AlertmanagerAlertsUrl(std::string_view base) {
@@ -92,21 +105,34 @@ std::map<std::string, std::string> AlertmanagerLabels(const Notification& n,
 
 json BuildAlertmanagerAlert(const Notification& n, const AlertmanagerOptions& options,
                             TimePoint starts_at, TimePoint ends_at) {
-  json annotations = json::object();
-  if (!n.summary.empty()) annotations["summary"] = n.summary;
-  if (std::string description = Description(n); !description.empty()) {
-    annotations["description"] = std::move(description);
-  }
-  if (!n.title.empty()) annotations["title"] = n.title;
-  if (!options.runbook_url.empty()) {
-    annotations["runbook_url"] = ReplaceRule(options.runbook_url, n.rule);
-  }
   json alert = {{"labels", AlertmanagerLabels(n, options)},
-                {"annotations", std::move(annotations)},
+                {"annotations", Annotations(n, options)},
                 {"startsAt", FormatMillis(starts_at)},
                 {"endsAt", FormatMillis(ends_at)}};
   if (!options.generator_url.empty()) alert["generatorURL"] = options.generator_url;
   return alert;
+}
+
+json BuildAlertmanagerResolution(const Notification* firing, const Notification& resolution,
+                                 const AlertmanagerOptions& options, TimePoint starts_at,
+                                 TimePoint ends_at) {
+  json alert = BuildAlertmanagerAlert(resolution, options, starts_at, ends_at);
+  json annotations = json::object();
+  if (firing != nullptr) {
+    annotations = Annotations(*firing, options);
+  } else if (!options.runbook_url.empty()) {
+    annotations["runbook_url"] = ReplaceRule(options.runbook_url, resolution.rule);
+  }
+  if (!resolution.summary.empty()) annotations["resolution_summary"] = resolution.summary;
+  if (std::string description = Description(resolution); !description.empty()) {
+    annotations["resolution_description"] = std::move(description);
+  }
+  alert["annotations"] = std::move(annotations);
+  return alert;
+}
+
+TimePoint AlertmanagerResolutionEnd(TimePoint resolved_at, TimePoint now) {
+  return std::min(resolved_at, now);
 }
 
 AlertmanagerNotifier::AlertmanagerNotifier(std::string base_url, HttpPoster& poster,
@@ -184,17 +210,31 @@ DeliveryResult AlertmanagerNotifier::Send(const Notification& n,
       auto [it, inserted] = firing_.try_emplace(key, AlertmanagerFiring{n, n.at});
       if (!inserted) it->second.notification = n;  // keep the first startsAt of the episode
       alert = BuildAlertmanagerAlert(n, options_, it->second.starts_at, EndsAt(now, n.at));
+      // A new episode: re-posting the last one's resolution would end it.
+      resolved_.erase(key);
+    } else if (auto known = resolved_.find(key);
+               known != resolved_.end() && !firing_.contains(key)) {
+      // The Dispatcher retrying a failed post: the same alert again, the problem's
+      // annotations and start included, which firing_ no longer has.
+      alert = known->second.alert;
     } else {
       auto it = firing_.find(key);
+      const TimePoint ends_at = AlertmanagerResolutionEnd(n.at, now);
       // Unknown start (e.g. poolwatch restarted mid-incident without a state file): a
       // zero-length alert is valid, and resolves the one Alertmanager has, which matches on
       // labels only.
-      TimePoint starts_at = n.at;
+      TimePoint starts_at = ends_at;
+      TimePoint until = EndsAt(now, n.at);
       if (it != firing_.end()) {
-        starts_at = std::min(it->second.starts_at, n.at);
+        starts_at = std::min(it->second.starts_at, ends_at);
+        until = EndsAt(now, it->second.notification.at);
+        alert =
+            BuildAlertmanagerResolution(&it->second.notification, n, options_, starts_at, ends_at);
         firing_.erase(it);
+      } else {
+        alert = BuildAlertmanagerResolution(nullptr, n, options_, starts_at, ends_at);
       }
-      alert = BuildAlertmanagerAlert(n, options_, starts_at, n.at);
+      resolved_[key] = RecentResolution{alert, until};
     }
     if (firing_gauge_ != nullptr) firing_gauge_->Set(static_cast<double>(firing_.size()));
   }
@@ -203,12 +243,14 @@ DeliveryResult AlertmanagerNotifier::Send(const Notification& n,
 
 DeliveryResult AlertmanagerNotifier::Resend(TimePoint now) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (firing_.empty()) return {};
+  std::erase_if(resolved_, [now](const auto& entry) { return entry.second.until <= now; });
+  if (firing_.empty() && resolved_.empty()) return {};
   json alerts = json::array();
   for (const auto& [key, firing] : firing_) {
     alerts.push_back(BuildAlertmanagerAlert(firing.notification, options_, firing.starts_at,
                                             EndsAt(now, firing.notification.at)));
   }
+  for (const auto& [key, resolution] : resolved_) alerts.push_back(resolution.alert);
   DeliveryResult result = PostLocked(alerts, options_.resend_timeout);
   const bool failed = result.outcome != DeliveryResult::kDelivered;
   if (failed) {
@@ -217,11 +259,12 @@ DeliveryResult AlertmanagerNotifier::Resend(TimePoint now) {
     resends_ok_->Increment();
   }
   if (options_.log && failed != last_resend_failed_) {
-    options_.log(failed
-                     ? options_.name + ": re-posting " + std::to_string(firing_.size()) +
-                           " firing alert(s) failed (" + result.error + "); trying again every " +
-                           std::to_string(options_.resend_interval.count()) + " ms"
-                     : options_.name + ": re-posting firing alerts works again");
+    options_.log(failed ? options_.name + ": re-posting " + std::to_string(firing_.size()) +
+                              " firing alert(s) and " + std::to_string(resolved_.size()) +
+                              " recent resolution(s) failed (" + result.error +
+                              "); trying again every " +
+                              std::to_string(options_.resend_interval.count()) + " ms"
+                        : options_.name + ": re-posting firing alerts works again");
   }
   last_resend_failed_ = failed;
   return result;

@@ -74,13 +74,36 @@ nlohmann::json BuildAlertmanagerAlert(const Notification& notification,
                                       const AlertmanagerOptions& options, TimePoint starts_at,
                                       TimePoint ends_at);
 
+// The post that ends an alert. Its annotations stay those of the problem (`firing`, the last
+// firing notification posted; nullptr when unknown), and the resolution's own summary and
+// description come as resolution_summary and resolution_description: Alertmanager replaces an
+// alert's annotations with every post but may keep counting it as firing (see
+// AlertmanagerResolutionEnd), and a message about a firing alert must describe the problem,
+// never "Traffic is back". Templates show the resolution_* ones for resolved alerts only.
+nlohmann::json BuildAlertmanagerResolution(const Notification* firing,
+                                           const Notification& resolution,
+                                           const AlertmanagerOptions& options, TimePoint starts_at,
+                                           TimePoint ends_at);
+
+// The endsAt of a resolution seen at `resolved_at` (log time) and posted at `now`: the earlier
+// of the two. Alertmanager takes an endsAt still ahead of its clock for an update of a firing
+// alert, and then keeps the later endsAt of the last firing post (up to 4 re-post intervals):
+// the alert would stay firing, and each node of a fleet would resolve at its own re-post's
+// horizon instead of when it recovered.
+TimePoint AlertmanagerResolutionEnd(TimePoint resolved_at, TimePoint now);
+
 // Posts alerts to one Alertmanager's v2 API (one notifier per Alertmanager, so a dead one
 // is retried on its own channel and never holds back the others).
 //
 // - Send(firing): posts the alert with endsAt = now + 4 × resend_interval and remembers it.
-// - Send(resolved): forgets it and posts it with endsAt = the time the resolution was seen.
-// - Resend(now): posts every remembered firing alert again, with a fresh endsAt. A re-post
-//   is not retried: the next one comes an interval later, long before endsAt.
+// - Send(resolved): forgets it and posts it with endsAt = the time the resolution was seen
+//   (never later than the post, see AlertmanagerResolutionEnd).
+// - Resend(now): posts every remembered firing alert again, with a fresh endsAt, and the
+//   resolutions of the last 4 intervals as they were. A resolution reaching an Alertmanager
+//   whose clock is behind ours has an endsAt in its future, which it overrides with the last
+//   firing post's: the next re-post, its endsAt then past, ends the alert there. After 4
+//   intervals every firing post's endsAt has passed, and Alertmanager has resolved it anyway.
+//   A re-post is not retried: the next one comes an interval later, long before endsAt.
 // - Snapshot() / Adopt(): what it remembers, saved in the state file and handed back after a
 //   restart, so an alert still firing keeps being re-posted instead of expiring at its old
 //   endsAt (which Alertmanager would announce as a false "resolved").
@@ -107,8 +130,8 @@ class AlertmanagerNotifier final : public Notifier {
   std::string Destination() const override;  // "alertmanager http://host:9093/<redacted>"
   DeliveryResult Send(const Notification& notification, std::chrono::milliseconds timeout) override;
 
-  // Re-posts the firing alerts (nothing when none). Returns the post's outcome; kDelivered
-  // when there was nothing to post.
+  // Re-posts the firing alerts and the recent resolutions (nothing when none). Returns the
+  // post's outcome; kDelivered when there was nothing to post.
   DeliveryResult Resend(TimePoint now);
   size_t FiringCount() const;
 
@@ -140,6 +163,11 @@ class AlertmanagerNotifier final : public Notifier {
   // Snapshot() can read it with this lock alone.
   mutable std::mutex firing_mu_;
   std::map<std::string, AlertmanagerFiring> firing_;  // by Notification::Key()
+  struct RecentResolution {
+    nlohmann::json alert;  // posted again unchanged
+    TimePoint until;       // the latest endsAt a firing post of it can have had
+  };
+  std::map<std::string, RecentResolution> resolved_;  // by Notification::Key(); under mu_
   bool last_resend_failed_ = false;
   prometheus::Counter* resends_ok_ = nullptr;
   prometheus::Counter* resends_failed_ = nullptr;

@@ -89,13 +89,25 @@ TEST(AlertmanagerNotifier, posts_a_firing_alert_that_ends_four_resend_intervals_
   EXPECT_EQ(notifier.FiringCount(), 1u);
 }
 
+// Failover's resolution as FailoverRule words it.
+Notification BlueIsBack(TimePoint at) {
+  Notification n = MakeNotification("FAILOVER RESOLVED", AlertStatus::kResolved);
+  n.summary = "Traffic is back on blue";
+  n.fields = {{"Previous", "green"}, {"Current", "blue"}, {"Off primary for", "1m30s"}};
+  n.action = "";
+  n.at = at;
+  return n;
+}
+
 TEST(AlertmanagerNotifier, resolution_ends_the_alert_when_it_was_seen_and_keeps_its_start) {
   FakePoster poster;
-  AlertmanagerNotifier notifier("http://am:9093", poster, TestOptions());
+  TimePoint now = kNow;
+  AlertmanagerOptions options = TestOptions();
+  options.now = [&now] { return now; };
+  AlertmanagerNotifier notifier("http://am:9093", poster, options);
   notifier.Send(MakeNotification("firing"), 5s);
-  Notification resolved = MakeNotification("resolved", AlertStatus::kResolved);
-  resolved.at = kFiredAt + 90s + 250ms;
-  notifier.Send(resolved, 5s);
+  now = kFiredAt + 91s;
+  notifier.Send(BlueIsBack(kFiredAt + 90s + 250ms), 5s);
 
   ASSERT_EQ(poster.calls.size(), 2u);
   json alert = Body(poster.calls[1])[0];
@@ -103,6 +115,106 @@ TEST(AlertmanagerNotifier, resolution_ends_the_alert_when_it_was_seen_and_keeps_
   EXPECT_EQ(alert["startsAt"], "2025-10-31T14:23:45.000Z");
   EXPECT_EQ(alert["endsAt"], "2025-10-31T14:25:15.250Z");
   EXPECT_EQ(notifier.FiringCount(), 0u);
+}
+
+TEST(AlertmanagerResolutionEnd, is_when_it_was_seen_but_never_after_the_post) {
+  EXPECT_EQ(AlertmanagerResolutionEnd(kFiredAt, kNow), kFiredAt);
+  // A log clock ahead of ours: Alertmanager would take an endsAt in its future for an update
+  // of the firing alert and keep the firing post's later one.
+  EXPECT_EQ(AlertmanagerResolutionEnd(kNow + 3s, kNow), kNow);
+}
+
+TEST(AlertmanagerNotifier, a_resolution_seen_ahead_of_the_clock_ends_when_it_is_posted) {
+  FakePoster poster;
+  AlertmanagerNotifier notifier("http://am:9093", poster, TestOptions());
+  notifier.Send(MakeNotification("firing"), 5s);
+  notifier.Send(BlueIsBack(kNow + 3s), 5s);
+
+  ASSERT_EQ(poster.calls.size(), 2u);
+  json alert = Body(poster.calls[1])[0];
+  EXPECT_EQ(alert["startsAt"], "2025-10-31T14:23:45.000Z");
+  EXPECT_EQ(alert["endsAt"], "2025-10-31T14:23:47.000Z") << "now, not the log's time";
+}
+
+// Alertmanager replaces the annotations with every post, also when it still counts the alert
+// as firing: the summary stays the problem's, the resolution is told beside it.
+TEST(AlertmanagerNotifier, a_resolution_keeps_the_problem_as_summary_and_tells_its_own_beside) {
+  FakePoster poster;
+  AlertmanagerNotifier notifier("http://am:9093", poster, TestOptions());
+  notifier.Send(MakeNotification("FAILOVER"), 5s);
+  notifier.Send(BlueIsBack(kFiredAt + 1s), 5s);
+
+  ASSERT_EQ(poster.calls.size(), 2u);
+  EXPECT_EQ(
+      Body(poster.calls[1])[0]["annotations"],
+      json({{"summary", "Pool failover detected!"},
+            {"description",
+             "Previous: blue\nCurrent: green\nRelease: v1.0.0\nAction: Check health of "
+             "blue pool"},
+            {"title", "FAILOVER"},
+            {"runbook_url", "https://git.example/runbook.md#failover"},
+            {"resolution_summary", "Traffic is back on blue"},
+            {"resolution_description", "Previous: green\nCurrent: blue\nOff primary for: 1m30s"}}));
+}
+
+TEST(AlertmanagerNotifier, a_retried_resolution_posts_the_same_alert) {
+  FakePoster poster;
+  poster.script = {FakePoster::Ok(), FakePoster::Status(503, "unavailable")};
+  AlertmanagerNotifier notifier("http://am:9093", poster, TestOptions());
+  notifier.Send(MakeNotification("FAILOVER"), 5s);
+  EXPECT_EQ(notifier.Send(BlueIsBack(kFiredAt + 1s), 5s).outcome, DeliveryResult::kRetryable);
+  EXPECT_EQ(notifier.Send(BlueIsBack(kFiredAt + 1s), 5s).outcome, DeliveryResult::kDelivered);
+
+  ASSERT_EQ(poster.calls.size(), 3u);
+  EXPECT_EQ(poster.calls[2].body, poster.calls[1].body);
+  EXPECT_EQ(Body(poster.calls[2])[0]["annotations"]["summary"], "Pool failover detected!");
+}
+
+TEST(AlertmanagerNotifier, a_resolution_of_an_unknown_alert_tells_only_the_resolution) {
+  FakePoster poster;
+  AlertmanagerNotifier notifier("http://am:9093", poster, TestOptions());
+  notifier.Send(BlueIsBack(kFiredAt), 5s);
+  EXPECT_EQ(
+      Body(poster.calls[0])[0]["annotations"],
+      json({{"runbook_url", "https://git.example/runbook.md#failover"},
+            {"resolution_summary", "Traffic is back on blue"},
+            {"resolution_description", "Previous: green\nCurrent: blue\nOff primary for: 1m30s"}}));
+}
+
+// An Alertmanager whose clock is behind ours takes a resolution's endsAt for a future one and
+// keeps the firing post's later endsAt; posted again once that time has passed, it ends the
+// alert. Four intervals after the last firing post, Alertmanager has ended it by itself.
+TEST(AlertmanagerNotifier, resolutions_are_reposted_unchanged_until_every_firing_post_expired) {
+  FakePoster poster;
+  AlertmanagerNotifier notifier("http://am:9093", poster, TestOptions());
+  notifier.Send(MakeNotification("firing"), 5s);
+  notifier.Send(BlueIsBack(kNow), 5s);
+  const json resolution = Body(poster.calls[1])[0];
+
+  notifier.Resend(kNow + 60s);
+  ASSERT_EQ(poster.calls.size(), 3u);
+  EXPECT_EQ(Body(poster.calls[2]), json::array({resolution}));
+  notifier.Resend(kNow + 239s);
+  ASSERT_EQ(poster.calls.size(), 4u);
+  EXPECT_EQ(Body(poster.calls[3]), json::array({resolution}));
+
+  notifier.Resend(kNow + 240s);  // the firing post's endsAt
+  EXPECT_EQ(poster.calls.size(), 4u) << "nothing left to re-post";
+}
+
+TEST(AlertmanagerNotifier, a_new_episode_is_never_ended_by_the_last_ones_resolution) {
+  FakePoster poster;
+  AlertmanagerNotifier notifier("http://am:9093", poster, TestOptions());
+  notifier.Send(MakeNotification("firing"), 5s);
+  notifier.Send(BlueIsBack(kNow), 5s);
+  notifier.Send(MakeNotification("firing again"), 5s);
+  notifier.Resend(kNow + 60s);
+
+  ASSERT_EQ(poster.calls.size(), 4u);
+  json body = Body(poster.calls[3]);
+  ASSERT_EQ(body.size(), 1u);
+  EXPECT_EQ(body[0]["endsAt"], "2025-10-31T14:28:47.000Z") << "firing, a fresh endsAt";
+  EXPECT_EQ(body[0]["annotations"]["title"], "firing again");
 }
 
 TEST(AlertmanagerNotifier, a_resolution_without_a_known_start_is_a_valid_zero_length_alert) {
@@ -113,7 +225,7 @@ TEST(AlertmanagerNotifier, a_resolution_without_a_known_start_is_a_valid_zero_le
   EXPECT_EQ(alert["startsAt"], alert["endsAt"]);
 }
 
-TEST(AlertmanagerNotifier, resend_reposts_only_the_still_firing_alerts_with_a_fresh_end) {
+TEST(AlertmanagerNotifier, resend_reposts_the_still_firing_alerts_with_a_fresh_end) {
   FakePoster poster;
   AlertmanagerNotifier notifier("http://am:9093", poster, TestOptions());
   EXPECT_EQ(notifier.Resend(kNow).outcome, DeliveryResult::kDelivered);
@@ -125,14 +237,15 @@ TEST(AlertmanagerNotifier, resend_reposts_only_the_still_firing_alerts_with_a_fr
   notifier.Send(blue, 5s);
   notifier.Send(green, 5s);
   notifier.Send(MakeNotification("blue back", AlertStatus::kResolved), 5s);
-  notifier.Resend(kNow + 60s);
+  // Past the resolution's own re-posts (see below): only what still fires.
+  notifier.Resend(kNow + 4min);
 
   ASSERT_EQ(poster.calls.size(), 4u);
   json body = Body(poster.calls[3]);
   ASSERT_EQ(body.size(), 1u);
   EXPECT_EQ(body[0]["labels"]["pool"], "green");
   EXPECT_EQ(body[0]["startsAt"], "2025-10-31T14:23:45.000Z");
-  EXPECT_EQ(body[0]["endsAt"], "2025-10-31T14:28:47.000Z");  // (now + 60 s) + 4 min
+  EXPECT_EQ(body[0]["endsAt"], "2025-10-31T14:31:47.000Z");  // (now + 4 min) + 4 min
 }
 
 TEST(AlertmanagerNotifier, a_firing_alert_is_reposted_even_when_its_first_post_failed) {
@@ -182,7 +295,8 @@ TEST(AlertmanagerNotifier, resend_failures_are_logged_once_and_counted_until_the
 
   std::vector<std::string> lines = log.Lines();
   ASSERT_EQ(lines.size(), 2u) << log.All();
-  EXPECT_THAT(lines[0], HasSubstr("re-posting 1 firing alert(s) failed"));
+  EXPECT_THAT(lines[0],
+              HasSubstr("re-posting 1 firing alert(s) and 0 recent resolution(s) failed"));
   EXPECT_THAT(lines[0], HasSubstr("503"));
   EXPECT_THAT(lines[1], HasSubstr("works again"));
   std::string metrics = testing::Scrape(registry);
@@ -285,7 +399,9 @@ TEST(AlertmanagerNotifier, an_adopted_alert_is_reposted_with_its_original_start_
 
 TEST(AlertmanagerNotifier, a_resolution_after_adoption_posts_its_end_and_stops_the_reposts) {
   FakePoster poster;
-  AlertmanagerNotifier notifier("http://am:9093", poster, TestOptions());
+  AlertmanagerOptions options = TestOptions();
+  options.now = [] { return kFiredAt + 91s; };
+  AlertmanagerNotifier notifier("http://am:9093", poster, options);
   notifier.Adopt({AlertmanagerFiring{MakeNotification("blue"), kFiredAt - 1h}});
   Notification resolved = MakeNotification("resolved", AlertStatus::kResolved);
   resolved.at = kFiredAt + 90s;
@@ -298,8 +414,8 @@ TEST(AlertmanagerNotifier, a_resolution_after_adoption_posts_its_end_and_stops_t
   EXPECT_EQ(alert["endsAt"], "2025-10-31T14:25:15.000Z");
   EXPECT_EQ(notifier.FiringCount(), 0u);
   EXPECT_TRUE(notifier.Snapshot().empty());
-  notifier.Resend(kNow + 60s);
-  EXPECT_EQ(poster.calls.size(), 1u) << "a resolved alert is not re-posted";
+  notifier.Resend(kFiredAt + 91s + 4min);
+  EXPECT_EQ(poster.calls.size(), 1u) << "no longer re-posted, as firing or resolved";
 }
 
 TEST(AlertmanagerNotifier, adopt_keeps_what_it_already_knows_and_ignores_resolutions) {

@@ -1,15 +1,19 @@
 // The shipped fleet files (prometheus/fleet/), checked with the real programs: promtool accepts
 // the scrape config with its file_sd targets and passes the fleet rules' unit tests, amtool
-// accepts the Alertmanager config, and a real Alertmanager inhibits per-node alerts with the
-// fleet alert of the same pool.
+// accepts the Alertmanager config, a real Alertmanager inhibits per-node alerts with the
+// fleet alert of the same pool, and its Slack messages tell firing nodes from recovered ones.
 
 #include <gtest/gtest.h>
 
 #include <chrono>
 #include <filesystem>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <regex>
 #include <string>
+#include <vector>
 
+#include "alerting/notify/alertmanager_notifier.h"
 #include "tests/support/test_support.h"
 
 namespace poolwatch::testing {
@@ -181,6 +185,149 @@ TEST(FleetAlertmanagerConfig,
   EXPECT_EQ(state_of(listed, "failover", "node-b", "green"), "active") << "another pool";
   EXPECT_EQ(state_of(listed, "error_rate", "node-a", ""), "active") << "another kind of alert";
   EXPECT_EQ(state_of(listed, "PoolwatchFleetUpstreamErrorRate", "", "green"), "active");
+}
+
+// The posts poolwatch makes (BuildAlertmanagerAlert / BuildAlertmanagerResolution) through
+// the shipped template: while the group still fires, a message describes the problem and only
+// names the nodes that are back, also for a node whose resolution Alertmanager took for an
+// update of the firing alert (its endsAt ahead of Alertmanager's clock).
+TEST(FleetAlertmanagerConfig, a_message_of_a_firing_group_never_describes_a_recovery) {
+  REQUIRE_PROGRAM(alertmanager, "prometheus-alertmanager");
+  REQUIRE_PROGRAM(python3, "python3");
+  TempDir dir;
+  Process slack(
+      {python3, (fs::path(POOLWATCH_SOURCE_DIR) / "tests/support/slack_standin.py").string(), "0"},
+      dir / "slack.log");
+  int slack_port = 0;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        const std::string out = slack.Output();
+        const size_t at = out.find("PORT ");
+        if (at == std::string::npos || out.find('\n', at) == std::string::npos) return false;
+        slack_port = std::stoi(out.substr(at + 5));
+        return true;
+      },
+      seconds(10)))
+      << slack.Output();
+  WriteFile(dir / "slack_webhook_url",
+            "http://127.0.0.1:" + std::to_string(slack_port) + "/services/T0/B0/x");
+  std::string config = ReadFile(kFleet / "alertmanager-fleet.yml");
+  const std::string kUrlFile = "/etc/alertmanager/slack_webhook_url";
+  ASSERT_NE(config.find(kUrlFile), std::string::npos);
+  config.replace(config.find(kUrlFile), kUrlFile.size(), (dir / "slack_webhook_url").string());
+  config = std::regex_replace(config, std::regex("group_wait: \\w+"), "group_wait: 1s");
+  config = std::regex_replace(config, std::regex("group_interval: \\w+"), "group_interval: 2s");
+  WriteFile(dir / "alertmanager.yml", config);
+  fs::create_directory(dir / "data");
+  const int port = FreePort();
+  const std::string base = "http://127.0.0.1:" + std::to_string(port);
+  Process am(
+      {alertmanager, "--config.file=" + (dir / "alertmanager.yml").string(),
+       "--storage.path=" + (dir / "data").string(),
+       "--web.listen-address=127.0.0.1:" + std::to_string(port), "--cluster.listen-address="},
+      dir / "alertmanager.log");
+  ASSERT_TRUE(WaitUntil([&] { return HttpGet(base + "/-/ready").status == 200; }, seconds(20)))
+      << am.Output();
+
+  const TimePoint started = Clock::now();
+  auto options = [](const std::string& node) {
+    AlertmanagerOptions o;
+    o.instance = node;
+    return o;
+  };
+  Notification firing;
+  firing.rule = "failover";
+  firing.labels = {{"pool", "blue"}};
+  firing.title = "FAILOVER";
+  firing.summary = "Pool failover detected!";
+  firing.fields = {{"Previous", "blue"}, {"Current", "green"}};
+  firing.at = started;
+  Notification back = firing;
+  back.status = AlertStatus::kResolved;
+  back.title = "FAILOVER RESOLVED";
+  back.summary = "Traffic is back on blue";
+  back.fields = {{"Previous", "green"}, {"Current", "blue"}};
+  auto post = [&](const nlohmann::json& alert) {
+    const HttpResponse r = HttpPost(base + "/api/v2/alerts", nlohmann::json::array({alert}).dump());
+    EXPECT_EQ(r.status, 200) << r.body;
+  };
+  auto fire = [&](const std::string& node) {
+    post(BuildAlertmanagerAlert(firing, options(node), started,
+                                Clock::now() + std::chrono::minutes(1)));
+  };
+  auto resolve = [&](const std::string& node, TimePoint ends_at) {
+    const nlohmann::json alert =
+        BuildAlertmanagerResolution(&firing, back, options(node), started, ends_at);
+    post(alert);
+    return alert;
+  };
+  struct Message {
+    std::string title, text, color;
+  };
+  auto messages = [&] {
+    std::vector<Message> out;
+    const auto received = nlohmann::json::parse(
+        HttpGet("http://127.0.0.1:" + std::to_string(slack_port) + "/_received").body, nullptr,
+        false);
+    if (!received.is_array()) return out;
+    for (const auto& r : received) {
+      if (!r["json"].is_object()) continue;
+      const auto& a = r["json"]["attachments"][0];
+      out.push_back({a.value("title", ""), a.value("text", ""), a.value("color", "")});
+    }
+    return out;
+  };
+  auto all = [&] {
+    std::string out;
+    for (const Message& m : messages()) out += "---\n" + m.title + "\n" + m.text + "\n";
+    return out;
+  };
+
+  for (const char* node : {"node-a", "node-b", "node-c"}) fire(node);
+  ASSERT_TRUE(WaitUntil([&] { return messages().size() == 1; }, seconds(20))) << all();
+  EXPECT_EQ(messages()[0].color, "danger");
+
+  // node-a is back: the update is amber, names it, and describes only the problem.
+  resolve("node-a", Clock::now());
+  ASSERT_TRUE(WaitUntil([&] { return messages().size() == 2; }, seconds(20))) << all();
+  Message update = messages()[1];
+  EXPECT_NE(update.title.find("[FIRING] failover (pool blue)"), std::string::npos) << update.title;
+  EXPECT_EQ(update.text.rfind("Pool failover detected!\nFiring on 2: node-b, node-c\n"
+                              "Resolved on 1: node-a\n• node-b: Previous: blue · Current: green\n"
+                              "• node-c: Previous: blue · Current: green",
+                              0),
+            0u)
+      << update.text;
+  EXPECT_EQ(update.color, "warning");
+
+  // node-b's resolution reaches an Alertmanager whose clock is 2 s behind: taken for an update
+  // of the firing alert, whose later endsAt it keeps. Still firing, still the problem.
+  const TimePoint skewed_end = Clock::now() + seconds(2);
+  const nlohmann::json skewed = resolve("node-b", skewed_end);
+  resolve("node-c", Clock::now());
+  ASSERT_TRUE(WaitUntil([&] { return messages().size() == 3; }, seconds(20))) << all();
+  update = messages()[2];
+  EXPECT_NE(update.title.find("[FIRING]"), std::string::npos) << update.title;
+  EXPECT_NE(update.text.find("Firing on 1: node-b\nResolved on 1: node-c\n"), std::string::npos)
+      << update.text;
+  EXPECT_EQ(update.text.find("Traffic is back"), std::string::npos) << update.text;
+  EXPECT_NE(update.text.find("• node-b: Previous: blue · Current: green"), std::string::npos)
+      << update.text;
+
+  // poolwatch's re-post of the same resolution, once its endsAt has passed, ends it.
+  ASSERT_TRUE(WaitUntil([&] { return Clock::now() > skewed_end; }, seconds(5)));
+  post(skewed);
+  ASSERT_TRUE(WaitUntil([&] { return messages().size() == 4; }, seconds(20))) << all();
+  const Message resolved = messages()[3];
+  EXPECT_NE(resolved.title.find("[RESOLVED] failover (pool blue)"), std::string::npos)
+      << resolved.title;
+  EXPECT_EQ(resolved.text.rfind("Traffic is back on blue\nResolved on 1: node-b\n"
+                                "✓ node-b: Previous: green · Current: blue",
+                                0),
+            0u)
+      << resolved.text;
+  EXPECT_EQ(resolved.color, "good");
+  EXPECT_FALSE(WaitUntil([&] { return messages().size() > 4; }, seconds(3))) << all();
 }
 
 }  // namespace
