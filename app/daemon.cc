@@ -23,6 +23,7 @@
 #include "config/web_config.h"
 #include "exporter/file_follower.h"
 #include "exporter/http_server.h"
+#include "exporter/process_metrics.h"
 
 namespace poolwatch {
 namespace {
@@ -294,6 +295,9 @@ int Daemon::Run() {
   signal(SIGPIPE, SIG_IGN);
 
   RegisterBuildInfo(*registry_);
+  // As Prometheus does: the configuration read at start-up is the first successful load, so the
+  // timestamp tells how old the running configuration is from the first scrape on.
+  alert_metrics_.ConfigReloaded(true, Clock::now());
   poster_ = std::make_unique<CurlHttpPoster>();
   DispatcherOptions dispatch_options;
   dispatch_options.capacity = config_.notify.queue_capacity;
@@ -330,6 +334,7 @@ int Daemon::Run() {
     }
   }
   HttpServer server(web, registry_);
+  server.AddCollectable(std::make_shared<ProcessCollector>());
   RegisterHandlers(server);
   std::string error;
   if (!server.Start(&error)) {
