@@ -72,170 +72,177 @@ void AppendHelp(std::string& out, std::string_view help) {
   out.append(help.substr(start));
 }
 
-// Writes the lines of one family. A metric's labels are rendered once and reused on each of
-// its lines (a histogram has 14 with the default buckets), and the "le" values of the buckets
-// are remembered from the previous histogram, since a family's histograms share their bounds.
-class FamilyWriter {
- public:
-  FamilyWriter(std::string& out, const MetricFamily& family) : out_(out), family_(family) {}
-
-  void Write() {
-    if (!family_.help.empty()) {
-      out_ += "# HELP ";
-      out_ += family_.name;
-      out_ += ' ';
-      AppendHelp(out_, family_.help);
-      out_ += '\n';
-    }
-    out_ += "# TYPE ";
-    out_ += family_.name;
-    out_ += ' ';
-    out_ += TypeName(family_.type);
-    out_ += '\n';
-    for (const ClientMetric& metric : family_.metric) WriteMetric(metric);
+std::string_view TypeName(MetricType type) {
+  switch (type) {
+    case MetricType::Counter:
+      return "counter";
+    case MetricType::Gauge:
+      return "gauge";
+    case MetricType::Summary:
+      return "summary";
+    case MetricType::Histogram:
+      return "histogram";
+    case MetricType::Untyped:
+      break;
   }
-
- private:
-  static std::string_view TypeName(MetricType type) {
-    switch (type) {
-      case MetricType::Counter:
-        return "counter";
-      case MetricType::Gauge:
-        return "gauge";
-      case MetricType::Summary:
-        return "summary";
-      case MetricType::Histogram:
-        return "histogram";
-      case MetricType::Untyped:
-        break;
-    }
-    return "untyped";
-  }
-
-  void WriteMetric(const ClientMetric& metric) {
-    labels_.clear();
-    for (const ClientMetric::Label& label : metric.label) {
-      if (!labels_.empty()) labels_ += ',';
-      labels_ += label.name;
-      labels_ += "=\"";
-      AppendLabelValue(labels_, label.value);
-      labels_ += '"';
-    }
-    timestamp_ms_ = metric.timestamp_ms;
-    switch (family_.type) {
-      case MetricType::Counter:
-        Head("");
-        AppendDouble(out_, metric.counter.value);
-        Tail();
-        break;
-      case MetricType::Gauge:
-        Head("");
-        AppendDouble(out_, metric.gauge.value);
-        Tail();
-        break;
-      case MetricType::Untyped:
-        Head("");
-        AppendDouble(out_, metric.untyped.value);
-        Tail();
-        break;
-      case MetricType::Summary:
-        WriteSummary(metric.summary);
-        break;
-      case MetricType::Histogram:
-        WriteHistogram(metric.histogram);
-        break;
-    }
-  }
-
-  void WriteSummary(const ClientMetric::Summary& summary) {
-    Head("_count");
-    AppendInteger(out_, summary.sample_count);
-    Tail();
-    Head("_sum");
-    AppendDouble(out_, summary.sample_sum);
-    Tail();
-    for (const ClientMetric::Quantile& q : summary.quantile) {
-      scratch_.clear();
-      AppendDouble(scratch_, q.quantile);
-      Head("", "quantile", scratch_);
-      AppendDouble(out_, q.value);
-      Tail();
-    }
-  }
-
-  void WriteHistogram(const ClientMetric::Histogram& histogram) {
-    Head("_count");
-    AppendInteger(out_, histogram.sample_count);
-    Tail();
-    Head("_sum");
-    AppendDouble(out_, histogram.sample_sum);
-    Tail();
-    bool ends_with_inf = false;
-    for (size_t i = 0; i < histogram.bucket.size(); ++i) {
-      const ClientMetric::Bucket& bucket = histogram.bucket[i];
-      Head("_bucket", "le", Bound(i, bucket.upper_bound));
-      AppendInteger(out_, bucket.cumulative_count);
-      Tail();
-      ends_with_inf = std::isinf(bucket.upper_bound) && bucket.upper_bound > 0;
-    }
-    if (!ends_with_inf) {
-      Head("_bucket", "le", "+Inf");
-      AppendInteger(out_, histogram.sample_count);
-      Tail();
-    }
-  }
-
-  // The i-th bucket's bound as text, formatted once per family for bounds that repeat.
-  const std::string& Bound(size_t i, double bound) {
-    if (i >= bounds_.size()) bounds_.resize(i + 1);
-    auto& [value, text] = bounds_[i];
-    if (text.empty() || std::memcmp(&value, &bound, sizeof(bound)) != 0) {
-      value = bound;
-      text.clear();
-      AppendDouble(text, bound);
-    }
-    return text;
-  }
-
-  void Head(std::string_view suffix, std::string_view extra_name = {},
-            std::string_view extra_value = {}) {
-    out_ += family_.name;
-    out_ += suffix;
-    if (!labels_.empty() || !extra_name.empty()) {
-      out_ += '{';
-      out_ += labels_;
-      if (!extra_name.empty()) {
-        if (!labels_.empty()) out_ += ',';
-        out_ += extra_name;
-        out_ += "=\"";
-        AppendLabelValue(out_, extra_value);
-        out_ += '"';
-      }
-      out_ += '}';
-    }
-    out_ += ' ';
-  }
-
-  void Tail() {
-    if (timestamp_ms_ != 0) {
-      out_ += ' ';
-      AppendInteger(out_, timestamp_ms_);
-    }
-    out_ += '\n';
-  }
-
-  std::string& out_;
-  const MetricFamily& family_;
-  std::string labels_;   // the current metric's labels, escaped, without braces
-  std::string scratch_;  // a quantile's value as text
-  std::vector<std::pair<double, std::string>> bounds_;
-  int64_t timestamp_ms_ = 0;
-};
+  return "untyped";
+}
 
 }  // namespace
 
+TextFamilyWriter::TextFamilyWriter(std::string& out, std::string_view name, std::string_view help,
+                                   MetricType type)
+    : out_(out), name_(name), help_(help), type_(type) {}
+
+void TextFamilyWriter::Start() {
+  if (started_) return;
+  started_ = true;
+  if (!help_.empty()) {
+    out_ += "# HELP ";
+    out_ += name_;
+    out_ += ' ';
+    AppendHelp(out_, help_);
+    out_ += '\n';
+  }
+  out_ += "# TYPE ";
+  out_ += name_;
+  out_ += ' ';
+  out_ += TypeName(type_);
+  out_ += '\n';
+}
+
+void TextFamilyWriter::Metric(std::initializer_list<Label> labels, int64_t timestamp_ms) {
+  Begin(timestamp_ms);
+  for (const auto& [name, value] : labels) AddLabel(name, value);
+}
+
+void TextFamilyWriter::Metric(const std::vector<ClientMetric::Label>& labels,
+                              int64_t timestamp_ms) {
+  Begin(timestamp_ms);
+  for (const ClientMetric::Label& label : labels) AddLabel(label.name, label.value);
+}
+
+void TextFamilyWriter::Begin(int64_t timestamp_ms) {
+  Start();
+  labels_.clear();
+  timestamp_ms_ = timestamp_ms;
+}
+
+void TextFamilyWriter::AddLabel(std::string_view name, std::string_view value) {
+  if (!labels_.empty()) labels_ += ',';
+  labels_ += name;
+  labels_ += "=\"";
+  AppendLabelValue(labels_, value);
+  labels_ += '"';
+}
+
+void TextFamilyWriter::Value(double value) {
+  Head("");
+  AppendDouble(out_, value);
+  Tail();
+}
+
+void TextFamilyWriter::Summary(const ClientMetric::Summary& summary) {
+  Head("_count");
+  AppendInteger(out_, summary.sample_count);
+  Tail();
+  Head("_sum");
+  AppendDouble(out_, summary.sample_sum);
+  Tail();
+  for (const ClientMetric::Quantile& q : summary.quantile) {
+    scratch_.clear();
+    AppendDouble(scratch_, q.quantile);
+    Head("", "quantile", scratch_);
+    AppendDouble(out_, q.value);
+    Tail();
+  }
+}
+
+void TextFamilyWriter::Histogram(const ClientMetric::Histogram& histogram) {
+  Head("_count");
+  AppendInteger(out_, histogram.sample_count);
+  Tail();
+  Head("_sum");
+  AppendDouble(out_, histogram.sample_sum);
+  Tail();
+  bool ends_with_inf = false;
+  for (size_t i = 0; i < histogram.bucket.size(); ++i) {
+    const ClientMetric::Bucket& bucket = histogram.bucket[i];
+    Head("_bucket", "le", Bound(i, bucket.upper_bound));
+    AppendInteger(out_, bucket.cumulative_count);
+    Tail();
+    ends_with_inf = std::isinf(bucket.upper_bound) && bucket.upper_bound > 0;
+  }
+  if (!ends_with_inf) {
+    Head("_bucket", "le", "+Inf");
+    AppendInteger(out_, histogram.sample_count);
+    Tail();
+  }
+}
+
+const std::string& TextFamilyWriter::Bound(size_t i, double bound) {
+  if (i >= bounds_.size()) bounds_.resize(i + 1);
+  auto& [value, text] = bounds_[i];
+  if (text.empty() || std::memcmp(&value, &bound, sizeof(bound)) != 0) {
+    value = bound;
+    text.clear();
+    AppendDouble(text, bound);
+  }
+  return text;
+}
+
+void TextFamilyWriter::Head(std::string_view suffix, std::string_view extra_name,
+                            std::string_view extra_value) {
+  out_ += name_;
+  out_ += suffix;
+  if (!labels_.empty() || !extra_name.empty()) {
+    out_ += '{';
+    out_ += labels_;
+    if (!extra_name.empty()) {
+      if (!labels_.empty()) out_ += ',';
+      out_ += extra_name;
+      out_ += "=\"";
+      AppendLabelValue(out_, extra_value);
+      out_ += '"';
+    }
+    out_ += '}';
+  }
+  out_ += ' ';
+}
+
+void TextFamilyWriter::Tail() {
+  if (timestamp_ms_ != 0) {
+    out_ += ' ';
+    AppendInteger(out_, timestamp_ms_);
+  }
+  out_ += '\n';
+}
+
 void AppendTextExposition(const std::vector<MetricFamily>& families, std::string& out) {
-  for (const MetricFamily& family : families) FamilyWriter(out, family).Write();
+  for (const MetricFamily& family : families) {
+    TextFamilyWriter writer(out, family.name, family.help, family.type);
+    writer.Start();  // a family without metrics still gets its comments, as from TextSerializer
+    for (const ClientMetric& metric : family.metric) {
+      writer.Metric(metric.label, metric.timestamp_ms);
+      switch (family.type) {
+        case MetricType::Counter:
+          writer.Value(metric.counter.value);
+          break;
+        case MetricType::Gauge:
+          writer.Value(metric.gauge.value);
+          break;
+        case MetricType::Untyped:
+          writer.Value(metric.untyped.value);
+          break;
+        case MetricType::Summary:
+          writer.Summary(metric.summary);
+          break;
+        case MetricType::Histogram:
+          writer.Histogram(metric.histogram);
+          break;
+      }
+    }
+  }
 }
 
 }  // namespace poolwatch
