@@ -1,6 +1,5 @@
 #include "app/daemon.h"
 
-#include <malloc.h>
 #include <poll.h>
 #include <prometheus/gauge.h>
 #include <signal.h>
@@ -22,6 +21,7 @@
 #include "app/state_keeper.h"
 #include "app/status_page.h"
 #include "config/web_config.h"
+#include "exporter/exposition.h"
 #include "exporter/file_follower.h"
 #include "exporter/http_server.h"
 #include "exporter/process_metrics.h"
@@ -60,7 +60,7 @@ class Daemon {
         flags_(std::move(flags)),
         config_(std::move(config)),
         registry_(std::make_shared<prometheus::Registry>()),
-        pipeline_(config_, *registry_),
+        pipeline_(config_, *registry_, &series_registry_),
         state_(config_, pipeline_, registry_.get()),
         alert_metrics_(*registry_),
         log_readable_(prometheus::BuildGauge()
@@ -95,6 +95,8 @@ class Daemon {
   FlagOverrides flags_;
   Config config_;
   std::shared_ptr<prometheus::Registry> registry_;
+  // The per-request families, served by ExporterMetrics::AppendSeriesExposition() (not collected).
+  prometheus::Registry series_registry_;
   std::mutex engine_mutex_;  // guards pipeline_ (its engine) against HTTP handler threads
   Pipeline pipeline_;
   StateKeeper state_;  // the state file (log position, pools, alerting); engine_mutex_
@@ -284,12 +286,6 @@ void Daemon::Reload() {
 }
 
 int Daemon::Run() {
-  // A scrape at the cardinality caps makes prometheus-cpp's Collect() build and free about 10 MB
-  // of vectors and strings. With glibc's defaults the large ones are mmap'd and the freed top of
-  // each thread's heap goes back to the kernel, so every scrape faulted the same pages in again:
-  // a third of its CPU time (bench/README.md). Keep them; the footprint stays that of one scrape.
-  mallopt(M_MMAP_THRESHOLD, 32 * 1024 * 1024);
-  mallopt(M_TRIM_THRESHOLD, 64 * 1024 * 1024);
   // Signals arrive through a descriptor so the run loop wakes at once and no handler runs
   // inside library code; blocked before any thread starts so every thread inherits the mask.
   sigset_t signals;
@@ -341,7 +337,14 @@ int Daemon::Run() {
     }
   }
   HttpServer server(web, registry_);
-  server.AddCollectable(std::make_shared<ProcessCollector>());
+  // The per-request series come from the metrics' own bookkeeping, without prometheus-cpp's
+  // Collect() (nearly all of a scrape's cost at the caps); the lock they take is theirs, not
+  // engine_mutex_, so a scrape never waits for a read of the log.
+  const ExporterMetrics& series = pipeline_.metrics();
+  server.AddExposition([&series](std::string& out) { series.AppendSeriesExposition(out); });
+  auto process = std::make_shared<ProcessCollector>();
+  server.AddExposition(
+      [process](std::string& out) { AppendTextExposition(process->Collect(), out); });
   RegisterHandlers(server);
   std::string error;
   if (!server.Start(&error)) {

@@ -188,8 +188,8 @@ void HttpServer::Handle(const std::string& method, const std::string& path, Http
   handlers_[{method, path}] = std::move(handler);
 }
 
-void HttpServer::AddCollectable(std::shared_ptr<const prometheus::Collectable> collectable) {
-  collectables_.push_back(std::move(collectable));
+void HttpServer::AddExposition(std::function<void(std::string& out)> append) {
+  expositions_.push_back(std::move(append));
 }
 
 namespace {
@@ -336,7 +336,7 @@ HttpReply HttpServer::ServeMetrics(const HttpRequest& request) const {
   thread_local std::string text;
   text.clear();
   AppendTextExposition(registry_->Collect(), text);
-  for (const auto& collectable : collectables_) AppendTextExposition(collectable->Collect(), text);
+  for (const auto& append : expositions_) append(text);
   HttpReply reply{200, "text/plain; version=0.0.4; charset=utf-8", ""};
   reply.vary = "Accept-Encoding";  // a cache must not hand the gzip'd body to another client
   if (GzipAccepted(request.accept_encoding)) {

@@ -1,6 +1,5 @@
 #pragma once
 
-#include <prometheus/collectable.h>
 #include <prometheus/registry.h>
 
 #include <atomic>
@@ -84,9 +83,10 @@ class HttpServer {
   // Registers a handler for an exact path and method; call before Start().
   void Handle(const std::string& method, const std::string& path, HttpHandler handler);
 
-  // Serves what `collectable` collects on /metrics too, after the registry's families (a
-  // prometheus-cpp 1.0.1 Registry cannot hold a Collectable); call before Start().
-  void AddCollectable(std::shared_ptr<const prometheus::Collectable> collectable);
+  // Appends more of /metrics after the registry's families: series kept outside the registry
+  // and written directly, or a prometheus::Collectable (a prometheus-cpp 1.0.1 Registry cannot
+  // hold one) through AppendTextExposition. Runs on civetweb's threads; call before Start().
+  void AddExposition(std::function<void(std::string& out)> append);
 
   // Binds and starts serving. Returns false with `error` set when the address is unusable.
   bool Start(std::string* error);
@@ -104,7 +104,7 @@ class HttpServer {
 
   Options options_;
   std::shared_ptr<prometheus::Registry> registry_;
-  std::vector<std::shared_ptr<const prometheus::Collectable>> collectables_;
+  std::vector<std::function<void(std::string&)>> expositions_;
   std::map<std::pair<std::string, std::string>, HttpHandler> handlers_;  // (method, path)
   std::unique_ptr<Dispatch> dispatch_;
   std::unique_ptr<BasicAuth> auth_;  // null without users

@@ -49,7 +49,8 @@ TEST(MetricsEndpoint, GzipAndPlainScrapesCarryTheSameExpositionAndProbesAnswer) 
   HttpServer::Options options;
   options.listen_address = "127.0.0.1:0";
   HttpServer server(options, registry);
-  server.AddCollectable(std::make_shared<FixedCollectable>());
+  server.AddExposition(
+      [](std::string& out) { out += "# TYPE extra_value gauge\nextra_value 42\n"; });
   std::string error;
   ASSERT_TRUE(server.Start(&error)) << error;
   const std::string base = "http://127.0.0.1:" + std::to_string(server.port());
@@ -72,7 +73,7 @@ TEST(MetricsEndpoint, GzipAndPlainScrapesCarryTheSameExpositionAndProbesAnswer) 
                             "status=\"200\"} 361\n"),
             std::string::npos);
   EXPECT_NE(plain.body.find("\nextra_value 42\n"), std::string::npos)
-      << "an added collectable is served after the registry";
+      << "what is added is served after the registry";
 
   const HttpResponse zipped = HttpGetWithHeaders(base + "/metrics", {"Accept-Encoding: gzip"});
   ASSERT_EQ(zipped.status, 200) << zipped.error;
