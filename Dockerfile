@@ -10,7 +10,7 @@ FROM debian:12-slim AS build
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       build-essential cmake ninja-build pkg-config \
-      prometheus-cpp-dev libcivetweb-dev libcurl4-openssl-dev libyaml-cpp-dev \
+      prometheus-cpp-dev libcivetweb-dev libcurl4-openssl-dev libyaml-cpp-dev zlib1g-dev \
       libcli11-dev nlohmann-json3-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
@@ -35,7 +35,7 @@ FROM debian:12-slim
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       ca-certificates libcivetweb1 libcurl4 libprometheus-cpp-core1.0 libyaml-cpp0.7 \
-      libcrypt1 libssl3 \
+      libcrypt1 libssl3 zlib1g \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --no-create-home --shell /usr/sbin/nologin poolwatch \
  && install -d -o poolwatch -g poolwatch -m 750 /var/lib/poolwatch

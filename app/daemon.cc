@@ -22,8 +22,10 @@
 #include "app/state_keeper.h"
 #include "app/status_page.h"
 #include "config/web_config.h"
+#include "exporter/exposition.h"
 #include "exporter/file_follower.h"
 #include "exporter/http_server.h"
+#include "exporter/process_metrics.h"
 
 namespace poolwatch {
 namespace {
@@ -59,7 +61,7 @@ class Daemon {
         flags_(std::move(flags)),
         config_(std::move(config)),
         registry_(std::make_shared<prometheus::Registry>()),
-        pipeline_(config_, *registry_),
+        pipeline_(config_, *registry_, &series_registry_),
         state_(config_, pipeline_, registry_.get()),
         alert_metrics_(*registry_),
         log_readable_(prometheus::BuildGauge()
@@ -93,6 +95,8 @@ class Daemon {
   FlagOverrides flags_;
   Config config_;
   std::shared_ptr<prometheus::Registry> registry_;
+  // The per-request families, served by ExporterMetrics::AppendSeriesExposition() (not collected).
+  prometheus::Registry series_registry_;
   std::mutex engine_mutex_;  // guards pipeline_ (its engine) against HTTP handler threads
   Pipeline pipeline_;
   StateKeeper state_;  // the state file (log position, pools, alerting); engine_mutex_
@@ -288,6 +292,9 @@ int Daemon::Run() {
   signal(SIGPIPE, SIG_IGN);
 
   RegisterBuildInfo(*registry_);
+  // As Prometheus does: the configuration read at start-up is the first successful load, so the
+  // timestamp tells how old the running configuration is from the first scrape on.
+  alert_metrics_.ConfigReloaded(true, Clock::now());
   poster_ = std::make_unique<CurlHttpPoster>();
   DispatcherOptions dispatch_options;
   dispatch_options.capacity = config_.notify.queue_capacity;
@@ -324,6 +331,14 @@ int Daemon::Run() {
     }
   }
   HttpServer server(web, registry_);
+  // The per-request series come from the metrics' own bookkeeping, without prometheus-cpp's
+  // Collect() (nearly all of a scrape's cost at the caps); the lock they take is theirs, not
+  // engine_mutex_, so a scrape never waits for a read of the log.
+  const ExporterMetrics& series = pipeline_.metrics();
+  server.AddExposition([&series](std::string& out) { series.AppendSeriesExposition(out); });
+  auto process = std::make_shared<ProcessCollector>();
+  server.AddExposition(
+      [process](std::string& out) { AppendTextExposition(process->Collect(), out); });
   RegisterHandlers(server);
   std::string error;
   if (!server.Start(&error)) {

@@ -27,10 +27,11 @@ LogFormat Pipeline::CompileFormat(const Config& config) {
   return *format;
 }
 
-Pipeline::Pipeline(const Config& config, prometheus::Registry& registry)
+Pipeline::Pipeline(const Config& config, prometheus::Registry& registry,
+                   prometheus::Registry* series_registry)
     : format_(CompileFormat(config)),
       resolver_(config.pools),
-      metrics_(registry, config.metrics),
+      metrics_(registry, config.metrics, series_registry),
       engine_(config.alerting),
       evaluate_every_(EvaluateEvery(config.alerting)) {}
 

@@ -21,8 +21,10 @@ namespace poolwatch {
 // engine is reached by other threads only under the owner's lock.
 class Pipeline {
  public:
-  // Throws ConfigError when the configured log format does not compile.
-  Pipeline(const Config& config, prometheus::Registry& registry);
+  // Throws ConfigError when the configured log format does not compile. `series_registry`: see
+  // ExporterMetrics.
+  Pipeline(const Config& config, prometheus::Registry& registry,
+           prometheus::Registry* series_registry = nullptr);
 
   // One line without its newline.
   void ProcessLine(std::string_view line);

@@ -3,15 +3,15 @@
 #include <CivetServer.h>
 #include <dlfcn.h>
 #include <openssl/evp.h>
-#include <prometheus/text_serializer.h>
 
 #include <algorithm>
 #include <cctype>
 #include <filesystem>
 #include <mutex>
-#include <sstream>
 
 #include "exporter/basic_auth.h"
+#include "exporter/content_coding.h"
+#include "exporter/exposition.h"
 
 namespace poolwatch {
 
@@ -151,6 +151,7 @@ class HttpServer::Dispatch : public CivetHandler {
     request.host = header("Host");
     request.origin = header("Origin");
     request.sec_fetch_site = header("Sec-Fetch-Site");
+    request.accept_encoding = header("Accept-Encoding");
     if (request.method == "POST" || request.method == "PUT") {
       // Admin calls carry tiny JSON bodies; anything larger is refused rather than buffered.
       constexpr size_t kMaxBody = 64 * 1024;
@@ -164,12 +165,17 @@ class HttpServer::Dispatch : public CivetHandler {
     HttpReply reply = request.body.size() > 64 * 1024
                           ? HttpReply{413, "text/plain; charset=utf-8", "request body too large\n"}
                           : owner_->Serve(request);
+    std::string coding_headers;
+    if (!reply.content_encoding.empty()) {
+      coding_headers += "Content-Encoding: " + reply.content_encoding + "\r\n";
+    }
+    if (!reply.vary.empty()) coding_headers += "Vary: " + reply.vary + "\r\n";
     mg_printf(conn,
-              "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+              "HTTP/1.1 %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n%s"
               "Content-Security-Policy: %s\r\n%s"
               "Cache-Control: no-store\r\nConnection: close\r\n\r\n",
               reply.status, mg_get_response_code_text(conn, reply.status),
-              reply.content_type.c_str(), reply.body.size(),
+              reply.content_type.c_str(), reply.body.size(), coding_headers.c_str(),
               reply.content_security_policy.empty() ? kDefaultPolicy
                                                     : reply.content_security_policy.c_str(),
               owner_->response_headers_.c_str());
@@ -202,6 +208,10 @@ HttpServer::~HttpServer() { Stop(); }
 
 void HttpServer::Handle(const std::string& method, const std::string& path, HttpHandler handler) {
   handlers_[{method, path}] = std::move(handler);
+}
+
+void HttpServer::AddExposition(std::function<void(std::string& out)> append) {
+  expositions_.push_back(std::move(append));
 }
 
 namespace {
@@ -333,10 +343,22 @@ void HttpServer::Stop() {
   }
 }
 
-std::string HttpServer::RenderMetrics() const {
-  std::ostringstream out;
-  prometheus::TextSerializer().Serialize(out, registry_->Collect());
-  return out.str();
+HttpReply HttpServer::ServeMetrics(const HttpRequest& request) const {
+  // Each of civetweb's worker threads keeps the text of its last scrape: at the cardinality caps
+  // it is about 1.6 MB, and a fresh string would fault those pages in again on every scrape.
+  thread_local std::string text;
+  text.clear();
+  AppendTextExposition(registry_->Collect(), text);
+  for (const auto& append : expositions_) append(text);
+  HttpReply reply{200, "text/plain; version=0.0.4; charset=utf-8", ""};
+  reply.vary = "Accept-Encoding";  // a cache must not hand the gzip'd body to another client
+  if (GzipAccepted(request.accept_encoding)) {
+    reply.content_encoding = "gzip";
+    AppendGzip(text, kMetricsGzipLevel, reply.body);
+  } else {
+    reply.body = text;
+  }
+  return reply;
 }
 
 HttpReply HttpServer::Serve(const HttpRequest& request) {
@@ -344,10 +366,12 @@ HttpReply HttpServer::Serve(const HttpRequest& request) {
     return it->second(request);
   }
   const bool get = request.method == "GET" || request.method == "HEAD";
-  if (get && request.path == options_.telemetry_path) {
-    return {200, "text/plain; version=0.0.4; charset=utf-8", RenderMetrics()};
+  if (get && request.path == options_.telemetry_path) return ServeMetrics(request);
+  // Prometheus's pair: healthy while the process answers, ready once it can do its job.
+  // /healthz is the older name, kept for existing probes.
+  if (get && (request.path == "/-/healthy" || request.path == "/healthz")) {
+    return {200, "text/plain; charset=utf-8", "ok\n"};
   }
-  if (get && request.path == "/healthz") return {200, "text/plain; charset=utf-8", "ok\n"};
   if (get && request.path == "/-/ready") {
     return ready_ ? HttpReply{200, "text/plain; charset=utf-8", "ready\n"}
                   : HttpReply{503, "text/plain; charset=utf-8", "not ready\n"};

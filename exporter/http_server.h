@@ -30,6 +30,7 @@ struct HttpRequest {
   std::string host;
   std::string origin;
   std::string sec_fetch_site;
+  std::string accept_encoding;  // /metrics answers gzip'd when it allows
   // Returns the decoded value of a query parameter, or "" when absent.
   std::string QueryParam(const std::string& name) const;
 };
@@ -41,6 +42,8 @@ struct HttpReply {
   // Sent as Content-Security-Policy; empty: the server's default, which allows nothing (right
   // for JSON and text, where no browser should run or load anything).
   std::string content_security_policy{};
+  std::string content_encoding{};  // sent as Content-Encoding when not empty ("gzip")
+  std::string vary{};              // sent as Vary when not empty
 };
 
 // Why a request that changes state looks like it came from another site's page (a form or
@@ -58,8 +61,9 @@ std::string CspHashSource(std::string_view element_text);
 
 using HttpHandler = std::function<HttpReply(const HttpRequest&)>;
 
-// The one HTTP server of poolwatch (civetweb): /metrics, /healthz, /-/ready and whatever the
-// daemon adds (admin API, status). Handlers run on civetweb's threads and must be thread-safe.
+// The one HTTP server of poolwatch (civetweb): /metrics, /healthz, /-/healthy, /-/ready and
+// whatever the daemon adds (admin API, status). Handlers run on civetweb's threads and must be
+// thread-safe.
 class HttpServer {
  public:
   struct Options {
@@ -83,6 +87,11 @@ class HttpServer {
   // Registers a handler for an exact path and method; call before Start().
   void Handle(const std::string& method, const std::string& path, HttpHandler handler);
 
+  // Appends more of /metrics after the registry's families: series kept outside the registry
+  // and written directly, or a prometheus::Collectable (a prometheus-cpp 1.0.1 Registry cannot
+  // hold one) through AppendTextExposition. Runs on civetweb's threads; call before Start().
+  void AddExposition(std::function<void(std::string& out)> append);
+
   // Binds and starts serving. Returns false with `error` set when the address is unusable.
   bool Start(std::string* error);
   void Stop();
@@ -92,18 +101,18 @@ class HttpServer {
   // "0.0.0.0:10090" for ":10090".
   std::vector<std::string> BoundAddresses() const;
 
-  // /-/ready answers 200 only once the daemon says so (log opened, first read done).
+  // /-/ready answers 200 only once the daemon says so (log opened, first read done);
+  // /-/healthy (and /healthz) as soon as the server answers at all, as Prometheus's do.
   void SetReady(bool ready) { ready_ = ready; }
-
-  // The registry's exposition in Prometheus text format (what /metrics serves).
-  std::string RenderMetrics() const;
 
  private:
   class Dispatch;
   HttpReply Serve(const HttpRequest& request);
+  HttpReply ServeMetrics(const HttpRequest& request) const;
 
   Options options_;
   std::shared_ptr<prometheus::Registry> registry_;
+  std::vector<std::function<void(std::string&)>> expositions_;
   std::map<std::pair<std::string, std::string>, HttpHandler> handlers_;  // (method, path)
   std::unique_ptr<Dispatch> dispatch_;
   std::unique_ptr<BasicAuth> auth_;  // null without users

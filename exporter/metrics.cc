@@ -2,13 +2,41 @@
 
 #include <prometheus/gauge.h>
 
+#include <algorithm>
+#include <charconv>
 #include <cmath>
 #include <limits>
+
+#include "exporter/exposition.h"
 
 namespace poolwatch {
 namespace {
 
 constexpr size_t kMaxLabelBytes = 128;
+
+// The four per-request families, written both by prometheus-cpp (registered) and by
+// AppendSeriesExposition().
+constexpr const char* kRequestsName = "poolwatch_http_requests_total";
+constexpr const char* kRequestsHelp =
+    "Requests logged by nginx, by the pool and release that answered and the status the client "
+    "received.";
+constexpr const char* kRequestDurationName = "poolwatch_http_request_duration_seconds";
+constexpr const char* kRequestDurationHelp =
+    "nginx $request_time: from the first client byte to the last byte sent, by pool and "
+    "release.";
+constexpr const char* kAttemptsName = "poolwatch_upstream_attempts_total";
+constexpr const char* kAttemptsHelp =
+    "Requests nginx sent to an upstream server, one per attempt (retries included), by the "
+    "server's pool, address and status (0: no response).";
+constexpr const char* kUpstreamDurationName = "poolwatch_upstream_response_duration_seconds";
+constexpr const char* kUpstreamDurationHelp =
+    "nginx $upstream_response_time of each attempt, by pool.";
+
+// A status as its label value (std::to_string's digits, without allocating).
+std::string_view StatusText(int status, char (&buffer)[16]) {
+  const auto result = std::to_chars(buffer, buffer + sizeof(buffer), status);
+  return {buffer, static_cast<size_t>(result.ptr - buffer)};
+}
 
 // Length of the valid UTF-8 sequence starting at s[i], or 0.
 size_t Utf8SequenceLength(std::string_view s, size_t i) {
@@ -48,28 +76,25 @@ std::string SanitizeLabelValue(std::string_view raw) {
   return out;
 }
 
-ExporterMetrics::ExporterMetrics(prometheus::Registry& registry, MetricsOptions options)
+ExporterMetrics::ExporterMetrics(prometheus::Registry& registry, MetricsOptions options,
+                                 prometheus::Registry* series_registry)
     : options_(std::move(options)),
       requests_(prometheus::BuildCounter()
-                    .Name("poolwatch_http_requests_total")
-                    .Help("Requests logged by nginx, by the pool and release that answered and "
-                          "the status the client received.")
-                    .Register(registry)),
+                    .Name(kRequestsName)
+                    .Help(kRequestsHelp)
+                    .Register(series_registry != nullptr ? *series_registry : registry)),
       request_duration_(prometheus::BuildHistogram()
-                            .Name("poolwatch_http_request_duration_seconds")
-                            .Help("nginx $request_time: from the first client byte to the last "
-                                  "byte sent, by pool and release.")
-                            .Register(registry)),
+                            .Name(kRequestDurationName)
+                            .Help(kRequestDurationHelp)
+                            .Register(series_registry != nullptr ? *series_registry : registry)),
       attempts_(prometheus::BuildCounter()
-                    .Name("poolwatch_upstream_attempts_total")
-                    .Help("Requests nginx sent to an upstream server, one per attempt (retries "
-                          "included), by the server's pool, address and status (0: no "
-                          "response).")
-                    .Register(registry)),
+                    .Name(kAttemptsName)
+                    .Help(kAttemptsHelp)
+                    .Register(series_registry != nullptr ? *series_registry : registry)),
       upstream_duration_(prometheus::BuildHistogram()
-                             .Name("poolwatch_upstream_response_duration_seconds")
-                             .Help("nginx $upstream_response_time of each attempt, by pool.")
-                             .Register(registry)) {
+                             .Name(kUpstreamDurationName)
+                             .Help(kUpstreamDurationHelp)
+                             .Register(series_registry != nullptr ? *series_registry : registry)) {
   auto& lines = prometheus::BuildCounter()
                     .Name("poolwatch_log_lines_total")
                     .Help("Access-log lines read, by result.")
@@ -108,68 +133,86 @@ void ExporterMetrics::CountMalformed(MalformedReason reason) {
   malformed_by_reason_[static_cast<size_t>(reason)]->Increment();
 }
 
+template <typename S>
+S& ExporterMetrics::Labelled(SeriesSet<S>& set, std::string label) {
+  for (const std::unique_ptr<S>& series : set.all) {
+    if (series->label == label) return *series;
+  }
+  auto series = std::make_unique<S>();
+  series->label = std::move(label);
+  std::lock_guard<std::mutex> lock(series_mutex_);
+  return *set.all.emplace_back(std::move(series));
+}
+
+template <typename S>
+S& ExporterMetrics::Overflow(SeriesSet<S>& set) {
+  if (set.overflow == nullptr) set.overflow = &Labelled(set, std::string(kOverflowLabel));
+  return *set.overflow;
+}
+
 ExporterMetrics::PoolSeries& ExporterMetrics::PoolFor(std::string_view raw) {
-  if (auto it = pools_.find(raw); it != pools_.end()) return *it->second;
+  if (auto it = pools_.by_raw.find(raw); it != pools_.by_raw.end()) return *it->second;
   std::string label = SanitizeLabelValue(raw);
   bool allowed = options_.allowed_pools.empty() || options_.allowed_pools.count(label) > 0 ||
                  raw == kPoolNone || raw == kPoolUnknown;
-  if (!allowed || distinct_pools_ >= options_.max_pools) {
-    if (!overflow_pool_) {
-      overflow_pool_ = std::make_unique<PoolSeries>();
-      overflow_pool_->label = kOverflowLabel;
-    }
-    return *overflow_pool_;
+  if (!allowed) return Overflow(pools_);
+  const bool known_label = std::any_of(pools_.all.begin(), pools_.all.end(),
+                                       [&](const auto& pool) { return pool->label == label; });
+  if (!known_label) {
+    if (distinct_pools_ >= options_.max_pools) return Overflow(pools_);
+    ++distinct_pools_;
   }
-  ++distinct_pools_;
-  auto series = std::make_unique<PoolSeries>();
-  series->label = std::move(label);
-  return *pools_.emplace(std::string(raw), std::move(series)).first->second;
+  PoolSeries& series = Labelled(pools_, std::move(label));
+  pools_.by_raw.emplace(std::string(raw), &series);
+  return series;
 }
 
 bool ExporterMetrics::EvictIdleRelease(PoolSeries& pool, TimePoint now) {
-  auto oldest = pool.releases.end();
-  for (auto it = pool.releases.begin(); it != pool.releases.end(); ++it) {
-    if (oldest == pool.releases.end() || it->second->last_seen < oldest->second->last_seen) {
-      oldest = it;
-    }
+  ReleaseSeries* oldest = nullptr;
+  for (const std::unique_ptr<ReleaseSeries>& release : pool.releases.all) {
+    if (release.get() == pool.releases.overflow) continue;  // "other" holds no slot
+    if (oldest == nullptr || release->last_seen < oldest->last_seen) oldest = release.get();
   }
-  if (oldest == pool.releases.end() ||
-      now - oldest->second->last_seen < options_.release_eviction_after) {
+  if (oldest == nullptr || now - oldest->last_seen < options_.release_eviction_after) {
     return false;
   }
   Flush();  // pending counts may point into the series about to go
-  ReleaseSeries& gone = *oldest->second;
-  for (StatusCounter& c : gone.requests) requests_.Remove(c.counter.counter);
-  if (gone.duration.histogram != nullptr) request_duration_.Remove(gone.duration.histogram);
-  if (last_release_ == &gone) {
+  if (last_release_ == oldest) {
     last_pool_ = nullptr;
     last_release_ = nullptr;
   }
-  pool.releases.erase(oldest);
+  std::erase_if(pool.releases.by_raw, [&](const auto& entry) { return entry.second == oldest; });
+  std::lock_guard<std::mutex> lock(series_mutex_);
+  for (StatusCounter& c : oldest->requests) requests_.Remove(c.counter.counter);
+  if (oldest->duration.histogram != nullptr) request_duration_.Remove(oldest->duration.histogram);
+  std::erase_if(pool.releases.all, [&](const auto& release) { return release.get() == oldest; });
   return true;
 }
 
 ExporterMetrics::ReleaseSeries& ExporterMetrics::ReleaseFor(PoolSeries& pool, std::string_view raw,
                                                             TimePoint now) {
-  if (auto it = pool.releases.find(raw); it != pool.releases.end()) return *it->second;
-  if (pool.releases.size() >= options_.max_releases_per_pool && !EvictIdleRelease(pool, now)) {
-    if (!pool.overflow_release) {
-      pool.overflow_release = std::make_unique<ReleaseSeries>();
-      pool.overflow_release->label = kOverflowLabel;
-    }
-    return *pool.overflow_release;
+  SeriesSet<ReleaseSeries>& releases = pool.releases;
+  if (auto it = releases.by_raw.find(raw); it != releases.by_raw.end()) return *it->second;
+  std::string label = SanitizeLabelValue(raw);
+  const bool known_label =
+      std::any_of(releases.all.begin(), releases.all.end(),
+                  [&](const auto& release) { return release->label == label; });
+  const size_t slots_taken = releases.all.size() - (releases.overflow != nullptr ? 1 : 0);
+  if (!known_label && slots_taken >= options_.max_releases_per_pool &&
+      !EvictIdleRelease(pool, now)) {
+    return Overflow(releases);
   }
-  auto series = std::make_unique<ReleaseSeries>();
-  series->label = SanitizeLabelValue(raw);
-  return *pool.releases.emplace(std::string(raw), std::move(series)).first->second;
+  ReleaseSeries& series = Labelled(releases, std::move(label));
+  releases.by_raw.emplace(std::string(raw), &series);
+  return series;
 }
 
 ExporterMetrics::UpstreamSeries& ExporterMetrics::UpstreamFor(PoolSeries& pool,
                                                               std::string_view raw) {
   if (pool.last_upstream != nullptr && raw == pool.last_upstream_raw) return *pool.last_upstream;
   UpstreamSeries* found = nullptr;
-  if (auto it = pool.upstreams.find(raw); it != pool.upstreams.end()) {
-    found = it->second.get();
+  if (auto it = pool.upstreams.by_raw.find(raw); it != pool.upstreams.by_raw.end()) {
+    found = it->second;
   } else {
     std::string label = SanitizeLabelValue(raw);
     bool admitted = upstream_labels_.count(label) > 0;
@@ -177,16 +220,10 @@ ExporterMetrics::UpstreamSeries& ExporterMetrics::UpstreamFor(PoolSeries& pool,
       upstream_labels_.insert(label);
       admitted = true;
     }
-    if (!admitted) {
-      if (!pool.overflow_upstream) {
-        pool.overflow_upstream = std::make_unique<UpstreamSeries>();
-        pool.overflow_upstream->label = kOverflowLabel;
-      }
-      return *pool.overflow_upstream;  // not cached: a later address may still be admitted
-    }
-    auto series = std::make_unique<UpstreamSeries>();
-    series->label = std::move(label);
-    found = pool.upstreams.emplace(std::string(raw), std::move(series)).first->second.get();
+    // Not cached: a later address may still be admitted.
+    if (!admitted) return Overflow(pool.upstreams);
+    found = &Labelled(pool.upstreams, std::move(label));
+    pool.upstreams.by_raw.emplace(std::string(raw), found);
   }
   pool.last_upstream_raw.assign(raw);
   pool.last_upstream = found;
@@ -200,6 +237,7 @@ ExporterMetrics::PendingCounter& ExporterMetrics::RequestCounter(PoolSeries& poo
     if (c.status == status) return c.counter;
   }
   Flush();  // the vector may move: no pending count may point into it
+  std::lock_guard<std::mutex> lock(series_mutex_);
   auto& counter = requests_.Add(
       {{"pool", pool.label}, {"release", release.label}, {"status", std::to_string(status)}});
   release.requests.push_back({status, PendingCounter{&counter, 0}});
@@ -213,6 +251,7 @@ ExporterMetrics::PendingCounter& ExporterMetrics::AttemptCounter(PoolSeries& poo
     if (c.status == status) return c.counter;
   }
   Flush();  // the vector may move: no pending count may point into it
+  std::lock_guard<std::mutex> lock(series_mutex_);
   auto& counter = attempts_.Add(
       {{"pool", pool.label}, {"upstream", upstream.label}, {"status", std::to_string(status)}});
   upstream.attempts.push_back({status, PendingCounter{&counter, 0}});
@@ -286,7 +325,7 @@ void ExporterMetrics::Record(const LogRecord& record) {
     release_series = &ReleaseFor(*pool_series, record.release, record.time);
     // A release counted as "other" is not cached: once an old release has been idle long
     // enough, its next line takes the freed slot.
-    const bool overflow = release_series == pool_series->overflow_release.get();
+    const bool overflow = release_series == pool_series->releases.overflow;
     last_pool_ = overflow ? nullptr : pool_series;
     last_release_ = overflow ? nullptr : release_series;
     last_pool_raw_.assign(record.pool);
@@ -298,6 +337,7 @@ void ExporterMetrics::Record(const LogRecord& record) {
   Count(RequestCounter(pool, release, record.status));
   if (record.request_time >= 0) {
     if (release.duration.histogram == nullptr) {
+      std::lock_guard<std::mutex> lock(series_mutex_);
       InitHistogram(release.duration,
                     request_duration_.Add(
                         {{"pool", pool.label}, {"release", release.label}},
@@ -313,6 +353,7 @@ void ExporterMetrics::Record(const LogRecord& record) {
     Count(AttemptCounter(attempt_pool, upstream, attempt.status));
     if (attempt.response_time >= 0) {
       if (attempt_pool.upstream_duration.histogram == nullptr) {
+        std::lock_guard<std::mutex> lock(series_mutex_);
         InitHistogram(attempt_pool.upstream_duration,
                       upstream_duration_.Add({{"pool", attempt_pool.label}},
                                              prometheus::Histogram::BucketBoundaries(
@@ -323,6 +364,51 @@ void ExporterMetrics::Record(const LogRecord& record) {
     }
   }
   if (++unflushed_records_ >= flush_every_) Flush();
+}
+
+void ExporterMetrics::AppendSeriesExposition(std::string& out) const {
+  using prometheus::MetricType;
+  std::lock_guard<std::mutex> lock(series_mutex_);
+  char status[16];
+  // Label names in prometheus-cpp's order (sorted), so each line is the one it would write.
+  TextFamilyWriter requests(out, kRequestsName, kRequestsHelp, MetricType::Counter);
+  for (const auto& pool : pools_.all) {
+    for (const auto& release : pool->releases.all) {
+      for (const StatusCounter& c : release->requests) {
+        requests.Metric({{"pool", pool->label},
+                         {"release", release->label},
+                         {"status", StatusText(c.status, status)}});
+        requests.Value(c.counter.counter->Value());
+      }
+    }
+  }
+  TextFamilyWriter durations(out, kRequestDurationName, kRequestDurationHelp,
+                             MetricType::Histogram);
+  for (const auto& pool : pools_.all) {
+    for (const auto& release : pool->releases.all) {
+      if (release->duration.histogram == nullptr) continue;
+      durations.Metric({{"pool", pool->label}, {"release", release->label}});
+      durations.Histogram(release->duration.histogram->Collect().histogram);
+    }
+  }
+  TextFamilyWriter attempts(out, kAttemptsName, kAttemptsHelp, MetricType::Counter);
+  for (const auto& pool : pools_.all) {
+    for (const auto& upstream : pool->upstreams.all) {
+      for (const StatusCounter& c : upstream->attempts) {
+        attempts.Metric({{"pool", pool->label},
+                         {"status", StatusText(c.status, status)},
+                         {"upstream", upstream->label}});
+        attempts.Value(c.counter.counter->Value());
+      }
+    }
+  }
+  TextFamilyWriter upstream_durations(out, kUpstreamDurationName, kUpstreamDurationHelp,
+                                      MetricType::Histogram);
+  for (const auto& pool : pools_.all) {
+    if (pool->upstream_duration.histogram == nullptr) continue;
+    upstream_durations.Metric({{"pool", pool->label}});
+    upstream_durations.Histogram(pool->upstream_duration.histogram->Collect().histogram);
+  }
 }
 
 std::string_view PoolwatchVersion() { return POOLWATCH_VERSION; }

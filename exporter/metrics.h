@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <map>
 #include <memory>
+#include <mutex>
 #include <set>
 #include <string>
 #include <string_view>
@@ -46,10 +47,13 @@ inline constexpr std::string_view kOverflowLabel = "other";
 std::string SanitizeLabelValue(std::string_view raw);
 
 // The per-request metrics. Record() is meant for one parsing thread; scrapes may run
-// concurrently on other threads (prometheus-cpp's metric types are thread-safe).
+// concurrently on other threads (prometheus-cpp's metric types are thread-safe, and
+// AppendSeriesExposition() takes the lock Record() takes when it adds or removes a series).
 //
 // Metric handles are created once per label set and remembered: after warm-up a line costs a
-// few string compares (one-entry caches in front of the hash maps) and no allocation.
+// few string compares (one-entry caches in front of the hash maps) and no allocation. Raw values
+// that clean up to the same label ("" and "none", two long values cut at the same length, a
+// pool named "other") share one series, so no prometheus-cpp metric has two owners.
 //
 // Record() counts into plain per-series tallies and publishes them to prometheus-cpp every
 // `flush_every` records and at Flush(): prometheus-cpp's Counter::Increment is a CAS loop and
@@ -60,7 +64,12 @@ std::string SanitizeLabelValue(std::string_view raw);
 // the end of each batch so scrapes stay current.
 class ExporterMetrics {
  public:
-  ExporterMetrics(prometheus::Registry& registry, MetricsOptions options);
+  // The four per-request families (requests, request durations, attempts, upstream durations:
+  // nearly every series at the caps) are registered in `series_registry` when given, else in
+  // `registry` with the others. The daemon keeps them apart and serves them with
+  // AppendSeriesExposition(), so a scrape skips prometheus-cpp's Collect() for them.
+  ExporterMetrics(prometheus::Registry& registry, MetricsOptions options,
+                  prometheus::Registry* series_registry = nullptr);
   // Pending counts point into the object.
   ExporterMetrics(const ExporterMetrics&) = delete;
   ExporterMetrics& operator=(const ExporterMetrics&) = delete;
@@ -74,6 +83,12 @@ class ExporterMetrics {
   void AddBytesRead(uint64_t bytes) { bytes_read_->Increment(static_cast<double>(bytes)); }
   void CountRotation() { rotations_->Increment(); }
   void CountTruncation() { truncations_->Increment(); }
+
+  // Appends the four per-request families in the text format: the lines
+  // AppendTextExposition() writes for their part of Collect(), in another order of series, read
+  // straight from the series this object keeps (at the caps several times cheaper than
+  // prometheus-cpp's Collect(), which copies every label of every series twice). Thread-safe.
+  void AppendSeriesExposition(std::string& out) const;
 
  private:
   // A counter's increments not yet published. Lives at a stable address (inside a series that
@@ -113,18 +128,31 @@ class ExporterMetrics {
   };
   template <typename V>
   using StringMap = std::unordered_map<std::string, V, Hash, std::equal_to<>>;
+  // The distinct series of one kind, each once (the scrape walks `all`), and the raw values
+  // that lead to them (several raw values may lead to one series). `overflow` is the series
+  // labelled "other", once something exceeded the cap; it is also in `all`.
+  template <typename S>
+  struct SeriesSet {
+    std::vector<std::unique_ptr<S>> all;  // changed under series_mutex_
+    StringMap<S*> by_raw;                 // the parsing thread's alone
+    S* overflow = nullptr;
+  };
   struct PoolSeries {
     std::string label;
     PendingHistogram upstream_duration;
-    StringMap<std::unique_ptr<ReleaseSeries>> releases;  // raw value → series
-    std::unique_ptr<ReleaseSeries> overflow_release;
-    StringMap<std::unique_ptr<UpstreamSeries>> upstreams;  // raw address → series
-    std::unique_ptr<UpstreamSeries> overflow_upstream;
+    SeriesSet<ReleaseSeries> releases;
+    SeriesSet<UpstreamSeries> upstreams;
     // Consecutive attempts usually go to the same server: remember the last one.
     std::string last_upstream_raw;
     UpstreamSeries* last_upstream = nullptr;
   };
 
+  // The series labelled `label` in `set`, created when there is none; under series_mutex_.
+  template <typename S>
+  S& Labelled(SeriesSet<S>& set, std::string label);
+  // `set`'s "other" series.
+  template <typename S>
+  S& Overflow(SeriesSet<S>& set);
   PoolSeries& PoolFor(std::string_view raw);
   ReleaseSeries& ReleaseFor(PoolSeries& pool, std::string_view raw, TimePoint now);
   // Frees the slot of the pool's least recently seen release when it has been idle long enough;
@@ -149,10 +177,12 @@ class ExporterMetrics {
   prometheus::Counter* bytes_read_;
   prometheus::Counter* rotations_;
   prometheus::Counter* truncations_;
+  // Taken by the parsing thread when it adds or removes a series or a metric handle, and by
+  // AppendSeriesExposition() while it walks them; lookups on the parsing thread need none.
+  mutable std::mutex series_mutex_;
 
-  StringMap<std::unique_ptr<PoolSeries>> pools_;  // raw pool → series
-  std::unique_ptr<PoolSeries> overflow_pool_;
-  size_t distinct_pools_ = 0;
+  SeriesSet<PoolSeries> pools_;
+  size_t distinct_pools_ = 0;  // admitted under the cap ("other" and shared labels not counted)
   // Upstream addresses admitted as label values, capped across all pools.
   std::set<std::string, std::less<>> upstream_labels_;
 

@@ -9,9 +9,11 @@ set -euo pipefail
 # libssl-dev: the TLS shims for civetweb (exporter/tls_shim); openssl: test certificates;
 # clang, libclang-rt-14-dev: libFuzzer (scripts/fuzz.sh); wrk: the load test;
 # clang-format: the formatting check (scripts/check.sh).
+# zlib1g-dev: gzip on /metrics; prometheus-cpp-dev pulls it in today, but poolwatch links zlib
+# itself (find_package(ZLIB)), so it is named here.
 packages=(
   build-essential cmake ninja-build pkg-config
-  prometheus-cpp-dev libcivetweb-dev libcurl4-openssl-dev libyaml-cpp-dev
+  prometheus-cpp-dev libcivetweb-dev libcurl4-openssl-dev libyaml-cpp-dev zlib1g-dev
   libgtest-dev libgmock-dev libcli11-dev nlohmann-json3-dev libbenchmark-dev
   nginx-light gettext-base curl python3 procps
   prometheus prometheus-alertmanager docker-compose

@@ -6,12 +6,15 @@
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
 
+#include <algorithm>
 #include <atomic>
+#include <sstream>
 #include <string>
 #include <thread>
 #include <vector>
 
 #include "app/pipeline.h"
+#include "exporter/exposition.h"
 #include "tests/support/test_support.h"
 
 namespace poolwatch {
@@ -54,6 +57,50 @@ TEST(ConcurrentScrape, RecordingWhileScrapingLosesNothing) {
   const std::string text = prometheus::TextSerializer().Serialize(registry->Collect());
   EXPECT_EQ(::poolwatch::testing::MetricValue(text, "poolwatch_http_requests_total"), kLines);
   EXPECT_EQ(pipeline.lines_parsed(), static_cast<uint64_t>(kLines));
+}
+
+// As the daemon serves them: the per-request series walked by AppendSeriesExposition while the
+// parsing thread adds series and, with no idle time required, evicts releases all the time.
+TEST(ConcurrentScrape, WalkingTheSeriesWhileTheyComeAndGoServesEachOnce) {
+  prometheus::Registry registry, series_registry;
+  Config config;
+  config.metrics.max_releases_per_pool = 5;
+  config.metrics.release_eviction_after = std::chrono::milliseconds(0);
+  Pipeline pipeline(config, registry, &series_registry);
+  const ExporterMetrics& metrics = pipeline.metrics();
+  constexpr int kLines = 20000;
+  std::atomic<bool> done{false};
+  std::atomic<int> scrapes{0};
+  std::vector<std::thread> scrapers;
+  for (int t = 0; t < 3; ++t) {
+    scrapers.emplace_back([&] {
+      std::string text;
+      while (!done) {
+        text.clear();
+        metrics.AppendSeriesExposition(text);
+        ++scrapes;
+      }
+    });
+  }
+  for (int i = 0; i < kLines; ++i) pipeline.ProcessLine(Line(i));
+  pipeline.Flush();
+  done = true;
+  for (auto& s : scrapers) s.join();
+  EXPECT_GT(scrapes.load(), 0);
+  EXPECT_EQ(pipeline.lines_parsed(), static_cast<uint64_t>(kLines));
+
+  const auto sorted_lines = [](const std::string& text) {
+    std::vector<std::string> lines;
+    std::istringstream in(text);
+    for (std::string line; std::getline(in, line);) lines.push_back(line);
+    std::sort(lines.begin(), lines.end());
+    return lines;
+  };
+  std::string served, collected;
+  metrics.AppendSeriesExposition(served);
+  AppendTextExposition(series_registry.Collect(), collected);
+  EXPECT_FALSE(served.empty());
+  EXPECT_EQ(sorted_lines(served), sorted_lines(collected));
 }
 
 }  // namespace

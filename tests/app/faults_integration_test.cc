@@ -187,7 +187,16 @@ TEST(Faults, ReloadWithABadFileKeepsTheRunningConfigAndAGoodOneKeepsTheWindows) 
   StackOptions options;
   options.slack = false;
   options.poolwatch_config_yaml = ConfigYaml(2);
+  const auto seconds_now = [] {
+    return std::chrono::duration<double>(std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  };
+  const double before_start = seconds_now();
   Stack stack(options);
+  // As for Prometheus, loading the configuration at start-up is a successful load.
+  const double loaded_at = stack.Metric("poolwatch_config_last_reload_success_timestamp_seconds");
+  EXPECT_GE(loaded_at, before_start);
+  EXPECT_LE(loaded_at, seconds_now());
   int sent = 0;
   SendAndWaitCounted(stack, 30, &sent);
   ASSERT_EQ(ErrorRateRule(stack)["window_fill"], 30) << ErrorRateRule(stack).dump();
@@ -203,6 +212,8 @@ TEST(Faults, ReloadWithABadFileKeepsTheRunningConfigAndAGoodOneKeepsTheWindows) 
   SendAndWaitCounted(stack, 10, &sent);  // still parsing, with the old rules
   EXPECT_EQ(ErrorRateRule(stack)["threshold"], 2);
   EXPECT_EQ(ErrorRateRule(stack)["window_fill"], 40);
+  EXPECT_EQ(stack.Metric("poolwatch_config_last_reload_success_timestamp_seconds"), loaded_at)
+      << "a failed reload leaves the time of the last good load";
 
   WriteFile(stack.dir() / "poolwatch.yml", ConfigYaml(7));
   ASSERT_EQ(kill(stack.poolwatch()->pid(), SIGHUP), 0);
@@ -211,6 +222,7 @@ TEST(Faults, ReloadWithABadFileKeepsTheRunningConfigAndAGoodOneKeepsTheWindows) 
       << stack.poolwatch()->Output();
   EXPECT_EQ(ErrorRateRule(stack)["threshold"], 7);
   EXPECT_EQ(ErrorRateRule(stack)["window_fill"], 40) << "a reload must keep the windows";
+  EXPECT_GT(stack.Metric("poolwatch_config_last_reload_success_timestamp_seconds"), loaded_at);
   SendAndWaitCounted(stack, 5, &sent);
   EXPECT_EQ(ErrorRateRule(stack)["window_fill"], 45);
 }

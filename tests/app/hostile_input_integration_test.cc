@@ -224,18 +224,29 @@ const std::vector<std::string> kHostilePools = {"gr\"een}", std::string("x\xff\x
 const std::vector<std::string> kHostileReleases = {
     "v1\" } evil_metric{a=\"b\"} 1 #", std::string("\xc3\x28", 2), "\\", "}", "{", "\"", "#"};
 
-// Every sample line is "name{labels} value" with name one of poolwatch's; comments are HELP and
-// TYPE. Returns the offending lines.
+// Every sample line is "name{labels} value" with name one of poolwatch's or of the standard
+// process metrics (which have no labels); comments are HELP and TYPE. Returns the offending
+// lines.
 std::vector<std::string> ForeignLines(const std::string& exposition) {
+  static const char* const kProcessMetrics[] = {"process_cpu_seconds_total",
+                                                "process_resident_memory_bytes",
+                                                "process_virtual_memory_bytes",
+                                                "process_start_time_seconds",
+                                                "process_open_fds",
+                                                "process_max_fds"};
   std::vector<std::string> bad;
   std::istringstream in(exposition);
   std::string line;
   while (std::getline(in, line)) {
-    if (line.empty() || line.rfind("# HELP poolwatch_", 0) == 0 ||
-        line.rfind("# TYPE poolwatch_", 0) == 0) {
-      continue;
+    if (line.empty()) continue;
+    bool known = false;
+    for (const char* prefix : {"# HELP ", "# TYPE ", ""}) {
+      if (line.rfind(std::string(prefix) + "poolwatch_", 0) == 0) known = true;
+      for (const char* process : kProcessMetrics) {
+        if (line.rfind(std::string(prefix) + process + " ", 0) == 0) known = true;
+      }
     }
-    if (line.rfind("poolwatch_", 0) != 0) bad.push_back(line);
+    if (!known) bad.push_back(line);
   }
   return bad;
 }

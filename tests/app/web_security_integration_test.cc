@@ -132,8 +132,8 @@ TEST_F(WebSecurity, TlsAndBasicAuthGuardEveryEndpointAndTheAdminApi) {
                         milliseconds(100)))
       << pw.process().Output();
 
-  for (const char* path :
-       {"/metrics", "/healthz", "/-/ready", "/", "/api/v1/status", "/api/v1/maintenance"}) {
+  for (const char* path : {"/metrics", "/healthz", "/-/healthy", "/-/ready", "/", "/api/v1/status",
+                           "/api/v1/maintenance"}) {
     EXPECT_EQ(curl.Status(base + path, good), "200") << path;
     std::string headers;
     EXPECT_EQ(curl.Status(base + path, {}, &headers), "401") << path;

@@ -104,7 +104,19 @@ TEST(NginxMetrics, PromtoolAcceptsTheExposition) {
   for (int i = 0; i < 5; ++i) stack.Get("/version");
   ASSERT_TRUE(
       WaitUntil([&] { return stack.Metric("poolwatch_http_requests_total") == 5; }, kDeadline));
-  WriteFile(stack.dir() / "metrics.prom", stack.Metrics());
+  const std::string metrics = stack.Metrics();
+  // The exposition checked includes the standard process metrics, with values that fit (a
+  // fresh poolwatch may not have used a clock tick of CPU yet: 0 is a value, -1 is missing).
+  EXPECT_GE(MetricValue(metrics, "process_cpu_seconds_total"), 0) << "missing";
+  for (const char* name : {"process_resident_memory_bytes", "process_virtual_memory_bytes",
+                           "process_start_time_seconds", "process_open_fds", "process_max_fds"}) {
+    EXPECT_GT(MetricValue(metrics, name), 0) << name << " missing or zero";
+  }
+  EXPECT_NE(metrics.find("# TYPE process_cpu_seconds_total counter\n"), std::string::npos);
+  EXPECT_LE(MetricValue(metrics, "process_open_fds"), MetricValue(metrics, "process_max_fds"));
+  EXPECT_GE(MetricValue(metrics, "process_virtual_memory_bytes"),
+            MetricValue(metrics, "process_resident_memory_bytes"));
+  WriteFile(stack.dir() / "metrics.prom", metrics);
   std::string output;
   int rc = RunCommand(
       {"sh", "-c", promtool + " check metrics < " + (stack.dir() / "metrics.prom").string()},

@@ -8,6 +8,7 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <zlib.h>
 
 #include <cstdio>
 #include <cstdlib>
@@ -195,7 +196,8 @@ size_t WriteHeader(char* data, size_t size, size_t n, void* user) {
 }
 
 HttpResponse Request(const std::string& url, const std::string* post_body,
-                     const std::string& content_type, std::chrono::milliseconds timeout) {
+                     const std::string& content_type, std::chrono::milliseconds timeout,
+                     const std::vector<std::string>& request_headers = {}) {
   HttpResponse response;
   CURL* curl = curl_easy_init();
   curl_easy_setopt(curl, CURLOPT_URL, url.c_str());
@@ -207,13 +209,16 @@ HttpResponse Request(const std::string& url, const std::string* post_body,
   curl_easy_setopt(curl, CURLOPT_HEADERFUNCTION, WriteHeader);
   curl_easy_setopt(curl, CURLOPT_HEADERDATA, &response.headers);
   curl_slist* headers = nullptr;
+  for (const std::string& header : request_headers) {
+    headers = curl_slist_append(headers, header.c_str());
+  }
   if (post_body != nullptr) {
     curl_easy_setopt(curl, CURLOPT_POST, 1L);
     curl_easy_setopt(curl, CURLOPT_POSTFIELDS, post_body->c_str());
     curl_easy_setopt(curl, CURLOPT_POSTFIELDSIZE, static_cast<long>(post_body->size()));
     headers = curl_slist_append(headers, ("Content-Type: " + content_type).c_str());
-    curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
   }
+  if (headers != nullptr) curl_easy_setopt(curl, CURLOPT_HTTPHEADER, headers);
   CURLcode rc = curl_easy_perform(curl);
   if (rc == CURLE_OK) {
     curl_easy_getinfo(curl, CURLINFO_RESPONSE_CODE, &response.status);
@@ -234,6 +239,31 @@ HttpResponse HttpGet(const std::string& url, std::chrono::milliseconds timeout) 
 HttpResponse HttpPost(const std::string& url, const std::string& body,
                       const std::string& content_type, std::chrono::milliseconds timeout) {
   return Request(url, &body, content_type, timeout);
+}
+
+HttpResponse HttpGetWithHeaders(const std::string& url,
+                                const std::vector<std::string>& request_headers,
+                                std::chrono::milliseconds timeout) {
+  return Request(url, nullptr, "", timeout, request_headers);
+}
+
+bool Gunzip(const std::string& compressed, std::string* out) {
+  z_stream stream{};
+  if (inflateInit2(&stream, 15 + 16) != Z_OK) return false;  // 15 + 16: expect a gzip header
+  stream.next_in = reinterpret_cast<Bytef*>(const_cast<char*>(compressed.data()));
+  stream.avail_in = static_cast<uInt>(compressed.size());
+  out->clear();
+  char buffer[16384];
+  int result = Z_OK;
+  while (result == Z_OK) {
+    stream.next_out = reinterpret_cast<Bytef*>(buffer);
+    stream.avail_out = sizeof(buffer);
+    result = inflate(&stream, Z_NO_FLUSH);
+    out->append(buffer, sizeof(buffer) - stream.avail_out);
+  }
+  const bool complete = result == Z_STREAM_END && stream.avail_in == 0;
+  inflateEnd(&stream);
+  return complete;
 }
 
 bool WaitUntil(const std::function<bool()>& condition, std::chrono::milliseconds deadline,

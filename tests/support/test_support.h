@@ -69,6 +69,15 @@ HttpResponse HttpGet(const std::string& url,
 HttpResponse HttpPost(const std::string& url, const std::string& body = "",
                       const std::string& content_type = "application/json",
                       std::chrono::milliseconds timeout = std::chrono::seconds(5));
+// A GET with extra request headers ("Accept-Encoding: gzip"); the body is returned as sent
+// (not decoded).
+HttpResponse HttpGetWithHeaders(const std::string& url,
+                                const std::vector<std::string>& request_headers,
+                                std::chrono::milliseconds timeout = std::chrono::seconds(5));
+
+// Inflates one gzip member (zlib's own inflate, an independent check of what poolwatch sent).
+// False when `compressed` is not exactly one complete member.
+bool Gunzip(const std::string& compressed, std::string* out);
 
 // Polls `condition` every `interval` until it holds or `deadline` passes.
 bool WaitUntil(const std::function<bool()>& condition, std::chrono::milliseconds deadline,
