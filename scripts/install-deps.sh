@@ -7,6 +7,8 @@ set -euo pipefail
 # systemd: systemd-analyze verify in the package test.
 # libssl-dev: the TLS shims for civetweb (exporter/tls_shim); openssl: test certificates;
 # clang, libclang-rt-14-dev: libFuzzer (scripts/fuzz.sh); wrk: the load test.
+# help2man: poolwatch(1), generated from --help at build time (cmake/Packaging.cmake);
+# lintian, man-db: the package test checks the .deb with lintian and renders the page with man.
 packages=(
   build-essential cmake ninja-build pkg-config
   prometheus-cpp-dev libcivetweb-dev libcurl4-openssl-dev libyaml-cpp-dev
@@ -15,6 +17,7 @@ packages=(
   prometheus prometheus-alertmanager docker-compose
   chromium systemd
   libssl-dev openssl clang libclang-rt-14-dev wrk
+  help2man lintian man-db
 )
 if [ "${POOLWATCH_EXTRA_PACKAGES:-}" != "" ]; then
   # shellcheck disable=SC2206
