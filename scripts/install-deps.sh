@@ -11,6 +11,8 @@ set -euo pipefail
 # clang-format: the formatting check (scripts/check.sh).
 # zlib1g-dev: gzip on /metrics; prometheus-cpp-dev pulls it in today, but poolwatch links zlib
 # itself (find_package(ZLIB)), so it is named here.
+# help2man: poolwatch(1), generated from --help at build time (cmake/Packaging.cmake);
+# lintian, man-db: the package test checks the .deb with lintian and renders the page with man.
 packages=(
   build-essential cmake ninja-build pkg-config
   prometheus-cpp-dev libcivetweb-dev libcurl4-openssl-dev libyaml-cpp-dev zlib1g-dev
@@ -19,6 +21,7 @@ packages=(
   prometheus prometheus-alertmanager docker-compose
   chromium systemd file
   libssl-dev openssl clang libclang-rt-14-dev wrk clang-format
+  help2man lintian man-db
 )
 if [ "${POOLWATCH_EXTRA_PACKAGES:-}" != "" ]; then
   # shellcheck disable=SC2206
