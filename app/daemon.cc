@@ -347,8 +347,9 @@ int Daemon::Run() {
   }
   // One line per listener with the port as bound, so whoever asked for port 0 can read it.
   for (const std::string& address : server.BoundAddresses()) {
-    LogInfo("listening address=" + address + " tls=" + (web.tls.enabled() ? "true" : "false") +
-            " telemetry_path=" + config_.telemetry_path);
+    LogInfo("listening", {{"address", address},
+                          {"tls", web.tls.enabled() ? "true" : "false"},
+                          {"telemetry_path", config_.telemetry_path}});
   }
 
   FileFollowerOptions follow;

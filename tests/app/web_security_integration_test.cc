@@ -7,7 +7,6 @@
 
 #include <chrono>
 #include <filesystem>
-#include <regex>
 #include <string>
 #include <vector>
 
@@ -74,14 +73,9 @@ class PoolwatchOnPortZero {
       argv.insert(argv.end(), {"--web.listen-address", address});
     argv.insert(argv.end(), extra.begin(), extra.end());
     process_ = std::make_unique<Process>(argv, dir / (name + ".out"));
-    static const std::regex kListening("msg=listening address=127\\.0\\.0\\.1:([0-9]+)");
     WaitUntil(
         [&] {
-          ports_.clear();
-          const std::string out = process_->Output();
-          for (std::sregex_iterator it(out.begin(), out.end(), kListening), end; it != end; ++it) {
-            ports_.push_back(std::stoi((*it)[1]));
-          }
+          ports_ = ListeningPorts(process_->Output());
           return ports_.size() >= listen.size() || !process_->Running();
         },
         seconds(20));
@@ -342,7 +336,7 @@ TEST_F(WebSecurity, AnIpv6ListenAddressIsRefusedAtStartWhenCivetwebHasNoIpv6) {
       RunCommand({POOLWATCH_BINARY, "--log.path", (dir_ / "v6.log").string(),
                   "--web.listen-address", "127.0.0.1:0", "--web.listen-address", "[::1]:0"},
                  &output);
-  if (status != 2 && output.find("listening address=") != std::string::npos) {
+  if (status != 2 && output.find("msg=\"listening\"") != std::string::npos) {
     GTEST_SKIP() << "this civetweb listens on IPv6";
   }
   EXPECT_EQ(status, 2) << output;

@@ -171,10 +171,9 @@ int Stack::SwitchActivePool(const std::string& pool) {
 }
 
 void Stack::StartPoolwatch() {
-  poolwatch_port_ = FreePort();
+  // Port 0, read back from its log: no window for another test to take the port meanwhile.
   std::vector<std::string> argv = {POOLWATCH_BINARY, "--log.path", access_log().string(),
-                                   "--web.listen-address",
-                                   "127.0.0.1:" + std::to_string(poolwatch_port_)};
+                                   "--web.listen-address", "127.0.0.1:0"};
   if (!options_.poolwatch_config_yaml.empty()) {
     WriteFile(dir_ / "poolwatch.yml", options_.poolwatch_config_yaml);
     argv.push_back("--config.file");
@@ -187,7 +186,24 @@ void Stack::StartPoolwatch() {
         "http://127.0.0.1:" + std::to_string(slack_port_) + "/services/T000/B000/secret-token";
   }
   for (const auto& [k, v] : options_.poolwatch_env) env[k] = v;
+  // The log is appended to across restarts: only this start's lines name its port.
+  std::error_code ignored;
+  const uintmax_t previous_runs = std::filesystem::file_size(dir_ / "poolwatch.log", ignored);
+  const size_t skip = previous_runs == static_cast<uintmax_t>(-1) ? 0 : previous_runs;
   poolwatch_ = std::make_unique<Process>(argv, dir_ / "poolwatch.log", env);
+  poolwatch_port_ = 0;
+  if (!WaitUntil(
+          [&] {
+            const std::string output = poolwatch_->Output();
+            std::vector<int> ports =
+                ListeningPorts(output.size() > skip ? output.substr(skip) : "");
+            if (!ports.empty()) poolwatch_port_ = ports.front();
+            return poolwatch_port_ != 0 || !poolwatch_->Running();
+          },
+          kStartDeadline) ||
+      poolwatch_port_ == 0) {
+    throw std::runtime_error("poolwatch did not start listening: " + poolwatch_->Output());
+  }
   if (!WaitUntil(
           [&] {
             return HttpGet(PoolwatchUrl("/-/ready"), std::chrono::milliseconds(500)).status == 200;

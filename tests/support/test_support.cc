@@ -14,6 +14,7 @@
 #include <cstdlib>
 #include <cstring>
 #include <fstream>
+#include <regex>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
@@ -339,6 +340,16 @@ double MetricValue(const std::string& exposition, const std::string& name,
     found = true;
   }
   return found ? total : -1;
+}
+
+std::vector<int> ListeningPorts(const std::string& poolwatch_output) {
+  static const std::regex kListening(R"(msg="listening" address=[^ ]*:([0-9]+))");
+  std::vector<int> ports;
+  for (std::sregex_iterator it(poolwatch_output.begin(), poolwatch_output.end(), kListening), end;
+       it != end; ++it) {
+    ports.push_back(std::stoi((*it)[1]));
+  }
+  return ports;
 }
 
 }  // namespace poolwatch::testing

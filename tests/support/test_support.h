@@ -98,6 +98,10 @@ inline const std::string kBlueLogLine =
 // upstream status equals `status`, upstream 127.0.0.1:8081.
 std::string DefaultFormatLine(int seconds, int status, const std::string& pool = "blue");
 
+// The ports poolwatch said it listens on, in order, from its log (`msg="listening"
+// address=HOST:PORT` lines): tests start it on port 0 and read the port back.
+std::vector<int> ListeningPorts(const std::string& poolwatch_output);
+
 // Full path of a program in PATH (also /usr/sbin, where Debian puts nginx), or "".
 std::string FindProgram(const std::string& name);
 
