@@ -110,28 +110,46 @@ TEST(FleetAlertmanagerConfig, a_fleet_failover_does_not_page_a_second_time) {
       << output;
 }
 
+// The shipped fleet Alertmanager configuration, its Slack webhook file in `dir`, started on a free
+// loopback port and ready; `group_timing` (e.g. "1s") shortens group_wait to it and
+// group_interval to twice it, so a test sees a group's updates within seconds.
+void StartFleetAlertmanager(const std::string& alertmanager, const TempDir& dir,
+                            const std::string& group_timing, std::unique_ptr<Process>* am,
+                            std::string* base) {
+  std::string config = ReadFile(kFleet / "alertmanager-fleet.yml");
+  const std::string kUrlFile = "/etc/alertmanager/slack_webhook_url";
+  ASSERT_NE(config.find(kUrlFile), std::string::npos);
+  config.replace(config.find(kUrlFile), kUrlFile.size(), (dir / "slack_webhook_url").string());
+  if (!group_timing.empty()) {
+    const int wait = std::stoi(group_timing);
+    config = std::regex_replace(config, std::regex("group_wait: \\w+"),
+                                "group_wait: " + std::to_string(wait) + "s");
+    config = std::regex_replace(config, std::regex("group_interval: \\w+"),
+                                "group_interval: " + std::to_string(2 * wait) + "s");
+  }
+  WriteFile(dir / "alertmanager.yml", config);
+  fs::create_directory(dir / "data");
+  const int port = FreePort();
+  *base = "http://127.0.0.1:" + std::to_string(port);
+  *am = std::make_unique<Process>(
+      std::vector<std::string>{alertmanager, "--config.file=" + (dir / "alertmanager.yml").string(),
+                               "--storage.path=" + (dir / "data").string(),
+                               "--web.listen-address=127.0.0.1:" + std::to_string(port),
+                               "--cluster.listen-address="},
+      dir / "alertmanager.log");
+  ASSERT_TRUE(WaitUntil([&] { return HttpGet(*base + "/-/ready").status == 200; }, seconds(20)))
+      << (*am)->Output();
+}
+
 TEST(FleetAlertmanagerConfig,
      a_fleet_error_rate_inhibits_the_per_node_alerts_of_its_pool_only_a_fleet_failover_none) {
   REQUIRE_PROGRAM(alertmanager, "prometheus-alertmanager");
   TempDir dir;
   // Slack is not needed here: notifications to this closed port just fail.
   WriteFile(dir / "slack_webhook_url", "http://127.0.0.1:9/services/x");
-  std::string config = ReadFile(kFleet / "alertmanager-fleet.yml");
-  const std::string kUrlFile = "/etc/alertmanager/slack_webhook_url";
-  ASSERT_NE(config.find(kUrlFile), std::string::npos);
-  config.replace(config.find(kUrlFile), kUrlFile.size(), (dir / "slack_webhook_url").string());
-  WriteFile(dir / "alertmanager.yml", config);
-  fs::create_directory(dir / "data");
-
-  const int port = FreePort();
-  const std::string base = "http://127.0.0.1:" + std::to_string(port);
-  Process am(
-      {alertmanager, "--config.file=" + (dir / "alertmanager.yml").string(),
-       "--storage.path=" + (dir / "data").string(),
-       "--web.listen-address=127.0.0.1:" + std::to_string(port), "--cluster.listen-address="},
-      dir / "alertmanager.log");
-  ASSERT_TRUE(WaitUntil([&] { return HttpGet(base + "/-/ready").status == 200; }, seconds(20)))
-      << am.Output();
+  std::unique_ptr<Process> am;
+  std::string base;
+  ASSERT_NO_FATAL_FAILURE(StartFleetAlertmanager(alertmanager, dir, "", &am, &base));
 
   nlohmann::json alerts = nlohmann::json::array();
   auto alert = [&](nlohmann::json labels) { alerts.push_back({{"labels", std::move(labels)}}); };
@@ -211,23 +229,9 @@ TEST(FleetAlertmanagerConfig, a_message_of_a_firing_group_never_describes_a_reco
       << slack.Output();
   WriteFile(dir / "slack_webhook_url",
             "http://127.0.0.1:" + std::to_string(slack_port) + "/services/T0/B0/x");
-  std::string config = ReadFile(kFleet / "alertmanager-fleet.yml");
-  const std::string kUrlFile = "/etc/alertmanager/slack_webhook_url";
-  ASSERT_NE(config.find(kUrlFile), std::string::npos);
-  config.replace(config.find(kUrlFile), kUrlFile.size(), (dir / "slack_webhook_url").string());
-  config = std::regex_replace(config, std::regex("group_wait: \\w+"), "group_wait: 1s");
-  config = std::regex_replace(config, std::regex("group_interval: \\w+"), "group_interval: 2s");
-  WriteFile(dir / "alertmanager.yml", config);
-  fs::create_directory(dir / "data");
-  const int port = FreePort();
-  const std::string base = "http://127.0.0.1:" + std::to_string(port);
-  Process am(
-      {alertmanager, "--config.file=" + (dir / "alertmanager.yml").string(),
-       "--storage.path=" + (dir / "data").string(),
-       "--web.listen-address=127.0.0.1:" + std::to_string(port), "--cluster.listen-address="},
-      dir / "alertmanager.log");
-  ASSERT_TRUE(WaitUntil([&] { return HttpGet(base + "/-/ready").status == 200; }, seconds(20)))
-      << am.Output();
+  std::unique_ptr<Process> am;
+  std::string base;
+  ASSERT_NO_FATAL_FAILURE(StartFleetAlertmanager(alertmanager, dir, "1s", &am, &base));
 
   const TimePoint started = Clock::now();
   auto options = [](const std::string& node) {
