@@ -12,6 +12,7 @@
 #include <sstream>
 #include <system_error>
 
+#include "exporter/hex.h"
 #include "exporter/line_splitter.h"
 #include "exporter/log_format.h"
 
@@ -60,39 +61,10 @@ bool ValidUtf8(std::string_view s) {
   return true;
 }
 
-std::string Hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 0xf]);
-  }
-  return out;
-}
-
-bool Unhex(std::string_view hex, std::string* out) {
-  auto value = [](char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  if (hex.size() % 2 != 0) return false;
-  out->clear();
-  for (size_t i = 0; i < hex.size(); i += 2) {
-    const int hi = value(hex[i]);
-    const int lo = value(hex[i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    out->push_back(static_cast<char>(hi * 16 + lo));
-  }
-  return true;
-}
-
 // A string as JSON: itself when valid UTF-8, otherwise its exact bytes as {"hex": "..."}.
 json Str(const std::string& s) {
   if (ValidUtf8(s)) return s;
-  return json{{"hex", Hex(s)}};
+  return json{{"hex", HexEncode(s)}};
 }
 
 // Thrown while decoding; caught at the top and turned into a "corrupt" message.
@@ -104,7 +76,7 @@ std::string GetStr(const json& j, const char* where) {
   if (j.is_string()) return j.get<std::string>();
   if (j.is_object() && j.size() == 1 && j.contains("hex") && j["hex"].is_string()) {
     std::string out;
-    if (Unhex(j["hex"].get<std::string>(), &out)) return out;
+    if (HexDecode(j["hex"].get<std::string>(), &out)) return out;
   }
   throw Corrupt{std::string(where) + ": expected a string"};
 }
@@ -294,7 +266,7 @@ void DecodeBody(const json& root, PersistedState* s) {
     p.offset = GetU64(Field(position, "offset"), "log.position.offset");
     p.fingerprint = GetStr(Field(position, "fingerprint"), "log.position.fingerprint");
     std::string raw;
-    if (!Unhex(p.fingerprint, &raw) || raw.size() > FileFollower::kFingerprintBytes) {
+    if (!HexDecode(p.fingerprint, &raw) || raw.size() > FileFollower::kFingerprintBytes) {
       throw Corrupt{"log.position.fingerprint: expected up to 64 hex-encoded bytes"};
     }
     s->position = p;
@@ -580,7 +552,7 @@ RotatedRemainder ReadRotatedRemainder(const std::string& log_path, const FilePos
   }
   out.needed = true;
   std::string expected;
-  if (!Unhex(saved.fingerprint, &expected)) expected.clear();
+  if (!HexDecode(saved.fingerprint, &expected)) expected.clear();
 
   const std::filesystem::path path(log_path);
   std::string dir = path.parent_path().string();
