@@ -6,6 +6,7 @@
 #include <string>
 
 #include "app/logger.h"
+#include "exporter/rotated_remainder.h"
 
 namespace poolwatch {
 

@@ -10,8 +10,8 @@
 
 #include "alerting/notification.h"
 #include "alerting/notify/alertmanager_notifier.h"
+#include "app/checkpointer.h"
 #include "app/pipeline.h"
-#include "app/state_store.h"
 #include "config/config.h"
 #include "exporter/file_follower.h"
 

@@ -14,8 +14,8 @@
 
 #include "app/pipeline.h"
 #include "app/read_step.h"
+#include "app/state_codec.h"
 #include "app/state_keeper.h"
-#include "app/state_store.h"
 #include "tests/support/test_support.h"
 
 namespace poolwatch {

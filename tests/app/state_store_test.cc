@@ -1,5 +1,3 @@
-#include "app/state_store.h"
-
 #include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -15,8 +13,10 @@
 #include <vector>
 
 #include "alerting/notify/alertmanager_notifier.h"
+#include "app/checkpointer.h"
 #include "app/state_keeper.h"
 #include "exporter/log_format.h"
+#include "exporter/rotated_remainder.h"
 #include "tests/notify/notify_fakes.h"
 #include "tests/support/test_support.h"
 
