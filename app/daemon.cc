@@ -302,8 +302,8 @@ int Daemon::Run() {
   dispatch_options.attempt_timeout = config_.notify.timeout;
   dispatch_options.registry = registry_.get();
   dispatch_options.log = [](std::string_view line) { LogWarn(line); };
-  // The dispatcher owns the notifiers until the daemon ends; the state keeper only borrows the
-  // Alertmanager ones, to save and restore the alerts they keep re-posting.
+  // The dispatcher owns the notifiers until the daemon ends; the Alertmanager ones are named
+  // here to export and import the alerts they keep re-posting.
   std::vector<AlertmanagerNotifier*> alertmanagers;
   dispatcher_ = std::make_unique<Dispatcher>(
       BuildNotifiers(config_, *poster_, std::cout, registry_.get(), &alertmanagers),
@@ -357,8 +357,17 @@ int Daemon::Run() {
   follow.start_at_end = !config_.start_at_beginning;
   {
     std::lock_guard<std::mutex> lock(engine_mutex_);
-    state_.AttachAlertmanagers(std::move(alertmanagers));
-    for (Notification& n : state_.Restore(&follow)) dispatcher_->Enqueue(std::move(n));
+    StateKeeper::Exports exports;
+    exports.outbox = [this] { return dispatcher_->ExportOutbox(); };
+    for (AlertmanagerNotifier* alertmanager : alertmanagers) {
+      exports.alertmanagers.push_back([alertmanager] { return alertmanager->ExportState(); });
+    }
+    state_.AttachExports(std::move(exports));
+    StateKeeper::Restored restored = state_.Restore(&follow);
+    dispatcher_->ImportOutbox(std::move(restored.outbox));
+    for (AlertmanagerNotifier* alertmanager : alertmanagers) {
+      alertmanager->ImportState(restored.alertmanager_firing);
+    }
   }
   FileFollower follower(follow);
   state_.Attach(&follower);
@@ -451,7 +460,7 @@ int Daemon::Run() {
   }
   {
     std::lock_guard<std::mutex> lock(engine_mutex_);
-    state_.Shutdown(abandoned);
+    state_.Shutdown();
   }
   server.Stop();
   close(signal_fd);

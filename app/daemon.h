@@ -30,15 +30,4 @@ Config LoadEffectiveConfig(const std::string& config_path, const FlagOverrides& 
 // or SIGINT; SIGHUP reloads the configuration. Returns the process exit code.
 int RunDaemon(const std::string& config_path, const FlagOverrides& flags);
 
-struct ReplayOptions {
-  std::string config_path;
-  std::string metrics_out;  // "" : do not write the exposition
-  std::vector<std::string> logs;
-};
-
-// Reads whole logs through the same pipeline with the clock taken from the log, prints one
-// JSON object per notification that would have been sent on stdout and a summary on stderr.
-// Sends nothing. Returns the process exit code.
-int RunReplay(const ReplayOptions& options);
-
 }  // namespace poolwatch

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <ctime>
 
+#include "exporter/hex.h"
 #include "exporter/log_record.h"
 
 namespace poolwatch {
@@ -72,7 +73,6 @@ bool NeedsQuotes(std::string_view value) {
 }
 
 std::string Quoted(std::string_view value) {
-  static constexpr char kHex[] = "0123456789abcdef";
   std::string out;
   out.reserve(value.size() + 2);
   out += '"';
@@ -104,8 +104,7 @@ std::string Quoted(std::string_view value) {
       default:
         if (b < 0x20 || b >= 0x7F) {
           out += "\\x";
-          out += kHex[b >> 4];
-          out += kHex[b & 15];
+          AppendHexByte(out, b);
         } else {
           out += static_cast<char>(b);
         }

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "app/daemon.h"
+#include "app/replay.h"
 #include "exporter/metrics.h"
 
 int main(int argc, char** argv) {

@@ -1,3 +1,5 @@
+#include "app/replay.h"
+
 #include <fcntl.h>
 #include <prometheus/text_serializer.h>
 #include <unistd.h>

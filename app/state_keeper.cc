@@ -6,6 +6,7 @@
 #include <string>
 
 #include "app/logger.h"
+#include "exporter/rotated_remainder.h"
 
 namespace poolwatch {
 
@@ -21,13 +22,12 @@ StateKeeper::StateKeeper(const Config& config, Pipeline& pipeline, prometheus::R
   checkpointer_ = std::make_unique<Checkpointer>(std::move(options));
 }
 
-std::vector<Notification> StateKeeper::Restore(FileFollowerOptions* follow) {
+StateKeeper::Restored StateKeeper::Restore(FileFollowerOptions* follow) {
   if (!enabled()) return {};
   std::optional<PersistedState> saved = checkpointer_->Restore();
   if (!saved) return {};
 
-  for (const auto& [address, pool] : saved->learned_pools)
-    pipeline_.resolver().Learn(address, pool);
+  pipeline_.resolver().ImportLearned(saved->learned_pools);
   AlertEngine& engine = pipeline_.engine();
   engine.ImportState(saved->alerting);
   const AlertingConfig& alerting = config_.alerting;
@@ -36,10 +36,12 @@ std::vector<Notification> StateKeeper::Restore(FileFollowerOptions* follow) {
     // The operator changed the configured maintenance while poolwatch was down: that wins.
     engine.SetMaintenance(alerting.maintenance, alerting.maintenance_until);
   }
-  outbox_ = saved->outbox;
+  Restored restored;
+  restored.outbox = saved->outbox;
+  outbox_saved_ = !restored.outbox.empty();
   size_t announced = 0;
   for (const AlertStateRecord& a : saved->alerting.alerts) announced += a.announced ? 1 : 0;
-  RestoreAlertmanagers(saved->alertmanager_firing);
+  restored.alertmanager_firing = AdoptableFiring(saved->alertmanager_firing);
 
   if (saved->log_path != config_.log_path) {
     LogWarn("the state file was saved while following " + saved->log_path + ", not " +
@@ -61,14 +63,16 @@ std::vector<Notification> StateKeeper::Restore(FileFollowerOptions* follow) {
         (rest.needed ? " from its beginning" : " at offset " + std::to_string(position.offset)) +
         " (" + std::to_string(saved->lines) + " lines consumed before the restart, " +
         std::to_string(saved->learned_pools.size()) + " learned upstream addresses, " +
-        std::to_string(announced) + " alerts firing, " + std::to_string(outbox_.size()) +
+        std::to_string(announced) + " alerts firing, " + std::to_string(restored.outbox.size()) +
         " notifications to deliver again)");
   }
-  return outbox_;
+  return restored;
 }
 
-void StateKeeper::RestoreAlertmanagers(const std::vector<AlertmanagerFiring>& saved) {
-  if (alertmanagers_.empty() || saved.empty()) return;
+std::vector<AlertmanagerFiring> StateKeeper::AdoptableFiring(
+    const std::vector<AlertmanagerFiring>& saved) {
+  const size_t alertmanagers = exports_.alertmanagers.size();
+  if (alertmanagers == 0 || saved.empty()) return {};
   // Only alerts the restored engine still has as announced: it will send their resolution.
   // One it no longer knows (its rule was removed or renamed while poolwatch was down) would
   // otherwise be re-posted forever; left alone, Alertmanager lets it expire.
@@ -84,16 +88,16 @@ void StateKeeper::RestoreAlertmanagers(const std::vector<AlertmanagerFiring>& sa
   for (const AlertmanagerFiring& a : saved) {
     if (announced.count(a.notification.Key()) > 0) adopt.push_back(a);
   }
-  for (AlertmanagerNotifier* notifier : alertmanagers_) notifier->Adopt(adopt);
   LogInfo("re-posting " + std::to_string(adopt.size()) + " firing alert(s) to " +
-          std::to_string(alertmanagers_.size()) + " Alertmanager(s) after the restart" +
+          std::to_string(alertmanagers) + " Alertmanager(s) after the restart" +
           (adopt.size() < saved.size()
                ? " (" + std::to_string(saved.size() - adopt.size()) +
                      " saved alert(s) no longer firing here left to expire in Alertmanager)"
                : ""));
+  return adopt;
 }
 
-PersistedState StateKeeper::Capture() const {
+PersistedState StateKeeper::Capture(const std::vector<Notification>& handing_on) const {
   PersistedState state;
   state.log_path = config_.log_path;
   state.lines = lines_;
@@ -104,18 +108,22 @@ PersistedState StateKeeper::Capture() const {
     // again after a restart: counted then, not now.
     state.lines -= std::min(lines_, follower_->LinesAfterPosition());
   }
-  for (auto& [address, pool] : pipeline_.resolver().Known()) {
-    if (config_.pools.count(address) == 0) state.learned_pools.emplace(address, pool);
-  }
+  state.learned_pools = pipeline_.resolver().ExportLearned();
   state.alerting = pipeline_.engine().ExportState();
   state.configured_maintenance = config_.alerting.maintenance;
   state.configured_maintenance_until = config_.alerting.maintenance_until;
-  state.outbox = outbox_;
+  if (exports_.outbox) state.outbox = exports_.outbox();
+  state.outbox.insert(state.outbox.end(), handing_on.begin(), handing_on.end());
+  // The dispatcher drops the oldest beyond its capacity; the outbox need not keep more.
+  const size_t cap = std::max<size_t>(config_.notify.queue_capacity, 1);
+  if (state.outbox.size() > cap) {
+    state.outbox.erase(state.outbox.begin(), state.outbox.end() - static_cast<long>(cap));
+  }
   // Every Alertmanager is sent the same alerts, but each on its own channel, so one may lag:
   // the union, the earliest startsAt and the newest notification of each.
   std::map<std::string, AlertmanagerFiring> firing;
-  for (const AlertmanagerNotifier* notifier : alertmanagers_) {
-    for (AlertmanagerFiring& a : notifier->Snapshot()) {
+  for (const auto& export_firing : exports_.alertmanagers) {
+    for (AlertmanagerFiring& a : export_firing()) {
       auto [it, inserted] = firing.try_emplace(a.notification.Key(), a);
       if (inserted) continue;
       it->second.starts_at = std::min(it->second.starts_at, a.starts_at);
@@ -128,33 +136,33 @@ PersistedState StateKeeper::Capture() const {
   return state;
 }
 
+bool StateKeeper::Save(const PersistedState& state, std::chrono::steady_clock::time_point now,
+                       bool urgent) {
+  outbox_saved_ = !state.outbox.empty();
+  return checkpointer_->Maybe(state, now, urgent);
+}
+
 void StateKeeper::BeforeEnqueue(const std::vector<Notification>& notifications) {
   if (!enabled() || notifications.empty()) return;
-  outbox_.insert(outbox_.end(), notifications.begin(), notifications.end());
-  // The dispatcher drops the oldest beyond its capacity; the outbox need not keep more.
-  const size_t cap = std::max<size_t>(config_.notify.queue_capacity, 1);
-  if (outbox_.size() > cap) outbox_.erase(outbox_.begin(), outbox_.end() - static_cast<long>(cap));
-  checkpointer_->Flush(Capture());
+  Save(Capture(notifications), std::chrono::steady_clock::now(), /*urgent=*/true);
 }
 
 void StateKeeper::Tick(size_t dispatcher_queue_length) {
   if (!enabled()) return;
   const auto now = std::chrono::steady_clock::now();
-  if (!outbox_.empty() && dispatcher_queue_length == 0) {
-    // Every notification handed over so far has been delivered or given up on.
-    outbox_.clear();
-    checkpointer_->Maybe(Capture(), now, /*urgent=*/true);
+  if (outbox_saved_ && dispatcher_queue_length == 0) {
+    // Every notification saved as handed over has been delivered or given up on.
+    Save(Capture(), now, /*urgent=*/true);
     return;
   }
-  if (checkpointer_->Due(now)) checkpointer_->Maybe(Capture(), now);
+  if (checkpointer_->Due(now)) Save(Capture(), now, /*urgent=*/false);
 }
 
-void StateKeeper::Shutdown(size_t abandoned) {
+void StateKeeper::Shutdown() {
   if (!enabled()) return;
-  if (abandoned < outbox_.size()) {
-    outbox_.erase(outbox_.begin(), outbox_.end() - static_cast<long>(abandoned));
+  if (Save(Capture(), std::chrono::steady_clock::now(), /*urgent=*/true)) {
+    LogInfo("state saved to " + checkpointer_->path());
   }
-  if (checkpointer_->Flush(Capture())) LogInfo("state saved to " + checkpointer_->path());
 }
 
 }  // namespace poolwatch

@@ -4,13 +4,14 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <vector>
 
 #include "alerting/notification.h"
 #include "alerting/notify/alertmanager_notifier.h"
+#include "app/checkpointer.h"
 #include "app/pipeline.h"
-#include "app/state_store.h"
 #include "config/config.h"
 #include "exporter/file_follower.h"
 
@@ -33,52 +34,71 @@ namespace poolwatch {
 //   still-firing alert is re-posted at once with its original startsAt instead of expiring in
 //   Alertmanager as a false resolution. A change is saved at the next checkpoint.
 //
+// Each part comes from its component as a value (the resolver's learned addresses, the
+// engine's state, the dispatcher's outbox, each Alertmanager notifier's firing alerts) and is
+// handed back to it at start-up: the keeper only combines them and decides when to save.
+//
 // Disabled (every call does nothing) without state.path. Not thread-safe: the daemon calls it
 // under its engine lock.
 class StateKeeper {
  public:
+  // The notification side's parts of the state, exported as values only when a save is due.
+  // Called under the engine lock: an export must be quick and never wait for a post.
+  struct Exports {
+    // Notifications handed to the dispatcher and not yet finished (Dispatcher::ExportOutbox).
+    std::function<std::vector<Notification>()> outbox;
+    // One per Alertmanager notifier (AlertmanagerNotifier::ExportState).
+    std::vector<std::function<std::vector<AlertmanagerFiring>()>> alertmanagers;
+  };
+  // What Restore() hands back for the owner to import.
+  struct Restored {
+    std::vector<Notification> outbox;  // for Dispatcher::ImportOutbox
+    // For each AlertmanagerNotifier::ImportState: the saved alerts the restored engine still
+    // has as announced; empty without Alertmanager exports.
+    std::vector<AlertmanagerFiring> alertmanager_firing;
+  };
+
   StateKeeper(const Config& config, Pipeline& pipeline, prometheus::Registry* registry);
 
   bool enabled() const { return checkpointer_ != nullptr; }
 
-  // The Alertmanager notifiers whose firing alerts are saved and restored; before Restore().
-  // They must outlive the keeper's last call (the dispatcher that owns them does, in the
-  // daemon).
-  void AttachAlertmanagers(std::vector<AlertmanagerNotifier*> alertmanagers) {
-    alertmanagers_ = std::move(alertmanagers);
-  }
+  // Before Restore(). The functions must stay callable until the keeper's last call.
+  void AttachExports(Exports exports) { exports_ = std::move(exports); }
 
   // At start-up, before following the log: restores learned pools and the alerting state into
   // the pipeline, reads the rest of a file rotated away while poolwatch was down through it,
-  // and sets follow->resume_from. Returns the notifications to hand to the dispatcher again.
-  std::vector<Notification> Restore(FileFollowerOptions* follow);
+  // and sets follow->resume_from. Returns the notification side's state to import.
+  Restored Restore(FileFollowerOptions* follow);
   // The follower whose position is saved; set once it exists.
   void Attach(const FileFollower* follower) { follower_ = follower; }
 
   // Lines the follower consumed (delivered or dropped as overlong) since the last call.
   void CountLines(uint64_t lines) { lines_ += lines; }
-  // Call with the notifications of an evaluation before enqueuing them: saves at once.
+  // Call with the notifications of an evaluation before enqueuing them: saves at once, with
+  // them in the outbox next to those the dispatcher has not finished.
   void BeforeEnqueue(const std::vector<Notification>& notifications);
-  // Every run-loop iteration: empties the outbox once the dispatcher has nothing left and
-  // saves when a change is due.
+  // Every run-loop iteration: saves at once when the dispatcher has just finished the outbox
+  // saved last (its queue is empty now), otherwise when a change is due.
   void Tick(size_t dispatcher_queue_length);
-  // At shutdown, after the dispatcher has drained: the final save. The `abandoned` newest
-  // notifications (undelivered when the drain timed out) stay in the outbox for the next start.
-  void Shutdown(size_t abandoned);
+  // At shutdown, after the dispatcher has drained: the final save, with the notifications the
+  // dispatcher abandoned still in the outbox for the next start.
+  void Shutdown();
 
   uint64_t lines() const { return lines_; }
 
  private:
-  PersistedState Capture() const;
-  void RestoreAlertmanagers(const std::vector<AlertmanagerFiring>& saved);
+  // `handing_on`: notifications about to be enqueued, saved in the outbox with the exported.
+  PersistedState Capture(const std::vector<Notification>& handing_on = {}) const;
+  std::vector<AlertmanagerFiring> AdoptableFiring(const std::vector<AlertmanagerFiring>& saved);
+  bool Save(const PersistedState& state, std::chrono::steady_clock::time_point now, bool urgent);
 
   const Config& config_;
   Pipeline& pipeline_;
   std::unique_ptr<Checkpointer> checkpointer_;
   const FileFollower* follower_ = nullptr;
   uint64_t lines_ = 0;
-  std::vector<Notification> outbox_;
-  std::vector<AlertmanagerNotifier*> alertmanagers_;
+  Exports exports_;
+  bool outbox_saved_ = false;  // the last state saved had notifications in its outbox
 };
 
 }  // namespace poolwatch

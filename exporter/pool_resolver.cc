@@ -87,4 +87,16 @@ std::map<std::string, std::string> PoolResolver::Known() const {
   return all;
 }
 
+std::map<std::string, std::string> PoolResolver::ExportLearned() const {
+  std::map<std::string, std::string> out;
+  for (const auto& [address, pool] : learned_) {
+    if (configured_.count(address) == 0) out.emplace(address, pool);
+  }
+  return out;
+}
+
+void PoolResolver::ImportLearned(const std::map<std::string, std::string>& learned) {
+  for (const auto& [address, pool] : learned) Learn(address, pool);
+}
+
 }  // namespace poolwatch

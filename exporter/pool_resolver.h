@@ -27,8 +27,12 @@ class PoolResolver {
 
   // address → pool, configured and learned (learned first overwritten by configured).
   std::map<std::string, std::string> Known() const;
-  // Restores learned addresses (for example from a state file).
   void Learn(std::string_view address, std::string_view pool);
+
+  // The learned addresses the configuration does not name (it names them again at the next
+  // start), as a value for the state file; ImportLearned() learns them back after a restart.
+  std::map<std::string, std::string> ExportLearned() const;
+  void ImportLearned(const std::map<std::string, std::string>& learned);
 
  private:
   struct Hash {

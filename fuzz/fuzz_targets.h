@@ -12,7 +12,7 @@
 
 #include "app/logger.h"
 #include "app/pipeline.h"
-#include "app/state_store.h"
+#include "app/state_codec.h"
 #include "config/config.h"
 #include "config/web_config.h"
 #include "exporter/log_format.h"

@@ -275,7 +275,7 @@ size_t AlertmanagerNotifier::FiringCount() const {
   return firing_.size();
 }
 
-std::vector<AlertmanagerFiring> AlertmanagerNotifier::Snapshot() const {
+std::vector<AlertmanagerFiring> AlertmanagerNotifier::ExportState() const {
   std::lock_guard<std::mutex> lock(firing_mu_);
   std::vector<AlertmanagerFiring> out;
   out.reserve(firing_.size());
@@ -283,7 +283,7 @@ std::vector<AlertmanagerFiring> AlertmanagerNotifier::Snapshot() const {
   return out;
 }
 
-size_t AlertmanagerNotifier::Adopt(const std::vector<AlertmanagerFiring>& alerts) {
+size_t AlertmanagerNotifier::ImportState(const std::vector<AlertmanagerFiring>& alerts) {
   size_t adopted = 0;
   {
     std::lock_guard<std::mutex> lock(mu_);
@@ -299,7 +299,7 @@ size_t AlertmanagerNotifier::Adopt(const std::vector<AlertmanagerFiring>& alerts
     }
     if (firing_gauge_ != nullptr) firing_gauge_->Set(static_cast<double>(firing_.size()));
   }
-  // The re-post goes through the resender rather than a Resend() here: Adopt runs during
+  // The re-post goes through the resender rather than a Resend() here: ImportState runs during
   // start-up under the daemon's engine lock, and a post to an Alertmanager that is down would
   // hold start-up for up to resend_timeout per Alertmanager. The resender is the thread that
   // owns re-posts (their metrics, their once-per-change failure log) and posts within

@@ -104,7 +104,8 @@ TimePoint AlertmanagerResolutionEnd(TimePoint resolved_at, TimePoint now);
 //   firing post's: the next re-post, its endsAt then past, ends the alert there. After 4
 //   intervals every firing post's endsAt has passed, and Alertmanager has resolved it anyway.
 //   A re-post is not retried: the next one comes an interval later, long before endsAt.
-// - Snapshot() / Adopt(): what it remembers, saved in the state file and handed back after a
+// - ExportState() / ImportState(): what it remembers, saved in the state file and handed back after
+// a
 //   restart, so an alert still firing keeps being re-posted instead of expiring at its old
 //   endsAt (which Alertmanager would announce as a false "resolved").
 // A failed Send is retried by the Dispatcher like any notifier (same policy: network errors,
@@ -112,9 +113,9 @@ TimePoint AlertmanagerResolutionEnd(TimePoint resolved_at, TimePoint now);
 //
 // Unless start_resender is false a thread calls Resend(now) every resend_interval until the
 // notifier is destroyed (which waits for a re-post on the wire, at most resend_timeout).
-// Thread-safe: Send, Resend and Adopt hold one lock across the post, so a re-post can never
+// Thread-safe: Send, Resend and ImportState hold one lock across the post, so a re-post can never
 // reach Alertmanager after the resolution of the same alert and bring it back to life.
-// Snapshot takes only a second, short lock and never waits for a post on the wire.
+// ExportState takes only a second, short lock and never waits for a post on the wire.
 class AlertmanagerNotifier final : public Notifier {
  public:
   // `base_url`: "http://alertmanager:9093" (see AlertmanagerAlertsUrl). `poster` must outlive
@@ -138,13 +139,13 @@ class AlertmanagerNotifier final : public Notifier {
   // The firing alerts it keeps re-posting, in key order. Never waits for a post in flight: the
   // daemon captures it for the state file under its engine lock, and a slow Alertmanager must
   // not stall the run loop.
-  std::vector<AlertmanagerFiring> Snapshot() const;
-  // At start-up, with what Snapshot() returned before the restart: remembers the firing ones
+  std::vector<AlertmanagerFiring> ExportState() const;
+  // At start-up, with what ExportState() returned before the restart: remembers the firing ones
   // as if Send(firing) had posted them (same startsAt; no new firing post) and has the resender
   // re-post them at once rather than an interval later (without a resender, the owner calls
   // Resend). An alert it already knows keeps its notification and the earlier startsAt. A
   // later Send(resolved) ends an adopted alert like any other. Returns how many were new.
-  size_t Adopt(const std::vector<AlertmanagerFiring>& alerts);
+  size_t ImportState(const std::vector<AlertmanagerFiring>& alerts);
 
  private:
   TimePoint Now() const { return options_.now ? options_.now() : Clock::now(); }
@@ -160,7 +161,7 @@ class AlertmanagerNotifier final : public Notifier {
   // that hold it need no other lock.
   mutable std::mutex mu_;
   // Also held (after mu_, briefly, never across a post) for every change of firing_, so that
-  // Snapshot() can read it with this lock alone.
+  // ExportState() can read it with this lock alone.
   mutable std::mutex firing_mu_;
   std::map<std::string, AlertmanagerFiring> firing_;  // by Notification::Key()
   struct RecentResolution {
@@ -176,7 +177,7 @@ class AlertmanagerNotifier final : public Notifier {
   std::mutex stop_mu_;
   std::condition_variable stop_cv_;
   bool stop_ = false;
-  bool resend_now_ = false;  // Adopt(): re-post without waiting for the interval
+  bool resend_now_ = false;  // ImportState(): re-post without waiting for the interval
   std::thread resender_;
 };
 

@@ -235,6 +235,19 @@ size_t Dispatcher::QueueLength() const {
   return queue_.size();
 }
 
+std::vector<Notification> Dispatcher::ExportOutbox() const {
+  std::lock_guard<std::mutex> lock(mu_);
+  if (stopped_) return abandoned_outbox_;
+  std::vector<Notification> out;
+  out.reserve(queue_.size());
+  for (const auto& entry : queue_) out.push_back(entry->notification);
+  return out;
+}
+
+void Dispatcher::ImportOutbox(std::vector<Notification> outbox) {
+  for (Notification& n : outbox) Enqueue(std::move(n));
+}
+
 std::vector<DeliveryRecord> Dispatcher::RecentDeliveries() const {
   std::lock_guard<std::mutex> lock(mu_);
   return {recent_.begin(), recent_.end()};
@@ -467,6 +480,7 @@ size_t Dispatcher::AbandonAllLocked() {
   for (const auto& entry : queue_) {
     entry->dropped = true;
     dropped_shutdown_->Increment();
+    abandoned_outbox_.push_back(entry->notification);
   }
   for (Channel& channel : channels_) {
     for (const auto& entry : channel.pending) {

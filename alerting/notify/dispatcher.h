@@ -100,9 +100,9 @@ struct DispatcherOptions {
 // (attempts after the first), poolwatch_notifications_dropped_total{reason} (queue_full,
 // shutdown; once per notification, whatever the number of notifiers).
 //
-// Thread-safe: Enqueue, QueueLength, RecentDeliveries and Shutdown may be called from any
-// thread. Each notifier is called from one thread at a time (its worker, or RunDue's caller),
-// and never while the dispatcher's lock is held.
+// Thread-safe: Enqueue, QueueLength, ExportOutbox, RecentDeliveries and Shutdown may be called
+// from any thread. Each notifier is called from one thread at a time (its worker, or RunDue's
+// caller), and never while the dispatcher's lock is held.
 class Dispatcher {
  public:
   using SteadyTime = DispatchClock::SteadyTime;
@@ -128,6 +128,11 @@ class Dispatcher {
   size_t Shutdown(std::chrono::milliseconds timeout);
 
   size_t QueueLength() const;  // notifications not yet finished by every notifier
+  // Those notifications, oldest first (after Shutdown(), the ones it abandoned), as a value
+  // for the state file: a crash must not lose them. ImportOutbox() enqueues them again after
+  // a restart.
+  std::vector<Notification> ExportOutbox() const;
+  void ImportOutbox(std::vector<Notification> outbox);
   std::vector<DeliveryRecord> RecentDeliveries() const;  // oldest first
   // Destination() of each notifier, in order, for start-up logs and the status page.
   std::vector<std::string> Destinations() const;
@@ -212,7 +217,8 @@ class Dispatcher {
   SteadyTime drain_deadline_{};
   bool stopped_ = false;
   size_t abandoned_ = 0;
-  std::vector<std::thread> workers_;  // one per channel
+  std::vector<Notification> abandoned_outbox_;  // what Shutdown() gave up on, for ExportOutbox
+  std::vector<std::thread> workers_;            // one per channel
 };
 
 }  // namespace poolwatch

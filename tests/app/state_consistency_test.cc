@@ -14,8 +14,8 @@
 
 #include "app/pipeline.h"
 #include "app/read_step.h"
+#include "app/state_codec.h"
 #include "app/state_keeper.h"
-#include "app/state_store.h"
 #include "tests/support/test_support.h"
 
 namespace poolwatch {
@@ -61,7 +61,12 @@ struct CatchUp {
           if (notifications.empty()) return;
           saved_states.push_back(ReadFile(path));
           for (const Notification& n : notifications) sent.push_back(Describe(n));
+          handed_on.insert(handed_on.end(), notifications.begin(), notifications.end());
         });
+    // A dispatcher that finishes nothing: every notification handed on stays in the outbox.
+    StateKeeper::Exports exports;
+    exports.outbox = [this] { return handed_on; };
+    keeper.AttachExports(std::move(exports));
   }
 
   void Run(const std::string& log_path) {
@@ -71,7 +76,10 @@ struct CatchUp {
     follow.use_inotify = false;
     // Several reads for the file, each of several blocks, as a longer backlog gets.
     follow.max_bytes_per_poll = 600 * 1024;
-    for (Notification& n : keeper.Restore(&follow)) sent.push_back(Describe(n));
+    for (Notification& n : keeper.Restore(&follow).outbox) {
+      sent.push_back(Describe(n));
+      handed_on.push_back(std::move(n));
+    }
     FileFollower follower(follow);
     keeper.Attach(&follower);
     while (ReadLogOnce(follower, pipeline, keeper).bytes_read > 0) ++reads;
@@ -83,6 +91,7 @@ struct CatchUp {
   StateKeeper keeper;
   std::vector<std::string> saved_states;
   std::vector<std::string> sent;
+  std::vector<Notification> handed_on;
   int reads = 0;
 };
 

@@ -4,7 +4,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "app/state_store.h"
+#include "app/state_codec.h"
 
 namespace poolwatch {
 namespace {

@@ -1,5 +1,3 @@
-#include "app/state_store.h"
-
 #include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -15,8 +13,10 @@
 #include <vector>
 
 #include "alerting/notify/alertmanager_notifier.h"
+#include "app/checkpointer.h"
 #include "app/state_keeper.h"
 #include "exporter/log_format.h"
+#include "exporter/rotated_remainder.h"
 #include "tests/notify/notify_fakes.h"
 #include "tests/support/test_support.h"
 
@@ -510,7 +510,7 @@ TEST(StateKeeper, ASecondRunResumesAfterTheSavedLinesWithTheSameAlertingState) {
     FileFollowerOptions follow;
     follow.path = log.string();
     follow.start_at_end = false;
-    EXPECT_THAT(keeper.Restore(&follow), IsEmpty());
+    EXPECT_THAT(keeper.Restore(&follow).outbox, IsEmpty());
     FileFollower follower(follow);
     keeper.Attach(&follower);
     auto r = follower.Poll([&](std::string_view l) { pipeline.ProcessLine(l); });
@@ -533,7 +533,7 @@ TEST(StateKeeper, ASecondRunResumesAfterTheSavedLinesWithTheSameAlertingState) {
   StateKeeper keeper(config, pipeline, &registry);
   FileFollowerOptions follow;
   follow.path = log.string();
-  std::vector<Notification> again = keeper.Restore(&follow);
+  std::vector<Notification> again = keeper.Restore(&follow).outbox;
   ASSERT_EQ(again.size(), 1u);
   EXPECT_EQ(again[0].Key(), "failover{pool=blue}");
   EXPECT_EQ(pipeline.resolver().Known().at("10.0.0.2:80"), "green");
@@ -558,12 +558,18 @@ struct DaemonWithTwoAlertmanagers {
         keeper(config, pipeline, &registry),
         am_1("http://am-1:9093", poster, am),
         am_2("http://am-2:9093", poster, am) {
-    keeper.AttachAlertmanagers({&am_1, &am_2});
+    StateKeeper::Exports exports;
+    for (AlertmanagerNotifier* am : {&am_1, &am_2}) {
+      exports.alertmanagers.push_back([am] { return am->ExportState(); });
+    }
+    keeper.AttachExports(std::move(exports));
   }
   std::vector<Notification> Restore() {
     FileFollowerOptions follow;
     follow.path = log_path;
-    return keeper.Restore(&follow);
+    StateKeeper::Restored restored = keeper.Restore(&follow);
+    for (AlertmanagerNotifier* am : {&am_1, &am_2}) am->ImportState(restored.alertmanager_firing);
+    return restored.outbox;
   }
 
   std::string log_path;
@@ -621,7 +627,7 @@ TEST(StateKeeper, AlertmanagerAlertsAreSavedOnceAndAdoptedByTheNextRun) {
   run.Restore();
   EXPECT_TRUE(run.poster.calls.empty()) << "no new firing post";
   for (AlertmanagerNotifier* notifier : {&run.am_1, &run.am_2}) {
-    std::vector<AlertmanagerFiring> adopted = notifier->Snapshot();
+    std::vector<AlertmanagerFiring> adopted = notifier->ExportState();
     ASSERT_EQ(adopted.size(), 1u) << "only what the restored engine still has firing";
     EXPECT_EQ(adopted[0].notification.Key(), "failover{pool=blue}");
     EXPECT_EQ(adopted[0].notification.title, "FAILOVER");
@@ -649,11 +655,11 @@ TEST(StateKeeper, DisabledWithoutAPath) {
   StateKeeper keeper(config, pipeline, &registry);
   EXPECT_FALSE(keeper.enabled());
   FileFollowerOptions follow;
-  EXPECT_THAT(keeper.Restore(&follow), IsEmpty());
+  EXPECT_THAT(keeper.Restore(&follow).outbox, IsEmpty());
   EXPECT_FALSE(follow.resume_from.has_value());
   keeper.BeforeEnqueue({Notification{}});
   keeper.Tick(0);
-  keeper.Shutdown(0);
+  keeper.Shutdown();
   EXPECT_EQ(MetricValue(Exposition(registry), "poolwatch_state_writes_total"), -1);
 }
 

@@ -358,8 +358,8 @@ TEST(AlertmanagerNotifier, its_own_thread_reposts_firing_alerts_every_interval) 
       << "one Send and at least two re-posts; got " << poster.posts;
 }
 
-// What a notifier remembers survives a restart through Snapshot() (saved in the state file)
-// and Adopt() (at start-up): the next process re-posts the alert as the same alert.
+// What a notifier remembers survives a restart through ExportState() (saved in the state file)
+// and ImportState() (at start-up): the next process re-posts the alert as the same alert.
 TEST(AlertmanagerNotifier, an_adopted_alert_is_reposted_with_its_original_start_and_a_fresh_end) {
   FakePoster before_poster;
   AlertmanagerNotifier before("http://am:9093", before_poster, TestOptions());
@@ -369,7 +369,7 @@ TEST(AlertmanagerNotifier, an_adopted_alert_is_reposted_with_its_original_start_
   green.at = kFiredAt + 30s;
   before.Send(blue, 5s);
   before.Send(green, 5s);
-  const std::vector<AlertmanagerFiring> saved = before.Snapshot();
+  const std::vector<AlertmanagerFiring> saved = before.ExportState();
   ASSERT_EQ(saved.size(), 2u);
   EXPECT_EQ(saved[0].notification.Key(), "failover{pool=blue}");
   EXPECT_EQ(saved[0].starts_at, kFiredAt);
@@ -381,7 +381,7 @@ TEST(AlertmanagerNotifier, an_adopted_alert_is_reposted_with_its_original_start_
   AlertmanagerOptions options = TestOptions();
   options.now = [] { return kNow + 10min; };
   AlertmanagerNotifier after("http://am:9093", poster, options);
-  EXPECT_EQ(after.Adopt(saved), 2u);
+  EXPECT_EQ(after.ImportState(saved), 2u);
   EXPECT_TRUE(poster.calls.empty()) << "adopting is not a new firing post";
   EXPECT_EQ(after.FiringCount(), 2u);
 
@@ -402,7 +402,7 @@ TEST(AlertmanagerNotifier, a_resolution_after_adoption_posts_its_end_and_stops_t
   AlertmanagerOptions options = TestOptions();
   options.now = [] { return kFiredAt + 91s; };
   AlertmanagerNotifier notifier("http://am:9093", poster, options);
-  notifier.Adopt({AlertmanagerFiring{MakeNotification("blue"), kFiredAt - 1h}});
+  notifier.ImportState({AlertmanagerFiring{MakeNotification("blue"), kFiredAt - 1h}});
   Notification resolved = MakeNotification("resolved", AlertStatus::kResolved);
   resolved.at = kFiredAt + 90s;
   EXPECT_EQ(notifier.Send(resolved, 5s).outcome, DeliveryResult::kDelivered);
@@ -413,7 +413,7 @@ TEST(AlertmanagerNotifier, a_resolution_after_adoption_posts_its_end_and_stops_t
   EXPECT_EQ(alert["startsAt"], "2025-10-31T13:23:45.000Z") << "the adopted start";
   EXPECT_EQ(alert["endsAt"], "2025-10-31T14:25:15.000Z");
   EXPECT_EQ(notifier.FiringCount(), 0u);
-  EXPECT_TRUE(notifier.Snapshot().empty());
+  EXPECT_TRUE(notifier.ExportState().empty());
   notifier.Resend(kFiredAt + 91s + 4min);
   EXPECT_EQ(poster.calls.size(), 1u) << "no longer re-posted, as firing or resolved";
 }
@@ -426,10 +426,10 @@ TEST(AlertmanagerNotifier, adopt_keeps_what_it_already_knows_and_ignores_resolut
   notifier.Send(newer, 5s);
   Notification green = MakeNotification("green", AlertStatus::kResolved);
   green.labels = {{"pool", "green"}};
-  EXPECT_EQ(notifier.Adopt({AlertmanagerFiring{MakeNotification("saved"), kFiredAt},
-                            AlertmanagerFiring{green, kFiredAt}}),
+  EXPECT_EQ(notifier.ImportState({AlertmanagerFiring{MakeNotification("saved"), kFiredAt},
+                                  AlertmanagerFiring{green, kFiredAt}}),
             0u);
-  std::vector<AlertmanagerFiring> now = notifier.Snapshot();
+  std::vector<AlertmanagerFiring> now = notifier.ExportState();
   ASSERT_EQ(now.size(), 1u);
   EXPECT_EQ(now[0].notification.title, "sent after the restart");
   EXPECT_EQ(now[0].starts_at, kFiredAt) << "the episode's earlier start";
@@ -441,7 +441,7 @@ TEST(AlertmanagerNotifier, adopted_alerts_are_reposted_at_once_not_an_interval_l
   options.start_resender = true;
   options.resend_interval = std::chrono::hours(1);
   AlertmanagerNotifier notifier("http://am:9093", poster, options);
-  notifier.Adopt({AlertmanagerFiring{MakeNotification("saved"), kFiredAt}});
+  notifier.ImportState({AlertmanagerFiring{MakeNotification("saved"), kFiredAt}});
   EXPECT_TRUE(testing::WaitUntil([&] { return poster.posts >= 1; }, 5s));
   EXPECT_EQ(poster.posts, 1);
 }
@@ -479,11 +479,11 @@ TEST(AlertmanagerNotifier, snapshot_does_not_wait_for_a_post_on_the_wire) {
   AlertmanagerNotifier notifier("http://am:9093", poster, TestOptions());
   std::thread sender([&] { notifier.Send(MakeNotification("firing"), 5s); });
   poster.WaitEntered();
-  auto snapshot = std::async(std::launch::async, [&] { return notifier.Snapshot(); });
+  auto snapshot = std::async(std::launch::async, [&] { return notifier.ExportState(); });
   const bool done = snapshot.wait_for(5s) == std::future_status::ready;
   poster.Release();
   sender.join();
-  ASSERT_TRUE(done) << "Snapshot() waited for the post";
+  ASSERT_TRUE(done) << "ExportState() waited for the post";
   EXPECT_EQ(snapshot.get().size(), 1u);
 }
 

@@ -57,6 +57,31 @@ class DispatcherTest : public ::testing::Test {
   double jitter_ = 0.5;
 };
 
+// The state file's outbox: what is not finished, and after shutdown what was abandoned, is
+// exported as values and queued again by the next process.
+TEST_F(DispatcherTest, exports_unfinished_and_abandoned_notifications_for_the_next_start) {
+  auto* slack = new FakeNotifier("slack", &clock_);
+  slack->fallback = FakeNotifier::Retryable("down");
+  auto dispatcher = Make({slack}, Options());
+  dispatcher->Enqueue(MakeNotification("A"));
+  dispatcher->Enqueue(MakeNotification("B"));
+  std::vector<std::string> titles;
+  for (const Notification& n : dispatcher->ExportOutbox()) titles.push_back(n.title);
+  EXPECT_EQ(titles, (std::vector<std::string>{"A", "B"}));
+
+  EXPECT_EQ(dispatcher->Shutdown(0ms), 2u);
+  std::vector<Notification> outbox = dispatcher->ExportOutbox();
+  ASSERT_EQ(outbox.size(), 2u) << "abandoned, kept for the next start";
+
+  auto* next_slack = new FakeNotifier("slack", &clock_);
+  auto next = Make({next_slack}, Options());
+  next->ImportOutbox(std::move(outbox));
+  EXPECT_EQ(next->QueueLength(), 2u);
+  ASSERT_TRUE(RunUntilIdle(*next, clock_));
+  EXPECT_EQ(next_slack->Titles(), (std::vector<std::string>{"A", "B"}));
+  EXPECT_TRUE(next->ExportOutbox().empty());
+}
+
 TEST_F(DispatcherTest, delivers_each_notification_to_every_notifier) {
   auto* slack = new FakeNotifier("slack", &clock_);
   auto* console = new FakeNotifier("console", &clock_);

@@ -1,18 +1,8 @@
-#include "app/state_store.h"
+#include "app/state_codec.h"
 
-#include <dirent.h>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
-
-#include <cerrno>
-#include <filesystem>
-#include <fstream>
 #include <nlohmann/json.hpp>
-#include <sstream>
-#include <system_error>
 
-#include "exporter/line_splitter.h"
+#include "exporter/hex.h"
 #include "exporter/log_format.h"
 
 namespace poolwatch {
@@ -20,8 +10,6 @@ namespace {
 
 using nlohmann::json;
 constexpr int kVersion = 1;
-
-std::string ErrnoText(int error) { return std::generic_category().message(error); }
 
 bool ValidUtf8(std::string_view s) {
   size_t i = 0;
@@ -60,39 +48,10 @@ bool ValidUtf8(std::string_view s) {
   return true;
 }
 
-std::string Hex(std::string_view bytes) {
-  static constexpr char kDigits[] = "0123456789abcdef";
-  std::string out;
-  out.reserve(bytes.size() * 2);
-  for (unsigned char c : bytes) {
-    out.push_back(kDigits[c >> 4]);
-    out.push_back(kDigits[c & 0xf]);
-  }
-  return out;
-}
-
-bool Unhex(std::string_view hex, std::string* out) {
-  auto value = [](char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-  };
-  if (hex.size() % 2 != 0) return false;
-  out->clear();
-  for (size_t i = 0; i < hex.size(); i += 2) {
-    const int hi = value(hex[i]);
-    const int lo = value(hex[i + 1]);
-    if (hi < 0 || lo < 0) return false;
-    out->push_back(static_cast<char>(hi * 16 + lo));
-  }
-  return true;
-}
-
 // A string as JSON: itself when valid UTF-8, otherwise its exact bytes as {"hex": "..."}.
 json Str(const std::string& s) {
   if (ValidUtf8(s)) return s;
-  return json{{"hex", Hex(s)}};
+  return json{{"hex", HexEncode(s)}};
 }
 
 // Thrown while decoding; caught at the top and turned into a "corrupt" message.
@@ -104,7 +63,7 @@ std::string GetStr(const json& j, const char* where) {
   if (j.is_string()) return j.get<std::string>();
   if (j.is_object() && j.size() == 1 && j.contains("hex") && j["hex"].is_string()) {
     std::string out;
-    if (Unhex(j["hex"].get<std::string>(), &out)) return out;
+    if (HexDecode(j["hex"].get<std::string>(), &out)) return out;
   }
   throw Corrupt{std::string(where) + ": expected a string"};
 }
@@ -294,7 +253,7 @@ void DecodeBody(const json& root, PersistedState* s) {
     p.offset = GetU64(Field(position, "offset"), "log.position.offset");
     p.fingerprint = GetStr(Field(position, "fingerprint"), "log.position.fingerprint");
     std::string raw;
-    if (!Unhex(p.fingerprint, &raw) || raw.size() > FileFollower::kFingerprintBytes) {
+    if (!HexDecode(p.fingerprint, &raw) || raw.size() > FileFollower::kFingerprintBytes) {
       throw Corrupt{"log.position.fingerprint: expected up to 64 hex-encoded bytes"};
     }
     s->position = p;
@@ -336,24 +295,6 @@ void DecodeBody(const json& root, PersistedState* s) {
   }
 }
 
-bool WriteAll(const WriteFunction& write, int fd, std::string_view data, int* error) {
-  size_t done = 0;
-  while (done < data.size()) {
-    const ssize_t n = write(fd, data.data() + done, data.size() - done);
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      *error = errno;
-      return false;
-    }
-    if (n == 0) {
-      *error = ENOSPC;
-      return false;
-    }
-    done += static_cast<size_t>(n);
-  }
-  return true;
-}
-
 }  // namespace
 
 std::string EncodeState(const PersistedState& state) {
@@ -361,6 +302,8 @@ std::string EncodeState(const PersistedState& state) {
   body["saved_at"] = FormatRfc3339(state.saved_at);
   return body.dump(1) + "\n";
 }
+
+std::string EncodeStateContent(const PersistedState& state) { return EncodeBody(state).dump(); }
 
 bool DecodeState(std::string_view text, PersistedState* state, std::string* error) {
   const json root = json::parse(text.begin(), text.end(), nullptr, /*allow_exceptions=*/false);
@@ -383,259 +326,6 @@ bool DecodeState(std::string_view text, PersistedState* state, std::string* erro
   }
   *state = std::move(decoded);
   return true;
-}
-
-StateStore::StateStore(std::string path, WriteFunction write)
-    : path_(std::move(path)), write_(std::move(write)) {
-  if (!write_)
-    write_ = [](int fd, const void* data, size_t size) { return ::write(fd, data, size); };
-}
-
-StateStore::LoadResult StateStore::Load() const {
-  LoadResult result;
-  const int fd = ::open(path_.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) {
-    const int e = errno;
-    result.status = e == ENOENT ? LoadStatus::kMissing : LoadStatus::kUnreadable;
-    result.message = (e == ENOENT ? "no state file at " : "cannot read the state file ") + path_ +
-                     (e == ENOENT ? "" : ": " + ErrnoText(e));
-    return result;
-  }
-  std::string text;
-  char buffer[64 * 1024];
-  constexpr size_t kMaxStateBytes = 64 * 1024 * 1024;  // far beyond any real state
-  for (;;) {
-    const ssize_t n = ::read(fd, buffer, sizeof(buffer));
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) {
-      const int e = errno;
-      ::close(fd);
-      result.status = LoadStatus::kUnreadable;
-      result.message = "cannot read the state file " + path_ + ": " + ErrnoText(e);
-      return result;
-    }
-    if (n == 0) break;
-    text.append(buffer, static_cast<size_t>(n));
-    if (text.size() > kMaxStateBytes) break;
-  }
-  ::close(fd);
-  std::string error;
-  if (text.size() > kMaxStateBytes) {
-    error = "larger than 64 MiB";
-  } else if (DecodeState(text, &result.state, &error)) {
-    result.status = LoadStatus::kLoaded;
-    result.message = "loaded the state file " + path_;
-    return result;
-  }
-  result.status = LoadStatus::kCorrupt;
-  result.message = "the state file " + path_ + " is unusable (" + error + ")";
-  return result;
-}
-
-bool StateStore::Save(std::string_view contents, std::string* error) {
-  // The temporary file lives next to the target: rename() is atomic only within a file system.
-  const std::string temp = path_ + ".tmp";
-  const int fd = ::open(temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-  if (fd < 0) {
-    *error = "cannot create " + temp + ": " + ErrnoText(errno);
-    return false;
-  }
-  int e = 0;
-  if (!WriteAll(write_, fd, contents, &e)) {
-    ::close(fd);
-    ::unlink(temp.c_str());
-    *error = "cannot write " + temp + ": " + ErrnoText(e);
-    return false;
-  }
-  // Data on disk before the rename makes it visible; otherwise a power loss could leave an
-  // empty file under the final name.
-  if (::fsync(fd) != 0) {
-    e = errno;
-    ::close(fd);
-    ::unlink(temp.c_str());
-    *error = "cannot fsync " + temp + ": " + ErrnoText(e);
-    return false;
-  }
-  if (::close(fd) != 0) {
-    e = errno;
-    ::unlink(temp.c_str());
-    *error = "cannot close " + temp + ": " + ErrnoText(e);
-    return false;
-  }
-  if (::rename(temp.c_str(), path_.c_str()) != 0) {
-    e = errno;
-    ::unlink(temp.c_str());
-    *error = "cannot rename " + temp + " to " + path_ + ": " + ErrnoText(e);
-    return false;
-  }
-  // The rename itself is durable once the directory is synced. A failure here does not undo
-  // the rename: the new state is visible, only its durability across power loss is in doubt.
-  std::string dir = std::filesystem::path(path_).parent_path().string();
-  if (dir.empty()) dir = ".";
-  const int dfd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (dfd >= 0) {
-    ::fsync(dfd);
-    ::close(dfd);
-  }
-  return true;
-}
-
-Checkpointer::Checkpointer(CheckpointerOptions options)
-    : options_(std::move(options)), store_(options_.path, options_.write) {
-  if (!options_.log_info) options_.log_info = [](std::string_view) {};
-  if (!options_.log_error) options_.log_error = [](std::string_view) {};
-  if (options_.registry != nullptr) {
-    auto& registry = *options_.registry;
-    writes_metric_ = &prometheus::BuildCounter()
-                          .Name("poolwatch_state_writes_total")
-                          .Help("State file writes that succeeded")
-                          .Register(registry)
-                          .Add({});
-    errors_metric_ = &prometheus::BuildCounter()
-                          .Name("poolwatch_state_write_errors_total")
-                          .Help("State file writes that failed (each attempt); retried")
-                          .Register(registry)
-                          .Add({});
-    ok_metric_ = &prometheus::BuildGauge()
-                      .Name("poolwatch_state_last_write_successful")
-                      .Help("1 when the last state file write succeeded, 0 when it failed")
-                      .Register(registry)
-                      .Add({});
-    time_metric_ = &prometheus::BuildGauge()
-                        .Name("poolwatch_state_last_write_timestamp_seconds")
-                        .Help("Unix time of the last successful state file write")
-                        .Register(registry)
-                        .Add({});
-    ok_metric_->Set(1);
-  }
-}
-
-std::optional<PersistedState> Checkpointer::Restore() {
-  StateStore::LoadResult loaded = store_.Load();
-  switch (loaded.status) {
-    case StateStore::LoadStatus::kLoaded:
-      options_.log_info(loaded.message + " (saved at " + FormatRfc3339(loaded.state.saved_at) +
-                        ")");
-      last_written_ = EncodeBody(loaded.state).dump();
-      return std::move(loaded.state);
-    case StateStore::LoadStatus::kMissing:
-      options_.log_info(loaded.message + ": starting fresh");
-      return std::nullopt;
-    case StateStore::LoadStatus::kCorrupt: {
-      const std::string aside = store_.path() + ".corrupt";
-      const bool moved = ::rename(store_.path().c_str(), aside.c_str()) == 0;
-      options_.log_error(loaded.message + ": starting fresh" +
-                         (moved ? "; kept it as " + aside : ""));
-      return std::nullopt;
-    }
-    case StateStore::LoadStatus::kUnreadable:
-      options_.log_error(loaded.message + ": starting fresh");
-      return std::nullopt;
-  }
-  return std::nullopt;
-}
-
-bool Checkpointer::Maybe(const PersistedState& state, std::chrono::steady_clock::time_point now,
-                         bool urgent) {
-  if (!urgent && !Due(now)) return false;
-  last_attempt_ = now;
-  json full = EncodeBody(state);
-  std::string body = full.dump();
-  if (body == last_written_) return true;
-  full["saved_at"] = FormatRfc3339(Clock::now());
-  std::string error;
-  if (store_.Save(full.dump(1) + "\n", &error)) {
-    ++writes_;
-    if (writes_metric_ != nullptr) writes_metric_->Increment();
-    if (ok_metric_ != nullptr) ok_metric_->Set(1);
-    if (time_metric_ != nullptr) {
-      time_metric_->Set(std::chrono::duration<double>(Clock::now().time_since_epoch()).count());
-    }
-    if (!failing_.empty()) {
-      options_.log_info("state file " + store_.path() + " written again");
-      failing_.clear();
-    }
-    last_written_ = std::move(body);
-    return true;
-  }
-  ++errors_;
-  if (errors_metric_ != nullptr) errors_metric_->Increment();
-  if (ok_metric_ != nullptr) ok_metric_->Set(0);
-  if (error != failing_) {
-    options_.log_error("cannot save the state (" + error +
-                       "); retrying, a restart now would re-read more of the log");
-    failing_ = std::move(error);
-  }
-  return false;
-}
-
-RotatedRemainder ReadRotatedRemainder(const std::string& log_path, const FilePosition& saved,
-                                      LineSink on_line) {
-  RotatedRemainder out;
-  out.from_offset = saved.offset;
-  if (saved.dev == 0 && saved.inode == 0) return out;
-  struct stat st {};
-  if (::stat(log_path.c_str(), &st) == 0 && st.st_dev == saved.dev && st.st_ino == saved.inode) {
-    return out;  // still at the path: the follower resumes in it
-  }
-  out.needed = true;
-  std::string expected;
-  if (!Unhex(saved.fingerprint, &expected)) expected.clear();
-
-  const std::filesystem::path path(log_path);
-  std::string dir = path.parent_path().string();
-  if (dir.empty()) dir = ".";
-  int fd = -1;
-  std::error_code ec;
-  for (const auto& entry : std::filesystem::directory_iterator(dir, ec)) {
-    struct stat est {};
-    if (::stat(entry.path().c_str(), &est) != 0 || !S_ISREG(est.st_mode)) continue;
-    if (est.st_dev != saved.dev || est.st_ino != saved.inode) continue;
-    const int candidate = ::open(entry.path().c_str(), O_RDONLY | O_CLOEXEC | O_NONBLOCK);
-    if (candidate < 0) continue;
-    // The inode number alone may have been reused by an unrelated file after a deletion.
-    std::string head(expected.size(), '\0');
-    const ssize_t n = ::pread(candidate, head.data(), head.size(), 0);
-    if (n != static_cast<ssize_t>(head.size()) || head != expected ||
-        static_cast<uint64_t>(est.st_size) < saved.offset) {
-      ::close(candidate);
-      continue;
-    }
-    fd = candidate;
-    out.file = entry.path().string();
-    break;
-  }
-  if (fd < 0) {
-    out.message = "the file poolwatch was reading when it stopped (inode " +
-                  std::to_string(saved.inode) + ") is no longer in " + dir +
-                  " (deleted, compressed or moved): lines written to it after offset " +
-                  std::to_string(saved.offset) + " are lost";
-    return out;
-  }
-  out.found = true;
-  LineSplitter splitter;
-  auto deliver = [&](std::string_view line) {
-    ++out.lines;
-    on_line(line);
-  };
-  std::vector<char> block(256 * 1024);
-  uint64_t offset = saved.offset;
-  for (;;) {
-    const ssize_t n = ::pread(fd, block.data(), block.size(), static_cast<off_t>(offset));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) break;
-    offset += static_cast<uint64_t>(n);
-    out.bytes += static_cast<uint64_t>(n);
-    splitter.Feed(std::string_view(block.data(), static_cast<size_t>(n)), deliver);
-  }
-  // The writer has moved on to the new file: an unterminated last line will not be completed.
-  splitter.Flush(deliver);
-  out.overlong_lines = splitter.overlong_lines();
-  ::close(fd);
-  out.message = "the log was rotated while poolwatch was down: read the rest of " + out.file +
-                " from offset " + std::to_string(saved.offset) + " (" + std::to_string(out.lines) +
-                " lines), then the new " + log_path + " from its beginning";
-  return out;
 }
 
 }  // namespace poolwatch
