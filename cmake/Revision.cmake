@@ -19,8 +19,9 @@ function(poolwatch_read_git_revision git_dir out_revision out_watch)
   # A worktree or submodule has a .git file: "gitdir: <path>".
   if(NOT IS_DIRECTORY "${git_dir}" AND EXISTS "${git_dir}")
     file(STRINGS "${git_dir}" gitdir_line LIMIT_COUNT 1 REGEX "^gitdir: ")
+    get_filename_component(worktree "${git_dir}" DIRECTORY)
     string(REGEX REPLACE "^gitdir: *" "" git_dir "${gitdir_line}")
-    get_filename_component(git_dir "${git_dir}" ABSOLUTE BASE_DIR "${CMAKE_SOURCE_DIR}")
+    get_filename_component(git_dir "${git_dir}" ABSOLUTE BASE_DIR "${worktree}")
   endif()
   if(NOT EXISTS "${git_dir}/HEAD")
     return()
@@ -64,12 +65,14 @@ if(CMAKE_SCRIPT_MODE_FILE)
   return()
 endif()
 
-poolwatch_read_git_revision("${CMAKE_SOURCE_DIR}/.git" poolwatch_git_revision poolwatch_git_watch)
+# The project's root, also when it is added from another project (fuzz/ adds it as a subdirectory).
+get_filename_component(poolwatch_root "${CMAKE_CURRENT_LIST_DIR}/.." ABSOLUTE)
+poolwatch_read_git_revision("${poolwatch_root}/.git" poolwatch_git_revision poolwatch_git_watch)
 if(poolwatch_git_revision)
   set(POOLWATCH_REVISION "${poolwatch_git_revision}")
   set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${poolwatch_git_watch})
 else()
-  file(STRINGS "${CMAKE_SOURCE_DIR}/cmake/archive-revision" poolwatch_archive_revision
+  file(STRINGS "${CMAKE_CURRENT_LIST_DIR}/archive-revision" poolwatch_archive_revision
        LIMIT_COUNT 1)
   # Outside an archive the file still holds git's placeholder, which is not hex.
   if(poolwatch_archive_revision MATCHES "^[0-9a-f]+$")
