@@ -6,6 +6,7 @@
 #include "bench/micro_lines.h"
 #include "exporter/line_splitter.h"
 #include "exporter/log_format.h"
+#include "exporter/log_time.h"
 
 namespace poolwatch {
 namespace {

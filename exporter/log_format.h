@@ -6,12 +6,13 @@
 #include <string_view>
 #include <vector>
 
+#include "exporter/log_format_directive.h"
 #include "exporter/log_record.h"
+// Not needed here: the time parsers were declared in this header before they got their own
+// file, and code outside exporter/ still reaches them through it.
+#include "exporter/log_time.h"
 
 namespace poolwatch {
-
-// nginx's `log_format ... escape=` parameter: how nginx escaped variable values.
-enum class LogEscape { kDefault, kJson, kNone };
 
 // The project's format (also in nginx/log_format.conf). A contract: change both together.
 inline constexpr std::string_view kDefaultLogFormat =
@@ -35,22 +36,6 @@ enum class MalformedReason : uint8_t {
   kCount_,
 };
 std::string_view MalformedReasonName(MalformedReason reason);
-
-// What a configured log format says: the format string nginx builds from the directive, and
-// the directive's escape= when it has one.
-struct LogFormatSpec {
-  std::string format;
-  std::optional<LogEscape> escape;
-};
-
-// Reads a log format as a user pastes it. Text that starts with `log_format`, `escape=` or a
-// quote is nginx directive syntax: optional `log_format NAME`, optional
-// `escape=default|json|none`, then one or more single- or double-quoted parts that are
-// concatenated (with nginx's backslash rules inside quotes), optional `;`; `log_format NAME`
-// without escape= means escape=default, as in nginx. Any other text is the bare format string,
-// taken as it is. Returns nullopt with `error` for unbalanced quotes, unquoted parts or text
-// after the `;`.
-std::optional<LogFormatSpec> ParseLogFormatText(std::string_view text, std::string* error);
 
 // Names of the nginx variables that carry the pool and release headers.
 struct LogFormatOptions {
@@ -107,11 +92,5 @@ class LogFormat {
 // Splits nginx's multi-value upstream fields ("a, b : c") into `out` (appended). A helper of
 // Parse, public for tests.
 void SplitUpstreamList(std::string_view value, std::vector<std::string_view>& out);
-
-// Timestamp parsers for $time_local ("26/Nov/2026:07:06:51 +0000"), $time_iso8601
-// ("2026-11-26T07:06:51+00:00") and $msec ("1764140811.123").
-std::optional<TimePoint> ParseTimeLocal(std::string_view text);
-std::optional<TimePoint> ParseTimeIso8601(std::string_view text);
-std::optional<TimePoint> ParseMsec(std::string_view text);
 
 }  // namespace poolwatch

@@ -7,7 +7,7 @@
 #include <initializer_list>
 #include <string_view>
 
-#include "alerting/rules.h"
+#include "alerting/rule.h"
 #include "exporter/log_record.h"
 
 namespace poolwatch::testing {

@@ -1,7 +1,8 @@
+#include "alerting/error_rate_rule.h"
+
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
-#include "alerting/rules.h"
 #include "tests/alerting/alerting_test_util.h"
 
 namespace poolwatch {

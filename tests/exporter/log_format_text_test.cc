@@ -5,6 +5,7 @@
 #include <sstream>
 
 #include "exporter/log_format.h"
+#include "exporter/log_format_directive.h"
 #include "tests/support/test_support.h"
 
 namespace poolwatch {

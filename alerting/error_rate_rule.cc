@@ -1,0 +1,193 @@
+#include "alerting/error_rate_rule.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <utility>
+
+#include "alerting/rule_internal.h"
+
+namespace poolwatch {
+namespace {
+
+using rule_internal::BaseNotification;
+using rule_internal::IsRealPool;
+using rule_internal::OrUnknown;
+using rule_internal::Upper;
+
+// 2 → "2", 2.5 → "2.5": thresholds are written the way people configure them.
+std::string FormatNumber(double value) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.2f", value);
+  std::string out = buf;
+  while (!out.empty() && out.back() == '0') out.pop_back();
+  if (!out.empty() && out.back() == '.') out.pop_back();
+  return out;
+}
+
+std::string FormatPercent(double value) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%.2f%%", value);
+  return buf;
+}
+
+}  // namespace
+
+ErrorRateRule::ErrorRateRule(RuleConfig config) : Rule(std::move(config)) {
+  if (config_.scope == ErrorScope::kClient) FindOrAddPool("");
+}
+
+size_t ErrorRateRule::MinRequests() const {
+  // At least one entry (an empty window has no rate), and never more than the window holds:
+  // min_requests > window_size would mean a rule that can never fire, a silent miss.
+  return std::clamp<size_t>(config_.min_requests, 1, std::max<size_t>(config_.window_size, 1));
+}
+
+int ErrorRateRule::FindOrAddPool(std::string_view pool) {
+  if (last_pool_index_ < instances_.size() && instances_[last_pool_index_].pool == pool) {
+    return static_cast<int>(last_pool_index_);
+  }
+  for (size_t i = 0; i < instances_.size(); ++i) {
+    if (instances_[i].pool == pool) {
+      last_pool_index_ = i;
+      return static_cast<int>(i);
+    }
+  }
+  if (instances_.size() >= kMaxPools) return -1;
+  instances_.push_back(
+      Instance{std::string(pool), SlidingWindow(config_.window_size, config_.max_age)});
+  AlertCondition condition;
+  if (!pool.empty()) condition.labels = {{"pool", std::string(pool)}};
+  condition.threshold = config_.threshold_percent;
+  condition.window_size = instances_.back().window.capacity();
+  conditions_.push_back(std::move(condition));
+  last_pool_index_ = instances_.size() - 1;
+  return static_cast<int>(last_pool_index_);
+}
+
+void ErrorRateRule::Observe(const LogRecord& record) {
+  const std::string_view pool = ServingPoolOf(record);
+  if (!pool.empty() && pool != serving_) serving_.assign(pool);
+  if (config_.scope == ErrorScope::kClient) {
+    // Every request counts, including those nginx answered itself (a 502 with no upstream
+    // live is exactly what the client saw).
+    instances_[0].window.Push(record.time, record.status >= 500);
+    return;
+  }
+  for (const UpstreamAttempt& attempt : record.attempts) {
+    if (!IsRealPool(attempt.pool)) continue;
+    const int i = FindOrAddPool(attempt.pool);
+    if (i < 0) continue;
+    // No response at all (status 0: connect failure, timeout before headers) is an error too.
+    instances_[static_cast<size_t>(i)].window.Push(record.time,
+                                                   attempt.status >= 500 || attempt.status == 0);
+  }
+}
+
+void ErrorRateRule::Evaluate(TimePoint now) {
+  const size_t min_requests = MinRequests();
+  const double threshold = config_.threshold_percent;
+  const double resolve = std::min(config_.ResolveThreshold(), threshold);
+  for (size_t i = 0; i < instances_.size(); ++i) {
+    SlidingWindow& window = instances_[i].window;
+    AlertCondition& c = conditions_[i];
+    window.Expire(now);
+    const bool was_active = c.active;
+    c.episodes_started = 0;
+    c.changed = false;
+    c.value = window.ErrorPercent();
+    c.threshold = threshold;
+    c.window_fill = window.size();
+    c.window_size = window.capacity();
+    if (window.size() < min_requests) {
+      c.active = false;
+      c.reason = Decision::kTooFewRequests;
+    } else if (was_active) {
+      // Hysteresis: once firing, only a rate at or below the resolve threshold clears it, so a
+      // rate hovering around the threshold does not flap.
+      c.active = c.value > resolve;
+      c.reason = c.active ? Decision::kFiring : Decision::kBelowThreshold;
+    } else {
+      c.active = c.value > threshold;
+      c.reason = c.active ? Decision::kFiring : Decision::kBelowThreshold;
+    }
+    if (c.active != was_active) {
+      c.since = now;
+      if (c.active) c.episodes_started = 1;
+    }
+  }
+}
+
+std::vector<std::pair<std::string, std::string>> ErrorRateRule::Fields(size_t i) const {
+  const Instance& instance = instances_[i];
+  const AlertCondition& c = conditions_[i];
+  std::vector<std::pair<std::string, std::string>> fields;
+  if (!instance.pool.empty()) fields.emplace_back("Pool", instance.pool);
+  fields.emplace_back("Error Rate", FormatPercent(c.value) + " (threshold: " +
+                                        FormatNumber(config_.threshold_percent) + "%)");
+  const std::string counts =
+      std::to_string(instance.window.errors()) + "/" + std::to_string(instance.window.size());
+  if (instance.pool.empty()) {
+    fields.emplace_back("5xx Errors", counts + " requests");
+  } else {
+    fields.emplace_back("5xx Errors", counts + " attempts (5xx or no response)");
+  }
+  fields.emplace_back("Current Pool", OrUnknown(serving_));
+  return fields;
+}
+
+Notification ErrorRateRule::Firing(size_t i, TimePoint now) const {
+  Notification n = BaseNotification(config_, conditions_[i].labels, AlertStatus::kFiring);
+  n.title = Upper(config_.name);
+  n.summary = instances_[i].pool.empty()
+                  ? "High error rate detected!"
+                  : "High error rate detected on pool " + instances_[i].pool + "!";
+  n.fields = Fields(i);
+  n.action = "Check upstream logs and consider pool toggle";
+  n.at = now;
+  return n;
+}
+
+Notification ErrorRateRule::Resolved(size_t i, TimePoint now) const {
+  const AlertCondition& c = conditions_[i];
+  Notification n = BaseNotification(config_, c.labels, AlertStatus::kResolved);
+  n.title = Upper(config_.name) + " RESOLVED";
+  n.summary = c.reason == Decision::kTooFewRequests
+                  ? "Error rate no longer judged: too few recent requests"
+                  : "Error rate is back to normal";
+  n.fields = Fields(i);
+  n.at = now;
+  return n;
+}
+
+std::string ErrorRateRule::Detail(size_t i) const {
+  const SlidingWindow& window = instances_[i].window;
+  return FormatPercent(window.ErrorPercent()) + " of " + std::to_string(window.size()) +
+         " (threshold " + FormatNumber(config_.threshold_percent) + "%, resolve " +
+         FormatNumber(std::min(config_.ResolveThreshold(), config_.threshold_percent)) + "%, min " +
+         std::to_string(MinRequests()) + ")";
+}
+
+void ErrorRateRule::Reconfigure(const RuleConfig& config, std::string_view /*active_pool*/) {
+  config_ = config;
+  for (size_t i = 0; i < instances_.size(); ++i) {
+    instances_[i].window.Reconfigure(config_.window_size, config_.max_age);
+    conditions_[i].threshold = config_.threshold_percent;
+    conditions_[i].window_size = instances_[i].window.capacity();
+  }
+}
+
+void ErrorRateRule::ForgetErrorsOfFailover(std::string_view pool, TimePoint ended_at) {
+  if (config_.scope != ErrorScope::kUpstream) return;  // what clients saw is never inhibited
+  for (Instance& instance : instances_) {
+    if (instance.pool == pool) instance.window.DropBefore(ended_at);
+  }
+}
+
+int ErrorRateRule::FindOrAddAlert(const Labels& labels) {
+  if (config_.scope == ErrorScope::kClient) return labels.empty() ? 0 : -1;
+  auto it = labels.find("pool");
+  if (labels.size() != 1 || it == labels.end() || !IsRealPool(it->second)) return -1;
+  return FindOrAddPool(it->second);
+}
+
+}  // namespace poolwatch

@@ -1,0 +1,219 @@
+#include "alerting/failover_rule.h"
+
+#include <cinttypes>
+#include <cstdio>
+#include <utility>
+
+#include "alerting/rule_internal.h"
+
+namespace poolwatch {
+namespace {
+
+using rule_internal::BaseNotification;
+using rule_internal::OrUnknown;
+using rule_internal::Upper;
+
+std::string FormatDuration(Clock::duration d) {
+  int64_t s = std::chrono::duration_cast<std::chrono::seconds>(d).count();
+  if (s < 0) s = 0;
+  char buf[48];
+  if (s >= 3600) {
+    std::snprintf(buf, sizeof(buf), "%" PRId64 "h %" PRId64 "m %" PRId64 "s", s / 3600, s / 60 % 60,
+                  s % 60);
+  } else if (s >= 60) {
+    std::snprintf(buf, sizeof(buf), "%" PRId64 "m %" PRId64 "s", s / 60, s % 60);
+  } else {
+    std::snprintf(buf, sizeof(buf), "%" PRId64 "s", s);
+  }
+  return buf;
+}
+
+}  // namespace
+
+FailoverRule::FailoverRule(RuleConfig config, std::string_view active_pool)
+    : Rule(std::move(config)) {
+  current_ = TrackFor(active_pool);
+}
+
+size_t FailoverRule::TrackFor(std::string_view primary) {
+  for (size_t i = 0; i < tracks_.size(); ++i) {
+    if (tracks_[i].primary == primary) return i;
+  }
+  Track track;
+  track.primary = std::string(primary);
+  tracks_.push_back(std::move(track));
+  AlertCondition condition;
+  condition.labels = {{"pool", std::string(primary)}};
+  condition.threshold = 1;
+  conditions_.push_back(std::move(condition));
+  return tracks_.size() - 1;
+}
+
+void FailoverRule::StartEpisode(Track& track, std::string_view from, std::string_view to,
+                                std::string_view release, TimePoint at) {
+  track.off_primary = true;
+  track.qualified = false;
+  track.since = at;
+  track.current.from.assign(from);
+  track.current.to.assign(to);
+  track.current.release.assign(release);
+  track.current.off_since = at;
+  MaybeQualify(track, at);
+}
+
+void FailoverRule::MaybeQualify(Track& track, TimePoint at) {
+  if (track.qualified || at - track.current.off_since < config_.for_duration) return;
+  track.qualified = true;
+  track.current.fired_at = at;
+  track.since = at;
+  ++track.episodes_started;
+}
+
+void FailoverRule::EndEpisode(Track& track, std::string_view back_release, TimePoint at,
+                              bool primary_change) {
+  if (!track.off_primary) return;
+  if (track.qualified) {
+    // Kept for the resolved message, and for the firing one if the episode is latched.
+    std::swap(track.last_ended, track.current);
+    track.last_ended.back_release.assign(back_release);
+    track.last_ended.ended_at = at;
+    track.last_ended.ended_by_primary_change = primary_change;
+    track.has_ended = true;
+  }
+  track.off_primary = false;
+  track.qualified = false;
+  track.since = at;
+}
+
+void FailoverRule::Observe(const LogRecord& record) {
+  const std::string_view pool = ServingPoolOf(record);
+  if (pool.empty()) return;
+  last_record_time_ = record.time;
+  Track& track = tracks_[current_];
+  if (seen_pool_ && pool == serving_) {
+    // The common case: the same pool as the line before.
+    if (track.off_primary && !track.qualified) MaybeQualify(track, record.time);
+    return;
+  }
+  seen_pool_ = true;
+  if (pool == track.primary) {
+    EndEpisode(track, record.release, record.time, /*primary_change=*/false);
+  } else if (!track.off_primary) {
+    // Off the primary. The primary is the baseline (not the previous line), so "from" is the
+    // primary even when the very first line we see is on the backup.
+    StartEpisode(track, track.primary, pool, record.release, record.time);
+  } else {
+    // From one backup to another while the primary is still out. Until the episode has fired
+    // and an evaluation has seen it, "from" stays the primary: the first page must say traffic
+    // left it, even when `for` kept the episode pending through several moves or one read of
+    // the log held them all.
+    if (track.qualified && track.episodes_started == 0) track.current.from = serving_;
+    track.current.to.assign(pool);
+    track.current.release.assign(record.release);
+    if (track.qualified) {
+      track.current.fired_at = record.time;
+      track.changed = true;
+    } else {
+      MaybeQualify(track, record.time);
+    }
+  }
+  serving_.assign(pool);
+  serving_since_ = record.time;
+}
+
+void FailoverRule::Evaluate(TimePoint /*now*/) {
+  // Failover is judged on log records only (evidence that traffic stayed away), so `now` does
+  // not move anything here.
+  for (size_t i = 0; i < tracks_.size(); ++i) {
+    Track& track = tracks_[i];
+    AlertCondition& c = conditions_[i];
+    c.active = track.qualified;
+    c.value = track.qualified ? 1 : 0;
+    c.since = track.since;
+    c.episodes_started = track.episodes_started;
+    c.changed = track.changed;
+    track.episodes_started = 0;
+    track.changed = false;
+    if (track.qualified) {
+      c.reason = Decision::kFiring;
+    } else if (track.off_primary) {
+      c.reason = Decision::kPending;
+    } else if (!seen_pool_) {
+      c.reason = Decision::kTooFewRequests;  // no record with a pool yet: nothing to judge
+    } else {
+      c.reason = Decision::kBelowThreshold;  // on the primary
+    }
+  }
+}
+
+Notification FailoverRule::Firing(size_t i, TimePoint /*now*/) const {
+  const Track& track = tracks_[i];
+  const Episode& e = track.qualified || !track.has_ended ? track.current : track.last_ended;
+  Notification n = BaseNotification(config_, conditions_[i].labels, AlertStatus::kFiring);
+  n.title = Upper(config_.name);
+  n.summary = "Pool failover detected!";
+  n.fields = {{"Previous", OrUnknown(e.from)}, {"Current", OrUnknown(e.to)}};
+  if (e.from != track.primary) n.fields.emplace_back("Primary", track.primary + " (still out)");
+  n.fields.emplace_back("Release", OrUnknown(e.release));
+  if (config_.for_duration > Clock::duration::zero()) {
+    n.fields.emplace_back("Off primary for", FormatDuration(e.fired_at - e.off_since));
+  }
+  n.action = "Check health of " + e.from + " pool";
+  n.at = e.fired_at;
+  return n;
+}
+
+Notification FailoverRule::Resolved(size_t i, TimePoint now) const {
+  const Track& track = tracks_[i];
+  const Episode& e = track.last_ended;
+  Notification n = BaseNotification(config_, conditions_[i].labels, AlertStatus::kResolved);
+  n.title = Upper(config_.name) + " RESOLVED";
+  if (e.ended_by_primary_change || i != current_) {
+    n.summary = track.primary + " is no longer the expected primary";
+    n.fields = {{"Serving", OrUnknown(serving_)}};
+  } else {
+    n.summary = "Traffic is back on " + track.primary;
+    n.fields = {{"Previous", OrUnknown(e.to)},
+                {"Current", track.primary},
+                {"Release", OrUnknown(e.back_release)}};
+  }
+  n.fields.emplace_back("Off primary for", FormatDuration(e.ended_at - e.off_since));
+  n.at = track.has_ended ? e.ended_at : now;
+  return n;
+}
+
+std::string FailoverRule::Detail(size_t i) const {
+  const Track& track = tracks_[i];
+  if (!seen_pool_) return "no request with a pool seen yet";
+  if (i != current_) return track.primary + " is no longer the expected primary";
+  std::string out = "serving " + serving_ + ", primary " + track.primary;
+  if (track.off_primary) {
+    out += ", off primary since " + FormatRfc3339(track.current.off_since);
+    if (!track.qualified) out += " (for " + FormatDuration(config_.for_duration) + ")";
+  }
+  return out;
+}
+
+void FailoverRule::Reconfigure(const RuleConfig& config, std::string_view active_pool) {
+  config_ = config;
+  if (active_pool == tracks_[current_].primary) {
+    // `for` may have changed: a pending episode may qualify now (judged at the next record).
+    return;
+  }
+  // The primary changed (e.g. green promoted): the alert about the old primary ends, and the
+  // new primary's alert starts from the pool serving right now.
+  EndEpisode(tracks_[current_], "", last_record_time_, /*primary_change=*/true);
+  current_ = TrackFor(active_pool);
+  Track& track = tracks_[current_];
+  if (seen_pool_ && serving_ != track.primary && !track.off_primary) {
+    StartEpisode(track, track.primary, serving_, "", last_record_time_);
+  }
+}
+
+int FailoverRule::FindOrAddAlert(const Labels& labels) {
+  auto it = labels.find("pool");
+  if (labels.size() != 1 || it == labels.end() || it->second.empty()) return -1;
+  return static_cast<int>(TrackFor(it->second));
+}
+
+}  // namespace poolwatch

@@ -1,0 +1,40 @@
+#include "alerting/rule.h"
+
+#include <cctype>
+
+#include "alerting/rule_internal.h"
+
+namespace poolwatch {
+namespace rule_internal {
+
+std::string Upper(std::string_view name) {
+  std::string out(name);
+  for (char& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+  return out;
+}
+
+std::string OrUnknown(const std::string& s) { return s.empty() ? "unknown" : s; }
+
+Notification BaseNotification(const RuleConfig& config, const Labels& labels, AlertStatus status) {
+  Notification n;
+  n.rule = config.name;
+  n.status = status;
+  n.labels = labels;
+  n.severity = config.severity;
+  return n;
+}
+
+}  // namespace rule_internal
+
+std::string_view ServingPoolOf(const LogRecord& record) {
+  if (rule_internal::IsRealPool(record.pool)) return record.pool;
+  // A response without the pool header (the app does not set it, or the log format uses
+  // $http_x_app_pool by mistake): the last attempt is the server that answered.
+  if ((record.pool.empty() || record.pool == "-") && !record.attempts.empty() &&
+      rule_internal::IsRealPool(record.attempts.back().pool)) {
+    return record.attempts.back().pool;
+  }
+  return {};
+}
+
+}  // namespace poolwatch

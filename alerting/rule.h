@@ -1,0 +1,91 @@
+#pragma once
+
+#include <map>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "alerting/alerting_config.h"
+#include "alerting/decision.h"
+#include "alerting/notification.h"
+#include "exporter/log_record.h"
+
+namespace poolwatch {
+
+using Labels = std::map<std::string, std::string>;
+
+// The pool a record tells us is serving clients: the pool that answered (a request nginx
+// retried on the backup counts as served by the backup). Falls back to the last upstream
+// attempt's pool when the response carried no pool header. Empty when the record says nothing
+// about pools: nginx answered itself ("none"), "-", or an address not yet mapped ("unknown").
+std::string_view ServingPoolOf(const LogRecord& record);
+
+// One alert of a rule (the rule name plus one label set) as the rule sees it at the last
+// Evaluate(). Labels are set once when the alert is created, so evaluating allocates nothing.
+struct AlertCondition {
+  Labels labels;
+  bool active = false;  // the condition holds now (past `for`, above the threshold)
+  // Why not active: kBelowThreshold, kTooFewRequests or kPending. kFiring when active.
+  Decision reason = Decision::kTooFewRequests;
+  // Episodes (inactive → active) that began since the previous Evaluate(). With !active and a
+  // non-zero count, an episode began and ended between two evaluations: the rule latched it so
+  // the policy can still announce it (fire, then resolve) instead of losing it.
+  int episodes_started = 0;
+  // The alert moved within its episode (traffic went from one backup pool to another): worth a
+  // new firing message for the same alert.
+  bool changed = false;
+  TimePoint since{};  // when the current active (or inactive) stretch began
+  double value = 0;   // error rate in percent; 1 or 0 for failover
+  double threshold = 0;
+  size_t window_fill = 0;
+  size_t window_size = 0;
+};
+
+// A rule turns log records into alert conditions. Pure: no I/O, no clock (time is passed in),
+// not thread-safe (the engine serialises calls). Observe() runs for every log line and does not
+// allocate in the steady state; Evaluate() runs on every tick and allocates nothing either.
+// Message text is built only when the policy decides to send something.
+class Rule {
+ public:
+  explicit Rule(RuleConfig config) : config_(std::move(config)) {}
+  virtual ~Rule() = default;
+  Rule(const Rule&) = delete;
+  Rule& operator=(const Rule&) = delete;
+
+  const RuleConfig& config() const { return config_; }
+
+  virtual void Observe(const LogRecord& record) = 0;
+  // Brings conditions() up to date for `now` and hands over what happened since the previous
+  // call (episodes_started, changed).
+  virtual void Evaluate(TimePoint now) = 0;
+  // One entry per alert. Alerts are only ever appended, so an index stays valid for the life of
+  // the rule (the engine keeps policy state by index).
+  const std::vector<AlertCondition>& conditions() const { return conditions_; }
+
+  // The firing message of alert `i`: its current episode, or, if it is not active, the last
+  // episode that ended (a latched one).
+  virtual Notification Firing(size_t i, TimePoint now) const = 0;
+  // The resolved message of alert `i`'s last episode.
+  virtual Notification Resolved(size_t i, TimePoint now) const = 0;
+  // Human-readable state of alert `i` for decision logs and status, e.g. "4.50% of 200".
+  virtual std::string Detail(size_t i) const = 0;
+
+  // SIGHUP: take new settings, keep windows and episode state. `config.name` and kind are the
+  // same as before (the engine replaces the rule otherwise).
+  virtual void Reconfigure(const RuleConfig& config, std::string_view active_pool) = 0;
+  // The index of the alert with these labels, created if this rule can have it; -1 if it
+  // cannot. Used when restoring state after a restart.
+  virtual int FindOrAddAlert(const Labels& labels) = 0;
+  // The pool currently serving clients as this rule has seen it; "" before the first record.
+  virtual std::string_view serving_pool() const = 0;
+  // A failover away from `pool` ended at `ended_at` (log time). Errors the rule counted for
+  // that pool before then belong to the failover, which already paged: an upstream error_rate
+  // rule drops them so they do not page a second time for the same incident. No-op otherwise.
+  virtual void ForgetErrorsOfFailover(std::string_view /*pool*/, TimePoint /*ended_at*/) {}
+
+ protected:
+  RuleConfig config_;
+  std::vector<AlertCondition> conditions_;
+};
+
+}  // namespace poolwatch
