@@ -447,14 +447,18 @@ int Daemon::Run() {
 void FlagOverrides::ApplyTo(Config& config) const {
   if (log_path) config.log_path = *log_path;
   if (start_at) {
-    if (*start_at != "end" && *start_at != "beginning") {
-      throw ConfigError("--log.start-at: expected end or beginning, got '" + *start_at + "'");
-    }
-    config.start_at_beginning = *start_at == "beginning";
+    const std::optional<StartAt> where = ParseStartAt(*start_at);
+    if (!where) throw ConfigError("--log.start-at: " + ExpectedGot(kStartAtExpected, *start_at));
+    config.start_at_beginning = *where == StartAt::kBeginning;
   }
   if (listen_addresses) config.listen_addresses = *listen_addresses;
   if (telemetry_path) config.telemetry_path = *telemetry_path;
-  if (log_level) config.log_level = *log_level;
+  if (log_level) {
+    if (!ParseLogLevel(*log_level)) {
+      throw ConfigError("--log.level: " + ExpectedGot(kLogLevelExpected, *log_level));
+    }
+    config.log_level = *log_level;
+  }
   if (instance) config.instance = *instance;
   if (enable_admin_api) config.enable_admin_api = true;
   if (state_path) config.state_path = *state_path;
@@ -465,11 +469,6 @@ Config LoadEffectiveConfig(const std::string& config_path, const FlagOverrides& 
   Config config = LoadConfig(config_path, ProcessEnvironment());
   flags.ApplyTo(config);
   if (config.instance.empty()) config.instance = HostName();
-  LogLevel level;
-  if (!ParseLogLevel(config.log_level, &level)) {
-    throw ConfigError("log level: expected debug, info, warn or error, got '" + config.log_level +
-                      "'");
-  }
   ValidateConfig(config);
   if (!config.web_config_file.empty()) LoadWebConfig(config.web_config_file);  // fail fast
   return config;
@@ -487,9 +486,7 @@ int RunDaemon(const std::string& config_path, const FlagOverrides& flags) {
     LogError("no log to follow: set --log.path, log.path in the config file or POOLWATCH_LOG_PATH");
     return 2;
   }
-  LogLevel level;
-  ParseLogLevel(config.log_level, &level);
-  Logger::SetLevel(level);
+  Logger::SetLevel(ParseLogLevel(config.log_level).value_or(LogLevel::kInfo));
   Daemon daemon(config_path, flags, config);
   return daemon.Run();
 }

@@ -12,23 +12,13 @@
 #include <string_view>
 
 #include "config/listen_address.h"
+#include "config/value_parsers.h"
 #include "exporter/http_server.h"
 
 extern char** environ;
 
 namespace poolwatch {
 namespace {
-
-std::optional<size_t> ParseWholeNumber(std::string_view text) {
-  if (text.empty()) return std::nullopt;
-  for (char c : text) {
-    if (c < '0' || c > '9') return std::nullopt;
-  }
-  size_t value = 0;
-  auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-  if (ec != std::errc() || ptr != text.data() + text.size()) return std::nullopt;
-  return value;
-}
 
 // What is wrong with a whole list of listen addresses (from the environment or flags, where
 // there is no line to point at), or "".
@@ -54,10 +44,6 @@ std::string TelemetryPathProblem(const std::string& path) {
     }
   }
   return "";
-}
-
-bool IsLogLevel(const std::string& level) {
-  return level == "debug" || level == "info" || level == "warn" || level == "error";
 }
 
 // Walks the YAML tree, remembering the dotted key path so every error names file, line and key.
@@ -133,20 +119,16 @@ class Reader {
   }
 
   bool Bool(const YAML::Node& node, const std::string& key) const {
-    bool value;
-    if (!node.IsScalar() || !YAML::convert<bool>::decode(node, value)) {
-      Fail(node, key, "expected true or false, got '" + Scalar(node) + "'");
-    }
-    return value;
+    const auto value = node.IsScalar() ? ParseBool(node.Scalar()) : std::nullopt;
+    if (!value) Fail(node, key, ExpectedGot(kBoolExpected, Scalar(node)));
+    return *value;
   }
 
   double Number(const YAML::Node& node, const std::string& key, double min, double max) const {
-    double value = 0;
     const std::string text = Scalar(node);
-    auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
-    if (!node.IsScalar() || ec != std::errc() || ptr != text.data() + text.size()) {
-      Fail(node, key, "expected a number, got '" + text + "'");
-    }
+    const auto parsed = node.IsScalar() ? ParseNumber(text) : std::nullopt;
+    if (!parsed) Fail(node, key, ExpectedGot(kNumberExpected, text));
+    const double value = *parsed;
     if (value < min || value > max) {
       std::ostringstream range;
       range << "must be between " << min << " and " << max << ", got " << text;
@@ -155,11 +137,10 @@ class Reader {
     return value;
   }
 
-  // Digits only: "200.9" or "1e2" for a count is a typo, not something to round.
   size_t Count(const YAML::Node& node, const std::string& key, size_t min, size_t max) const {
     const std::string text = Scalar(node);
-    auto value = node.IsScalar() ? ParseWholeNumber(text) : std::nullopt;
-    if (!value) Fail(node, key, "expected a whole number, got '" + text + "'");
+    auto value = node.IsScalar() ? ParseCount(text) : std::nullopt;
+    if (!value) Fail(node, key, ExpectedGot(kCountExpected, text));
     if (*value < min || *value > max) {
       Fail(node, key,
            "must be between " + std::to_string(min) + " and " + std::to_string(max) + ", got " +
@@ -170,8 +151,7 @@ class Reader {
 
   std::chrono::milliseconds Duration(const YAML::Node& node, const std::string& key) const {
     auto d = node.IsScalar() ? ParseDuration(node.Scalar()) : std::nullopt;
-    if (!d)
-      Fail(node, key, "expected a duration like 30s, 5m or 250ms, got '" + Scalar(node) + "'");
+    if (!d) Fail(node, key, ExpectedGot(kDurationExpected, Scalar(node)));
     return *d;
   }
 
@@ -203,24 +183,6 @@ class Reader {
   std::string source_;
 };
 
-bool IsHttpUrl(std::string_view url) {
-  for (std::string_view scheme : {"http://", "https://"}) {
-    if (url.size() > scheme.size() && url.substr(0, scheme.size()) == scheme) return true;
-  }
-  return false;
-}
-
-// What a `notify` list may name: Notifier::Kind() of the notifiers BuildNotifiers makes.
-constexpr std::string_view kNotifierKinds[] = {"slack", "webhook", "console", "alertmanager"};
-constexpr std::string_view kNotifierKindList = "slack, webhook, console, alertmanager";
-
-bool IsNotifierKind(std::string_view kind) {
-  for (std::string_view known : kNotifierKinds) {
-    if (kind == known) return true;
-  }
-  return false;
-}
-
 // A rule's `notify` or notify.default_notifiers: a list of known kinds, each once. Empty only
 // where it means "every notifier" (the default's default), never for a rule: nowhere.
 std::vector<std::string> NotifierKinds(const Reader& r, const YAML::Node& node,
@@ -234,15 +196,16 @@ std::vector<std::string> NotifierKinds(const Reader& r, const YAML::Node& node,
   std::vector<std::string> kinds;
   for (size_t i = 0; i < node.size(); ++i) {
     const std::string where = key + "[" + std::to_string(i) + "]";
-    std::string kind = r.String(node[i], where);
-    if (!IsNotifierKind(kind)) {
+    const std::string text = r.String(node[i], where);
+    std::optional<std::string> kind = ParseNotifierKind(text);
+    if (!kind) {
       r.Fail(node[i], where,
-             "unknown notifier '" + kind + "' (known: " + std::string(kNotifierKindList) + ")");
+             "unknown notifier '" + text + "' (known: " + std::string(kNotifierKindList) + ")");
     }
-    if (std::find(kinds.begin(), kinds.end(), kind) != kinds.end()) {
-      r.Fail(node[i], where, "'" + kind + "' is listed twice");
+    if (std::find(kinds.begin(), kinds.end(), *kind) != kinds.end()) {
+      r.Fail(node[i], where, "'" + *kind + "' is listed twice");
     }
-    kinds.push_back(std::move(kind));
+    kinds.push_back(std::move(*kind));
   }
   return kinds;
 }
@@ -258,14 +221,10 @@ void ReadRule(const Reader& r, const YAML::Node& node, const std::string& path, 
   rule.name = r.String(node["name"], path + ".name");
   if (!node["kind"])
     r.Fail(node, path + ".kind", "every rule needs a kind (failover or error_rate)");
-  std::string kind = r.String(node["kind"], path + ".kind");
-  if (kind == "failover") {
-    rule.kind = RuleKind::kFailover;
-  } else if (kind == "error_rate") {
-    rule.kind = RuleKind::kErrorRate;
-  } else {
-    r.Fail(node["kind"], path + ".kind", "expected failover or error_rate, got '" + kind + "'");
-  }
+  const std::string kind = r.String(node["kind"], path + ".kind");
+  const std::optional<RuleKind> rule_kind = ParseRuleKind(kind);
+  if (!rule_kind) r.Fail(node["kind"], path + ".kind", ExpectedGot(kRuleKindExpected, kind));
+  rule.kind = *rule_kind;
   for (const auto& entry : node) {
     const std::string key = entry.first.as<std::string>();
     const std::string where = path + "." + key;
@@ -278,14 +237,10 @@ void ReadRule(const Reader& r, const YAML::Node& node, const std::string& path, 
     } else if (key == "for") {
       rule.for_duration = r.Duration(v, where);
     } else if (key == "scope") {
-      std::string scope = r.String(v, where);
-      if (scope == "client") {
-        rule.scope = ErrorScope::kClient;
-      } else if (scope == "upstream") {
-        rule.scope = ErrorScope::kUpstream;
-      } else {
-        r.Fail(v, where, "expected client or upstream, got '" + scope + "'");
-      }
+      const std::string scope = r.String(v, where);
+      const std::optional<ErrorScope> error_scope = ParseErrorScope(scope);
+      if (!error_scope) r.Fail(v, where, ExpectedGot(kErrorScopeExpected, scope));
+      rule.scope = *error_scope;
     } else if (key == "threshold_percent") {
       rule.threshold_percent = r.Number(v, where, 0, 100);
     } else if (key == "resolve_threshold_percent") {
@@ -328,23 +283,17 @@ void ReadYaml(const YAML::Node& root, const Reader& r, Config& config) {
         {"path", "start_at", "format", "escape", "pool_variable", "release_variable", "pools"});
     if (log["path"]) config.log_path = r.String(log["path"], "log.path");
     if (log["start_at"]) {
-      std::string start = r.String(log["start_at"], "log.start_at");
-      if (start != "end" && start != "beginning") {
-        r.Fail(log["start_at"], "log.start_at", "expected end or beginning, got '" + start + "'");
-      }
-      config.start_at_beginning = start == "beginning";
+      const std::string start = r.String(log["start_at"], "log.start_at");
+      const std::optional<StartAt> start_at = ParseStartAt(start);
+      if (!start_at) r.Fail(log["start_at"], "log.start_at", ExpectedGot(kStartAtExpected, start));
+      config.start_at_beginning = *start_at == StartAt::kBeginning;
     }
     std::optional<LogEscape> explicit_escape;
     if (log["escape"]) {
-      std::string escape = r.String(log["escape"], "log.escape");
-      if (escape == "default") {
-        explicit_escape = LogEscape::kDefault;
-      } else if (escape == "json") {
-        explicit_escape = LogEscape::kJson;
-      } else if (escape == "none") {
-        explicit_escape = LogEscape::kNone;
-      } else {
-        r.Fail(log["escape"], "log.escape", "expected default, json or none, got '" + escape + "'");
+      const std::string escape = r.String(log["escape"], "log.escape");
+      explicit_escape = ParseLogEscape(escape);
+      if (!explicit_escape) {
+        r.Fail(log["escape"], "log.escape", ExpectedGot(kLogEscapeExpected, escape));
       }
       config.format_options.escape = *explicit_escape;
     }
@@ -551,9 +500,8 @@ void ReadYaml(const YAML::Node& root, const Reader& r, Config& config) {
   if (root["instance"]) config.instance = r.String(root["instance"], "instance");
   if (root["log_level"]) {
     config.log_level = r.String(root["log_level"], "log_level");
-    if (!IsLogLevel(config.log_level)) {
-      r.Fail(root["log_level"], "log_level",
-             "expected debug, info, warn or error, got '" + config.log_level + "'");
+    if (!ParseLogLevel(config.log_level)) {
+      r.Fail(root["log_level"], "log_level", ExpectedGot(kLogLevelExpected, config.log_level));
     }
   }
 }
@@ -566,35 +514,32 @@ void ApplyEnvironment(const Environment& env, Config& config) {
     auto it = env.find(name);
     return it == env.end() || it->second.empty() ? nullptr : &it->second;
   };
-  auto fail = [](const char* name, const std::string& value, const std::string& expected) {
-    throw ConfigError(std::string("environment variable ") + name + ": expected " + expected +
-                      ", got '" + value + "'");
+  auto fail = [](const char* name, const std::string& value, std::string_view expected) {
+    throw ConfigError(std::string("environment variable ") + name + ": " +
+                      ExpectedGot(expected, value));
   };
   auto number = [&](const char* name, const std::string& value, double min, double max) {
-    double out = 0;
-    auto [ptr, ec] = std::from_chars(value.data(), value.data() + value.size(), out);
-    if (ec != std::errc() || ptr != value.data() + value.size() || out < min || out > max) {
+    const std::optional<double> out = ParseNumber(value);
+    if (!out || *out < min || *out > max) {
       std::ostringstream expected;
-      expected << "a number from " << min << " to " << max;
+      expected << kNumberExpected << " from " << min << " to " << max;
       fail(name, value, expected.str());
     }
-    return out;
+    return *out;
   };
   auto whole = [&](const char* name, const std::string& value, size_t min, size_t max) {
-    auto out = ParseWholeNumber(value);
+    const std::optional<size_t> out = ParseCount(value);
     if (!out || *out < min || *out > max) {
       fail(name, value,
-           "a whole number from " + std::to_string(min) + " to " + std::to_string(max));
+           std::string(kCountExpected) + " from " + std::to_string(min) + " to " +
+               std::to_string(max));
     }
     return *out;
   };
   auto boolean = [&](const char* name, const std::string& value) {
-    std::string v = value;
-    for (auto& c : v) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
-    if (v == "true" || v == "1" || v == "yes" || v == "on") return true;
-    if (v == "false" || v == "0" || v == "no" || v == "off") return false;
-    fail(name, value, "true or false");
-    return false;
+    const std::optional<bool> out = ParseBool(value);
+    if (!out) fail(name, value, kBoolExpected);
+    return *out;
   };
 
   if (auto v = get("SLACK_WEBHOOK_URL")) config.notify.slack_webhook_url = *v;
@@ -635,21 +580,14 @@ void ApplyEnvironment(const Environment& env, Config& config) {
   if (auto v = get("POOLWATCH_RUNBOOK_URL")) config.notify.runbook_url = *v;
   if (auto v = get("POOLWATCH_DEFAULT_NOTIFIERS")) {
     std::vector<std::string> kinds;
-    std::string_view rest = *v;
-    while (!rest.empty()) {
-      size_t comma = rest.find(',');
-      std::string kind(rest.substr(0, comma));
-      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-      kind.erase(std::remove_if(kind.begin(), kind.end(),
-                                [](unsigned char c) { return std::isspace(c) != 0; }),
-                 kind.end());
-      if (kind.empty()) continue;
-      if (!IsNotifierKind(kind) || std::find(kinds.begin(), kinds.end(), kind) != kinds.end()) {
+    for (const std::string& item : SplitCommaList(*v)) {
+      std::optional<std::string> kind = ParseNotifierKind(item);
+      if (!kind || std::find(kinds.begin(), kinds.end(), *kind) != kinds.end()) {
         fail("POOLWATCH_DEFAULT_NOTIFIERS", *v,
              std::string("comma-separated notifier kinds, each once, some of: ")
                  .append(kNotifierKindList));
       }
-      kinds.push_back(std::move(kind));
+      kinds.push_back(std::move(*kind));
     }
     if (!kinds.empty()) {
       config.notify.default_notifiers = std::move(kinds);
@@ -659,23 +597,14 @@ void ApplyEnvironment(const Environment& env, Config& config) {
   }
   if (auto v = get("POOLWATCH_ALERTMANAGER_URLS")) {
     config.notify.alertmanager_urls.clear();
-    std::string_view rest = *v;
-    while (!rest.empty()) {
-      size_t comma = rest.find(',');
-      std::string_view item = rest.substr(0, comma);
-      rest = comma == std::string_view::npos ? std::string_view() : rest.substr(comma + 1);
-      while (!item.empty() && std::isspace(static_cast<unsigned char>(item.front())))
-        item.remove_prefix(1);
-      while (!item.empty() && std::isspace(static_cast<unsigned char>(item.back())))
-        item.remove_suffix(1);
-      if (item.empty()) continue;
+    for (std::string& item : SplitCommaList(*v)) {
       if (!IsHttpUrl(item)) {
         // Not echoed: the value may carry basic-auth credentials.
         throw ConfigError(
             "environment variable POOLWATCH_ALERTMANAGER_URLS: expected "
             "comma-separated http:// or https:// URLs");
       }
-      config.notify.alertmanager_urls.emplace_back(item);
+      config.notify.alertmanager_urls.push_back(std::move(item));
     }
   }
 }
@@ -719,48 +648,6 @@ Environment ProcessEnvironment() {
     if (eq != std::string::npos) env[entry.substr(0, eq)] = entry.substr(eq + 1);
   }
   return env;
-}
-
-std::optional<std::chrono::milliseconds> ParseDuration(const std::string& text) {
-  // Longer is a typo, and beyond ~292 years it would not fit the nanosecond clock (and "inf"
-  // or "nan" not in an integer at all), so it is refused rather than cast.
-  constexpr double kMaxMs = 100.0 * 365 * 86400000;
-  if (text.empty()) return std::nullopt;
-  double plain = 0;
-  auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), plain);
-  if (ec == std::errc() && end == text.data() + text.size()) {
-    if (!(plain >= 0 && plain * 1000 <= kMaxMs)) return std::nullopt;
-    return std::chrono::milliseconds(static_cast<int64_t>(plain * 1000));
-  }
-  std::chrono::milliseconds total{0};
-  const char* p = text.data();
-  const char* stop = text.data() + text.size();
-  while (p < stop) {
-    double value = 0;
-    auto [unit, err] = std::from_chars(p, stop, value);
-    if (err != std::errc() || unit == stop || value < 0) return std::nullopt;
-    const char* next = unit;
-    while (next < stop && std::isalpha(static_cast<unsigned char>(*next))) ++next;
-    std::string_view u(unit, static_cast<size_t>(next - unit));
-    double ms;
-    if (u == "ms") {
-      ms = value;
-    } else if (u == "s") {
-      ms = value * 1000;
-    } else if (u == "m") {
-      ms = value * 60000;
-    } else if (u == "h") {
-      ms = value * 3600000;
-    } else if (u == "d") {
-      ms = value * 86400000;
-    } else {
-      return std::nullopt;
-    }
-    if (!(ms <= kMaxMs - static_cast<double>(total.count()))) return std::nullopt;
-    total += std::chrono::milliseconds(static_cast<int64_t>(ms));
-    p = next;
-  }
-  return total;
 }
 
 Config LoadConfigFromString(const std::string& yaml, const std::string& source_name,
@@ -814,9 +701,9 @@ void ValidateConfig(const Config& config) {
   if (std::string problem = ListenAddressesProblem(config.listen_addresses); !problem.empty()) {
     throw ConfigError("web.listen_address (or --web.listen-address): " + problem);
   }
-  if (!IsLogLevel(config.log_level)) {
-    throw ConfigError("log_level (or --log.level): expected debug, info, warn or error, got '" +
-                      config.log_level + "'");
+  if (!ParseLogLevel(config.log_level)) {
+    throw ConfigError("log_level (or --log.level): " +
+                      ExpectedGot(kLogLevelExpected, config.log_level));
   }
   if (config.alerting.active_pool.empty())
     throw ConfigError("alerting.active_pool must not be empty");

@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "alerting/alerting_config.h"
+#include "config/value_parsers.h"
 #include "exporter/log_format.h"
 #include "exporter/metrics.h"
 
@@ -96,8 +97,5 @@ Config LoadConfigFromString(const std::string& yaml, const std::string& source_n
 // Checks what only makes sense once everything is merged (flags included), e.g. compiles the
 // log format. Throws ConfigError.
 void ValidateConfig(const Config& config);
-
-// "300s", "5m", "1h30m", "250ms", or a plain number of seconds.
-std::optional<std::chrono::milliseconds> ParseDuration(const std::string& text);
 
 }  // namespace poolwatch
