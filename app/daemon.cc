@@ -13,10 +13,10 @@
 #include "alerting/notify/alertmanager_notifier.h"
 #include "alerting/notify/dispatcher.h"
 #include "alerting/notify/http_poster.h"
+#include "alerting/notify/notifier_factory.h"
 #include "alerting/notify/redact.h"
 #include "app/alert_metrics.h"
 #include "app/logger.h"
-#include "app/notifiers.h"
 #include "app/pipeline.h"
 #include "app/read_step.h"
 #include "app/state_keeper.h"
@@ -253,7 +253,9 @@ void Daemon::Reload() {
     }
     // The dispatcher and its notifiers live as long as the daemon (they hold the queued and
     // retried notifications): their settings need a restart. Key names only: URLs are secrets.
-    const std::vector<std::string> notifier_changes = ChangedNotifierSettings(config_, fresh);
+    std::vector<std::string> notifier_changes =
+        ChangedNotifierSettings(config_.notify, fresh.notify);
+    if (fresh.instance != config_.instance) notifier_changes.emplace_back("instance");
     if (!notifier_changes.empty()) {
       std::string keys;
       for (const std::string& key : notifier_changes) {
@@ -298,8 +300,14 @@ int Daemon::Run() {
   // The dispatcher owns the notifiers until the daemon ends; the state keeper only borrows the
   // Alertmanager ones, to save and restore the alerts they keep re-posting.
   std::vector<AlertmanagerNotifier*> alertmanagers;
+  NotifierContext notifier_context;
+  notifier_context.instance = config_.instance;
+  notifier_context.generator_url =
+      GeneratorUrl(config_.notify, config_.instance, config_.listen_addresses);
+  notifier_context.log = [](std::string_view line) { LogWarn(line); };
+  notifier_context.registry = registry_.get();
   dispatcher_ = std::make_unique<Dispatcher>(
-      BuildNotifiers(config_, *poster_, std::cout, registry_.get(), &alertmanagers),
+      BuildNotifiers(config_.notify, notifier_context, *poster_, std::cout, &alertmanagers),
       dispatch_options);
   for (const std::string& destination : dispatcher_->Destinations()) {
     LogInfo("alerts go to " + destination);

@@ -11,6 +11,7 @@
 #include <sstream>
 #include <string_view>
 
+#include "alerting/notify/notifier_factory.h"
 #include "config/listen_address.h"
 #include "config/value_parsers.h"
 #include "exporter/http_server.h"
@@ -615,27 +616,6 @@ void ApplyDefaultNotifiers(Config& config) {
   for (RuleConfig& rule : config.alerting.rules) {
     if (rule.notify.empty()) rule.notify = config.notify.default_notifiers;
   }
-}
-
-// Why `kind` has no notifier in this configuration, or nullptr when it has one. Mirrors
-// BuildNotifiers: the console is there when asked for or when nothing else is.
-const char* NotifierMissing(const NotifyConfig& notify, std::string_view kind) {
-  if (kind == "slack" && notify.slack_webhook_url.empty()) {
-    return "set notify.slack_webhook_url or SLACK_WEBHOOK_URL";
-  }
-  if (kind == "webhook" && notify.webhook_url.empty()) {
-    return "set notify.webhook_url or POOLWATCH_WEBHOOK_URL";
-  }
-  if (kind == "alertmanager" && notify.alertmanager_urls.empty()) {
-    return "set notify.alertmanager_urls or POOLWATCH_ALERTMANAGER_URLS";
-  }
-  const bool console =
-      notify.console || (notify.slack_webhook_url.empty() && notify.webhook_url.empty() &&
-                         notify.alertmanager_urls.empty());
-  if (kind == "console" && !console) {
-    return "set notify.console: true; it is only on by itself when no other notifier is set";
-  }
-  return nullptr;
 }
 
 }  // namespace

@@ -3,6 +3,8 @@
 #include <cctype>
 #include <charconv>
 
+#include "alerting/notify/notifier_factory.h"
+
 namespace poolwatch {
 namespace {
 
@@ -136,7 +138,7 @@ std::optional<std::chrono::milliseconds> ParseDuration(std::string_view text) {
 }
 
 std::optional<std::string> ParseNotifierKind(std::string_view text) {
-  for (std::string_view known : {"slack", "webhook", "console", "alertmanager"}) {
+  for (std::string_view known : kNotifierKinds) {
     if (text == known) return std::string(known);
   }
   return std::nullopt;

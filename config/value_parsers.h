@@ -53,7 +53,7 @@ std::optional<double> ParseNumber(std::string_view text);
 inline constexpr std::string_view kDurationExpected = "a duration like 30s, 5m or 250ms";
 std::optional<std::chrono::milliseconds> ParseDuration(std::string_view text);
 
-// What a `notify` list may name: the Notifier::Kind() of the notifiers BuildNotifiers makes.
+// What a `notify` list may name: one of kNotifierKinds (alerting/notify/notifier_factory.h).
 inline constexpr std::string_view kNotifierKindList = "slack, webhook, console, alertmanager";
 std::optional<std::string> ParseNotifierKind(std::string_view text);
 
