@@ -15,6 +15,9 @@
 
 namespace poolwatch {
 
+// Key → where it was set ("poolwatch.yml:12", "environment variable …").
+using KeyLocations = std::map<std::string, std::string>;
+
 struct Config {
   std::string source;  // the YAML file it came from, "" when none
 
@@ -48,7 +51,7 @@ struct Config {
   // only found once everything is merged: a rule's notify list (key
   // "alerting.rules[N].notify", present only when the rule has its own) and
   // "notify.default_notifiers".
-  std::map<std::string, std::string> key_locations;
+  KeyLocations key_locations;
 };
 
 // A configuration mistake, with where it was made: "file:line: key: problem".

@@ -162,6 +162,16 @@ std::vector<std::string> SplitCommaList(std::string_view text) {
   return items;
 }
 
+std::string TelemetryPathProblem(const std::string& path) {
+  if (path.empty() || path.front() != '/') return "must start with /, got '" + path + "'";
+  for (char c : path) {
+    if (std::isspace(static_cast<unsigned char>(c)) || c == '?' || c == '#') {
+      return "must be a plain path (no spaces, ? or #), got '" + path + "'";
+    }
+  }
+  return "";
+}
+
 std::string ExpectedGot(std::string_view expected, std::string_view text) {
   std::string out = "expected ";
   out.append(expected).append(", got '").append(text).append("'");

@@ -64,6 +64,9 @@ bool IsHttpUrl(std::string_view url);
 // A comma-separated environment value: items trimmed, empty ones dropped.
 std::vector<std::string> SplitCommaList(std::string_view text);
 
+// What is wrong with a telemetry path (it must be a plain absolute path), or "".
+std::string TelemetryPathProblem(const std::string& path);
+
 // "expected <expected>, got '<text>'".
 std::string ExpectedGot(std::string_view expected, std::string_view text);
 
