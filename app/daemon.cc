@@ -13,10 +13,10 @@
 #include "alerting/notify/alertmanager_notifier.h"
 #include "alerting/notify/dispatcher.h"
 #include "alerting/notify/http_poster.h"
+#include "alerting/notify/notifier_factory.h"
 #include "alerting/notify/redact.h"
 #include "app/alert_metrics.h"
 #include "app/logger.h"
-#include "app/notifiers.h"
 #include "app/pipeline.h"
 #include "app/read_step.h"
 #include "app/state_keeper.h"
@@ -257,7 +257,9 @@ void Daemon::Reload() {
     }
     // The dispatcher and its notifiers live as long as the daemon (they hold the queued and
     // retried notifications): their settings need a restart. Key names only: URLs are secrets.
-    const std::vector<std::string> notifier_changes = ChangedNotifierSettings(config_, fresh);
+    std::vector<std::string> notifier_changes =
+        ChangedNotifierSettings(config_.notify, fresh.notify);
+    if (fresh.instance != config_.instance) notifier_changes.emplace_back("instance");
     if (!notifier_changes.empty()) {
       std::string keys;
       for (const std::string& key : notifier_changes) {
@@ -305,8 +307,14 @@ int Daemon::Run() {
   // The dispatcher owns the notifiers until the daemon ends; the Alertmanager ones are named
   // here to export and import the alerts they keep re-posting.
   std::vector<AlertmanagerNotifier*> alertmanagers;
+  NotifierContext notifier_context;
+  notifier_context.instance = config_.instance;
+  notifier_context.generator_url =
+      GeneratorUrl(config_.notify, config_.instance, config_.listen_addresses);
+  notifier_context.log = [](std::string_view line) { LogWarn(line); };
+  notifier_context.registry = registry_.get();
   dispatcher_ = std::make_unique<Dispatcher>(
-      BuildNotifiers(config_, *poster_, std::cout, registry_.get(), &alertmanagers),
+      BuildNotifiers(config_.notify, notifier_context, *poster_, std::cout, &alertmanagers),
       dispatch_options);
   for (const std::string& destination : dispatcher_->Destinations()) {
     LogInfo("alerts go to " + destination);
@@ -472,14 +480,18 @@ int Daemon::Run() {
 void FlagOverrides::ApplyTo(Config& config) const {
   if (log_path) config.log_path = *log_path;
   if (start_at) {
-    if (*start_at != "end" && *start_at != "beginning") {
-      throw ConfigError("--log.start-at: expected end or beginning, got '" + *start_at + "'");
-    }
-    config.start_at_beginning = *start_at == "beginning";
+    const std::optional<StartAt> where = ParseStartAt(*start_at);
+    if (!where) throw ConfigError("--log.start-at: " + ExpectedGot(kStartAtExpected, *start_at));
+    config.start_at_beginning = *where == StartAt::kBeginning;
   }
   if (listen_addresses) config.listen_addresses = *listen_addresses;
   if (telemetry_path) config.telemetry_path = *telemetry_path;
-  if (log_level) config.log_level = *log_level;
+  if (log_level) {
+    if (!ParseLogLevel(*log_level)) {
+      throw ConfigError("--log.level: " + ExpectedGot(kLogLevelExpected, *log_level));
+    }
+    config.log_level = *log_level;
+  }
   if (instance) config.instance = *instance;
   if (enable_admin_api) config.enable_admin_api = true;
   if (state_path) config.state_path = *state_path;
@@ -490,11 +502,6 @@ Config LoadEffectiveConfig(const std::string& config_path, const FlagOverrides& 
   Config config = LoadConfig(config_path, ProcessEnvironment());
   flags.ApplyTo(config);
   if (config.instance.empty()) config.instance = HostName();
-  LogLevel level;
-  if (!ParseLogLevel(config.log_level, &level)) {
-    throw ConfigError("log level: expected debug, info, warn or error, got '" + config.log_level +
-                      "'");
-  }
   ValidateConfig(config);
   if (!config.web_config_file.empty()) LoadWebConfig(config.web_config_file);  // fail fast
   return config;
@@ -512,9 +519,7 @@ int RunDaemon(const std::string& config_path, const FlagOverrides& flags) {
     LogError("no log to follow: set --log.path, log.path in the config file or POOLWATCH_LOG_PATH");
     return 2;
   }
-  LogLevel level;
-  ParseLogLevel(config.log_level, &level);
-  Logger::SetLevel(level);
+  Logger::SetLevel(ParseLogLevel(config.log_level).value_or(LogLevel::kInfo));
   Daemon daemon(config_path, flags, config);
   return daemon.Run();
 }

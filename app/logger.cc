@@ -12,31 +12,7 @@
 namespace poolwatch {
 namespace {
 std::atomic<int> g_level{static_cast<int>(LogLevel::kInfo)};
-
-std::string_view Name(LogLevel level) {
-  switch (level) {
-    case LogLevel::kDebug:
-      return "debug";
-    case LogLevel::kInfo:
-      return "info";
-    case LogLevel::kWarn:
-      return "warn";
-    case LogLevel::kError:
-      return "error";
-  }
-  return "info";
-}
 }  // namespace
-
-bool ParseLogLevel(std::string_view text, LogLevel* level) {
-  for (LogLevel l : {LogLevel::kDebug, LogLevel::kInfo, LogLevel::kWarn, LogLevel::kError}) {
-    if (text == Name(l)) {
-      *level = l;
-      return true;
-    }
-  }
-  return false;
-}
 
 namespace {
 // Length of the valid UTF-8 sequence at the start of `s` that is safe to show (no C1 control:
@@ -122,7 +98,7 @@ std::string LogfmtValue(std::string_view value) {
 
 std::string FormatLogLine(std::string_view timestamp, LogLevel level, std::string_view message,
                           std::initializer_list<LogField> fields) {
-  std::string line = "ts=" + LogfmtValue(timestamp) + " level=" + std::string(Name(level)) +
+  std::string line = "ts=" + LogfmtValue(timestamp) + " level=" + std::string(LogLevelName(level)) +
                      " msg=" + Quoted(message);  // quoted even as one word, as readers expect
   for (const LogField& field : fields) {
     line += ' ';

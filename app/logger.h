@@ -4,12 +4,11 @@
 #include <string>
 #include <string_view>
 
+#include "config/value_parsers.h"
+
 namespace poolwatch {
 
-enum class LogLevel { kDebug, kInfo, kWarn, kError };
-
-// Parses "debug", "info", "warn" or "error"; false when unknown.
-bool ParseLogLevel(std::string_view text, LogLevel* level);
+// LogLevel and its one parser, ParseLogLevel, live with the other configuration values.
 
 // One key=value pair after the message; the key is a literal of poolwatch's, the value may come
 // from outside (a log line, a file name, a server's answer).

@@ -8,7 +8,22 @@
 
 #include "app/daemon.h"
 #include "app/replay.h"
+#include "config/value_parsers.h"
 #include "exporter/metrics.h"
+
+namespace {
+
+// A flag checked by the parser the file and the environment use for the same kind of value.
+template <typename Parse>
+CLI::Validator ParsedBy(Parse parse, std::string_view expected) {
+  return CLI::Validator(
+      [parse, expected](std::string& text) {
+        return parse(text) ? std::string() : poolwatch::ExpectedGot(expected, text);
+      },
+      std::string(expected));
+}
+
+}  // namespace
 
 int main(int argc, char** argv) {
   using poolwatch::FlagOverrides;
@@ -25,7 +40,7 @@ int main(int argc, char** argv) {
   app.add_option("--log.path", flags.log_path, "access log to follow");
   app.add_option("--log.start-at", flags.start_at,
                  "where to start in an existing log: end or beginning")
-      ->check(CLI::IsMember({"end", "beginning"}));
+      ->check(ParsedBy(poolwatch::ParseStartAt, poolwatch::kStartAtExpected));
   std::vector<std::string> listen_addresses;
   app.add_option("--web.listen-address", listen_addresses,
                  "host:port for /metrics and the API (default :10090); repeat it to listen on "
@@ -37,7 +52,7 @@ int main(int argc, char** argv) {
   app.add_flag("--web.enable-admin-api", flags.enable_admin_api,
                "allow POST /api/v1/maintenance and POST /-/reload");
   app.add_option("--log.level", flags.log_level, "debug, info, warn or error")
-      ->check(CLI::IsMember({"debug", "info", "warn", "error"}));
+      ->check(ParsedBy(poolwatch::ParseLogLevel, poolwatch::kLogLevelExpected));
   app.add_option("--instance", flags.instance, "node identity (default: host name)");
   app.add_option("--web.config.file", flags.web_config_file,
                  "TLS and basic-auth settings for every endpoint (Prometheus exporter-toolkit "

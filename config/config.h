@@ -8,38 +8,15 @@
 #include <vector>
 
 #include "alerting/alerting_config.h"
+#include "alerting/notify/notify_config.h"
+#include "config/value_parsers.h"
 #include "exporter/log_format.h"
 #include "exporter/metrics.h"
 
 namespace poolwatch {
 
-// Where alerts go. With neither URL set, alerts are printed on the console.
-struct NotifyConfig {
-  std::string slack_webhook_url;  // secret: never log it (RedactUrl)
-  std::string webhook_url;        // generic JSON webhook; also a secret
-  std::string dashboard_url;      // linked from Slack messages when set
-  std::string runbook_url;
-  bool console = false;  // also print to stdout when a webhook is set
-  size_t queue_capacity = 1000;
-  std::chrono::milliseconds slack_min_interval{1000};  // Slack allows ~1 message/s per webhook
-  int max_attempts = 8;
-  std::chrono::milliseconds timeout{10000};
-
-  // Fleet mode: alerts also (or only, with no Slack URL) go to these Alertmanagers, each
-  // POSTed on its own (`<url>/api/v2/alerts`; a URL already ending in /api/v2/alerts is used
-  // as is). Env POOLWATCH_ALERTMANAGER_URLS, comma-separated. May hold basic-auth user info:
-  // shown redacted only.
-  std::vector<std::string> alertmanager_urls;
-  // Still-firing alerts are re-posted this often; each post says the alert ends 4 intervals
-  // later, so Alertmanager resolves them by itself if poolwatch stops.
-  std::chrono::milliseconds alertmanager_resend_interval{60000};
-  // Which notifiers get the alerts of a rule with no `notify` list of its own, by kind:
-  // "slack", "webhook", "console", "alertmanager". Empty: every configured notifier. Env
-  // POOLWATCH_DEFAULT_NOTIFIERS, comma-separated. Applied to the rules when loading.
-  std::vector<std::string> default_notifiers;
-  // The alerts' generatorURL; "" derives the status page, http://<instance>:<port>/.
-  std::string generator_url;
-};
+// Key → where it was set ("poolwatch.yml:12", "environment variable …").
+using KeyLocations = std::map<std::string, std::string>;
 
 struct Config {
   std::string source;  // the YAML file it came from, "" when none
@@ -74,7 +51,7 @@ struct Config {
   // only found once everything is merged: a rule's notify list (key
   // "alerting.rules[N].notify", present only when the rule has its own) and
   // "notify.default_notifiers".
-  std::map<std::string, std::string> key_locations;
+  KeyLocations key_locations;
 };
 
 // A configuration mistake, with where it was made: "file:line: key: problem".
@@ -96,8 +73,5 @@ Config LoadConfigFromString(const std::string& yaml, const std::string& source_n
 // Checks what only makes sense once everything is merged (flags included), e.g. compiles the
 // log format. Throws ConfigError.
 void ValidateConfig(const Config& config);
-
-// "300s", "5m", "1h30m", "250ms", or a plain number of seconds.
-std::optional<std::chrono::milliseconds> ParseDuration(const std::string& text);
 
 }  // namespace poolwatch

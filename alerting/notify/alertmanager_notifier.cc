@@ -8,6 +8,7 @@
 #include <cstdio>
 #include <utility>
 
+#include "alerting/notify/http_delivery.h"
 #include "alerting/notify/redact.h"
 #include "alerting/notify/retry_policy.h"
 
@@ -183,18 +184,8 @@ TimePoint AlertmanagerNotifier::EndsAt(TimePoint now, TimePoint at) const {
 
 DeliveryResult AlertmanagerNotifier::PostLocked(const json& alerts,
                                                 std::chrono::milliseconds timeout) {
-  std::string body;
-  try {
-    body = alerts.dump(-1, ' ', false, json::error_handler_t::replace);
-  } catch (const std::exception& e) {
-    DeliveryResult failed;
-    failed.outcome = DeliveryResult::kPermanent;
-    failed.error = std::string("cannot build Alertmanager payload: ") + e.what();
-    return failed;
-  }
-  DeliveryResult result = ClassifyHttpResult(poster_.Post(url_, body, "application/json", timeout));
-  result.error = ScrubSecret(std::move(result.error), url_);
-  return result;
+  return PostJsonNotification(
+      poster_, url_, "Alertmanager", [&] { return alerts; }, timeout);
 }
 
 DeliveryResult AlertmanagerNotifier::Send(const Notification& n,

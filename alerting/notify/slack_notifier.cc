@@ -4,8 +4,8 @@
 #include <utility>
 #include <vector>
 
+#include "alerting/notify/http_delivery.h"
 #include "alerting/notify/redact.h"
-#include "alerting/notify/retry_policy.h"
 
 namespace poolwatch {
 namespace {
@@ -137,11 +137,14 @@ json BuildSlackPayload(const Notification& n, const SlackOptions& options) {
 
   std::string links;
   if (!options.dashboard_url.empty()) {
-    links += "<" + LinkTarget(options.dashboard_url) + "|Dashboard>";
+    // Appended in steps: `"<" + std::string` trips GCC 12's false -Wrestrict once inlined.
+    links.append("<").append(LinkTarget(options.dashboard_url)).append("|Dashboard>");
   }
   if (!options.runbook_url.empty()) {
     if (!links.empty()) links += "  ·  ";
-    links += "<" + LinkTarget(RunbookFor(options.runbook_url, n.rule)) + "|Runbook>";
+    links.append("<")
+        .append(LinkTarget(RunbookFor(options.runbook_url, n.rule)))
+        .append("|Runbook>");
   }
 
   // Sections: the summary and the fields, ten fields per section, within the block budget
@@ -198,20 +201,9 @@ std::string SlackNotifier::Destination() const {
 
 DeliveryResult SlackNotifier::Send(const Notification& notification,
                                    std::chrono::milliseconds timeout) {
-  std::string body;
-  try {
-    body = BuildSlackPayload(notification, options_)
-               .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  } catch (const std::exception& e) {
-    DeliveryResult failed;
-    failed.outcome = DeliveryResult::kPermanent;
-    failed.error = std::string("cannot build Slack payload: ") + e.what();
-    return failed;
-  }
-  DeliveryResult result =
-      ClassifyHttpResult(poster_.Post(webhook_url_, body, "application/json", timeout));
-  result.error = ScrubSecret(std::move(result.error), webhook_url_);
-  return result;
+  return PostJsonNotification(
+      poster_, webhook_url_, "Slack", [&] { return BuildSlackPayload(notification, options_); },
+      timeout);
 }
 
 }  // namespace poolwatch

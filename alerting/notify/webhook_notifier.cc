@@ -2,8 +2,8 @@
 
 #include <utility>
 
+#include "alerting/notify/http_delivery.h"
 #include "alerting/notify/redact.h"
-#include "alerting/notify/retry_policy.h"
 
 namespace poolwatch {
 
@@ -35,19 +35,9 @@ std::string WebhookNotifier::Destination() const { return name_ + " " + RedactUr
 
 DeliveryResult WebhookNotifier::Send(const Notification& notification,
                                      std::chrono::milliseconds timeout) {
-  std::string body;
-  try {
-    body = BuildWebhookPayload(notification, instance_)
-               .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-  } catch (const std::exception& e) {
-    DeliveryResult failed;
-    failed.outcome = DeliveryResult::kPermanent;
-    failed.error = std::string("cannot build webhook payload: ") + e.what();
-    return failed;
-  }
-  DeliveryResult result = ClassifyHttpResult(poster_.Post(url_, body, "application/json", timeout));
-  result.error = ScrubSecret(std::move(result.error), url_);
-  return result;
+  return PostJsonNotification(
+      poster_, url_, "webhook", [&] { return BuildWebhookPayload(notification, instance_); },
+      timeout);
 }
 
 }  // namespace poolwatch

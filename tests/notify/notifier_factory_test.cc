@@ -1,8 +1,8 @@
+#include "alerting/notify/notifier_factory.h"
+
 #include <gtest/gtest.h>
 
 #include <sstream>
-
-#include "app/notifiers.h"
 
 namespace poolwatch {
 namespace {
@@ -22,21 +22,22 @@ std::vector<std::string> Names(const std::vector<std::unique_ptr<Notifier>>& not
 }
 
 TEST(BuildNotifiers, alertmanagers_alone_replace_the_console_and_are_named_apart) {
-  Config config;
-  config.instance = "node-a";
-  config.notify.alertmanager_urls = {"http://am-1:9093", "http://am-2:9093"};
+  NotifyConfig notify;
+  const NotifierContext context{"node-a", "", {}, nullptr};
+  notify.alertmanager_urls = {"http://am-1:9093", "http://am-2:9093"};
   NullPoster poster;
   std::ostringstream console;
-  auto notifiers = BuildNotifiers(config, poster, console);
+  auto notifiers = BuildNotifiers(notify, context, poster, console);
   EXPECT_EQ(Names(notifiers), (std::vector<std::string>{"alertmanager-1", "alertmanager-2"}));
   EXPECT_EQ(notifiers[1]->Destination(), "alertmanager-2 http://am-2:9093/<redacted>");
 
-  config.notify.alertmanager_urls = {"http://am:9093"};
-  config.notify.slack_webhook_url = "https://hooks.slack.com/services/T/B/X";
-  EXPECT_EQ(Names(BuildNotifiers(config, poster, console)),
+  notify.alertmanager_urls = {"http://am:9093"};
+  notify.slack_webhook_url = "https://hooks.slack.com/services/T/B/X";
+  EXPECT_EQ(Names(BuildNotifiers(notify, context, poster, console)),
             (std::vector<std::string>{"slack", "alertmanager"}));
-  config.notify = {};
-  EXPECT_EQ(Names(BuildNotifiers(config, poster, console)), (std::vector<std::string>{"console"}));
+  notify = {};
+  EXPECT_EQ(Names(BuildNotifiers(notify, context, poster, console)),
+            (std::vector<std::string>{"console"}));
 }
 
 // What the Slack and webhook notifiers posted, to see the instance reach the wire.
@@ -51,14 +52,14 @@ class RecordingPoster final : public HttpPoster {
 };
 
 TEST(BuildNotifiers, every_message_names_the_instance_that_sent_it) {
-  Config config;
-  config.instance = "lb-3.example";
-  config.notify.slack_webhook_url = "https://hooks.slack.com/services/T/B/X";
-  config.notify.webhook_url = "https://receiver.example/hook";
-  config.notify.console = true;
+  NotifyConfig notify;
+  const NotifierContext context{"lb-3.example", "", {}, nullptr};
+  notify.slack_webhook_url = "https://hooks.slack.com/services/T/B/X";
+  notify.webhook_url = "https://receiver.example/hook";
+  notify.console = true;
   RecordingPoster poster;
   std::ostringstream console;
-  auto notifiers = BuildNotifiers(config, poster, console);
+  auto notifiers = BuildNotifiers(notify, context, poster, console);
   ASSERT_EQ(Names(notifiers), (std::vector<std::string>{"slack", "webhook", "console"}));
   Notification n;
   n.rule = "failover";
@@ -76,31 +77,27 @@ TEST(BuildNotifiers, every_message_names_the_instance_that_sent_it) {
 }
 
 TEST(ChangedNotifierSettings, names_the_changed_keys_and_never_their_values) {
-  Config running;
-  running.notify.webhook_url = "https://receiver.example/hook?token=OLDSECRET";
-  Config fresh = running;
+  NotifyConfig running;
+  running.webhook_url = "https://receiver.example/hook?token=OLDSECRET";
+  NotifyConfig fresh = running;
   EXPECT_TRUE(ChangedNotifierSettings(running, fresh).empty());
-  fresh.notify.webhook_url = "https://receiver.example/hook?token=NEWSECRET";
-  fresh.notify.slack_webhook_url = "https://hooks.slack.com/services/T/B/SECRET";
-  fresh.notify.timeout = std::chrono::seconds(3);
-  fresh.instance = "renamed";
-  fresh.notify.default_notifiers = {"slack"};  // applied to the rules, which do reload
+  fresh.webhook_url = "https://receiver.example/hook?token=NEWSECRET";
+  fresh.slack_webhook_url = "https://hooks.slack.com/services/T/B/SECRET";
+  fresh.timeout = std::chrono::seconds(3);
+  fresh.default_notifiers = {"slack"};  // applied to the rules, which do reload
   std::vector<std::string> changed = ChangedNotifierSettings(running, fresh);
   EXPECT_EQ(changed, (std::vector<std::string>{"notify.slack_webhook_url", "notify.webhook_url",
-                                               "notify.timeout", "instance"}));
+                                               "notify.timeout"}));
   for (const std::string& key : changed) EXPECT_EQ(key.find("SECRET"), std::string::npos);
 }
 
 TEST(GeneratorUrl, is_the_configured_one_or_points_at_this_nodes_status_page) {
-  Config config;
-  config.instance = "node-a";
-  config.listen_addresses = {"0.0.0.0:10090"};
-  config.telemetry_path = "/prometheus/metrics";
-  EXPECT_EQ(GeneratorUrl(config), "http://node-a:10090/");
-  config.listen_addresses = {":0"};
-  EXPECT_EQ(GeneratorUrl(config), "");
-  config.notify.generator_url = "https://poolwatch.node-a.example/";
-  EXPECT_EQ(GeneratorUrl(config), "https://poolwatch.node-a.example/");
+  NotifyConfig notify;
+  EXPECT_EQ(GeneratorUrl(notify, "node-a", {"0.0.0.0:10090"}), "http://node-a:10090/");
+  EXPECT_EQ(GeneratorUrl(notify, "node-a", {":0"}), "");
+  EXPECT_EQ(GeneratorUrl(notify, "", {"0.0.0.0:10090"}), "");
+  notify.generator_url = "https://poolwatch.node-a.example/";
+  EXPECT_EQ(GeneratorUrl(notify, "node-a", {":0"}), "https://poolwatch.node-a.example/");
 }
 
 }  // namespace

@@ -1,4 +1,4 @@
-#include "app/notifiers.h"
+#include "alerting/notify/notifier_factory.h"
 
 #include <charconv>
 
@@ -6,14 +6,14 @@
 #include "alerting/notify/console_notifier.h"
 #include "alerting/notify/slack_notifier.h"
 #include "alerting/notify/webhook_notifier.h"
-#include "app/logger.h"
 
 namespace poolwatch {
 
-std::string GeneratorUrl(const Config& config) {
-  if (!config.notify.generator_url.empty()) return config.notify.generator_url;
-  if (config.listen_addresses.empty() || config.instance.empty()) return "";
-  const std::string& listen = config.listen_addresses.front();
+std::string GeneratorUrl(const NotifyConfig& notify, const std::string& instance,
+                         const std::vector<std::string>& listen_addresses) {
+  if (!notify.generator_url.empty()) return notify.generator_url;
+  if (listen_addresses.empty() || instance.empty()) return "";
+  const std::string& listen = listen_addresses.front();
   const size_t colon = listen.rfind(':');
   if (colon == std::string::npos) return "";
   int port = 0;
@@ -23,12 +23,10 @@ std::string GeneratorUrl(const Config& config) {
   if (ec != std::errc() || end != last || port <= 0) return "";
   // The status page, not /metrics: what an on-call engineer following the alert's link from
   // Alertmanager wants to see (which pool serves, the rules, the last notifications).
-  return "http://" + config.instance + ":" + std::to_string(port) + "/";
+  return "http://" + instance + ":" + std::to_string(port) + "/";
 }
 
-std::vector<std::string> ChangedNotifierSettings(const Config& running, const Config& fresh) {
-  const NotifyConfig& a = running.notify;
-  const NotifyConfig& b = fresh.notify;
+std::vector<std::string> ChangedNotifierSettings(const NotifyConfig& a, const NotifyConfig& b) {
   std::vector<std::string> changed;
   auto check = [&changed](bool differs, const char* key) {
     if (differs) changed.emplace_back(key);
@@ -46,32 +44,29 @@ std::vector<std::string> ChangedNotifierSettings(const Config& running, const Co
   check(a.alertmanager_resend_interval != b.alertmanager_resend_interval,
         "notify.alertmanager_resend_interval");
   check(a.generator_url != b.generator_url, "notify.generator_url");
-  check(running.instance != fresh.instance, "instance");
   return changed;
 }
 
 std::vector<std::unique_ptr<Notifier>> BuildNotifiers(
-    const Config& config, HttpPoster& poster, std::ostream& console, prometheus::Registry* registry,
-    std::vector<AlertmanagerNotifier*>* alertmanagers) {
-  const NotifyConfig& notify = config.notify;
+    const NotifyConfig& notify, const NotifierContext& context, HttpPoster& poster,
+    std::ostream& console, std::vector<AlertmanagerNotifier*>* alertmanagers) {
   std::vector<std::unique_ptr<Notifier>> notifiers;
   if (!notify.slack_webhook_url.empty()) {
     SlackOptions options;
     options.dashboard_url = notify.dashboard_url;
     options.runbook_url = notify.runbook_url;
     options.min_interval = notify.slack_min_interval;
-    options.instance = config.instance;
+    options.instance = context.instance;
     notifiers.push_back(std::make_unique<SlackNotifier>(notify.slack_webhook_url, poster, options));
   }
   if (!notify.webhook_url.empty()) {
     notifiers.push_back(
-        std::make_unique<WebhookNotifier>(notify.webhook_url, poster, "webhook", config.instance));
+        std::make_unique<WebhookNotifier>(notify.webhook_url, poster, "webhook", context.instance));
   }
-  const std::string generator_url = GeneratorUrl(config);
   for (size_t i = 0; i < notify.alertmanager_urls.size(); ++i) {
     AlertmanagerOptions options;
-    options.instance = config.instance;
-    options.generator_url = generator_url;
+    options.instance = context.instance;
+    options.generator_url = context.generator_url;
     options.runbook_url = notify.runbook_url;
     options.resend_interval = notify.alertmanager_resend_interval;
     options.resend_timeout = notify.timeout;
@@ -80,17 +75,36 @@ std::vector<std::unique_ptr<Notifier>> BuildNotifiers(
       options.name += '-';
       options.name += std::to_string(i + 1);
     }
-    options.log = [](std::string_view line) { LogWarn(line); };
-    options.registry = registry;
+    options.log = context.log;
+    options.registry = context.registry;
     auto notifier =
         std::make_unique<AlertmanagerNotifier>(notify.alertmanager_urls[i], poster, options);
     if (alertmanagers != nullptr) alertmanagers->push_back(notifier.get());
     notifiers.push_back(std::move(notifier));
   }
   if (notifiers.empty() || notify.console) {
-    notifiers.push_back(std::make_unique<ConsoleNotifier>(console, config.instance));
+    notifiers.push_back(std::make_unique<ConsoleNotifier>(console, context.instance));
   }
   return notifiers;
+}
+
+const char* NotifierMissing(const NotifyConfig& notify, std::string_view kind) {
+  if (kind == "slack" && notify.slack_webhook_url.empty()) {
+    return "set notify.slack_webhook_url or SLACK_WEBHOOK_URL";
+  }
+  if (kind == "webhook" && notify.webhook_url.empty()) {
+    return "set notify.webhook_url or POOLWATCH_WEBHOOK_URL";
+  }
+  if (kind == "alertmanager" && notify.alertmanager_urls.empty()) {
+    return "set notify.alertmanager_urls or POOLWATCH_ALERTMANAGER_URLS";
+  }
+  const bool console =
+      notify.console || (notify.slack_webhook_url.empty() && notify.webhook_url.empty() &&
+                         notify.alertmanager_urls.empty());
+  if (kind == "console" && !console) {
+    return "set notify.console: true; it is only on by itself when no other notifier is set";
+  }
+  return nullptr;
 }
 
 }  // namespace poolwatch

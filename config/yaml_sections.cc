@@ -1,0 +1,323 @@
+#include "config/yaml_sections.h"
+
+#include <fstream>
+#include <optional>
+#include <set>
+#include <string>
+
+#include "config/value_parsers.h"
+
+namespace poolwatch {
+
+void ReadAlertingRule(const YamlReader& r, const YAML::Node& node, const std::string& path,
+                      RuleConfig& rule) {
+  r.CheckKeys(node, path,
+              {"name", "kind", "severity", "for", "scope", "threshold_percent",
+               "resolve_threshold_percent", "window_size", "max_age", "min_requests", "cooldown",
+               "repeat_interval", "send_resolved", "muted_in_maintenance", "notify"});
+  if (!node["name"]) r.Fail(node, path + ".name", "every rule needs a name");
+  rule.name = r.String(node["name"], path + ".name");
+  if (!node["kind"])
+    r.Fail(node, path + ".kind", "every rule needs a kind (failover or error_rate)");
+  const std::string kind = r.String(node["kind"], path + ".kind");
+  const std::optional<RuleKind> rule_kind = ParseRuleKind(kind);
+  if (!rule_kind) r.Fail(node["kind"], path + ".kind", ExpectedGot(kRuleKindExpected, kind));
+  rule.kind = *rule_kind;
+  for (const auto& entry : node) {
+    const std::string key = entry.first.as<std::string>();
+    const std::string where = path + "." + key;
+    const YAML::Node& v = entry.second;
+    auto seconds = [&] {
+      return std::chrono::duration_cast<std::chrono::seconds>(r.Duration(v, where));
+    };
+    if (key == "severity") {
+      rule.severity = r.String(v, where);
+    } else if (key == "for") {
+      rule.for_duration = r.Duration(v, where);
+    } else if (key == "scope") {
+      const std::string scope = r.String(v, where);
+      const std::optional<ErrorScope> error_scope = ParseErrorScope(scope);
+      if (!error_scope) r.Fail(v, where, ExpectedGot(kErrorScopeExpected, scope));
+      rule.scope = *error_scope;
+    } else if (key == "threshold_percent") {
+      rule.threshold_percent = r.Number(v, where, 0, 100);
+    } else if (key == "resolve_threshold_percent") {
+      rule.resolve_threshold_percent = r.Number(v, where, 0, 100);
+    } else if (key == "window_size") {
+      rule.window_size = r.Count(v, where, 1, 1000000);
+    } else if (key == "max_age") {
+      rule.max_age = seconds();
+    } else if (key == "min_requests") {
+      rule.min_requests = r.Count(v, where, 1, 1000000);
+    } else if (key == "cooldown") {
+      rule.cooldown = seconds();
+    } else if (key == "repeat_interval") {
+      rule.repeat_interval = seconds();
+    } else if (key == "send_resolved") {
+      rule.send_resolved = r.Bool(v, where);
+    } else if (key == "muted_in_maintenance") {
+      rule.muted_in_maintenance = r.Bool(v, where);
+    } else if (key == "notify") {
+      rule.notify = r.NotifierKinds(v, where, /*empty_means_all=*/false);
+    }
+  }
+  if (rule.kind == RuleKind::kErrorRate &&
+      rule.resolve_threshold_percent > rule.threshold_percent) {
+    r.Fail(node, path + ".resolve_threshold_percent", "must not exceed threshold_percent");
+  }
+  if (rule.min_requests > rule.window_size) {
+    r.Fail(node, path + ".min_requests", "must not exceed window_size");
+  }
+}
+
+// A list of rules replaces the seed's; each name may appear once.
+void ReadAlertingRules(const YamlReader& r, const YAML::Node& rules, std::vector<RuleConfig>& out,
+                       KeyLocations& locations) {
+  if (!rules.IsSequence()) r.Fail(rules, "alerting.rules", "expected a list of rules");
+  out.clear();
+  std::set<std::string> names;
+  for (size_t i = 0; i < rules.size(); ++i) {
+    const std::string path = "alerting.rules[" + std::to_string(i) + "]";
+    RuleConfig rule;
+    ReadAlertingRule(r, rules[i], path, rule);
+    if (rules[i]["notify"]) locations[path + ".notify"] = r.Where(rules[i]["notify"]);
+    if (!names.insert(rule.name).second)
+      r.Fail(rules[i], path + ".name", "duplicate rule name '" + rule.name + "'");
+    out.push_back(rule);
+  }
+}
+
+void ReadLogSection(const YamlReader& r, const YAML::Node& section, Config& config) {
+  r.CheckKeys(
+      section, "log",
+      {"path", "start_at", "format", "escape", "pool_variable", "release_variable", "pools"});
+  if (section["path"]) config.log_path = r.String(section["path"], "log.path");
+  if (section["start_at"]) {
+    const std::string start = r.String(section["start_at"], "log.start_at");
+    const std::optional<StartAt> start_at = ParseStartAt(start);
+    if (!start_at)
+      r.Fail(section["start_at"], "log.start_at", ExpectedGot(kStartAtExpected, start));
+    config.start_at_beginning = *start_at == StartAt::kBeginning;
+  }
+  std::optional<LogEscape> explicit_escape;
+  if (section["escape"]) {
+    const std::string escape = r.String(section["escape"], "log.escape");
+    explicit_escape = ParseLogEscape(escape);
+    if (!explicit_escape) {
+      r.Fail(section["escape"], "log.escape", ExpectedGot(kLogEscapeExpected, escape));
+    }
+    config.format_options.escape = *explicit_escape;
+  }
+  if (section["format"]) {
+    // Reported with the line of the format: the one place a user can fix it.
+    std::string error;
+    auto spec = ParseLogFormatText(r.String(section["format"], "log.format"), &error);
+    if (!spec) r.Fail(section["format"], "log.format", error);
+    if (spec->escape) {
+      if (explicit_escape && *explicit_escape != *spec->escape) {
+        r.Fail(section["escape"], "log.escape",
+               "contradicts the escape= of log.format (nginx's directive without escape= means "
+               "escape=default)");
+      }
+      config.format_options.escape = *spec->escape;
+    }
+    config.log_format = spec->format;
+    LogFormatOptions options = config.format_options;
+    if (section["pool_variable"])
+      options.pool_variable = r.String(section["pool_variable"], "log.pool_variable");
+    if (!LogFormat::Compile(config.log_format, options, &error))
+      r.Fail(section["format"], "log.format", error);
+  }
+  if (section["pool_variable"])
+    config.format_options.pool_variable = r.String(section["pool_variable"], "log.pool_variable");
+  if (section["release_variable"])
+    config.format_options.release_variable =
+        r.String(section["release_variable"], "log.release_variable");
+  if (const auto pools = section["pools"]) {
+    if (!pools.IsMap())
+      r.Fail(pools, "log.pools", "expected a mapping of upstream address to pool");
+    r.CheckUnique(pools, "log.pools");
+    for (const auto& entry : pools) {
+      std::string address = entry.first.as<std::string>();
+      config.pools[address] = r.String(entry.second, "log.pools." + address);
+    }
+  }
+}
+
+void ReadWebSection(const YamlReader& r, const YAML::Node& section, Config& config) {
+  r.CheckKeys(section, "web",
+              {"listen_address", "telemetry_path", "enable_admin_api", "config_file"});
+  if (section["config_file"])
+    config.web_config_file = r.String(section["config_file"], "web.config_file");
+  if (const YAML::Node listen = section["listen_address"]) {
+    config.listen_addresses = r.ListenAddresses(listen, "web.listen_address");
+  }
+  if (section["telemetry_path"]) {
+    config.telemetry_path = r.String(section["telemetry_path"], "web.telemetry_path");
+    std::string problem = TelemetryPathProblem(config.telemetry_path);
+    if (!problem.empty()) r.Fail(section["telemetry_path"], "web.telemetry_path", problem);
+  }
+  if (section["enable_admin_api"])
+    config.enable_admin_api = r.Bool(section["enable_admin_api"], "web.enable_admin_api");
+}
+
+void ReadMetricsSection(const YamlReader& r, const YAML::Node& section, MetricsOptions& metrics) {
+  r.CheckKeys(section, "metrics",
+              {"request_duration_buckets", "upstream_duration_buckets", "max_releases_per_pool",
+               "release_eviction_after", "max_pools", "max_upstreams", "allowed_pools"});
+  if (section["request_duration_buckets"])
+    metrics.request_duration_buckets =
+        r.Buckets(section["request_duration_buckets"], "metrics.request_duration_buckets");
+  if (section["upstream_duration_buckets"])
+    metrics.upstream_duration_buckets =
+        r.Buckets(section["upstream_duration_buckets"], "metrics.upstream_duration_buckets");
+  if (section["max_releases_per_pool"])
+    metrics.max_releases_per_pool =
+        r.Count(section["max_releases_per_pool"], "metrics.max_releases_per_pool", 1, 10000);
+  if (section["release_eviction_after"])
+    metrics.release_eviction_after =
+        r.Duration(section["release_eviction_after"], "metrics.release_eviction_after");
+  if (section["max_pools"])
+    metrics.max_pools = r.Count(section["max_pools"], "metrics.max_pools", 1, 10000);
+  if (section["max_upstreams"])
+    metrics.max_upstreams = r.Count(section["max_upstreams"], "metrics.max_upstreams", 1, 100000);
+  if (const auto allowed = section["allowed_pools"]) {
+    if (!allowed.IsSequence())
+      r.Fail(allowed, "metrics.allowed_pools", "expected a list of pool names");
+    for (size_t i = 0; i < allowed.size(); ++i) {
+      metrics.allowed_pools.insert(r.String(allowed[i], "metrics.allowed_pools"));
+    }
+  }
+}
+
+void ReadAlertingSection(const YamlReader& r, const YAML::Node& section, AlertingConfig& alerting,
+                         KeyLocations& locations) {
+  r.CheckKeys(section, "alerting",
+              {"active_pool", "maintenance", "maintenance_until",
+               "inhibit_error_rate_during_failover", "rules"});
+  if (section["active_pool"]) {
+    alerting.active_pool = r.String(section["active_pool"], "alerting.active_pool");
+    if (alerting.active_pool.empty()) {
+      r.Fail(section["active_pool"], "alerting.active_pool", "must name the expected primary pool");
+    }
+  }
+  if (section["maintenance"])
+    alerting.maintenance = r.Bool(section["maintenance"], "alerting.maintenance");
+  if (section["maintenance_until"]) {
+    auto until =
+        ParseTimeIso8601(r.String(section["maintenance_until"], "alerting.maintenance_until"));
+    if (!until)
+      r.Fail(section["maintenance_until"], "alerting.maintenance_until",
+             "expected an RFC 3339 time like 2026-11-26T08:00:00Z");
+    alerting.maintenance_until = until;
+  }
+  if (section["inhibit_error_rate_during_failover"])
+    alerting.inhibit_error_rate_during_failover =
+        r.Bool(section["inhibit_error_rate_during_failover"],
+               "alerting.inhibit_error_rate_during_failover");
+  if (const YAML::Node rules = section["rules"])
+    ReadAlertingRules(r, rules, alerting.rules, locations);
+}
+
+void ReadNotifySection(const YamlReader& r, const YAML::Node& section, NotifyConfig& notify,
+                       KeyLocations& locations) {
+  r.CheckKeys(
+      section, "notify",
+      {"slack_webhook_url", "slack_webhook_url_file", "webhook_url", "dashboard_url", "runbook_url",
+       "console", "queue_capacity", "slack_min_interval", "max_attempts", "timeout",
+       "alertmanager_urls", "alertmanager_resend_interval", "generator_url", "default_notifiers"});
+  if (section["slack_webhook_url"])
+    notify.slack_webhook_url = r.String(section["slack_webhook_url"], "notify.slack_webhook_url");
+  if (section["slack_webhook_url_file"]) {
+    std::string path = r.String(section["slack_webhook_url_file"], "notify.slack_webhook_url_file");
+    std::ifstream in(path);
+    std::string url;
+    if (!in || !std::getline(in, url))
+      r.Fail(section["slack_webhook_url_file"], "notify.slack_webhook_url_file",
+             "cannot read " + path);
+    notify.slack_webhook_url = url;
+  }
+  if (section["webhook_url"])
+    notify.webhook_url = r.String(section["webhook_url"], "notify.webhook_url");
+  if (section["dashboard_url"])
+    notify.dashboard_url = r.String(section["dashboard_url"], "notify.dashboard_url");
+  if (section["runbook_url"])
+    notify.runbook_url = r.String(section["runbook_url"], "notify.runbook_url");
+  if (section["console"]) notify.console = r.Bool(section["console"], "notify.console");
+  if (section["queue_capacity"])
+    notify.queue_capacity = r.Count(section["queue_capacity"], "notify.queue_capacity", 1, 1000000);
+  if (section["slack_min_interval"])
+    notify.slack_min_interval =
+        r.Duration(section["slack_min_interval"], "notify.slack_min_interval");
+  if (section["max_attempts"])
+    notify.max_attempts =
+        static_cast<int>(r.Count(section["max_attempts"], "notify.max_attempts", 1, 100));
+  if (section["timeout"]) notify.timeout = r.Duration(section["timeout"], "notify.timeout");
+  if (const auto urls = section["alertmanager_urls"]) {
+    if (!urls.IsSequence())
+      r.Fail(urls, "notify.alertmanager_urls",
+             "expected a list of URLs like http://alertmanager:9093");
+    notify.alertmanager_urls.clear();
+    for (size_t i = 0; i < urls.size(); ++i) {
+      const std::string key = "notify.alertmanager_urls[" + std::to_string(i) + "]";
+      std::string url = r.String(urls[i], key);
+      // The URL is not echoed: it may carry basic-auth credentials.
+      if (!IsHttpUrl(url)) r.Fail(urls[i], key, "expected an http:// or https:// URL");
+      notify.alertmanager_urls.push_back(url);
+    }
+  }
+  if (section["alertmanager_resend_interval"]) {
+    notify.alertmanager_resend_interval =
+        r.Duration(section["alertmanager_resend_interval"], "notify.alertmanager_resend_interval");
+    if (notify.alertmanager_resend_interval < std::chrono::seconds(1) ||
+        notify.alertmanager_resend_interval > std::chrono::hours(1)) {
+      r.Fail(section["alertmanager_resend_interval"], "notify.alertmanager_resend_interval",
+             "must be between 1s and 1h");
+    }
+  }
+  if (section["generator_url"])
+    notify.generator_url = r.String(section["generator_url"], "notify.generator_url");
+  if (const auto kinds = section["default_notifiers"]) {
+    notify.default_notifiers = r.NotifierKinds(kinds, "notify.default_notifiers",
+                                               /*empty_means_all=*/true);
+    locations["notify.default_notifiers"] = r.Where(kinds);
+  }
+}
+
+void ReadStateSection(const YamlReader& r, const YAML::Node& section, Config& config) {
+  r.CheckKeys(section, "state", {"path", "checkpoint_interval"});
+  if (section["path"]) config.state_path = r.String(section["path"], "state.path");
+  if (section["checkpoint_interval"]) {
+    config.state_interval = r.Duration(section["checkpoint_interval"], "state.checkpoint_interval");
+    if (config.state_interval < std::chrono::milliseconds(100) ||
+        config.state_interval > std::chrono::seconds(5)) {
+      r.Fail(section["checkpoint_interval"], "state.checkpoint_interval",
+             "must be between 100ms and 5s (a change must reach the disk within 5 s)");
+    }
+  }
+}
+
+void ReadYaml(const YAML::Node& root, const YamlReader& r, Config& config) {
+  if (root.IsNull()) return;
+  r.CheckKeys(root, "",
+              {"log", "web", "metrics", "alerting", "notify", "state", "instance", "log_level"});
+
+  if (const YAML::Node section = root["log"]) ReadLogSection(r, section, config);
+  if (const YAML::Node section = root["web"]) ReadWebSection(r, section, config);
+  if (const YAML::Node section = root["metrics"]) ReadMetricsSection(r, section, config.metrics);
+  if (const YAML::Node section = root["alerting"])
+    ReadAlertingSection(r, section, config.alerting, config.key_locations);
+  if (const YAML::Node section = root["notify"])
+    ReadNotifySection(r, section, config.notify, config.key_locations);
+  if (const YAML::Node section = root["state"]) ReadStateSection(r, section, config);
+
+  if (root["instance"]) config.instance = r.String(root["instance"], "instance");
+  if (root["log_level"]) {
+    config.log_level = r.String(root["log_level"], "log_level");
+    if (!ParseLogLevel(config.log_level)) {
+      r.Fail(root["log_level"], "log_level", ExpectedGot(kLogLevelExpected, config.log_level));
+    }
+  }
+}
+
+}  // namespace poolwatch
