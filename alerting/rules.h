@@ -10,7 +10,7 @@
 #include "alerting/decision.h"
 #include "alerting/notification.h"
 #include "alerting/window.h"
-#include "exporter/log_record.h"
+#include "core/log_record.h"
 
 namespace poolwatch {
 

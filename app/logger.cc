@@ -6,7 +6,7 @@
 #include <chrono>
 #include <ctime>
 
-#include "exporter/log_record.h"
+#include "core/log_record.h"
 
 namespace poolwatch {
 namespace {

@@ -6,7 +6,7 @@
 #include <string_view>
 #include <vector>
 
-#include "exporter/log_record.h"
+#include "core/log_record.h"
 
 namespace poolwatch {
 

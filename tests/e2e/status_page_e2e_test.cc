@@ -14,8 +14,8 @@
 #include <string>
 #include <vector>
 
+#include "core/log_record.h"
 #include "exporter/http_server.h"
-#include "exporter/log_record.h"
 #include "tests/support/test_support.h"
 
 namespace poolwatch {
