@@ -20,6 +20,7 @@ COPY CMakeLists.txt ./
 COPY core core
 COPY exporter exporter
 COPY alerting alerting
+COPY web web
 COPY config config
 COPY demo demo
 COPY app app

@@ -9,7 +9,7 @@
 #include <sstream>
 
 #include "bench/scrape_fill.h"
-#include "exporter/content_coding.h"
+#include "web/content_coding.h"
 #include "exporter/exposition.h"
 #include "exporter/metrics.h"
 

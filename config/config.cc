@@ -12,7 +12,7 @@
 #include <string_view>
 
 #include "config/listen_address.h"
-#include "exporter/http_server.h"
+#include "web/http_server.h"
 
 extern char** environ;
 

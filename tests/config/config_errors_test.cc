@@ -7,7 +7,7 @@
 
 #include "config/config.h"
 #include "config/listen_address.h"
-#include "exporter/http_server.h"
+#include "web/http_server.h"
 #include "tests/config/config_error_of.h"
 #include "tests/support/test_support.h"
 

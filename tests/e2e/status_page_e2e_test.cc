@@ -15,7 +15,7 @@
 #include <vector>
 
 #include "core/log_record.h"
-#include "exporter/http_server.h"
+#include "web/http_server.h"
 #include "tests/support/test_support.h"
 
 namespace poolwatch {

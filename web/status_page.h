@@ -4,8 +4,8 @@
 #include <string>
 #include <string_view>
 
-#include "app/status.h"
-#include "exporter/http_server.h"
+#include "web/http_server.h"
+#include "web/status.h"
 
 namespace poolwatch {
 

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "exporter/basic_auth.h"
+#include "web/basic_auth.h"
 #include "tests/support/test_support.h"
 
 namespace poolwatch::testing {

@@ -9,7 +9,7 @@
 #include <memory>
 #include <string>
 
-#include "exporter/http_server.h"
+#include "web/http_server.h"
 #include "tests/support/test_support.h"
 
 namespace poolwatch::testing {

@@ -1,4 +1,4 @@
-#include "app/status_page.h"
+#include "web/status_page.h"
 
 #include <memory>
 #include <utility>

@@ -1,4 +1,4 @@
-#include "app/status.h"
+#include "web/status.h"
 
 #include <algorithm>
 #include <chrono>
