@@ -15,8 +15,8 @@
 #include <vector>
 
 #include "core/log_record.h"
-#include "web/http_server.h"
 #include "tests/support/test_support.h"
+#include "web/http_server.h"
 
 namespace poolwatch {
 namespace {
