@@ -47,7 +47,7 @@ TEST(MetricsEndpoint, GzipAndPlainScrapesCarryTheSameExpositionAndProbesAnswer) 
     }
   }
   HttpServer::Options options;
-  options.listen_address = "127.0.0.1:0";
+  options.listen_addresses = {"127.0.0.1:0"};
   HttpServer server(options, registry);
   server.AddExposition(
       [](std::string& out) { out += "# TYPE extra_value gauge\nextra_value 42\n"; });
