@@ -64,12 +64,12 @@ if(CMAKE_SCRIPT_MODE_FILE)
   return()
 endif()
 
-poolwatch_read_git_revision("${CMAKE_SOURCE_DIR}/.git" poolwatch_git_revision poolwatch_git_watch)
+poolwatch_read_git_revision("${PROJECT_SOURCE_DIR}/.git" poolwatch_git_revision poolwatch_git_watch)
 if(poolwatch_git_revision)
   set(POOLWATCH_REVISION "${poolwatch_git_revision}")
   set_property(DIRECTORY APPEND PROPERTY CMAKE_CONFIGURE_DEPENDS ${poolwatch_git_watch})
 else()
-  file(STRINGS "${CMAKE_SOURCE_DIR}/cmake/archive-revision" poolwatch_archive_revision
+  file(STRINGS "${PROJECT_SOURCE_DIR}/cmake/archive-revision" poolwatch_archive_revision
        LIMIT_COUNT 1)
   # Outside an archive the file still holds git's placeholder, which is not hex.
   if(poolwatch_archive_revision MATCHES "^[0-9a-f]+$")
