@@ -17,8 +17,10 @@ WORKDIR /src
 # Only what the build reads (a test checks that each add_subdirectory of the top-level
 # CMakeLists.txt is copied), so edits to docs, tests or dashboards do not rebuild the image.
 COPY CMakeLists.txt ./
+COPY core core
 COPY exporter exporter
 COPY alerting alerting
+COPY web web
 COPY config config
 COPY demo demo
 COPY app app

@@ -11,7 +11,7 @@
 #include "alerting/notification.h"
 #include "alerting/policy.h"
 #include "alerting/rules.h"
-#include "exporter/log_record.h"
+#include "core/log_record.h"
 
 namespace poolwatch {
 

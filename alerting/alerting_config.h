@@ -5,7 +5,7 @@
 #include <string>
 #include <vector>
 
-#include "exporter/log_record.h"
+#include "core/log_record.h"
 
 namespace poolwatch {
 

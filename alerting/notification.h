@@ -5,7 +5,7 @@
 #include <utility>
 #include <vector>
 
-#include "exporter/log_record.h"
+#include "core/log_record.h"
 
 namespace poolwatch {
 

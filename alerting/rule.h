@@ -8,7 +8,7 @@
 #include "alerting/alerting_config.h"
 #include "alerting/decision.h"
 #include "alerting/notification.h"
-#include "exporter/log_record.h"
+#include "core/log_record.h"
 
 namespace poolwatch {
 

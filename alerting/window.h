@@ -4,7 +4,7 @@
 #include <optional>
 #include <vector>
 
-#include "exporter/log_record.h"
+#include "core/log_record.h"
 
 namespace poolwatch {
 

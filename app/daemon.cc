@@ -8,7 +8,6 @@
 
 #include <iostream>
 #include <mutex>
-#include <nlohmann/json.hpp>
 
 #include "alerting/notify/alertmanager_notifier.h"
 #include "alerting/notify/dispatcher.h"
@@ -20,12 +19,13 @@
 #include "app/pipeline.h"
 #include "app/read_step.h"
 #include "app/state_keeper.h"
-#include "app/status_page.h"
 #include "config/web_config.h"
 #include "exporter/exposition.h"
 #include "exporter/file_follower.h"
-#include "exporter/http_server.h"
 #include "exporter/process_metrics.h"
+#include "web/admin_api.h"
+#include "web/http_server.h"
+#include "web/status_page.h"
 
 namespace poolwatch {
 namespace {
@@ -46,10 +46,6 @@ std::string HostName() {
   char name[256] = {0};
   if (gethostname(name, sizeof(name) - 1) != 0) return "localhost";
   return name;
-}
-
-HttpReply JsonReply(int status, const nlohmann::json& body) {
-  return {status, "application/json", body.dump() + "\n"};
 }
 
 // Everything the daemon owns, so the HTTP handlers (other threads) and the run loop share it
@@ -87,9 +83,6 @@ class Daemon {
   void EvaluateAndDispatch(TimePoint now);
   void Dispatch(std::vector<Pipeline::TimedEvaluation>& evaluations);
   void RegisterHandlers(HttpServer& server);
-  // The answer refusing an admin call (admin API off, cross-site, not JSON), or none.
-  std::optional<HttpReply> AdminRefusal(const HttpRequest& request, bool body_expected);
-  HttpReply Maintenance(const HttpRequest& request);
 
   std::string config_path_;
   FlagOverrides flags_;
@@ -140,73 +133,6 @@ void Daemon::Dispatch(std::vector<Pipeline::TimedEvaluation>& evaluations) {
   }
 }
 
-HttpReply Daemon::Maintenance(const HttpRequest& request) {
-  // Muting alerts is too consequential for defaults: the state and the end are spelled out in
-  // the JSON body, never in the URL, and a value of the wrong type is an error, not ignored.
-  if (!request.query.empty()) {
-    return JsonReply(400, {{"error", "put the parameters in the JSON body, not in the URL"}});
-  }
-  const nlohmann::json body = nlohmann::json::parse(request.body, nullptr, false);
-  if (body.is_discarded() || !body.is_object()) {
-    return JsonReply(400, {{"error",
-                            "body must be a JSON object like {\"enabled\": true, \"until\": "
-                            "\"2026-11-26T08:00:00Z\"}"}});
-  }
-  if (!body.contains("enabled") || !body["enabled"].is_boolean()) {
-    return JsonReply(400, {{"error", "enabled is required and must be true or false"}});
-  }
-  const bool enabled = body["enabled"].get<bool>();
-  std::optional<TimePoint> until;
-  if (body.contains("until")) {
-    const nlohmann::json& value = body["until"];
-    if (value.is_string()) until = ParseTimeIso8601(value.get<std::string>());
-    if (!until) {
-      return JsonReply(400, {{"error", std::string("until must be an RFC 3339 time string like "
-                                                   "\"2026-11-26T08:00:00Z\", got ")
-                                           .append(value.dump())}});
-    }
-  }
-  std::lock_guard<std::mutex> lock(engine_mutex_);
-  pipeline_.engine().SetMaintenance(enabled, until);
-  LogInfo(std::string("maintenance mode ") + (enabled ? "on" : "off") +
-          (until ? " until " + FormatRfc3339(*until) : "") + " (admin API, from " +
-          request.remote_addr + ")");
-  EvaluateAndDispatch(Clock::now());
-  nlohmann::json reply = {{"maintenance", enabled}};
-  if (until) reply["until"] = FormatRfc3339(*until);
-  return JsonReply(200, reply);
-}
-
-std::optional<HttpReply> Daemon::AdminRefusal(const HttpRequest& request, bool body_expected) {
-  {
-    std::lock_guard<std::mutex> lock(engine_mutex_);  // Reload() may change it meanwhile
-    if (!config_.enable_admin_api) {
-      return JsonReply(
-          403,
-          {{"error", "the admin API is disabled; start poolwatch with --web.enable-admin-api"}});
-    }
-  }
-  if (std::string refusal = CrossSiteRefusal(request); !refusal.empty()) {
-    LogWarn(std::string("admin API: ")
-                .append(refusal)
-                .append(" (from ")
-                .append(request.remote_addr)
-                .append(")"));
-    return JsonReply(403, {{"error", refusal}});
-  }
-  // An HTML form can only send form or text bodies, and a cross-site script can send JSON only
-  // after a CORS preflight that poolwatch never grants: requiring JSON keeps both out, even in
-  // a browser that sends no Origin.
-  if ((body_expected || !request.content_type.empty()) &&
-      !IsJsonContentType(request.content_type)) {
-    return JsonReply(
-        415,
-        {{"error", std::string("Content-Type must be application/json, got ")
-                       .append(request.content_type.empty() ? "none" : request.content_type)}});
-  }
-  return std::nullopt;
-}
-
 void Daemon::RegisterHandlers(HttpServer& server) {
   RegisterStatusHandlers(server, [this] {
     StatusSnapshot s;
@@ -226,25 +152,31 @@ void Daemon::RegisterHandlers(HttpServer& server) {
     s.last_record_time = pipeline_.last_record_time();
     return s;
   });
-  server.Handle("GET", "/api/v1/maintenance", [this](const HttpRequest&) {
+  AdminActions admin;
+  admin.enabled = [this] {
+    std::lock_guard<std::mutex> lock(engine_mutex_);  // Reload() may change it meanwhile
+    return config_.enable_admin_api;
+  };
+  admin.maintenance = [this] {
     std::lock_guard<std::mutex> lock(engine_mutex_);
     EngineStatus status = pipeline_.engine().Status(Clock::now());
-    nlohmann::json reply = {{"maintenance", status.maintenance}};
-    if (status.maintenance_until) reply["until"] = FormatRfc3339(*status.maintenance_until);
-    return JsonReply(200, reply);
-  });
-  server.Handle("POST", "/api/v1/maintenance", [this](const HttpRequest& request) {
-    if (auto refusal = AdminRefusal(request, /*body_expected=*/true)) return *refusal;
-    return Maintenance(request);
-  });
-  // Like Prometheus's /-/reload: the same as a SIGHUP, handled by the run loop. No body needed,
-  // so `curl -X POST` works as for Prometheus.
-  server.Handle("POST", "/-/reload", [this](const HttpRequest& request) {
-    if (auto refusal = AdminRefusal(request, /*body_expected=*/false)) return *refusal;
-    LogInfo("reload requested through the admin API from " + request.remote_addr);
+    return MaintenanceMode{status.maintenance, status.maintenance_until};
+  };
+  admin.set_maintenance = [this](const MaintenanceMode& mode, const std::string& from) {
+    std::lock_guard<std::mutex> lock(engine_mutex_);
+    pipeline_.engine().SetMaintenance(mode.enabled, mode.until);
+    LogInfo(std::string("maintenance mode ") + (mode.enabled ? "on" : "off") +
+            (mode.until ? " until " + FormatRfc3339(*mode.until) : "") + " (admin API, from " +
+            from + ")");
+    EvaluateAndDispatch(Clock::now());
+  };
+  // Handled by the run loop, as a SIGHUP is.
+  admin.reload = [](const std::string& from) {
+    LogInfo("reload requested through the admin API from " + from);
     kill(getpid(), SIGHUP);
-    return JsonReply(202, {{"reload", "requested"}});
-  });
+  };
+  admin.warn = [](std::string_view line) { LogWarn(line); };
+  RegisterAdminHandlers(server, std::move(admin));
 }
 
 void Daemon::Reload() {

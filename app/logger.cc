@@ -6,8 +6,8 @@
 #include <chrono>
 #include <ctime>
 
+#include "core/log_record.h"
 #include "exporter/hex.h"
-#include "exporter/log_record.h"
 
 namespace poolwatch {
 namespace {

@@ -9,9 +9,9 @@
 #include <sstream>
 
 #include "bench/scrape_fill.h"
-#include "exporter/content_coding.h"
 #include "exporter/exposition.h"
 #include "exporter/metrics.h"
+#include "web/content_coding.h"
 
 namespace poolwatch {
 namespace {

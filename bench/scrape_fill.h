@@ -4,7 +4,7 @@
 #include <string>
 #include <vector>
 
-#include "exporter/log_record.h"
+#include "core/log_record.h"
 #include "exporter/metrics.h"
 
 namespace poolwatch::bench {

@@ -12,7 +12,7 @@
 #include "config/listen_address.h"
 #include "config/value_parsers.h"
 #include "config/yaml_sections.h"
-#include "exporter/http_server.h"
+#include "web/http_server.h"
 
 extern char** environ;
 

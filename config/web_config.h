@@ -5,7 +5,7 @@
 #include <utility>
 #include <vector>
 
-#include "exporter/tls_context.h"
+#include "web/tls_context.h"
 
 namespace poolwatch {
 

@@ -7,7 +7,7 @@
 #include "config/config.h"
 #include "config/listen_address.h"
 #include "config/value_parsers.h"
-#include "exporter/http_server.h"
+#include "web/http_server.h"
 
 namespace poolwatch {
 

@@ -6,8 +6,8 @@
 #include <string_view>
 #include <vector>
 
+#include "core/log_record.h"
 #include "exporter/log_format_directive.h"
-#include "exporter/log_record.h"
 // Not needed here: the time parsers were declared in this header before they got their own
 // file, and code outside exporter/ still reaches them through it.
 #include "exporter/log_time.h"

@@ -3,7 +3,7 @@
 #include <optional>
 #include <string_view>
 
-#include "exporter/log_record.h"
+#include "core/log_record.h"
 
 namespace poolwatch {
 

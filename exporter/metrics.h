@@ -18,8 +18,8 @@
 #include <utility>
 #include <vector>
 
+#include "core/log_record.h"
 #include "exporter/log_format.h"
-#include "exporter/log_record.h"
 
 namespace poolwatch {
 

@@ -5,7 +5,7 @@
 #include <string_view>
 #include <unordered_map>
 
-#include "exporter/log_record.h"
+#include "core/log_record.h"
 
 namespace poolwatch {
 

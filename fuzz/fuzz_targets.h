@@ -15,8 +15,8 @@
 #include "app/state_codec.h"
 #include "config/config.h"
 #include "config/web_config.h"
+#include "core/log_record.h"
 #include "exporter/log_format.h"
-#include "exporter/log_record.h"
 #include "exporter/metrics.h"
 #include "exporter/pool_resolver.h"
 

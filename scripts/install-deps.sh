@@ -6,7 +6,7 @@ set -euo pipefail
 # chromium: the status page's headless-browser test (about 290 MB, ~55 s to install);
 # systemd: systemd-analyze verify in the package test; file: CPack's DEB generator (cpack -G DEB)
 # reads the binaries' types with it.
-# libssl-dev: the TLS shims for civetweb (exporter/tls_shim); openssl: test certificates;
+# libssl-dev: the TLS shims for civetweb (web/tls_shim); openssl: test certificates;
 # clang, libclang-rt-14-dev: libFuzzer (scripts/fuzz.sh); wrk: the load test;
 # clang-format: the formatting check (scripts/check.sh).
 # zlib1g-dev: gzip on /metrics; prometheus-cpp-dev pulls it in today, but poolwatch links zlib

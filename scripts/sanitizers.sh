@@ -35,9 +35,10 @@ if [ "$what" = tsan ] || [ "$what" = all ]; then
   # The threaded parts: test executable and the suites in it.
   tsan_runs=(
     "notify_unit_tests DispatcherTest.*:DispatcherWorker.*:Alertmanager*"
-    "app_unit_tests ConcurrentScrape.*:BasicAuth*"
+    "app_unit_tests ConcurrentScrape.*"
+    "web_unit_tests BasicAuth*"
   )
-  cmake --build build-tsan --parallel "$jobs" --target notify_unit_tests app_unit_tests
+  cmake --build build-tsan --parallel "$jobs" --target notify_unit_tests app_unit_tests web_unit_tests
   # TSan needs a memory layout that high ASLR entropy breaks on newer kernels: run without ASLR.
   norandom=""
   if setarch "$(uname -m)" -R true 2>/dev/null; then norandom="setarch $(uname -m) -R"; fi

@@ -4,7 +4,7 @@
 #include <condition_variable>
 #include <mutex>
 
-#include "exporter/log_record.h"
+#include "core/log_record.h"
 
 namespace poolwatch {
 

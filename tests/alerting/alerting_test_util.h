@@ -8,7 +8,7 @@
 #include <string_view>
 
 #include "alerting/rule.h"
-#include "exporter/log_record.h"
+#include "core/log_record.h"
 
 namespace poolwatch::testing {
 

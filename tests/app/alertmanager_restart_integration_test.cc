@@ -15,8 +15,8 @@
 #include <string>
 #include <vector>
 
+#include "core/log_record.h"
 #include "exporter/log_format.h"
-#include "exporter/log_record.h"
 #include "tests/support/stack.h"
 
 namespace poolwatch::testing {

@@ -14,9 +14,9 @@
 #include <string>
 #include <vector>
 
-#include "exporter/http_server.h"
-#include "exporter/log_record.h"
+#include "core/log_record.h"
 #include "tests/support/test_support.h"
+#include "web/http_server.h"
 
 namespace poolwatch {
 namespace {

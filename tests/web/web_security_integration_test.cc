@@ -10,8 +10,8 @@
 #include <string>
 #include <vector>
 
-#include "exporter/basic_auth.h"
 #include "tests/support/test_support.h"
+#include "web/basic_auth.h"
 
 namespace poolwatch::testing {
 namespace {

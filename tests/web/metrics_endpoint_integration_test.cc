@@ -9,8 +9,8 @@
 #include <memory>
 #include <string>
 
-#include "exporter/http_server.h"
 #include "tests/support/test_support.h"
+#include "web/http_server.h"
 
 namespace poolwatch::testing {
 namespace {

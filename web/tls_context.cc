@@ -1,4 +1,4 @@
-#include "exporter/tls_context.h"
+#include "web/tls_context.h"
 
 #include <openssl/err.h>
 #include <openssl/pem.h>

@@ -1,4 +1,4 @@
-#include "exporter/content_coding.h"
+#include "web/content_coding.h"
 
 #include <zlib.h>
 

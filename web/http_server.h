@@ -11,7 +11,7 @@
 #include <string_view>
 #include <vector>
 
-#include "exporter/tls_context.h"
+#include "web/tls_context.h"
 
 class CivetServer;
 
@@ -134,7 +134,7 @@ std::string CivetListeningPort(const std::string& listen_address);
 // (mg_check_feature(8) is 0): it cannot even parse "[::1]:10090".
 bool CivetwebSupportsIpv6();
 
-// Makes civetweb's TLS usable with OpenSSL 3 (see exporter/tls_shim/civetweb_tls_shim.cc):
+// Makes civetweb's TLS usable with OpenSSL 3 (see web/tls_shim/civetweb_tls_shim.cc):
 // loads the two shim objects from next to the executable or from ../lib/poolwatch/. False with
 // `error` set when they are needed and missing. Idempotent.
 bool PrepareCivetwebTls(std::string* error);

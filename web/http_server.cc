@@ -1,4 +1,4 @@
-#include "exporter/http_server.h"
+#include "web/http_server.h"
 
 #include <CivetServer.h>
 #include <dlfcn.h>
@@ -9,9 +9,9 @@
 #include <filesystem>
 #include <mutex>
 
-#include "exporter/basic_auth.h"
-#include "exporter/content_coding.h"
 #include "exporter/exposition.h"
+#include "web/basic_auth.h"
+#include "web/content_coding.h"
 
 namespace poolwatch {
 

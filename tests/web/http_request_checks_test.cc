@@ -3,7 +3,7 @@
 
 #include <string>
 
-#include "exporter/http_server.h"
+#include "web/http_server.h"
 
 namespace poolwatch {
 namespace {

@@ -1,4 +1,4 @@
-#include "app/status.h"
+#include "web/status.h"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,7 @@
 #include <regex>
 #include <string>
 
-#include "app/status_page.h"
+#include "web/status_page.h"
 
 namespace poolwatch {
 namespace {

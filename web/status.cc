@@ -1,10 +1,10 @@
-#include "app/status.h"
+#include "web/status.h"
 
 #include <algorithm>
 #include <chrono>
 #include <nlohmann/json.hpp>
 
-#include "exporter/log_record.h"
+#include "core/log_record.h"
 
 namespace poolwatch {
 namespace {

@@ -1,4 +1,4 @@
-#include "exporter/log_record.h"
+#include "core/log_record.h"
 
 #include <ctime>
 
