@@ -38,10 +38,9 @@ std::string BacklogWithABurst() {
 TEST(Backlog, ABurstInsideOneReadIsAlertedAsReplayWouldHave) {
   TempDir dir;
   WriteFile(dir / "access.log", BacklogWithABurst());
-  Process poolwatch(
-      {POOLWATCH_BINARY, "--log.path", (dir / "access.log").string(), "--log.start-at", "beginning",
-       "--web.listen-address", "127.0.0.1:" + std::to_string(FreePort())},
-      dir / "poolwatch.out", {{"SLACK_WEBHOOK_URL", ""}});
+  Process poolwatch({POOLWATCH_BINARY, "--log.path", (dir / "access.log").string(),
+                     "--log.start-at", "beginning", "--web.listen-address", "127.0.0.1:0"},
+                    dir / "poolwatch.out", {{"SLACK_WEBHOOK_URL", ""}});
   ASSERT_TRUE(WaitUntil(
       [&] {
         return poolwatch.Output().find("status=resolved key=error_rate{}") != std::string::npos;

@@ -197,16 +197,17 @@ class SlackStandIn {
 };
 
 struct Poolwatch {
-  int port = FreePort();
+  int port = 0;
   std::unique_ptr<Process> process;
   Poolwatch(const fs::path& log, const fs::path& config, const fs::path& output,
             std::map<std::string, std::string> env, const fs::path& state) {
     process = std::make_unique<Process>(
         std::vector<std::string>{POOLWATCH_BINARY, "--config.file", config.string(), "--log.path",
                                  log.string(), "--log.start-at", "beginning",
-                                 "--web.listen-address", "127.0.0.1:" + std::to_string(port),
-                                 "--state.path", state.string()},
+                                 "--web.listen-address", "127.0.0.1:0", "--state.path",
+                                 state.string()},
         output, std::move(env));
+    port = WaitForListeningPort(*process);
     if (!WaitUntil([&] { return HttpGet(Url("/-/ready"), milliseconds(500)).status == 200; },
                    seconds(20))) {
       throw std::runtime_error("poolwatch did not become ready: " + process->Output());

@@ -100,11 +100,12 @@ TEST(LogOutput, hostile_log_lines_are_logged_as_escaped_logfmt_values) {
   }
   WriteFile(dir / "access.log", log);
 
-  const int port = FreePort();
   Process poolwatch(
       {POOLWATCH_BINARY, "--log.path", (dir / "access.log").string(), "--log.start-at", "beginning",
-       "--log.level", "debug", "--web.listen-address", "127.0.0.1:" + std::to_string(port)},
+       "--log.level", "debug", "--web.listen-address", "127.0.0.1:0"},
       dir / "poolwatch.out");
+  const int port = WaitForListeningPort(poolwatch);
+  ASSERT_NE(port, 0) << poolwatch.Output();
   const std::string metrics = "http://127.0.0.1:" + std::to_string(port) + "/metrics";
   ASSERT_TRUE(WaitUntil(
       [&] {

@@ -90,14 +90,13 @@ class StatusPage : public ::testing::Test {
  protected:
   void Start(bool admin_api) {
     WriteFile(dir_ / "access.log", FailoverLog());
-    port_ = FreePort();
     std::vector<std::string> argv = {POOLWATCH_BINARY,
                                      "--log.start-at",
                                      "beginning",
                                      "--log.path",
                                      (dir_ / "access.log").string(),
                                      "--web.listen-address",
-                                     "127.0.0.1:" + std::to_string(port_),
+                                     "127.0.0.1:0",
                                      "--instance",
                                      "e2e"};
     if (admin_api) argv.push_back("--web.enable-admin-api");
@@ -105,6 +104,8 @@ class StatusPage : public ::testing::Test {
         argv, dir_ / "poolwatch.out",
         std::map<std::string, std::string>{{"ACTIVE_POOL", "blue"},
                                            {"SLACK_WEBHOOK_URL", slack_.url()}});
+    port_ = WaitForListeningPort(*poolwatch_);
+    ASSERT_NE(port_, 0) << poolwatch_->Output();
     // Ready, failover firing, and Slack's refusal recorded: the page has all it should show.
     bool settled = WaitUntil(
         [&] {

@@ -191,17 +191,8 @@ void Stack::StartPoolwatch() {
   const uintmax_t previous_runs = std::filesystem::file_size(dir_ / "poolwatch.log", ignored);
   const size_t skip = previous_runs == static_cast<uintmax_t>(-1) ? 0 : previous_runs;
   poolwatch_ = std::make_unique<Process>(argv, dir_ / "poolwatch.log", env);
-  poolwatch_port_ = 0;
-  if (!WaitUntil(
-          [&] {
-            const std::string output = poolwatch_->Output();
-            std::vector<int> ports =
-                ListeningPorts(output.size() > skip ? output.substr(skip) : "");
-            if (!ports.empty()) poolwatch_port_ = ports.front();
-            return poolwatch_port_ != 0 || !poolwatch_->Running();
-          },
-          kStartDeadline) ||
-      poolwatch_port_ == 0) {
+  poolwatch_port_ = WaitForListeningPort(*poolwatch_, skip, kStartDeadline);
+  if (poolwatch_port_ == 0) {
     throw std::runtime_error("poolwatch did not start listening: " + poolwatch_->Output());
   }
   if (!WaitUntil(

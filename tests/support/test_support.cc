@@ -342,6 +342,22 @@ double MetricValue(const std::string& exposition, const std::string& name,
   return found ? total : -1;
 }
 
+int WaitForListeningPort(Process& poolwatch, size_t output_from,
+                         std::chrono::milliseconds deadline) {
+  int port = 0;
+  WaitUntil(
+      [&] {
+        const std::string output = poolwatch.Output();
+        if (output.size() > output_from) {
+          const std::vector<int> ports = ListeningPorts(output.substr(output_from));
+          if (!ports.empty()) port = ports.front();
+        }
+        return port != 0 || !poolwatch.Running();
+      },
+      deadline);
+  return port;
+}
+
 std::vector<int> ListeningPorts(const std::string& poolwatch_output) {
   static const std::regex kListening(R"(msg="listening" address=[^ ]*:([0-9]+))");
   std::vector<int> ports;

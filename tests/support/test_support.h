@@ -101,6 +101,12 @@ std::string DefaultFormatLine(int seconds, int status, const std::string& pool =
 // The ports poolwatch said it listens on, in order, from its log (`msg="listening"
 // address=HOST:PORT` lines): tests start it on port 0 and read the port back.
 std::vector<int> ListeningPorts(const std::string& poolwatch_output);
+// Waits until `poolwatch` (started with --web.listen-address 127.0.0.1:0) logs the port it bound,
+// reading its output from byte `output_from` on (a log appended to by earlier runs); 0 if it
+// exits or the deadline passes first.
+class Process;
+int WaitForListeningPort(Process& poolwatch, size_t output_from = 0,
+                         std::chrono::milliseconds deadline = std::chrono::seconds(20));
 
 // Full path of a program in PATH (also /usr/sbin, where Debian puts nginx), or "".
 std::string FindProgram(const std::string& name);

@@ -31,12 +31,11 @@ class AdminApi : public ::testing::Test {
     curl_ = new std::string(FindProgram("curl"));
     if (curl_->empty()) return;
     dir_ = new TempDir();
-    port_ = FreePort();
     WriteFile(*dir_ / "access.log", "");
-    poolwatch_ = new Process(
-        {POOLWATCH_BINARY, "--log.path", (*dir_ / "access.log").string(), "--web.listen-address",
-         "127.0.0.1:" + std::to_string(port_), "--web.enable-admin-api"},
-        *dir_ / "poolwatch.out");
+    poolwatch_ = new Process({POOLWATCH_BINARY, "--log.path", (*dir_ / "access.log").string(),
+                              "--web.listen-address", "127.0.0.1:0", "--web.enable-admin-api"},
+                             *dir_ / "poolwatch.out");
+    port_ = WaitForListeningPort(*poolwatch_);
   }
   static void TearDownTestSuite() {
     delete poolwatch_;

@@ -43,20 +43,20 @@ struct Curl {
 
 class Poolwatch {
  public:
-  Poolwatch(const TempDir& dir, const std::string& name, std::vector<std::string> extra)
-      : port_(FreePort()) {
+  Poolwatch(const TempDir& dir, const std::string& name, std::vector<std::string> extra) {
     WriteFile(dir / (name + ".log"), "");
     std::vector<std::string> argv = {POOLWATCH_BINARY, "--log.path",
                                      (dir / (name + ".log")).string(), "--web.listen-address",
-                                     "127.0.0.1:" + std::to_string(port_)};
+                                     "127.0.0.1:0"};
     argv.insert(argv.end(), extra.begin(), extra.end());
     process_ = std::make_unique<Process>(argv, dir / (name + ".out"));
+    port_ = WaitForListeningPort(*process_);
   }
   int port() const { return port_; }
   Process& process() { return *process_; }
 
  private:
-  int port_;
+  int port_ = 0;
   std::unique_ptr<Process> process_;
 };
 
@@ -193,8 +193,8 @@ TEST_F(WebSecurity, ABadWebConfigStopsTheStartWithFileLineAndKey) {
   std::string output;
   WriteFile(dir_ / "bad.log", "");
   EXPECT_EQ(RunCommand({POOLWATCH_BINARY, "--log.path", (dir_ / "bad.log").string(),
-                        "--web.listen-address", "127.0.0.1:" + std::to_string(FreePort()),
-                        "--web.config.file", (dir_ / "web.yml").string()},
+                        "--web.listen-address", "127.0.0.1:0", "--web.config.file",
+                        (dir_ / "web.yml").string()},
                        &output),
             2);
   EXPECT_THAT(output, HasSubstr("web.yml:2: basic_auth_users.prometheus: expected a bcrypt hash"));
