@@ -12,9 +12,7 @@
 namespace poolwatch {
 namespace {
 std::atomic<int> g_level{static_cast<int>(LogLevel::kInfo)};
-}  // namespace
 
-namespace {
 // Length of the valid UTF-8 sequence at the start of `s` that is safe to show (no C1 control:
 // U+0080..U+009F include CSI, which some terminals obey like ESC [), or 0.
 size_t ShowableUtf8Length(std::string_view s) {

@@ -186,12 +186,8 @@ void Stack::StartPoolwatch() {
         "http://127.0.0.1:" + std::to_string(slack_port_) + "/services/T000/B000/secret-token";
   }
   for (const auto& [k, v] : options_.poolwatch_env) env[k] = v;
-  // The log is appended to across restarts: only this start's lines name its port.
-  std::error_code ignored;
-  const uintmax_t previous_runs = std::filesystem::file_size(dir_ / "poolwatch.log", ignored);
-  const size_t skip = previous_runs == static_cast<uintmax_t>(-1) ? 0 : previous_runs;
   poolwatch_ = std::make_unique<Process>(argv, dir_ / "poolwatch.log", env);
-  poolwatch_port_ = WaitForListeningPort(*poolwatch_, skip, kStartDeadline);
+  poolwatch_port_ = WaitForListeningPort(*poolwatch_, kStartDeadline);
   if (poolwatch_port_ == 0) {
     throw std::runtime_error("poolwatch did not start listening: " + poolwatch_->Output());
   }

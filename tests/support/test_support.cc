@@ -104,6 +104,9 @@ pid_t Spawn(const std::vector<std::string>& argv, const fs::path& log_path,
 Process::Process(std::vector<std::string> argv, fs::path log_path,
                  std::map<std::string, std::string> extra_env)
     : log_path_(std::move(log_path)) {
+  std::error_code no_log_yet;
+  const uintmax_t size = fs::file_size(log_path_, no_log_yet);
+  if (!no_log_yet) output_start_ = static_cast<size_t>(size);
   pid_ = Spawn(argv, log_path_, extra_env);
 }
 
@@ -143,6 +146,11 @@ void Process::Kill9() {
 }
 
 std::string Process::Output() const { return ReadFile(log_path_); }
+
+std::string Process::OutputSinceStart() const {
+  const std::string output = Output();
+  return output.size() > output_start_ ? output.substr(output_start_) : "";
+}
 
 int RunCommand(const std::vector<std::string>& argv, std::string* output,
                std::map<std::string, std::string> extra_env) {
@@ -342,16 +350,12 @@ double MetricValue(const std::string& exposition, const std::string& name,
   return found ? total : -1;
 }
 
-int WaitForListeningPort(Process& poolwatch, size_t output_from,
-                         std::chrono::milliseconds deadline) {
+int WaitForListeningPort(Process& poolwatch, std::chrono::milliseconds deadline) {
   int port = 0;
   WaitUntil(
       [&] {
-        const std::string output = poolwatch.Output();
-        if (output.size() > output_from) {
-          const std::vector<int> ports = ListeningPorts(output.substr(output_from));
-          if (!ports.empty()) port = ports.front();
-        }
+        const std::vector<int> ports = ListeningPorts(poolwatch.OutputSinceStart());
+        if (!ports.empty()) port = ports.front();
         return port != 0 || !poolwatch.Running();
       },
       deadline);

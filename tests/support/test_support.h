@@ -42,13 +42,15 @@ class Process {
   // status as from waitpid (or -1 if it was already reaped).
   int Stop(int signal = 15, std::chrono::milliseconds grace = std::chrono::seconds(10));
   void Kill9();
-  std::string Output() const;  // what it wrote so far
+  std::string Output() const;  // what the log file holds (earlier runs' lines too, if reused)
+  std::string OutputSinceStart() const;  // only what this process wrote
   const std::filesystem::path& log_path() const { return log_path_; }
 
  private:
   pid_t pid_ = -1;
   int status_ = -1;
   std::filesystem::path log_path_;
+  size_t output_start_ = 0;  // the log's size before this process appended to it
 };
 
 // Runs a command to completion; returns its exit code and fills `output` (stdout+stderr).
@@ -101,11 +103,11 @@ std::string DefaultFormatLine(int seconds, int status, const std::string& pool =
 // The ports poolwatch said it listens on, in order, from its log (`msg="listening"
 // address=HOST:PORT` lines): tests start it on port 0 and read the port back.
 std::vector<int> ListeningPorts(const std::string& poolwatch_output);
-// Waits until `poolwatch` (started with --web.listen-address 127.0.0.1:0) logs the port it bound,
-// reading its output from byte `output_from` on (a log appended to by earlier runs); 0 if it
-// exits or the deadline passes first.
+// Waits until `poolwatch` (started with --web.listen-address 127.0.0.1:0) logs the port it bound
+// (in its own output, not an earlier run's in the same log file); 0 if it exits or the deadline
+// passes first.
 class Process;
-int WaitForListeningPort(Process& poolwatch, size_t output_from = 0,
+int WaitForListeningPort(Process& poolwatch,
                          std::chrono::milliseconds deadline = std::chrono::seconds(20));
 
 // Full path of a program in PATH (also /usr/sbin, where Debian puts nginx), or "".
