@@ -29,7 +29,19 @@ struct RuleConfig {
   double resolve_threshold_percent = -1;  // resolves when rate <= this; <0 means threshold / 2
   size_t window_size = 200;               // last N requests (or attempts, for upstream scope)
   std::chrono::seconds max_age{300};      // entries older than this leave the window
-  size_t min_requests = 20;               // no judgement on fewer entries
+  size_t min_requests = 5;                // no judgement on fewer entries
+  // A window holding fewer than window_size entries (just after start, or kept short by max_age
+  // at low traffic) fires only on evidence: at least min_errors errors, and errors that a service
+  // failing at no more than the threshold's rate would produce with a chance below
+  // 1 - confidence_percent / 100 (a one-sided binomial test). A full window keeps the seed's rule.
+  size_t min_errors = 3;
+  double confidence_percent = 99.9;
+
+  // Resolution (both kinds): the condition must stay clear for `resolve_for` and over
+  // `resolve_requests` requests before a firing alert resolves; any relapse restarts the count.
+  // Unset: the kind's default (ResolveFor(), ResolveRequests()).
+  std::optional<std::chrono::milliseconds> resolve_for;
+  std::optional<size_t> resolve_requests;
 
   // notification policy
   std::chrono::seconds cooldown{300};
@@ -44,6 +56,17 @@ struct RuleConfig {
 
   bool MutedInMaintenance() const {
     return muted_in_maintenance.value_or(kind == RuleKind::kFailover);
+  }
+  // error_rate: a minute; failover: half a minute, longer than nginx's usual fail_timeout, so a
+  // primary that comes back for a few seconds between failures stays one incident.
+  std::chrono::milliseconds ResolveFor() const {
+    return resolve_for.value_or(kind == RuleKind::kFailover ? std::chrono::seconds(30)
+                                                            : std::chrono::seconds(60));
+  }
+  // error_rate: two whole windows of new requests (README has the false-resolution odds this
+  // gives); failover: ten requests served by the primary.
+  size_t ResolveRequests() const {
+    return resolve_requests.value_or(kind == RuleKind::kFailover ? 10 : 2 * window_size);
   }
   double ResolveThreshold() const {
     return resolve_threshold_percent >= 0 ? resolve_threshold_percent : threshold_percent / 2;

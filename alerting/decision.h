@@ -15,6 +15,9 @@ enum class Decision {
   kSuppressedCooldown,  // "in_cooldown": a (re)firing swallowed by the cooldown, counted
   kBelowThreshold,      // "below_threshold": the condition does not hold
   kTooFewRequests,      // "too_few_requests": not enough data to judge (min_requests, no traffic)
+  kNotSignificant,      // "not_significant": above the threshold in a part-filled window, on
+                        // too little evidence (min_errors, confidence)
+  kResolving,           // "resolving": firing, clear now, not yet for resolve_for/resolve_requests
   kPending,             // "pending": the condition holds but not yet for `for`
   kMaintenance,         // "in_maintenance": muted by maintenance mode
   kInhibited,           // "inhibited": muted by a firing failover away from the same pool
@@ -28,6 +31,8 @@ inline constexpr Decision kAllDecisions[] = {
     Decision::kSuppressedCooldown,
     Decision::kBelowThreshold,
     Decision::kTooFewRequests,
+    Decision::kNotSignificant,
+    Decision::kResolving,
     Decision::kPending,
     Decision::kMaintenance,
     Decision::kInhibited,
@@ -49,6 +54,10 @@ constexpr std::string_view DecisionName(Decision decision) {
       return "below_threshold";
     case Decision::kTooFewRequests:
       return "too_few_requests";
+    case Decision::kNotSignificant:
+      return "not_significant";
+    case Decision::kResolving:
+      return "resolving";
     case Decision::kPending:
       return "pending";
     case Decision::kMaintenance:

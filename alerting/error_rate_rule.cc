@@ -4,12 +4,14 @@
 #include <cstdio>
 #include <utility>
 
+#include "alerting/evidence.h"
 #include "alerting/rule_internal.h"
 
 namespace poolwatch {
 namespace {
 
 using rule_internal::BaseNotification;
+using rule_internal::FormatDuration;
 using rule_internal::IsRealPool;
 using rule_internal::OrUnknown;
 using rule_internal::Upper;
@@ -71,6 +73,7 @@ void ErrorRateRule::Observe(const LogRecord& record) {
     // Every request counts, including those nginx answered itself (a 502 with no upstream
     // live is exactly what the client saw).
     instances_[0].window.Push(record.time, record.status >= 500);
+    ++instances_[0].pushed;
     return;
   }
   for (const UpstreamAttempt& attempt : record.attempts) {
@@ -78,38 +81,67 @@ void ErrorRateRule::Observe(const LogRecord& record) {
     const int i = FindOrAddPool(attempt.pool);
     if (i < 0) continue;
     // No response at all (status 0: connect failure, timeout before headers) is an error too.
-    instances_[static_cast<size_t>(i)].window.Push(record.time,
-                                                   attempt.status >= 500 || attempt.status == 0);
+    Instance& instance = instances_[static_cast<size_t>(i)];
+    instance.window.Push(record.time, attempt.status >= 500 || attempt.status == 0);
+    ++instance.pushed;
   }
 }
 
+Decision ErrorRateRule::Judge(const SlidingWindow& window) const {
+  if (window.size() < MinRequests()) return Decision::kTooFewRequests;
+  if (window.ErrorPercent() <= config_.threshold_percent) return Decision::kBelowThreshold;
+  // A full window is the seed's rule: more than threshold % of the last window_size requests.
+  if (window.size() >= window.capacity()) return Decision::kFiring;
+  return ShowsRateAbove(window.size(), window.errors(), config_.threshold_percent / 100,
+                        config_.min_errors, config_.confidence_percent)
+             ? Decision::kFiring
+             : Decision::kNotSignificant;
+}
+
+bool ErrorRateRule::ClearLongEnough(const Instance& instance, TimePoint now) const {
+  const Clock::duration clear_for = now - instance.clear_since;
+  if (clear_for < config_.ResolveFor()) return false;
+  if (instance.pushed - instance.pushed_at_clear >= config_.ResolveRequests()) return true;
+  // Too little traffic to bring the requests: by then max_age has replaced the window twice.
+  return instance.window.max_age() > Clock::duration::zero() &&
+         clear_for >= 2 * instance.window.max_age();
+}
+
 void ErrorRateRule::Evaluate(TimePoint now) {
-  const size_t min_requests = MinRequests();
-  const double threshold = config_.threshold_percent;
-  const double resolve = std::min(config_.ResolveThreshold(), threshold);
+  last_evaluated_ = now;
+  const double resolve = ResolvePercent();
   for (size_t i = 0; i < instances_.size(); ++i) {
-    SlidingWindow& window = instances_[i].window;
+    Instance& instance = instances_[i];
+    SlidingWindow& window = instance.window;
     AlertCondition& c = conditions_[i];
     window.Expire(now);
     const bool was_active = c.active;
     c.episodes_started = 0;
     c.changed = false;
     c.value = window.ErrorPercent();
-    c.threshold = threshold;
+    c.threshold = config_.threshold_percent;
     c.window_fill = window.size();
     c.window_size = window.capacity();
-    if (window.size() < min_requests) {
-      c.active = false;
-      c.reason = Decision::kTooFewRequests;
-    } else if (was_active) {
-      // Hysteresis: once firing, only a rate at or below the resolve threshold clears it, so a
-      // rate hovering around the threshold does not flap.
-      c.active = c.value > resolve;
-      c.reason = c.active ? Decision::kFiring : Decision::kBelowThreshold;
+    const Decision judged = Judge(window);
+    c.breaching = judged == Decision::kFiring;
+    if (!was_active) {
+      c.active = c.breaching;
+      c.reason = judged;
+    } else if (c.value > resolve) {
+      // Hysteresis: above the resolve threshold an incident goes on, even below the threshold.
+      instance.clearing = false;
+      c.reason = Decision::kFiring;
     } else {
-      c.active = c.value > threshold;
-      c.reason = c.active ? Decision::kFiring : Decision::kBelowThreshold;
+      if (!instance.clearing) {
+        instance.clearing = true;
+        instance.clear_since = now;
+        instance.pushed_at_clear = instance.pushed;
+      }
+      c.active = !ClearLongEnough(instance, now);
+      c.reason = c.active ? Decision::kResolving : judged;
+      if (!c.active) instance.cleared_at = now;
     }
+    if (!c.active) instance.clearing = false;
     if (c.active != was_active) {
       c.since = now;
       if (c.active) c.episodes_started = 1;
@@ -155,16 +187,32 @@ Notification ErrorRateRule::Resolved(size_t i, TimePoint now) const {
                   ? "Error rate no longer judged: too few recent requests"
                   : "Error rate is back to normal";
   n.fields = Fields(i);
+  const Instance& instance = instances_[i];
+  if (instance.cleared_at == now) {
+    n.fields.emplace_back(
+        "Clear for", FormatDuration(now - instance.clear_since) + ", " +
+                         std::to_string(instance.pushed - instance.pushed_at_clear) +
+                         " requests at or below " + FormatNumber(ResolvePercent()) + "%");
+  }
   n.at = now;
   return n;
 }
 
 std::string ErrorRateRule::Detail(size_t i) const {
-  const SlidingWindow& window = instances_[i].window;
-  return FormatPercent(window.ErrorPercent()) + " of " + std::to_string(window.size()) +
-         " (threshold " + FormatNumber(config_.threshold_percent) + "%, resolve " +
-         FormatNumber(std::min(config_.ResolveThreshold(), config_.threshold_percent)) + "%, min " +
-         std::to_string(MinRequests()) + ")";
+  const Instance& instance = instances_[i];
+  const SlidingWindow& window = instance.window;
+  std::string out = FormatPercent(window.ErrorPercent()) + " (" + std::to_string(window.errors()) +
+                    "/" + std::to_string(window.size()) + ", threshold " +
+                    FormatNumber(config_.threshold_percent) + "%, resolve " +
+                    FormatNumber(ResolvePercent()) + "%, min " + std::to_string(MinRequests()) +
+                    " requests, " + std::to_string(config_.min_errors) + " errors)";
+  if (instance.clearing) {
+    out += "; clear for " + FormatDuration(last_evaluated_ - instance.clear_since) + " and " +
+           std::to_string(instance.pushed - instance.pushed_at_clear) + " requests (resolves after " +
+           FormatDuration(config_.ResolveFor()) + " and " +
+           std::to_string(config_.ResolveRequests()) + ")";
+  }
+  return out;
 }
 
 void ErrorRateRule::Reconfigure(const RuleConfig& config, std::string_view /*active_pool*/) {

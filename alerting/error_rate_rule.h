@@ -1,5 +1,7 @@
 #pragma once
 
+#include <algorithm>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -13,10 +15,14 @@ namespace poolwatch {
 // error_rate: share of errors over the last `window_size` requests (scope client: the status
 // the client got, 5xx) or upstream attempts (scope upstream: one window and one alert per pool,
 // labelled {pool}; an attempt with a 5xx or no response at all counts as an error, so a failing
-// primary that nginx hides by retrying on the backup still shows). Fires when the rate exceeds
-// threshold_percent with at least min_requests entries; resolves when it falls to
-// ResolveThreshold() (hysteresis) or when fewer than min_requests entries remain after max_age
-// expiry (a quiet period resolves an old burst).
+// primary that nginx hides by retrying on the backup still shows).
+//
+// Fires when a full window's rate exceeds threshold_percent (the seed's rule), or when a
+// part-filled one (at start, or kept short by max_age at low traffic) holds evidence of it
+// (ShowsRateAbove: min_errors errors, significant at `confidence`); never on fewer than
+// min_requests entries. Resolves only when the rate has stayed at or below ResolveThreshold()
+// for ResolveFor() and over ResolveRequests() new entries (or, at traffic too low to bring them,
+// for two max_ages): a chance dip in the middle of an incident is not an all-clear.
 class ErrorRateRule : public Rule {
  public:
   // Upstream scope keeps at most this many pools (label cardinality stays bounded even if the
@@ -41,7 +47,21 @@ class ErrorRateRule : public Rule {
   struct Instance {
     std::string pool;  // "" for client scope
     SlidingWindow window;
+    uint64_t pushed = 0;  // entries ever pushed: counts the requests of a clear stretch
+    // While firing: the rate has been at or below the resolve threshold since `clear_since`,
+    // when `pushed` was `pushed_at_clear`.
+    bool clearing = false;
+    TimePoint clear_since{};
+    uint64_t pushed_at_clear = 0;
+    TimePoint cleared_at{};  // when the last clear stretch resolved the alert
   };
+  double ResolvePercent() const {
+    return std::min(config_.ResolveThreshold(), config_.threshold_percent);
+  }
+  // The firing test on the window as it is now: kFiring, or why not.
+  Decision Judge(const SlidingWindow& window) const;
+  // Whether an active alert's clear stretch is long enough to resolve it at `now`.
+  bool ClearLongEnough(const Instance& instance, TimePoint now) const;
   size_t MinRequests() const;
   int FindOrAddPool(std::string_view pool);
   std::vector<std::pair<std::string, std::string>> Fields(size_t i) const;
@@ -49,6 +69,7 @@ class ErrorRateRule : public Rule {
   std::vector<Instance> instances_;  // parallel to conditions_
   size_t last_pool_index_ = 0;       // consecutive attempts usually hit the same pool
   std::string serving_;
+  TimePoint last_evaluated_{};
 };
 
 }  // namespace poolwatch

@@ -1,7 +1,5 @@
 #include "alerting/failover_rule.h"
 
-#include <cinttypes>
-#include <cstdio>
 #include <utility>
 
 #include "alerting/rule_internal.h"
@@ -10,23 +8,9 @@ namespace poolwatch {
 namespace {
 
 using rule_internal::BaseNotification;
+using rule_internal::FormatDuration;
 using rule_internal::OrUnknown;
 using rule_internal::Upper;
-
-std::string FormatDuration(Clock::duration d) {
-  int64_t s = std::chrono::duration_cast<std::chrono::seconds>(d).count();
-  if (s < 0) s = 0;
-  char buf[48];
-  if (s >= 3600) {
-    std::snprintf(buf, sizeof(buf), "%" PRId64 "h %" PRId64 "m %" PRId64 "s", s / 3600, s / 60 % 60,
-                  s % 60);
-  } else if (s >= 60) {
-    std::snprintf(buf, sizeof(buf), "%" PRId64 "m %" PRId64 "s", s / 60, s % 60);
-  } else {
-    std::snprintf(buf, sizeof(buf), "%" PRId64 "s", s);
-  }
-  return buf;
-}
 
 }  // namespace
 
@@ -75,14 +59,27 @@ void FailoverRule::EndEpisode(Track& track, std::string_view back_release, TimeP
   if (track.qualified) {
     // Kept for the resolved message, and for the firing one if the episode is latched.
     std::swap(track.last_ended, track.current);
-    track.last_ended.back_release.assign(back_release);
-    track.last_ended.ended_at = at;
-    track.last_ended.ended_by_primary_change = primary_change;
+    Episode& ended = track.last_ended;
+    ended.back_release.assign(back_release);
+    ended.ended_at = track.returning && !primary_change ? track.back_since : at;
+    ended.resolved_at = at;
+    ended.back_requests = track.returning ? track.back_requests : 0;
+    ended.ended_by_primary_change = primary_change;
     track.has_ended = true;
   }
   track.off_primary = false;
   track.qualified = false;
+  track.returning = false;
   track.since = at;
+}
+
+void FailoverRule::MaybeEndReturn(Track& track, TimePoint now) {
+  if (!track.returning || track.back_requests < config_.ResolveRequests() ||
+      now - track.back_since < config_.ResolveFor()) {
+    return;
+  }
+  // back_release is a member of the track; EndEpisode copies it before resetting anything.
+  EndEpisode(track, track.back_release, now, /*primary_change=*/false);
 }
 
 void FailoverRule::Observe(const LogRecord& record) {
@@ -92,22 +89,42 @@ void FailoverRule::Observe(const LogRecord& record) {
   Track& track = tracks_[current_];
   if (seen_pool_ && pool == serving_) {
     // The common case: the same pool as the line before.
-    if (track.off_primary && !track.qualified) MaybeQualify(track, record.time);
+    if (track.returning) {
+      ++track.back_requests;
+      MaybeEndReturn(track, record.time);
+    } else if (track.off_primary && !track.qualified) {
+      MaybeQualify(track, record.time);
+    }
     return;
   }
   seen_pool_ = true;
+  serving_since_ = record.time;
   if (pool == track.primary) {
-    EndEpisode(track, record.release, record.time, /*primary_change=*/false);
+    if (track.qualified) {
+      track.returning = true;
+      track.back_since = record.time;
+      track.back_requests = 1;
+      track.back_release.assign(record.release);
+      MaybeEndReturn(track, record.time);
+    } else {
+      EndEpisode(track, record.release, record.time, /*primary_change=*/false);
+    }
   } else if (!track.off_primary) {
     // Off the primary. The primary is the baseline (not the previous line), so "from" is the
     // primary even when the very first line we see is on the backup.
     StartEpisode(track, track.primary, pool, record.release, record.time);
+  } else if (track.returning && pool == track.current.to) {
+    // The primary failed again before it had stayed: the same incident goes on.
+    track.returning = false;
   } else {
     // From one backup to another while the primary is still out. Until the episode has fired
     // and an evaluation has seen it, "from" stays the primary: the first page must say traffic
     // left it, even when `for` kept the episode pending through several moves or one read of
     // the log held them all.
-    if (track.qualified && track.episodes_started == 0) track.current.from = serving_;
+    if (track.qualified && track.episodes_started == 0 && !track.returning) {
+      track.current.from = serving_;
+    }
+    track.returning = false;
     track.current.to.assign(pool);
     track.current.release.assign(record.release);
     if (track.qualified) {
@@ -118,23 +135,25 @@ void FailoverRule::Observe(const LogRecord& record) {
     }
   }
   serving_.assign(pool);
-  serving_since_ = record.time;
 }
 
-void FailoverRule::Evaluate(TimePoint /*now*/) {
-  // Failover is judged on log records only (evidence that traffic stayed away), so `now` does
-  // not move anything here.
+void FailoverRule::Evaluate(TimePoint now) {
   for (size_t i = 0; i < tracks_.size(); ++i) {
     Track& track = tracks_[i];
+    // A stay on the primary long enough in requests ends when its time is up, line or not.
+    MaybeEndReturn(track, now);
     AlertCondition& c = conditions_[i];
     c.active = track.qualified;
+    c.breaching = track.qualified && !track.returning;
     c.value = track.qualified ? 1 : 0;
     c.since = track.since;
     c.episodes_started = track.episodes_started;
     c.changed = track.changed;
     track.episodes_started = 0;
     track.changed = false;
-    if (track.qualified) {
+    if (track.returning) {
+      c.reason = Decision::kResolving;
+    } else if (track.qualified) {
       c.reason = Decision::kFiring;
     } else if (track.off_primary) {
       c.reason = Decision::kPending;
@@ -178,7 +197,11 @@ Notification FailoverRule::Resolved(size_t i, TimePoint now) const {
                 {"Release", OrUnknown(e.back_release)}};
   }
   n.fields.emplace_back("Off primary for", FormatDuration(e.ended_at - e.off_since));
-  n.at = track.has_ended ? e.ended_at : now;
+  if (e.back_requests > 1 || e.resolved_at > e.ended_at) {
+    n.fields.emplace_back("Back for", FormatDuration(e.resolved_at - e.ended_at) + ", " +
+                                          std::to_string(e.back_requests) + " requests");
+  }
+  n.at = track.has_ended ? e.resolved_at : now;
   return n;
 }
 
@@ -190,6 +213,12 @@ std::string FailoverRule::Detail(size_t i) const {
   if (track.off_primary) {
     out += ", off primary since " + FormatRfc3339(track.current.off_since);
     if (!track.qualified) out += " (for " + FormatDuration(config_.for_duration) + ")";
+  }
+  if (track.returning) {
+    out += ", back since " + FormatRfc3339(track.back_since) + " for " +
+           std::to_string(track.back_requests) + " requests (resolves after " +
+           FormatDuration(config_.ResolveFor()) + " and " +
+           std::to_string(config_.ResolveRequests()) + ")";
   }
   return out;
 }

@@ -21,6 +21,10 @@ namespace poolwatch {
 // record still off it: the condition needs evidence that traffic stayed away. With for = 0 the
 // first record off the primary fires (the seed's behaviour); the episode is latched in
 // Observe() so one that starts and ends between two evaluations is still announced.
+//
+// Coming back ends the episode only once traffic has stayed on the primary for ResolveFor()
+// and ResolveRequests() requests: a primary that nginx tries again after fail_timeout and that
+// fails again is one incident, not a "resolved" followed by another page.
 class FailoverRule : public Rule {
  public:
   FailoverRule(RuleConfig config, std::string_view active_pool);
@@ -43,14 +47,21 @@ class FailoverRule : public Rule {
     TimePoint fired_at{};
     // Filled when the episode ends.
     std::string back_release;
-    TimePoint ended_at{};
+    TimePoint ended_at{};     // traffic came back to the primary
+    TimePoint resolved_at{};  // ... and stayed long enough
+    size_t back_requests = 0;
     bool ended_by_primary_change = false;
   };
   // The state of one primary's alert.
   struct Track {
     std::string primary;
-    bool off_primary = false;  // serving pool != primary
+    bool off_primary = false;  // an episode is open: traffic left the primary
     bool qualified = false;    // off the primary for at least `for`: the condition is active
+    // Back on the primary since back_since for back_requests requests, not yet long enough.
+    bool returning = false;
+    TimePoint back_since{};
+    size_t back_requests = 0;
+    std::string back_release;
     Episode current;
     Episode last_ended;  // last episode that was active and ended
     bool has_ended = false;
@@ -64,6 +75,8 @@ class FailoverRule : public Rule {
                     std::string_view release, TimePoint at);
   void MaybeQualify(Track& track, TimePoint at);
   void EndEpisode(Track& track, std::string_view back_release, TimePoint at, bool primary_change);
+  // Ends a returning episode whose stay on the primary is long enough at `now`.
+  void MaybeEndReturn(Track& track, TimePoint now);
 
   std::vector<Track> tracks_;  // parallel to conditions_
   size_t current_ = 0;         // the track of the configured primary

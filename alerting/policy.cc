@@ -48,7 +48,11 @@ PolicyResult NotificationPolicy::Decide(const AlertCondition& c, const PolicyInp
 
   auto finish = [&]() {
     s.active = c.active;
-    s.held_by_cooldown = c.active && !s.announced && r.decision == Decision::kSuppressedCooldown;
+    if (!c.active || s.announced) {
+      s.held_by_cooldown = false;
+    } else if (r.decision == Decision::kSuppressedCooldown) {
+      s.held_by_cooldown = true;
+    }
     s.last_decision = r.decision;
     s.decided = true;
     return r;
@@ -86,6 +90,14 @@ PolicyResult NotificationPolicy::Decide(const AlertCondition& c, const PolicyInp
       r.detail = "held back until the cooldown ends";
       s.suppressed += new_ended;
       Mirror(s, r);
+    } else if (!c.breaching) {
+      // Re-checked when the cooldown ends: an episode that is clearing by now would reach people
+      // as a page about something that is going away. It stays counted; if it ends like this,
+      // the next message says it was suppressed.
+      r.decision = c.reason;
+      r.detail = s.held_by_cooldown ? "held back by the cooldown; clearing, so not sent"
+                                    : "clearing; not announced";
+      s.suppressed += new_ended;
     } else {
       r.decision = Decision::kFired;
       r.detail = started > 0 ? "condition became active" : "announced after being held back";
@@ -95,9 +107,11 @@ PolicyResult NotificationPolicy::Decide(const AlertCondition& c, const PolicyInp
     const bool refire = started > 0 || c.changed;
     const bool repeat_due = repeat_interval_ > Clock::duration::zero() && s.last_fired &&
                             now - *s.last_fired >= repeat_interval_;
-    if (!refire && !repeat_due) {
-      r.decision = Decision::kFiring;
-      r.detail = "still firing, already announced";
+    if (!refire && (!repeat_due || !c.breaching)) {
+      // A repeat says "still firing": not while it is clearing.
+      r.decision = c.breaching ? Decision::kFiring : c.reason;
+      r.detail = c.breaching ? "still firing, already announced"
+                             : "clear now; resolves once clear for long enough";
     } else if (in.muted) {
       r.decision = Decision::kMaintenance;
       r.detail = "muted by maintenance";

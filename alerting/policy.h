@@ -59,8 +59,9 @@ struct PolicyResult {
 // announced. So a key sends at most one firing and one resolved per cooldown, plus repeats.
 // Resolutions themselves are never held back by cooldown: the engineer who was paged learns
 // promptly that it cleared; the next firing then waits for the cooldown and says how many
-// firings it swallowed. An episode held back by cooldown that is still active when the
-// cooldown ends is announced then (never silently dropped).
+// firings it swallowed. An episode held back by cooldown is re-checked when the cooldown ends:
+// announced then if its condition still breaches, counted as suppressed if it clears instead
+// (never silently dropped, never a page about something already going away).
 //
 // Cooldown holds messages back from people only. Alertmanager mirrors the true state (it
 // deduplicates and groups by itself), so a firing held back by cooldown, and the end of such a

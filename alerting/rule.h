@@ -24,8 +24,14 @@ std::string_view ServingPoolOf(const LogRecord& record);
 // Evaluate(). Labels are set once when the alert is created, so evaluating allocates nothing.
 struct AlertCondition {
   Labels labels;
-  bool active = false;  // the condition holds now (past `for`, above the threshold)
-  // Why not active: kBelowThreshold, kTooFewRequests or kPending. kFiring when active.
+  // The alert is on: it began (past `for`, above the threshold) and has not yet been clear for
+  // resolve_for and resolve_requests.
+  bool active = false;
+  // The firing test holds at this evaluation. An active alert that is not breaching is
+  // resolving: a firing held back by the cooldown is not sent for it.
+  bool breaching = false;
+  // kFiring when breaching, kResolving when active but clear; otherwise why not active:
+  // kBelowThreshold, kTooFewRequests, kNotSignificant or kPending.
   Decision reason = Decision::kTooFewRequests;
   // Episodes (inactive → active) that began since the previous Evaluate(). With !active and a
   // non-zero count, an episode began and ended between two evaluations: the rule latched it so

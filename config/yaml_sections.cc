@@ -13,8 +13,9 @@ void ReadAlertingRule(const YamlReader& r, const YAML::Node& node, const std::st
                       RuleConfig& rule) {
   r.CheckKeys(node, path,
               {"name", "kind", "severity", "for", "scope", "threshold_percent",
-               "resolve_threshold_percent", "window_size", "max_age", "min_requests", "cooldown",
-               "repeat_interval", "send_resolved", "muted_in_maintenance", "notify"});
+               "resolve_threshold_percent", "window_size", "max_age", "min_requests", "min_errors",
+               "confidence", "resolve_for", "resolve_requests", "cooldown", "repeat_interval",
+               "send_resolved", "muted_in_maintenance", "notify"});
   if (!node["name"]) r.Fail(node, path + ".name", "every rule needs a name");
   rule.name = r.String(node["name"], path + ".name");
   if (!node["kind"])
@@ -49,6 +50,14 @@ void ReadAlertingRule(const YamlReader& r, const YAML::Node& node, const std::st
       rule.max_age = seconds();
     } else if (key == "min_requests") {
       rule.min_requests = r.Count(v, where, 1, 1000000);
+    } else if (key == "min_errors") {
+      rule.min_errors = r.Count(v, where, 1, 1000000);
+    } else if (key == "confidence") {
+      rule.confidence_percent = r.Number(v, where, 50, 99.9999);
+    } else if (key == "resolve_for") {
+      rule.resolve_for = r.Duration(v, where);
+    } else if (key == "resolve_requests") {
+      rule.resolve_requests = r.Count(v, where, 0, 100000000);
     } else if (key == "cooldown") {
       rule.cooldown = seconds();
     } else if (key == "repeat_interval") {

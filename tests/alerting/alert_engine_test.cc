@@ -11,6 +11,7 @@ namespace poolwatch {
 namespace {
 
 using poolwatch::testing::At;
+using poolwatch::testing::ResolvingAtOnce;
 using poolwatch::testing::Attempt;
 using poolwatch::testing::Request;
 using poolwatch::testing::Retried;
@@ -22,12 +23,14 @@ using ::testing::IsEmpty;
 using ::testing::Pair;
 using ::testing::SizeIs;
 
-// The seed's two rules with a 100-request window judged from 20 requests.
+// The seed's two rules with a 100-request window judged from 20 requests, resolving as soon as
+// the condition clears (sustained resolution has its own tests).
 AlertingConfig Config() {
   AlertingConfig config = AlertingConfig::SeedDefaults();
   for (RuleConfig& rule : config.rules) {
     rule.window_size = 100;
     rule.min_requests = 20;
+    rule = ResolvingAtOnce(rule);
   }
   return config;
 }
@@ -46,7 +49,7 @@ RuleConfig UpstreamErrorRate() {
   rule.scope = ErrorScope::kUpstream;
   rule.window_size = 100;
   rule.min_requests = 20;
-  return rule;
+  return ResolvingAtOnce(rule);
 }
 
 std::vector<Notification> For(const std::vector<Notification>& all, const std::string& rule) {
@@ -599,8 +602,21 @@ TEST(AlertEngine, every_decision_reason_appears) {
   d.Tick(52);  // in_cooldown (the repeat at 41 restarted it)
   d.engine.SetMaintenance(true);
   d.Tick(53);  // in_maintenance
+
+  // Evidence and sustained resolution, on the client error_rate rule with its defaults.
+  AlertingConfig defaults = AlertingConfig::SeedDefaults();
+  RuleNamed(defaults, "error_rate").window_size = 100;
+  Driver e(defaults);
+  e.See(Request(0, "blue", 500));
+  e.Traffic(0, 29, "blue");
+  e.Tick(1);  // not_significant: 1 of 30 is above 2 %, on thin evidence
+  e.Traffic(2, 20, "blue", 500);
+  e.Tick(3);  // fired
+  e.Traffic(4, 100, "blue");
+  e.Tick(5);  // resolving: clear now, not yet for long enough
   std::set<std::string> names;
   for (Decision decision : d.decisions) names.insert(std::string(DecisionName(decision)));
+  for (Decision decision : e.decisions) names.insert(std::string(DecisionName(decision)));
   std::set<std::string> all;
   for (Decision decision : kAllDecisions) all.insert(std::string(DecisionName(decision)));
   EXPECT_EQ(names, all);
@@ -615,7 +631,7 @@ TEST(AlertEngine, decision_records_explain_themselves) {
   EXPECT_EQ(e.decisions[0].decision, Decision::kBelowThreshold);
   EXPECT_THAT(e.decisions[0].detail, HasSubstr("serving blue, primary blue"));
   EXPECT_EQ(e.decisions[1].rule, "error_rate");
-  EXPECT_THAT(e.decisions[1].detail, HasSubstr("0.00% of 30 (threshold 2%"));
+  EXPECT_THAT(e.decisions[1].detail, HasSubstr("0.00% (0/30, threshold 2%"));
 }
 
 TEST(AlertEngine, status_shows_serving_pool_and_rules) {

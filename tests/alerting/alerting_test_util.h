@@ -50,13 +50,23 @@ inline LogRecord Retried(double seconds) {
   return Request(seconds, "green", 200, {Attempt("blue", 500), Attempt("green", 200)}, "v2.0.0");
 }
 
-// A rule's condition as the policy sees it: active or not, with the episodes that began since
-// the last evaluation.
+// A rule's condition as the policy sees it: active (breaching) or not, with the episodes that
+// began since the last evaluation.
 inline AlertCondition Active(int started = 0) {
   AlertCondition c;
   c.active = true;
+  c.breaching = true;
   c.reason = Decision::kFiring;
   c.episodes_started = started;
+  return c;
+}
+
+// Still active, but clear now: not yet clear for long enough to resolve.
+inline AlertCondition Resolving() {
+  AlertCondition c;
+  c.active = true;
+  c.breaching = false;
+  c.reason = Decision::kResolving;
   return c;
 }
 
@@ -66,6 +76,14 @@ inline AlertCondition Inactive(int started = 0, Decision reason = Decision::kBel
   c.reason = reason;
   c.episodes_started = started;
   return c;
+}
+
+// The rule resolves as soon as its condition clears (the seed's behaviour): for tests about
+// something else than sustained resolution.
+inline RuleConfig ResolvingAtOnce(RuleConfig config) {
+  config.resolve_for = std::chrono::milliseconds(0);
+  config.resolve_requests = 0;
+  return config;
 }
 
 }  // namespace poolwatch::testing

@@ -21,6 +21,14 @@ using ::testing::ElementsAre;
 using ::testing::IsEmpty;
 using ::testing::SizeIs;
 
+// The seed's rules, resolving as soon as the condition clears: these tests are about the
+// cooldown, not about how long a resolution waits.
+AlertingConfig SeedResolvingAtOnce() {
+  AlertingConfig config = AlertingConfig::SeedDefaults();
+  for (RuleConfig& rule : config.rules) rule = poolwatch::testing::ResolvingAtOnce(rule);
+  return config;
+}
+
 AlertCondition Condition(bool active, int started = 0) {
   return active ? Active(started) : Inactive(started);
 }
@@ -142,7 +150,7 @@ class CooldownMirrorEngineTest : public ::testing::Test {
 };
 
 TEST_F(CooldownMirrorEngineTest, a_second_failover_within_the_cooldown_reaches_only_mirrors) {
-  Start(AlertingConfig::SeedDefaults());  // cooldown 300 s
+  Start(SeedResolvingAtOnce());  // cooldown 300 s
   EXPECT_THAT(Statuses(At(0, "green")), ElementsAre("firing"));
   EXPECT_THAT(Statuses(At(1, "blue")), ElementsAre("resolved"));
   const std::vector<Notification> again = At(10, "green");
@@ -154,7 +162,7 @@ TEST_F(CooldownMirrorEngineTest, a_second_failover_within_the_cooldown_reaches_o
 }
 
 TEST_F(CooldownMirrorEngineTest, notifications_carry_their_rules_notify_list) {
-  AlertingConfig config = AlertingConfig::SeedDefaults();
+  AlertingConfig config = SeedResolvingAtOnce();
   for (RuleConfig& rule : config.rules) {
     if (rule.kind == RuleKind::kFailover) rule.notify = {"alertmanager", "console"};
   }
@@ -169,7 +177,7 @@ TEST_F(CooldownMirrorEngineTest, notifications_carry_their_rules_notify_list) {
 }
 
 TEST_F(CooldownMirrorEngineTest, removing_a_rule_resolves_its_mirrored_alert_for_the_mirrors) {
-  AlertingConfig config = AlertingConfig::SeedDefaults();
+  AlertingConfig config = SeedResolvingAtOnce();
   Start(config);
   At(0, "green");
   At(1, "blue");

@@ -9,6 +9,7 @@ namespace poolwatch {
 namespace {
 
 using poolwatch::testing::At;
+using poolwatch::testing::ResolvingAtOnce;
 using poolwatch::testing::Attempt;
 using poolwatch::testing::Request;
 using poolwatch::testing::Retried;
@@ -24,7 +25,7 @@ RuleConfig ErrorRateConfig(ErrorScope scope = ErrorScope::kClient) {
   c.window_size = 100;
   c.min_requests = 20;
   c.max_age = std::chrono::seconds(300);
-  return c;
+  return ResolvingAtOnce(c);
 }
 
 // `total` requests on blue from t=0, one per 10 ms, `errors` of them 500s (spread evenly).
@@ -204,6 +205,148 @@ TEST(ErrorRateRule, reconfigure_keeps_the_window) {
   EXPECT_EQ(rule.conditions()[0].window_fill, 50u);
   EXPECT_EQ(rule.conditions()[0].window_size, 50u);
   EXPECT_FALSE(rule.conditions()[0].active);  // 10 % is below the new resolve threshold
+}
+
+}  // namespace
+}  // namespace poolwatch
+
+namespace poolwatch {
+namespace {
+
+// The rule with the defaults users get (judging evidence, resolving on a sustained stretch).
+RuleConfig DefaultErrorRate() {
+  RuleConfig c;
+  c.name = "error_rate";
+  c.kind = RuleKind::kErrorRate;
+  return c;
+}
+
+// `n` requests from `start`, `spacing` seconds apart, each a 500 when `error(i)`.
+template <typename IsError>
+void Stream(Rule& rule, double start, int n, double spacing, IsError error) {
+  for (int i = 0; i < n; ++i) {
+    rule.Observe(Request(start + i * spacing, "blue", error(i) ? 500 : 200));
+  }
+}
+
+TEST(ErrorRateEvidence, one_error_among_the_first_21_requests_is_not_significant) {
+  ErrorRateRule rule(DefaultErrorRate());
+  Stream(rule, 0, 21, 0.1, [](int i) { return i == 20; });
+  rule.Evaluate(At(3));
+  const AlertCondition& c = rule.conditions()[0];
+  EXPECT_FALSE(c.active);
+  EXPECT_EQ(c.reason, Decision::kNotSignificant);
+  EXPECT_NEAR(c.value, 100.0 / 21, 1e-9);
+}
+
+TEST(ErrorRateEvidence, a_clear_burst_in_a_thin_window_fires_at_once) {
+  ErrorRateRule rule(DefaultErrorRate());
+  Stream(rule, 0, 20, 0.1, [](int i) { return i % 2 == 0; });  // 10 of the first 20
+  rule.Evaluate(At(2));
+  EXPECT_TRUE(rule.conditions()[0].active);
+  EXPECT_TRUE(rule.conditions()[0].breaching);
+  EXPECT_EQ(rule.conditions()[0].window_fill, 20u);
+}
+
+TEST(ErrorRateEvidence, a_full_window_keeps_the_seed_rule) {
+  // 5 of 200 is 2.5 %: more than 2 % of the last WINDOW_SIZE requests, significant or not.
+  ErrorRateRule rule(DefaultErrorRate());
+  Stream(rule, 0, 199, 0.1, [](int i) { return i % 40 == 0; });
+  rule.Evaluate(At(20));
+  EXPECT_EQ(rule.conditions()[0].reason, Decision::kNotSignificant) << "5 of 199: thin";
+  Stream(rule, 20, 1, 0.1, [](int) { return false; });
+  rule.Evaluate(At(21));
+  EXPECT_TRUE(rule.conditions()[0].active) << "5 of 200: the seed's rule";
+}
+
+TEST(ErrorRateEvidence, a_low_traffic_site_that_fails_is_paged) {
+  // One request every 20 s: max_age keeps 15 in the window, never a full one.
+  ErrorRateRule rule(DefaultErrorRate());
+  Stream(rule, 0, 30, 20, [](int) { return false; });
+  rule.Evaluate(At(600));
+  EXPECT_FALSE(rule.conditions()[0].active);
+  Stream(rule, 600, 3, 20, [](int) { return true; });
+  rule.Evaluate(At(641));
+  EXPECT_EQ(rule.conditions()[0].reason, Decision::kNotSignificant)
+      << "3 of 15: a 0.3 % chance at 2 %, not below 0.1 %";
+  Stream(rule, 660, 1, 20, [](int) { return true; });
+  rule.Evaluate(At(661));
+  EXPECT_TRUE(rule.conditions()[0].active) << "4 failures among 15 requests";
+}
+
+TEST(ErrorRateResolution, a_dip_in_the_middle_of_an_incident_does_not_resolve) {
+  ErrorRateRule rule(DefaultErrorRate());
+  Stream(rule, 0, 200, 0.1, [](int i) { return i % 20 == 0; });  // 5 %
+  rule.Evaluate(At(20));
+  ASSERT_TRUE(rule.conditions()[0].active);
+  // The window dips to 1 % (2 errors in 200) for a few seconds...
+  Stream(rule, 20, 200, 0.1, [](int i) { return i == 80 || i == 150; });
+  rule.Evaluate(At(36));
+  EXPECT_TRUE(rule.conditions()[0].active);
+  EXPECT_EQ(rule.conditions()[0].reason, Decision::kResolving);
+  EXPECT_FALSE(rule.conditions()[0].breaching);
+  // ... and the failure goes on: the stretch starts again.
+  Stream(rule, 36, 40, 0.1, [](int i) { return i % 5 == 0; });
+  rule.Evaluate(At(40));
+  EXPECT_TRUE(rule.conditions()[0].active);
+  EXPECT_EQ(rule.conditions()[0].reason, Decision::kFiring);
+}
+
+TEST(ErrorRateResolution, resolves_after_resolve_for_and_resolve_requests) {
+  RuleConfig config = DefaultErrorRate();
+  config.resolve_for = std::chrono::seconds(60);
+  config.resolve_requests = 400;
+  ErrorRateRule rule(config);
+  Stream(rule, 0, 200, 0.1, [](int i) { return i % 10 == 0; });  // 10 %
+  rule.Evaluate(At(20));
+  ASSERT_TRUE(rule.conditions()[0].active);
+  // Healthy from 20 s at 10 req/s: the window is clear once the errors have left it (40 s).
+  Stream(rule, 20, 200, 0.1, [](int) { return false; });
+  rule.Evaluate(At(40));
+  EXPECT_EQ(rule.conditions()[0].reason, Decision::kResolving) << "clear since 40 s";
+  Stream(rule, 40, 600, 0.1, [](int) { return false; });
+  rule.Evaluate(At(99));
+  EXPECT_TRUE(rule.conditions()[0].active) << "59 s clear: not yet";
+  rule.Evaluate(At(100));
+  EXPECT_FALSE(rule.conditions()[0].active) << "60 s and 600 requests clear";
+  EXPECT_EQ(rule.conditions()[0].reason, Decision::kBelowThreshold);
+  const Notification n = rule.Resolved(0, At(100));
+  EXPECT_THAT(n.fields, ::testing::Contains(Pair("Clear for", "1m 0s, 600 requests at or below 1%")));
+}
+
+TEST(ErrorRateResolution, time_alone_is_not_enough_without_the_requests) {
+  RuleConfig config = DefaultErrorRate();
+  config.resolve_for = std::chrono::seconds(10);
+  config.resolve_requests = 400;
+  config.max_age = std::chrono::seconds(0);  // no age bound: only requests can resolve it
+  ErrorRateRule rule(config);
+  Stream(rule, 0, 200, 0.1, [](int i) { return i % 10 == 0; });
+  rule.Evaluate(At(20));
+  Stream(rule, 20, 200, 0.1, [](int) { return false; });
+  rule.Evaluate(At(40));  // clear from here
+  Stream(rule, 40, 399, 1, [](int) { return false; });
+  rule.Evaluate(At(439));
+  EXPECT_TRUE(rule.conditions()[0].active) << "399 requests";
+  Stream(rule, 439, 1, 1, [](int) { return false; });
+  rule.Evaluate(At(440));
+  EXPECT_FALSE(rule.conditions()[0].active) << "400 requests";
+}
+
+TEST(ErrorRateResolution, traffic_too_low_for_the_requests_resolves_after_two_max_ages) {
+  ErrorRateRule rule(DefaultErrorRate());  // resolve_for 60 s, 400 requests, max_age 300 s
+  Stream(rule, 0, 10, 1, [](int) { return true; });
+  rule.Evaluate(At(10));
+  ASSERT_TRUE(rule.conditions()[0].active);
+  // No traffic at all: the errors age out at 309 s, the window is empty and clear from then.
+  rule.Evaluate(At(310));
+  EXPECT_EQ(rule.conditions()[0].reason, Decision::kResolving);
+  rule.Evaluate(At(909));
+  EXPECT_TRUE(rule.conditions()[0].active);
+  rule.Evaluate(At(910));
+  EXPECT_FALSE(rule.conditions()[0].active);
+  EXPECT_EQ(rule.conditions()[0].reason, Decision::kTooFewRequests);
+  EXPECT_EQ(rule.Resolved(0, At(910)).summary,
+            "Error rate no longer judged: too few recent requests");
 }
 
 }  // namespace

@@ -9,6 +9,7 @@ namespace poolwatch {
 namespace {
 
 using poolwatch::testing::At;
+using poolwatch::testing::ResolvingAtOnce;
 using poolwatch::testing::Attempt;
 using poolwatch::testing::Request;
 using poolwatch::testing::Retried;
@@ -20,7 +21,7 @@ RuleConfig FailoverConfig(std::chrono::milliseconds for_duration = {}) {
   c.name = "failover";
   c.kind = RuleKind::kFailover;
   c.for_duration = for_duration;
-  return c;
+  return ResolvingAtOnce(c);
 }
 
 TEST(FailoverRule, fires_on_the_first_request_off_the_primary) {
@@ -263,6 +264,73 @@ TEST(FailoverRule, observe_keeps_no_view_into_the_record) {
   rule.Evaluate(At(0));
   EXPECT_EQ(rule.serving_pool(), "green");
   EXPECT_THAT(rule.Firing(0, At(0)).fields[1], Pair("Current", "green"));
+}
+
+}  // namespace
+}  // namespace poolwatch
+
+namespace poolwatch {
+namespace {
+
+// Failover with its default resolution: 30 s and 10 requests back on the primary.
+RuleConfig DefaultFailover() {
+  RuleConfig c;
+  c.name = "failover";
+  c.kind = RuleKind::kFailover;
+  return c;
+}
+
+TEST(FailoverResolution, a_primary_flapping_back_for_seconds_is_one_incident) {
+  FailoverRule rule(DefaultFailover(), "blue");
+  rule.Observe(Request(0, "blue"));
+  int started = 0;
+  // nginx tries blue again every 5 s (fail_timeout) and it fails again, for two minutes.
+  for (int cycle = 0; cycle < 12; ++cycle) {
+    const double t = 1 + cycle * 10;
+    for (int i = 0; i < 5; ++i) rule.Observe(Request(t + i, "green"));
+    rule.Evaluate(At(t + 5));
+    started += rule.conditions()[0].episodes_started;
+    EXPECT_TRUE(rule.conditions()[0].breaching);
+    for (int i = 0; i < 5; ++i) rule.Observe(Request(t + 5 + i, "blue"));
+    rule.Evaluate(At(t + 10));
+    started += rule.conditions()[0].episodes_started;
+    EXPECT_TRUE(rule.conditions()[0].active) << "cycle " << cycle;
+    EXPECT_EQ(rule.conditions()[0].reason, Decision::kResolving);
+    EXPECT_FALSE(rule.conditions()[0].breaching);
+  }
+  EXPECT_EQ(started, 1);
+  // Then blue stays.
+  for (int i = 0; i < 40; ++i) rule.Observe(Request(121 + i, "blue", 200, {}, "v1.0.1"));
+  rule.Evaluate(At(161));
+  EXPECT_FALSE(rule.conditions()[0].active);
+  const Notification n = rule.Resolved(0, At(161));
+  EXPECT_EQ(n.at, At(146)) << "30 s after blue came back at 116 s";
+  EXPECT_THAT(n.fields, ::testing::Contains(Pair("Back for", "30s, 31 requests")));
+  EXPECT_THAT(n.fields, ::testing::Contains(Pair("Off primary for", "1m 55s")));
+}
+
+TEST(FailoverResolution, enough_requests_then_time_resolves_without_another_line) {
+  FailoverRule rule(DefaultFailover(), "blue");
+  rule.Observe(Request(0, "green"));
+  rule.Evaluate(At(0));
+  ASSERT_TRUE(rule.conditions()[0].active);
+  for (int i = 0; i < 10; ++i) rule.Observe(Request(10 + i * 0.1, "blue"));
+  rule.Evaluate(At(39));
+  EXPECT_TRUE(rule.conditions()[0].active);
+  rule.Evaluate(At(40));
+  EXPECT_FALSE(rule.conditions()[0].active);
+}
+
+TEST(FailoverResolution, time_without_enough_requests_does_not_resolve) {
+  FailoverRule rule(DefaultFailover(), "blue");
+  rule.Observe(Request(0, "green"));
+  rule.Evaluate(At(0));
+  for (int i = 0; i < 9; ++i) rule.Observe(Request(10 + i * 10, "blue"));
+  rule.Evaluate(At(200));
+  EXPECT_TRUE(rule.conditions()[0].active) << "9 requests on blue";
+  rule.Observe(Request(201, "blue"));
+  rule.Evaluate(At(201));
+  EXPECT_FALSE(rule.conditions()[0].active);
 }
 
 }  // namespace

@@ -205,3 +205,59 @@ TEST(DecisionName, names_are_stable_snake_case) {
 
 }  // namespace
 }  // namespace poolwatch
+
+namespace poolwatch {
+namespace {
+
+using poolwatch::testing::Resolving;
+
+class HeldFiringPolicyTest : public ::testing::Test {
+ protected:
+  PolicyResult Decide(const AlertCondition& c, double t) {
+    return policy_.Decide(c, {}, At(t), state_);
+  }
+  // Fired at 0, resolved at 10; fires again at 20, held by the cooldown until 300.
+  void HeldEpisode() {
+    ASSERT_TRUE(Decide(Active(1), 0).send_firing);
+    ASSERT_TRUE(Decide(Inactive(), 10).send_resolved);
+    ASSERT_EQ(Decide(Active(1), 20).decision, Decision::kSuppressedCooldown);
+  }
+
+  NotificationPolicy policy_{PolicyConfig()};
+  AlertPolicyState state_;
+};
+
+TEST_F(HeldFiringPolicyTest, a_held_firing_clearing_when_the_cooldown_ends_is_not_sent) {
+  HeldEpisode();
+  PolicyResult r = Decide(Resolving(), 301);
+  EXPECT_FALSE(r.send_firing) << "a page about something going away";
+  EXPECT_EQ(r.decision, Decision::kResolving);
+  r = Decide(Inactive(), 400);
+  EXPECT_FALSE(r.send_resolved) << "people never heard of it";
+  EXPECT_EQ(state_.suppressed, 1) << "counted for the next message";
+  r = Decide(Active(1), 500);
+  EXPECT_TRUE(r.send_firing);
+  EXPECT_EQ(r.suppressed, 1);
+}
+
+TEST_F(HeldFiringPolicyTest, a_held_firing_breaching_again_after_the_cooldown_is_sent) {
+  HeldEpisode();
+  EXPECT_FALSE(Decide(Resolving(), 301).send_firing);
+  const PolicyResult r = Decide(Active(), 302);
+  EXPECT_TRUE(r.send_firing);
+  EXPECT_EQ(r.decision, Decision::kFired);
+}
+
+TEST_F(HeldFiringPolicyTest, no_repeat_while_clearing) {
+  RuleConfig config = PolicyConfig();
+  config.repeat_interval = seconds(60);
+  policy_ = NotificationPolicy(config);
+  ASSERT_TRUE(Decide(Active(1), 0).send_firing);
+  PolicyResult r = Decide(Resolving(), 100);
+  EXPECT_FALSE(r.send_firing);
+  EXPECT_EQ(r.decision, Decision::kResolving);
+  EXPECT_TRUE(Decide(Active(), 110).repeat);
+}
+
+}  // namespace
+}  // namespace poolwatch
