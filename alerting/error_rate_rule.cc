@@ -189,10 +189,10 @@ Notification ErrorRateRule::Resolved(size_t i, TimePoint now) const {
   n.fields = Fields(i);
   const Instance& instance = instances_[i];
   if (instance.cleared_at == now) {
-    n.fields.emplace_back(
-        "Clear for", FormatDuration(now - instance.clear_since) + ", " +
-                         std::to_string(instance.pushed - instance.pushed_at_clear) +
-                         " requests at or below " + FormatNumber(ResolvePercent()) + "%");
+    n.fields.emplace_back("Clear for",
+                          FormatDuration(now - instance.clear_since) + ", " +
+                              std::to_string(instance.pushed - instance.pushed_at_clear) +
+                              " requests at or below " + FormatNumber(ResolvePercent()) + "%");
   }
   n.at = now;
   return n;
@@ -208,8 +208,8 @@ std::string ErrorRateRule::Detail(size_t i) const {
                     " requests, " + std::to_string(config_.min_errors) + " errors)";
   if (instance.clearing) {
     out += "; clear for " + FormatDuration(last_evaluated_ - instance.clear_since) + " and " +
-           std::to_string(instance.pushed - instance.pushed_at_clear) + " requests (resolves after " +
-           FormatDuration(config_.ResolveFor()) + " and " +
+           std::to_string(instance.pushed - instance.pushed_at_clear) +
+           " requests (resolves after " + FormatDuration(config_.ResolveFor()) + " and " +
            std::to_string(config_.ResolveRequests()) + ")";
   }
   return out;

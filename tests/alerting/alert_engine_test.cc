@@ -11,9 +11,9 @@ namespace poolwatch {
 namespace {
 
 using poolwatch::testing::At;
-using poolwatch::testing::ResolvingAtOnce;
 using poolwatch::testing::Attempt;
 using poolwatch::testing::Request;
+using poolwatch::testing::ResolvingAtOnce;
 using poolwatch::testing::Retried;
 using std::chrono::seconds;
 using ::testing::Contains;

@@ -9,9 +9,9 @@ namespace poolwatch {
 namespace {
 
 using poolwatch::testing::At;
-using poolwatch::testing::ResolvingAtOnce;
 using poolwatch::testing::Attempt;
 using poolwatch::testing::Request;
+using poolwatch::testing::ResolvingAtOnce;
 using poolwatch::testing::Retried;
 using ::testing::ElementsAre;
 using ::testing::Pair;
@@ -311,7 +311,8 @@ TEST(ErrorRateResolution, resolves_after_resolve_for_and_resolve_requests) {
   EXPECT_FALSE(rule.conditions()[0].active) << "60 s and 600 requests clear";
   EXPECT_EQ(rule.conditions()[0].reason, Decision::kBelowThreshold);
   const Notification n = rule.Resolved(0, At(100));
-  EXPECT_THAT(n.fields, ::testing::Contains(Pair("Clear for", "1m 0s, 600 requests at or below 1%")));
+  EXPECT_THAT(n.fields,
+              ::testing::Contains(Pair("Clear for", "1m 0s, 600 requests at or below 1%")));
 }
 
 TEST(ErrorRateResolution, time_alone_is_not_enough_without_the_requests) {

@@ -9,9 +9,9 @@ namespace poolwatch {
 namespace {
 
 using poolwatch::testing::At;
-using poolwatch::testing::ResolvingAtOnce;
 using poolwatch::testing::Attempt;
 using poolwatch::testing::Request;
+using poolwatch::testing::ResolvingAtOnce;
 using poolwatch::testing::Retried;
 using ::testing::ElementsAre;
 using ::testing::Pair;
