@@ -24,18 +24,10 @@ enum class Decision {
 };
 
 inline constexpr Decision kAllDecisions[] = {
-    Decision::kFired,
-    Decision::kResolved,
-    Decision::kRepeated,
-    Decision::kFiring,
-    Decision::kSuppressedCooldown,
-    Decision::kBelowThreshold,
-    Decision::kTooFewRequests,
-    Decision::kNotSignificant,
-    Decision::kResolving,
-    Decision::kPending,
-    Decision::kMaintenance,
-    Decision::kInhibited,
+    Decision::kFired,          Decision::kResolved,           Decision::kRepeated,
+    Decision::kFiring,         Decision::kSuppressedCooldown, Decision::kBelowThreshold,
+    Decision::kTooFewRequests, Decision::kNotSignificant,     Decision::kResolving,
+    Decision::kPending,        Decision::kMaintenance,        Decision::kInhibited,
 };
 
 constexpr std::string_view DecisionName(Decision decision) {
