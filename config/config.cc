@@ -37,7 +37,8 @@ std::string ListenAddressesProblem(const std::vector<std::string>& addresses) {
 
 // The seed's variables. They override the YAML: ACTIVE_POOL and MAINTENANCE_MODE the alerting
 // section, ALERT_COOLDOWN_SEC every rule's cooldown, ERROR_RATE_THRESHOLD and WINDOW_SIZE the
-// rules of kind error_rate.
+// rules of kind error_rate. POOLWATCH_RESOLVE_FOR_SEC, poolwatch's own, sets every rule's
+// resolve_for the same way.
 void ApplyEnvironment(const Environment& env, Config& config) {
   auto get = [&](const char* name) -> const std::string* {
     auto it = env.find(name);
@@ -80,6 +81,11 @@ void ApplyEnvironment(const Environment& env, Config& config) {
     auto seconds =
         std::chrono::seconds(static_cast<int64_t>(whole("ALERT_COOLDOWN_SEC", *v, 0, 86400 * 7)));
     for (auto& rule : config.alerting.rules) rule.cooldown = seconds;
+  }
+  if (auto v = get("POOLWATCH_RESOLVE_FOR_SEC")) {
+    auto seconds = std::chrono::seconds(
+        static_cast<int64_t>(whole("POOLWATCH_RESOLVE_FOR_SEC", *v, 0, 86400)));
+    for (auto& rule : config.alerting.rules) rule.resolve_for = seconds;
   }
   if (auto v = get("ERROR_RATE_THRESHOLD")) {
     double threshold = number("ERROR_RATE_THRESHOLD", *v, 0, 100);

@@ -21,6 +21,17 @@ using ::testing::SizeIs;
 
 const TimePoint kStart = TimePoint{} + std::chrono::seconds(1'795'676'400);  // 2026-11-26T07:00Z
 
+// The defaults (failover and a 200-request error_rate), resolving as soon as the condition
+// clears: these tests are about when evaluations happen, not about how long resolution waits.
+Config ResolvingAtOnce() {
+  Config config;
+  for (RuleConfig& rule : config.alerting.rules) {
+    rule.resolve_for = std::chrono::milliseconds(0);
+    rule.resolve_requests = 0;
+  }
+  return config;
+}
+
 struct Feed {
   Feed() : pipeline(config, registry) {
     pipeline.SetDeliver([this](std::vector<Pipeline::TimedEvaluation>& evaluations) {
@@ -37,7 +48,7 @@ struct Feed {
     }
     return out;
   }
-  Config config;  // the defaults: failover and a 200-request error_rate
+  Config config = ResolvingAtOnce();
   prometheus::Registry registry;
   Pipeline pipeline;
   std::vector<TimePoint> times;

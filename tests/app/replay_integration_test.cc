@@ -56,7 +56,8 @@ TEST(Replay, SteadyTrafficOnThePrimarySendsNothing) {
 }
 
 TEST(Replay, OneFailoverGivesOneAlertAndItsRecovery) {
-  ReplayRun run = Replay({Log("failover.log")});
+  // Blue is back for the last 20 s of the log: resolved after 10 s of it (and 10 requests).
+  ReplayRun run = Replay({Log("failover.log")}, {{"POOLWATCH_RESOLVE_FOR_SEC", "10"}});
   ASSERT_EQ(run.exit_code, 0) << run.output;
   EXPECT_THAT(Sequence(run), ::testing::ElementsAre("failover:firing", "failover:resolved"));
   const auto& firing = run.notifications[0];
@@ -65,7 +66,17 @@ TEST(Replay, OneFailoverGivesOneAlertAndItsRecovery) {
   EXPECT_THAT(firing["message"].get<std::string>(), HasSubstr("Previous: blue"));
   EXPECT_THAT(firing["message"].get<std::string>(), HasSubstr("Current: green"));
   EXPECT_THAT(firing["message"].get<std::string>(), HasSubstr("Check health of blue pool"));
-  EXPECT_EQ(run.notifications[1]["at"], "2026-11-26T07:00:20Z");
+  EXPECT_EQ(run.notifications[1]["at"], "2026-11-26T07:00:30Z");
+  EXPECT_THAT(run.notifications[1]["message"].get<std::string>(),
+              HasSubstr("Back for: 10s, 100 requests"));
+}
+
+TEST(Replay, AFailoverResolvesOnlyOnceThePrimaryHasStayedLongEnough) {
+  // The default resolve_for is 30 s; blue has been back for only 20 s when the log ends.
+  ReplayRun run = Replay({Log("failover.log")});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(Sequence(run), ::testing::ElementsAre("failover:firing"));
+  EXPECT_THAT(run.output, HasSubstr("still firing at the end of the log: failover{pool=blue}"));
 }
 
 TEST(Replay, BothPoolsFailingFiresTheErrorRateAndResolvesIt) {
@@ -84,9 +95,20 @@ TEST(Replay, BothPoolsFailingFiresTheErrorRateAndResolvesIt) {
   }
 }
 
-TEST(Replay, FlappingGivesABoundedNumberOfMessages) {
-  // 150 failovers in 10 minutes of log; the 300 s cooldown allows one firing per window.
+TEST(Replay, FlappingIsOneIncidentWithOneMessage) {
+  // 150 failovers in 10 minutes of log: blue never stays back for resolve_for (30 s), so it is
+  // one incident, paged once, and still going on when the log ends.
   ReplayRun run = Replay({Log("flapping.log")});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(Sequence(run), ::testing::ElementsAre("failover:firing")) << run.output;
+  EXPECT_EQ(run.notifications[0]["suppressed"], 0);
+  EXPECT_THAT(run.output, HasSubstr("still firing at the end of the log: failover{pool=blue}"));
+}
+
+TEST(Replay, FlappingResolvingAtOnceIsBoundedByTheCooldown) {
+  // The seed's behaviour (POOLWATCH_RESOLVE_FOR_SEC=0: back on the primary resolves at once):
+  // the 300 s cooldown allows one firing per window and counts what it swallowed.
+  ReplayRun run = Replay({Log("flapping.log")}, {{"POOLWATCH_RESOLVE_FOR_SEC", "0"}});
   ASSERT_EQ(run.exit_code, 0) << run.output;
   auto seq = Sequence(run);
   EXPECT_LE(seq.size(), 6u) << run.output;
@@ -135,10 +157,12 @@ TEST(Replay, ABurstAgingOutDuringAGapResolvesWhenTheDaemonWouldHave) {
   ReplayRun run = Replay({(dir / "gap.log").string()});
   ASSERT_EQ(run.exit_code, 0) << run.output;
   ASSERT_THAT(Sequence(run), ::testing::ElementsAre("error_rate:firing", "error_rate:resolved"));
-  // max_age is 300 s: the burst has left the window a little after 07:05:00, not at 10:00.
+  // max_age is 300 s: the burst has left the window a little after 07:05:00. No traffic brings
+  // the 400 clear requests resolution wants, so it waits two max_ages more: about 07:15:00,
+  // not at 10:00.
   const std::string resolved_at = run.notifications[1]["at"];
-  EXPECT_GE(resolved_at, "2026-11-26T07:05:00Z");
-  EXPECT_LE(resolved_at, "2026-11-26T07:05:10Z");
+  EXPECT_GE(resolved_at, "2026-11-26T07:15:00Z");
+  EXPECT_LE(resolved_at, "2026-11-26T07:15:10Z");
   EXPECT_THAT(run.output, ::testing::Not(HasSubstr("still firing")));
 }
 

@@ -102,7 +102,12 @@ TEST(StateConsistency, every_state_file_of_a_catch_up_is_at_a_line_boundary_and_
   Config config;
   config.log_path = (dir / "access.log").string();
   config.state_path = (dir / "state.json").string();
-  for (RuleConfig& rule : config.alerting.rules) rule.cooldown = std::chrono::seconds(0);
+  for (RuleConfig& rule : config.alerting.rules) {
+    rule.cooldown = std::chrono::seconds(0);
+    // Many short incidents: each resolves as soon as it clears.
+    rule.resolve_for = std::chrono::milliseconds(0);
+    rule.resolve_requests = 0;
+  }
 
   CatchUp whole(config);
   whole.Run(config.log_path);

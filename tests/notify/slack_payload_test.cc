@@ -81,6 +81,7 @@ TEST(BuildSlackPayload, shows_exactly_one_marker_before_the_title_of_a_real_rule
   RuleConfig failover_config;
   failover_config.name = "failover";
   failover_config.kind = RuleKind::kFailover;
+  failover_config.resolve_for = std::chrono::milliseconds(0);
   FailoverRule failover(failover_config, "blue");
   failover.Observe(Request(0, "blue"));
   failover.Observe(Request(1, "green", 200, {}, "v2.0.0"));
@@ -90,8 +91,8 @@ TEST(BuildSlackPayload, shows_exactly_one_marker_before_the_title_of_a_real_rule
   EXPECT_EQ(BlocksOfType(fired, "header").at(0)["text"]["text"], "🚨 FAILOVER");
   EXPECT_EQ(fired.at("text"), "🚨 FAILOVER: Pool failover detected!");
 
-  failover.Observe(Request(60, "blue"));
-  failover.Evaluate(At(60));
+  for (int i = 0; i < 10; ++i) failover.Observe(Request(60 + i, "blue"));
+  failover.Evaluate(At(70));
   ASSERT_FALSE(failover.conditions().at(0).active);
   Notification back = failover.Resolved(0, At(60));
   json resolved = RoundTrip(BuildSlackPayload(back, {}));
@@ -110,6 +111,8 @@ TEST(BuildSlackPayload, shows_exactly_one_marker_before_the_title_of_a_real_rule
   error_config.min_requests = 20;
   error_config.max_age = std::chrono::seconds(300);
   error_config.severity = "warning";
+  error_config.resolve_for = std::chrono::milliseconds(0);
+  error_config.resolve_requests = 0;
   ErrorRateRule errors(error_config);
   for (int i = 0; i < 100; ++i) errors.Observe(Request(i * 0.01, "blue", i % 10 == 0 ? 500 : 200));
   errors.Evaluate(At(1));

@@ -180,7 +180,10 @@ void Stack::StartPoolwatch() {
     argv.push_back((dir_ / "poolwatch.yml").string());
   }
   argv.insert(argv.end(), options_.poolwatch_args.begin(), options_.poolwatch_args.end());
-  std::map<std::string, std::string> env = {{"ACTIVE_POOL", options_.active_pool}};
+  // A second of clear traffic resolves (the default minute would make every test wait): tests
+  // of the timing itself set their own.
+  std::map<std::string, std::string> env = {{"ACTIVE_POOL", options_.active_pool},
+                                            {"POOLWATCH_RESOLVE_FOR_SEC", "1"}};
   if (slack_) {
     env["SLACK_WEBHOOK_URL"] =
         "http://127.0.0.1:" + std::to_string(slack_port_) + "/services/T000/B000/secret-token";
