@@ -98,6 +98,8 @@ TEST(BlueGreen, ChaosOnBlueFailsOverToGreenAndRecovers) {
   // nginx retries blue once its fail_timeout has passed; poll with traffic until it does.
   ASSERT_TRUE(WaitUntil([&] { return Send(stack, 1, &sent)["blue"] == 1; }, kDeadline,
                         std::chrono::milliseconds(200)));
+  // Resolution wants blue to stay: 10 requests, and a second (the stack's resolve_for).
+  EXPECT_EQ(Send(stack, 10, &sent)["blue"], 10);
   ASSERT_TRUE(
       WaitUntil([&] { return Count(Received(stack), "failover:resolved") == 1; }, kDeadline))
       << stack.poolwatch()->Output();
@@ -135,7 +137,8 @@ TEST(BlueGreen, ChaosOnBothPoolsGivesOneErrorRateAlertAndItsResolution) {
   stack.StopChaos("green");
   ASSERT_TRUE(WaitUntil([&] { return Send(stack, 1, &sent)["blue"] == 1; }, kDeadline,
                         std::chrono::milliseconds(200)));
-  Send(stack, 60, &sent);  // a whole window of healthy requests
+  // The window's 50 requests turn over, then two windows of clear requests (resolve_requests).
+  Send(stack, 160, &sent);
   ASSERT_TRUE(
       WaitUntil([&] { return Count(Received(stack), "error_rate:resolved") == 1; }, kDeadline))
       << stack.poolwatch()->Output();

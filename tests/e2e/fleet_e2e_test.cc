@@ -254,6 +254,8 @@ TEST_F(FleetE2E, a_fleet_failover_is_one_slack_message_naming_every_node_and_one
         dir_ / (node + ".out"),
         std::map<std::string, std::string>{{"ACTIVE_POOL", "blue"},
                                            {"ALERT_COOLDOWN_SEC", ""},
+                                           // Recovery resolves after a second back on blue.
+                                           {"POOLWATCH_RESOLVE_FOR_SEC", "1"},
                                            {"SLACK_WEBHOOK_URL", ""},
                                            {"POOLWATCH_ALERTMANAGER_URLS", ""},
                                            {"POOLWATCH_CONFIG", ""}}));
@@ -337,7 +339,7 @@ TEST_F(FleetE2E, a_fleet_failover_is_one_slack_message_naming_every_node_and_one
   // fraction of a second apart (as in production, where nodes recover seconds apart): a group
   // flush in between makes one update before the resolution, never a message that mixes the
   // two.
-  const int kRecovery = 5;
+  const int kRecovery = 10;  // failover's resolve_requests
   AppendToAll(Lines("blue", kRecovery, SystemClock::now()));
   ASSERT_TRUE(WaitUntil(
       [&] {

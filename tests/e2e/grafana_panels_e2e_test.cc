@@ -203,6 +203,14 @@ TEST(GrafanaDashboard, EveryPanelQueryReturnsDataFromRealPrometheus) {
       },
       kDeadline, std::chrono::milliseconds(200)));
   ASSERT_TRUE(prometheus_sees("poolwatch_serving_pool{pool=\"blue\"} == 1"));
+  // The failover resolves once blue has served 10 requests for a second (the stack's
+  // resolve_for); only then is the next one a new incident.
+  send(10);
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return stack.Metric("poolwatch_alert_firing", {{"rule", "failover"}}) == 0;
+      },
+      kDeadline));
   // A second failover within the cooldown: suppressed, which the dashboard shows.
   stack.StartChaos("blue", "error");
   send(10);
