@@ -68,6 +68,17 @@ int main(int argc, char** argv) {
                          "notifications that would have been sent as JSON lines");
   replay_cmd->add_option("--config,-c", replay.config_path, "YAML configuration file");
   replay_cmd->add_option("--metrics-out", replay.metrics_out, "write the final exposition here");
+  replay_cmd->add_flag("--report", replay.report,
+                       "after the notifications, print an incident report on stderr: one line "
+                       "per incident (rule, labels, start, end, duration, peak, messages sent "
+                       "and held back, whether it was announced) and a summary per rule");
+  replay_cmd->add_option("--report-file", replay.report_file,
+                         "write the incident report to this file instead of stderr (implies "
+                         "--report)");
+  replay_cmd
+      ->add_option("--report-format", replay.report_format,
+                   "text (an aligned table, the default) or json (implies --report)")
+      ->check(CLI::IsMember({"text", "json"}));
   replay_cmd->add_option("logs", replay.logs, "access logs, read in order")->required();
 
   std::string check_path;

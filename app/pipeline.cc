@@ -51,7 +51,8 @@ void Pipeline::EvaluateOnce(TimePoint now) {
   evaluated_at_ = now;
   next_second_ = NextWholeSecond(now);
   since_evaluation_ = 0;
-  pending_.push_back({now, engine_.Evaluate(now)});
+  pending_.push_back({now, engine_.Evaluate(now), std::nullopt});
+  if (capture_status_) pending_.back().status = engine_.Status(now);
 }
 
 void Pipeline::DeliverPending() {

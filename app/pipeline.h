@@ -5,6 +5,7 @@
 #include <array>
 #include <cstdint>
 #include <functional>
+#include <optional>
 #include <string_view>
 #include <vector>
 
@@ -60,9 +61,14 @@ class Pipeline {
   struct TimedEvaluation {
     TimePoint now;
     Evaluation evaluation;
+    // AlertEngine::Status(now) right after this evaluation, with SetCaptureStatus(true) (replay's
+    // incident report): by delivery the engine has moved on to the end of the read.
+    std::optional<EngineStatus> status;
   };
   using Deliver = std::function<void(std::vector<TimedEvaluation>& evaluations)>;
   void SetDeliver(Deliver deliver) { deliver_ = std::move(deliver); }
+  // Off by default: a status per evaluation allocates, and only replay --report reads it.
+  void SetCaptureStatus(bool on) { capture_status_ = on; }
   // Hands the evaluations made while reading to `deliver`.
   void DeliverPending();
   // Evaluates at `now`, then delivers (pending evaluations first). After a gap since the previous
@@ -102,6 +108,7 @@ class Pipeline {
   std::vector<TimedEvaluation> pending_;  // made while reading, not delivered yet
   TimePoint backlog_before_{};            // epoch: no line is a backlog until the owner says so
   bool evaluated_ = false;
+  bool capture_status_ = false;
   TimePoint evaluated_at_{};
   TimePoint next_second_{};  // the first whole second after evaluated_at_
   size_t evaluate_every_ = 1;

@@ -4,6 +4,7 @@
 #include <prometheus/text_serializer.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "app/daemon.h"
+#include "app/incident_report.h"
 #include "app/logger.h"
 #include "app/pipeline.h"
 #include "exporter/line_splitter.h"
@@ -73,6 +75,20 @@ int RunReplay(const ReplayOptions& options) {
   pipeline.SetFlushEvery(Pipeline::kBatchLines);
   uint64_t notifications = 0;
   uint64_t bytes = 0;
+  const bool report_wanted =
+      options.report || !options.report_file.empty() || !options.report_format.empty();
+  IncidentReport report;
+  // Only the report needs a status per evaluation; without it replay costs what it did.
+  pipeline.SetCaptureStatus(report_wanted);
+  // Opened first: a path that cannot be written fails before a long replay, not after.
+  std::ofstream report_out;
+  if (!options.report_file.empty()) {
+    report_out.open(options.report_file, std::ios::trunc);
+    if (!report_out) {
+      LogError("cannot write " + options.report_file + ": " + std::strerror(errno));
+      return 2;
+    }
+  }
 
   // Every line is a backlog: the pipeline evaluates with the log's clock on the daemon's
   // catch-up schedule, so what replay prints is what the daemon would have sent.
@@ -85,6 +101,7 @@ int RunReplay(const ReplayOptions& options) {
         PrintNotification(n, std::cout);
         ++notifications;
       }
+      if (e.status) report.Add(e.now, e.evaluation, *e.status);
     }
   });
 
@@ -143,6 +160,22 @@ int RunReplay(const ReplayOptions& options) {
     return 1;
   }
   PrintStillFiring(pipeline.engine().Status(pipeline.last_record_time()), std::cerr);
+  if (report_wanted) {
+    const TimePoint end = std::max(pipeline.last_record_time(), pipeline.evaluated_at());
+    const std::string text = options.report_format == "json"
+                                 ? FormatIncidentReportJson(report, end)
+                                 : FormatIncidentReportText(report, end);
+    if (options.report_file.empty()) {
+      std::cerr << '\n' << text;
+    } else {
+      report_out << text;
+      report_out.flush();
+      if (!report_out) {
+        LogError("cannot write " + options.report_file);
+        return 1;
+      }
+    }
+  }
   return 0;
 }
 
