@@ -143,6 +143,31 @@ TEST(Replay, WritesTheFinalExpositionWhenAsked) {
             1);
 }
 
+// The two stories, in logs the traffic simulator wrote (tests/testdata/replay/
+// sim_logs.txt says how; the incident times below are its truth). The seed's alerting told
+// both wrongly, four messages each; each log holds one real incident.
+TEST(Replay, OneErrorAmongTheFirstRequestsIsNoEvidenceOnlyTheRealIncidentPages) {
+  // One 5xx among the first 21 requests; the real incident is 07:06:04-07:08:04.
+  ReplayRun run = Replay({Log("thin_evidence.log")});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ASSERT_THAT(Sequence(run), ::testing::ElementsAre("error_rate:firing", "error_rate:resolved"))
+      << run.output;
+  EXPECT_GE(run.notifications[0]["at"], "2026-11-26T07:06:04Z");
+  EXPECT_LE(run.notifications[0]["at"], "2026-11-26T07:08:04Z");
+  EXPECT_GE(run.notifications[1]["at"], "2026-11-26T07:08:04Z");
+}
+
+TEST(Replay, AWindowDippingByChanceInTheMiddleOfAnIncidentIsNoAllClear) {
+  // 5 % of the POSTs (half the requests) fail from 07:02:00 to 07:07:00.
+  ReplayRun run = Replay({Log("false_all_clear.log")});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  ASSERT_THAT(Sequence(run), ::testing::ElementsAre("error_rate:firing", "error_rate:resolved"))
+      << run.output;
+  EXPECT_GE(run.notifications[0]["at"], "2026-11-26T07:02:00Z");
+  EXPECT_LE(run.notifications[0]["at"], "2026-11-26T07:07:00Z");
+  EXPECT_GE(run.notifications[1]["at"], "2026-11-26T07:07:00Z");
+}
+
 // A default-format line at 07:00:00 plus `seconds`, as it sits in a log file.
 std::string LogLine(int seconds, int status, const std::string& pool = "blue") {
   return DefaultFormatLine(seconds, status, pool).append("\n");
