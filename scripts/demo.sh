@@ -91,13 +91,14 @@ Try, in another terminal (watch the status page meanwhile):
   traffic                                                             #   error-rate alert
   curl -X POST http://127.0.0.1:$GREEN_PORT/chaos/stop
   curl -X POST http://127.0.0.1:$BLUE_PORT/chaos/stop                   # both healthy again:
-  sleep 6; traffic 250                                                #   back on blue, all resolved
+  sleep 6; traffic 650                                                #   back on blue; both resolve a minute later
   curl -X POST -H 'Content-Type: application/json' \\
        -d '{"enabled": true, "until": "$(date -u -d '+1 hour' +%Y-%m-%dT%H:%M:%SZ)"}' \\
        $poolwatch_url/api/v1/maintenance                   # mute failover alerts for an hour
-The failover resolves with the first requests blue answers again. The error-rate alert judges
-the last 200 requests: it resolves once the failed ones have left that window, which the 250
-good requests of the last step do (without traffic it would wait for them to age out, 5 min).
+An alert resolves only once it is clearly over, so an incident is one alert and one all-clear:
+the failover 30 s after blue answers again (and 10 requests), the error rate once the failed
+requests have left its window of the last 200 and 400 more have come clean over a minute, which
+the 650 requests of the last step give (the status page says "resolving" meanwhile).
 Press Ctrl-C to stop.
 
 INFO

@@ -199,5 +199,35 @@ TEST(ConfigErrors, CountsAreWholeNumbersInTheFileAndTheEnvironment) {
   EXPECT_EQ(config.alerting.rules[0].cooldown, std::chrono::seconds(60));
 }
 
+TEST(ConfigErrors, EvidenceAndResolutionKeysNameFileLineAndKey) {
+  ExpectErrorAt("alerting:\n  rules:\n    - {name: e, kind: error_rate, confidence: 100}\n", "3",
+                "alerting.rules[0].confidence", "between");
+  ExpectErrorAt("alerting:\n  rules:\n    - {name: e, kind: error_rate, min_errors: 0}\n", "3",
+                "alerting.rules[0].min_errors", "between");
+  ExpectErrorAt("alerting:\n  rules:\n    - {name: f, kind: failover, resolve_for: soon}\n", "3",
+                "alerting.rules[0].resolve_for", "duration");
+  ExpectErrorAt("alerting:\n  rules:\n    - {name: e, kind: error_rate, resolve_requests: -1}\n",
+                "3", "alerting.rules[0].resolve_requests", "whole number");
+  EXPECT_THAT(ConfigErrorOf("", {{"POOLWATCH_RESOLVE_FOR_SEC", "1m"}}),
+              HasSubstr("environment variable POOLWATCH_RESOLVE_FOR_SEC: expected a whole number"));
+}
+
+TEST(ConfigErrors, ResolutionDefaultsDependOnTheKindAndTheWindow) {
+  const Config config = LoadConfigFromString(
+      "alerting:\n  rules:\n    - {name: f, kind: failover}\n"
+      "    - {name: e, kind: error_rate, window_size: 50}\n"
+      "    - {name: g, kind: error_rate, resolve_for: 5s, resolve_requests: 0}\n",
+      "p.yml", {});
+  const std::vector<RuleConfig>& rules = config.alerting.rules;
+  EXPECT_EQ(rules[0].ResolveFor(), std::chrono::seconds(30));
+  EXPECT_EQ(rules[0].ResolveRequests(), 10u);
+  EXPECT_EQ(rules[1].ResolveFor(), std::chrono::seconds(60));
+  EXPECT_EQ(rules[1].ResolveRequests(), 100u);
+  EXPECT_EQ(rules[2].ResolveFor(), std::chrono::seconds(5));
+  EXPECT_EQ(rules[2].ResolveRequests(), 0u);
+  const Config env = LoadConfigFromString("", "p.yml", {{"POOLWATCH_RESOLVE_FOR_SEC", "0"}});
+  for (const RuleConfig& rule : env.alerting.rules) EXPECT_EQ(rule.ResolveFor().count(), 0);
+}
+
 }  // namespace
 }  // namespace poolwatch
