@@ -11,7 +11,6 @@ namespace poolwatch {
 namespace {
 
 using rule_internal::BaseNotification;
-using rule_internal::FormatDuration;
 using rule_internal::IsRealPool;
 using rule_internal::OrUnknown;
 using rule_internal::Upper;

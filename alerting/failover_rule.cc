@@ -8,7 +8,6 @@ namespace poolwatch {
 namespace {
 
 using rule_internal::BaseNotification;
-using rule_internal::FormatDuration;
 using rule_internal::OrUnknown;
 using rule_internal::Upper;
 

@@ -1,8 +1,6 @@
 #include "alerting/rule.h"
 
 #include <cctype>
-#include <cinttypes>
-#include <cstdio>
 
 #include "alerting/rule_internal.h"
 
@@ -16,21 +14,6 @@ std::string Upper(std::string_view name) {
 }
 
 std::string OrUnknown(const std::string& s) { return s.empty() ? "unknown" : s; }
-
-std::string FormatDuration(Clock::duration d) {
-  int64_t s = std::chrono::duration_cast<std::chrono::seconds>(d).count();
-  if (s < 0) s = 0;
-  char buf[48];
-  if (s >= 3600) {
-    std::snprintf(buf, sizeof(buf), "%" PRId64 "h %" PRId64 "m %" PRId64 "s", s / 3600, s / 60 % 60,
-                  s % 60);
-  } else if (s >= 60) {
-    std::snprintf(buf, sizeof(buf), "%" PRId64 "m %" PRId64 "s", s / 60, s % 60);
-  } else {
-    std::snprintf(buf, sizeof(buf), "%" PRId64 "s", s);
-  }
-  return buf;
-}
 
 Notification BaseNotification(const RuleConfig& config, const Labels& labels, AlertStatus status) {
   Notification n;

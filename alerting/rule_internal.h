@@ -19,9 +19,6 @@ std::string Upper(std::string_view name);
 
 std::string OrUnknown(const std::string& s);
 
-// "45s", "2m 5s", "1h 0m 5s": durations in messages.
-std::string FormatDuration(Clock::duration d);
-
 // A notification of `config`'s rule for the alert with `labels`, with what every rule kind fills
 // in the same way; the kind adds title, summary, fields and time.
 Notification BaseNotification(const RuleConfig& config, const Labels& labels, AlertStatus status);

@@ -53,19 +53,9 @@ std::string FormatLabels(const Labels& labels) {
 }
 
 // 1h2m3s, 4m0s, 45s; "<1s" for a moment that is not nothing.
-std::string FormatDuration(Clock::duration d) {
+std::string FormatSpan(Clock::duration d) {
   if (d > Clock::duration::zero() && d < std::chrono::seconds(1)) return "<1s";
-  const int64_t s = std::max<int64_t>(0, std::chrono::floor<std::chrono::seconds>(d).count());
-  char buf[48];
-  if (s >= 3600) {
-    std::snprintf(buf, sizeof(buf), "%" PRId64 "h%" PRId64 "m%" PRId64 "s", s / 3600, s / 60 % 60,
-                  s % 60);
-  } else if (s >= 60) {
-    std::snprintf(buf, sizeof(buf), "%" PRId64 "m%" PRId64 "s", s / 60, s % 60);
-  } else {
-    std::snprintf(buf, sizeof(buf), "%" PRId64 "s", s);
-  }
-  return buf;
+  return FormatDuration(d, "");
 }
 
 std::string FormatPeak(const Incident& incident) {
@@ -103,7 +93,7 @@ std::string FormatSuppressed(const Incident& incident) {
 std::string FormatAnnounced(const Incident& incident) {
   if (!incident.announced_at) return "no";
   if (*incident.announced_at <= incident.first_seen) return "at once";
-  return "after " + FormatDuration(*incident.announced_at - incident.start);
+  return "after " + FormatSpan(*incident.announced_at - incident.start);
 }
 
 // Columns padded to the widest cell, two spaces apart; the last column is not padded.
@@ -299,7 +289,7 @@ std::string FormatIncidentReportText(const IncidentReport& report, TimePoint end
           FormatLabels(incident.labels),
           FormatRfc3339(incident.start),
           incident.end ? FormatRfc3339(*incident.end) : "still firing",
-          FormatDuration(incident.Duration(end_of_log)),
+          FormatSpan(incident.Duration(end_of_log)),
           FormatPeak(incident),
           std::to_string(incident.firing_sent),
           std::to_string(incident.resolved_sent),
@@ -316,8 +306,7 @@ std::string FormatIncidentReportText(const IncidentReport& report, TimePoint end
       {"RULE", "INCIDENTS", "NOT ANNOUNCED", "SENT", "SUPPRESSED", "FIRING FOR"}};
   for (const RuleReport& r : report.Rules(end_of_log)) {
     rows.push_back({r.rule, std::to_string(r.incidents), std::to_string(r.not_announced),
-                    std::to_string(r.sent), std::to_string(r.suppressed),
-                    FormatDuration(r.firing)});
+                    std::to_string(r.sent), std::to_string(r.suppressed), FormatSpan(r.firing)});
   }
   AppendTable(rows, out);
   return out;

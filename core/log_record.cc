@@ -1,5 +1,6 @@
 #include "core/log_record.h"
 
+#include <algorithm>
 #include <ctime>
 
 namespace poolwatch {
@@ -11,6 +12,17 @@ std::string FormatRfc3339(TimePoint t) {
   char buf[32];
   std::strftime(buf, sizeof(buf), "%Y-%m-%dT%H:%M:%SZ", &utc);
   return buf;
+}
+
+std::string FormatDuration(Clock::duration d, std::string_view gap) {
+  const int64_t s = std::max<int64_t>(0, std::chrono::floor<std::chrono::seconds>(d).count());
+  const std::string g(gap);
+  if (s >= 3600) {
+    return std::to_string(s / 3600) + "h" + g + std::to_string(s / 60 % 60) + "m" + g +
+           std::to_string(s % 60) + "s";
+  }
+  if (s >= 60) return std::to_string(s / 60) + "m" + g + std::to_string(s % 60) + "s";
+  return std::to_string(s) + "s";
 }
 
 }  // namespace poolwatch

@@ -51,4 +51,8 @@ inline constexpr std::string_view kPoolUnknown = "unknown";
 // RFC 3339 UTC with seconds, e.g. 2026-11-26T07:06:51Z.
 std::string FormatRfc3339(TimePoint t);
 
+// Whole seconds, negative as 0: "45s", "2m 5s", "1h 0m 5s" with `gap` " " (messages), "2m5s"
+// with "" (tables).
+std::string FormatDuration(Clock::duration d, std::string_view gap = " ");
+
 }  // namespace poolwatch
