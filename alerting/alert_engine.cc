@@ -299,6 +299,10 @@ void AlertEngine::ImportState(const EngineState& state) {
       s.suppressed = record.suppressed;
       s.restored = record.announced;
       s.restored_at.reset();
+      if (record.announced) {
+        s.active = true;
+        slot.rule->RestoreActive(static_cast<size_t>(i), record.last_fired.value_or(TimePoint{}));
+      }
       break;
     }
   }

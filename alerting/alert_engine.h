@@ -106,7 +106,8 @@ class AlertEngine {
   EngineState ExportState() const;
   // Restores announced alerts, cooldowns and suppressed counts for rules that exist by name and
   // kind; unknown rules are ignored. A restored firing alert is not resolved just because the
-  // fresh windows are empty: it waits for data (at most the rule's max_age).
+  // fresh windows are empty: the rule takes it as active (Rule::RestoreActive), so it resolves
+  // only once clear for resolve_for and resolve_requests, like any other.
   void ImportState(const EngineState& state);
 
  private:

@@ -223,6 +223,15 @@ void ErrorRateRule::Reconfigure(const RuleConfig& config, std::string_view /*act
   }
 }
 
+void ErrorRateRule::RestoreActive(size_t i, TimePoint since) {
+  AlertCondition& c = conditions_[i];
+  if (c.active) return;
+  c.active = true;
+  c.reason = Decision::kFiring;
+  c.since = since;
+  instances_[i].clearing = false;
+}
+
 void ErrorRateRule::ForgetErrorsOfFailover(std::string_view pool, TimePoint ended_at) {
   if (config_.scope != ErrorScope::kUpstream) return;  // what clients saw is never inhibited
   for (Instance& instance : instances_) {

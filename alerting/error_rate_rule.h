@@ -40,6 +40,7 @@ class ErrorRateRule : public Rule {
   int FindOrAddAlert(const Labels& labels) override;
   std::string_view serving_pool() const override { return serving_; }
   void ForgetErrorsOfFailover(std::string_view pool, TimePoint ended_at) override;
+  void RestoreActive(size_t i, TimePoint since) override;
 
   const SlidingWindow& window(size_t i) const { return instances_[i].window; }
 

@@ -115,6 +115,11 @@ void FailoverRule::Observe(const LogRecord& record) {
   } else if (track.returning && pool == track.current.to) {
     // The primary failed again before it had stayed: the same incident goes on.
     track.returning = false;
+  } else if (track.qualified && track.current.to.empty()) {
+    // Restored after a restart: the first line says where traffic is, not that it moved.
+    track.returning = false;
+    track.current.to.assign(pool);
+    track.current.release.assign(record.release);
   } else {
     // From one backup to another while the primary is still out. Until the episode has fired
     // and an evaluation has seen it, "from" stays the primary: the first page must say traffic
@@ -236,6 +241,20 @@ void FailoverRule::Reconfigure(const RuleConfig& config, std::string_view active
   if (seen_pool_ && serving_ != track.primary && !track.off_primary) {
     StartEpisode(track, track.primary, serving_, "", last_record_time_);
   }
+}
+
+void FailoverRule::RestoreActive(size_t i, TimePoint since) {
+  // Only the configured primary's track follows the log; an alert about an earlier primary
+  // resolves as "no longer the expected primary".
+  Track& track = tracks_[i];
+  if (i != current_ || track.off_primary) return;
+  track.off_primary = true;
+  track.qualified = true;
+  track.since = since;
+  track.current = Episode{};
+  track.current.from = track.primary;  // where traffic went is not known until the next line
+  track.current.off_since = since;
+  track.current.fired_at = since;
 }
 
 int FailoverRule::FindOrAddAlert(const Labels& labels) {

@@ -36,6 +36,7 @@ class FailoverRule : public Rule {
   std::string Detail(size_t i) const override;
   void Reconfigure(const RuleConfig& config, std::string_view active_pool) override;
   int FindOrAddAlert(const Labels& labels) override;
+  void RestoreActive(size_t i, TimePoint since) override;
   std::string_view serving_pool() const override { return serving_; }
 
  private:

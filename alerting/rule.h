@@ -82,6 +82,11 @@ class Rule {
   // The index of the alert with these labels, created if this rule can have it; -1 if it
   // cannot. Used when restoring state after a restart.
   virtual int FindOrAddAlert(const Labels& labels) = 0;
+  // After a restart: alert `i` was announced and not resolved, and is taken as still active
+  // since `since`, so only the rule's own evidence that it is over (resolve_for,
+  // resolve_requests) resolves it. Fresh windows after a restart say nothing yet; judging them
+  // as "clear" would be a false all-clear. No-op where the rule cannot follow the alert.
+  virtual void RestoreActive(size_t /*i*/, TimePoint /*since*/) {}
   // The pool currently serving clients as this rule has seen it; "" before the first record.
   virtual std::string_view serving_pool() const = 0;
   // A failover away from `pool` ended at `ended_at` (log time). Errors the rule counted for

@@ -662,3 +662,50 @@ TEST(AlertEngine, status_shows_serving_pool_and_rules) {
 
 }  // namespace
 }  // namespace poolwatch
+
+namespace poolwatch {
+namespace {
+
+// A restart in the middle of incidents, with the rules' default resolution: the fresh windows
+// and the first few requests are no evidence that the incidents are over.
+TEST(AlertEngineRestore, a_restart_mid_incident_resolves_only_on_sustained_evidence) {
+  Driver before(AlertingConfig::SeedDefaults());
+  before.See(Request(0, "green"));
+  before.Traffic(1, 30, "green", 500);
+  before.Tick(2);
+  ASSERT_EQ(before.Count("failover", AlertStatus::kFiring), 1u);
+  ASSERT_EQ(before.Count("error_rate", AlertStatus::kFiring), 1u);
+
+  Driver after(AlertingConfig::SeedDefaults());
+  after.engine.ImportState(before.engine.ExportState());
+  // Still failing at 5 %, on green: one error among the first 20 requests after the restart.
+  after.See(Request(10, "green", 500));
+  after.Traffic(10.1, 19, "green");
+  after.Tick(11);
+  EXPECT_THAT(after.sent, IsEmpty()) << "neither a false all-clear nor a second page";
+  const EngineStatus status = after.engine.Status(poolwatch::testing::At(11));
+  for (const RuleStatus& rule : status.rules) {
+    if (rule.labels.empty() || rule.name == "failover") EXPECT_TRUE(rule.firing) << rule.name;
+  }
+  // Back on blue and healthy: failover resolves after 30 s and 10 requests on blue, error_rate
+  // after 60 s and 400 clean requests.
+  // 10 requests a second; the error has left the window of 200 by 32 s.
+  for (int t = 12; t < 100; ++t) {
+    after.Traffic(t, 10, "blue");
+    after.Tick(t + 1);
+  }
+  ASSERT_THAT(after.sent, SizeIs(2));
+  EXPECT_EQ(after.sent[0].Key(), "failover{pool=blue}");
+  EXPECT_EQ(after.sent[0].status, AlertStatus::kResolved);
+  EXPECT_EQ(after.sent[0].at, poolwatch::testing::At(42)) << "blue from 12 s, plus 30 s";
+  EXPECT_EQ(after.sent[1].Key(), "error_rate{}");
+  EXPECT_EQ(after.sent[1].status, AlertStatus::kResolved);
+  // At 20 s the window holds 100 requests with the one error: 1 %, at the resolve threshold, so
+  // clear from then; plus 60 s (the 400 requests come by 60 s).
+  EXPECT_EQ(after.sent[1].at, poolwatch::testing::At(80));
+  EXPECT_EQ(after.Count("failover", AlertStatus::kFiring), 0u);
+  EXPECT_EQ(after.Count("error_rate", AlertStatus::kFiring), 0u);
+}
+
+}  // namespace
+}  // namespace poolwatch
