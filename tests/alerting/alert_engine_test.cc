@@ -685,7 +685,9 @@ TEST(AlertEngineRestore, a_restart_mid_incident_resolves_only_on_sustained_evide
   EXPECT_THAT(after.sent, IsEmpty()) << "neither a false all-clear nor a second page";
   const EngineStatus status = after.engine.Status(poolwatch::testing::At(11));
   for (const RuleStatus& rule : status.rules) {
-    if (rule.labels.empty() || rule.name == "failover") EXPECT_TRUE(rule.firing) << rule.name;
+    if (rule.labels.empty() || rule.name == "failover") {
+      EXPECT_TRUE(rule.firing) << rule.name;
+    }
   }
   // Back on blue and healthy: failover resolves after 30 s and 10 requests on blue, error_rate
   // after 60 s and 400 clean requests.
