@@ -8,7 +8,10 @@ namespace {
 bool SameRule(const RuleConfig& a, const RuleConfig& b) {
   if (a.name != b.name || a.kind != b.kind) return false;
   // A client window and per-pool upstream windows hold different data: not the same rule.
-  return a.kind != RuleKind::kErrorRate || a.scope == b.scope;
+  if (a.kind == RuleKind::kErrorRate) return a.scope == b.scope;
+  // Another pool's requests, and another label on the alert.
+  if (a.kind == RuleKind::kTraffic) return a.pool == b.pool;
+  return true;
 }
 
 }  // namespace

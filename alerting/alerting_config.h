@@ -9,7 +9,7 @@
 
 namespace poolwatch {
 
-enum class RuleKind { kFailover, kErrorRate };
+enum class RuleKind { kFailover, kErrorRate, kTraffic };
 
 // Which statuses an error_rate rule judges: what the client got, or every
 // upstream attempt of one pool (so a failing primary hidden by retries shows).
@@ -37,6 +37,11 @@ struct RuleConfig {
   size_t min_errors = 3;
   double confidence_percent = 99.9;
 
+  // traffic: fires when fewer than min_requests requests (the config reader's default for this
+  // kind is 1) were logged in the last `window`; with `pool`, only requests that pool served.
+  std::chrono::seconds window{300};
+  std::string pool;
+
   // Resolution (both kinds): the condition must stay clear for `resolve_for` and over
   // `resolve_requests` requests before a firing alert resolves; any relapse restarts the count.
   // Unset: the kind's default (ResolveFor(), ResolveRequests()).
@@ -47,25 +52,31 @@ struct RuleConfig {
   std::chrono::seconds cooldown{300};
   std::chrono::seconds repeat_interval{0};  // 0: never re-send a still-firing alert
   bool send_resolved = true;
-  // Muted while maintenance is on. Unset: failover rules yes, others no (the seed's behaviour).
+  // Muted while maintenance is on. Unset: failover and traffic rules yes, others no.
   std::optional<bool> muted_in_maintenance;
   // The kinds of notifier that get this rule's alerts ("slack", "webhook", "console",
   // "alertmanager"); empty: every configured one. Rules without their own list get
   // notify.default_notifiers.
   std::vector<std::string> notify;
 
+  // Failover and traffic rules are muted in maintenance: a planned switch moves traffic off
+  // the primary, and draining or restarting nginx stops it for a while.
   bool MutedInMaintenance() const {
-    return muted_in_maintenance.value_or(kind == RuleKind::kFailover);
+    return muted_in_maintenance.value_or(kind == RuleKind::kFailover || kind == RuleKind::kTraffic);
   }
   // error_rate: a minute; failover: half a minute, longer than nginx's usual fail_timeout, so a
   // primary that comes back for a few seconds between failures stays one incident.
+  // traffic: a minute of requests arriving again, see TrafficRule.
   std::chrono::milliseconds ResolveFor() const {
+    if (!resolve_for && kind == RuleKind::kTraffic) return std::chrono::seconds(60);
     return resolve_for.value_or(kind == RuleKind::kFailover ? std::chrono::seconds(30)
                                                             : std::chrono::seconds(60));
   }
   // error_rate: two whole windows of new requests (README has the false-resolution odds this
   // gives); failover: ten requests served by the primary.
+  // traffic: twice min_requests, so one stray request after an outage does not resolve it.
   size_t ResolveRequests() const {
+    if (!resolve_requests && kind == RuleKind::kTraffic) return 2 * min_requests;
     return resolve_requests.value_or(kind == RuleKind::kFailover ? 10 : 2 * window_size);
   }
   double ResolveThreshold() const {

@@ -137,13 +137,22 @@ std::map<std::string, std::string> GetLabels(const json& j, const char* where) {
 }
 
 const char* KindName(RuleKind kind) {
-  return kind == RuleKind::kFailover ? "failover" : "error_rate";
+  switch (kind) {
+    case RuleKind::kFailover:
+      return "failover";
+    case RuleKind::kErrorRate:
+      return "error_rate";
+    case RuleKind::kTraffic:
+      return "traffic";
+  }
+  return "unknown";
 }
 
 RuleKind GetKind(const json& j) {
   const std::string kind = GetStr(j, "kind");
   if (kind == "failover") return RuleKind::kFailover;
   if (kind == "error_rate") return RuleKind::kErrorRate;
+  if (kind == "traffic") return RuleKind::kTraffic;
   throw Corrupt{"kind: unknown rule kind '" + kind + "'"};
 }
 

@@ -11,19 +11,26 @@ namespace poolwatch {
 
 void ReadAlertingRule(const YamlReader& r, const YAML::Node& node, const std::string& path,
                       RuleConfig& rule) {
-  r.CheckKeys(node, path,
-              {"name", "kind", "severity", "for", "scope", "threshold_percent",
-               "resolve_threshold_percent", "window_size", "max_age", "min_requests", "min_errors",
-               "confidence", "resolve_for", "resolve_requests", "cooldown", "repeat_interval",
-               "send_resolved", "muted_in_maintenance", "notify"});
+  // The keys of the seed's two kinds (and those every kind shares), then each later kind's own.
+  std::set<std::string> keys({"name", "kind", "severity", "for", "scope", "threshold_percent",
+                              "resolve_threshold_percent", "window_size", "max_age", "min_requests",
+                              "min_errors", "confidence", "resolve_for", "resolve_requests",
+                              "cooldown", "repeat_interval", "send_resolved",
+                              "muted_in_maintenance", "notify"});
+  keys.insert({"window", "pool"});  // traffic
+  r.CheckKeys(node, path, keys);
   if (!node["name"]) r.Fail(node, path + ".name", "every rule needs a name");
   rule.name = r.String(node["name"], path + ".name");
-  if (!node["kind"])
-    r.Fail(node, path + ".kind", "every rule needs a kind (failover or error_rate)");
+  if (!node["kind"]) {
+    r.Fail(node, path + ".kind",
+           "every rule needs a kind (" + std::string(kRuleKindExpected) + ")");
+  }
   const std::string kind = r.String(node["kind"], path + ".kind");
   const std::optional<RuleKind> rule_kind = ParseRuleKind(kind);
   if (!rule_kind) r.Fail(node["kind"], path + ".kind", ExpectedGot(kRuleKindExpected, kind));
   rule.kind = *rule_kind;
+  // One request in the window is traffic; the error_rate's default of 5 is about a rate.
+  if (rule.kind == RuleKind::kTraffic) rule.min_requests = 1;
   for (const auto& entry : node) {
     const std::string key = entry.first.as<std::string>();
     const std::string where = path + "." + key;
@@ -68,13 +75,25 @@ void ReadAlertingRule(const YamlReader& r, const YAML::Node& node, const std::st
       rule.muted_in_maintenance = r.Bool(v, where);
     } else if (key == "notify") {
       rule.notify = r.NotifierKinds(v, where, /*empty_means_all=*/false);
+    } else if (key == "window") {
+      rule.window = seconds();
+      // Per-second buckets: under a second there is nothing to count; a day is the most the
+      // pipeline walks a gap of the log through.
+      if (rule.window < std::chrono::seconds(1) || rule.window > std::chrono::hours(24)) {
+        r.Fail(v, where, "must be from 1s to 24h");
+      }
+    } else if (key == "pool") {
+      rule.pool = r.String(v, where);  // "": every request
     }
+  }
+  if (node["pool"] && rule.kind != RuleKind::kTraffic) {
+    r.Fail(node["pool"], path + ".pool", "only rules of kind traffic take a pool");
   }
   if (rule.kind == RuleKind::kErrorRate &&
       rule.resolve_threshold_percent > rule.threshold_percent) {
     r.Fail(node, path + ".resolve_threshold_percent", "must not exceed threshold_percent");
   }
-  if (rule.min_requests > rule.window_size) {
+  if (rule.kind != RuleKind::kTraffic && rule.min_requests > rule.window_size) {
     r.Fail(node, path + ".min_requests", "must not exceed window_size");
   }
 }

@@ -24,7 +24,28 @@ json Age(TimePoint since, TimePoint now) {
 }
 
 std::string_view KindName(RuleKind kind) {
-  return kind == RuleKind::kErrorRate ? "error_rate" : "failover";
+  switch (kind) {
+    case RuleKind::kFailover:
+      return "failover";
+    case RuleKind::kErrorRate:
+      return "error_rate";
+    case RuleKind::kTraffic:
+      return "traffic";
+  }
+  return "unknown";
+}
+
+// What `value` and `threshold` count.
+std::string_view UnitOf(RuleKind kind) {
+  switch (kind) {
+    case RuleKind::kFailover:
+      return "boolean";
+    case RuleKind::kErrorRate:
+      return "percent";
+    case RuleKind::kTraffic:
+      return "requests";  // in the window; fires below the threshold
+  }
+  return "";
 }
 
 std::string Severity(const StatusSnapshot& s, const std::string& rule) {
@@ -43,8 +64,9 @@ json RuleJson(const StatusSnapshot& s, const RuleStatus& r) {
       {"value", r.value},
       {"threshold", r.threshold},
       // error_rate: percent of errors in the window; failover: 1 while traffic is off the
-      // primary, so "value ≥ threshold" reads the same way for both.
-      {"unit", r.kind == RuleKind::kErrorRate ? "percent" : "boolean"},
+      // primary, so "value ≥ threshold" reads the same way for both; traffic: requests in the
+      // window, firing below the threshold.
+      {"unit", UnitOf(r.kind)},
       {"window_fill", r.window_fill},
       {"window_size", r.window_size},
       {"since", Time(r.since)},

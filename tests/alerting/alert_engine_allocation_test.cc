@@ -58,6 +58,14 @@ AlertingConfig ConfigWithEveryRuleKind() {
   slow_failover.kind = RuleKind::kFailover;
   slow_failover.for_duration = std::chrono::seconds(30);
   config.rules.push_back(slow_failover);
+  RuleConfig traffic;
+  traffic.name = "no_traffic";
+  traffic.kind = RuleKind::kTraffic;
+  traffic.min_requests = 1;
+  config.rules.push_back(traffic);
+  traffic.name = "no_traffic_on_blue";
+  traffic.pool = "blue";
+  config.rules.push_back(traffic);
   return config;
 }
 

@@ -54,6 +54,8 @@ PersistedState FullState() {
                                                false,
                                                std::nullopt,
                                                0});
+  s.alerting.alerts.push_back(
+      AlertStateRecord{"no_traffic", RuleKind::kTraffic, {}, true, At(1700000002000), 1});
   s.configured_maintenance = false;
   Notification n;
   n.rule = "failover";

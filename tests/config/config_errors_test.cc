@@ -229,5 +229,43 @@ TEST(ConfigErrors, ResolutionDefaultsDependOnTheKindAndTheWindow) {
   for (const RuleConfig& rule : env.alerting.rules) EXPECT_EQ(rule.ResolveFor().count(), 0);
 }
 
+TEST(ConfigTrafficRule, ReadsWindowPoolAndItsOwnDefaults) {
+  const Config config = LoadConfigFromString(
+      "alerting:\n  rules:\n    - {name: no_traffic, kind: traffic}\n"
+      "    - {name: primary, kind: traffic, window: 10m, min_requests: 500, pool: blue}\n"
+      "    - {name: every_pool, kind: traffic, pool: ''}\n",
+      "p.yml", {});
+  const std::vector<RuleConfig>& rules = config.alerting.rules;
+  ASSERT_EQ(rules.size(), 3u);
+  EXPECT_EQ(rules[0].kind, RuleKind::kTraffic);
+  EXPECT_EQ(rules[0].window, std::chrono::minutes(5));
+  EXPECT_EQ(rules[0].min_requests, 1u) << "not error_rate's 5";
+  EXPECT_EQ(rules[0].pool, "");
+  EXPECT_EQ(rules[0].ResolveFor(), std::chrono::seconds(60));
+  EXPECT_EQ(rules[0].ResolveRequests(), 2u);
+  EXPECT_TRUE(rules[0].MutedInMaintenance());
+  EXPECT_EQ(rules[1].window, std::chrono::minutes(10));
+  EXPECT_EQ(rules[1].min_requests, 500u) << "more than window_size is fine for this kind";
+  EXPECT_EQ(rules[1].pool, "blue");
+  EXPECT_EQ(rules[1].ResolveRequests(), 1000u);
+  EXPECT_EQ(rules[2].pool, "") << "the README's default: every request";
+  EXPECT_NO_THROW(ValidateConfig(config));
+}
+
+TEST(ConfigTrafficRule, BadValuesNameFileLineAndKey) {
+  ExpectErrorAt("alerting:\n  rules:\n    - {name: t, kind: traffic, window: soon}\n", "3",
+                "alerting.rules[0].window", "duration");
+  ExpectErrorAt("alerting:\n  rules:\n    - name: t\n      kind: traffic\n      window: 500ms\n",
+                "5", "alerting.rules[0].window", "from 1s to 24h");
+  ExpectErrorAt("alerting:\n  rules:\n    - {name: t, kind: traffic, window: 2d}\n", "3",
+                "alerting.rules[0].window", "from 1s to 24h");
+  ExpectErrorAt("alerting:\n  rules:\n    - {name: t, kind: traffic, min_requests: 0}\n", "3",
+                "alerting.rules[0].min_requests", "between");
+  ExpectErrorAt("alerting:\n  rules:\n    - name: e\n      kind: error_rate\n      pool: blue\n",
+                "5", "alerting.rules[0].pool", "only rules of kind traffic");
+  ExpectErrorAt("alerting:\n  rules:\n    - {name: t, kind: trafic}\n", "3",
+                "alerting.rules[0].kind", "failover, error_rate or traffic");
+}
+
 }  // namespace
 }  // namespace poolwatch

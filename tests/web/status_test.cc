@@ -124,6 +124,24 @@ TEST(StatusJson, gives_each_rule_its_value_against_its_threshold_and_window_fill
   EXPECT_EQ(j["rules"][0]["decision"], "firing");
 }
 
+TEST(StatusJson, a_traffic_rule_counts_requests_in_its_window) {
+  StatusSnapshot s = FailedOver();
+  RuleStatus traffic;
+  traffic.name = "no_traffic";
+  traffic.kind = RuleKind::kTraffic;
+  traffic.firing = true;
+  traffic.value = 0;
+  traffic.threshold = 1;
+  traffic.window_fill = 300;
+  traffic.window_size = 300;
+  s.engine.rules.push_back(traffic);
+  json j = Status(s);
+  ASSERT_EQ(j["rules"].size(), 3u);
+  EXPECT_EQ(j["rules"][2]["kind"], "traffic");
+  EXPECT_EQ(j["rules"][2]["unit"], "requests");
+  EXPECT_EQ(j["alerts"].back()["kind"], "traffic");
+}
+
 TEST(StatusJson, lists_only_firing_alerts_with_their_age_and_severity) {
   json j = Status(FailedOver());
   EXPECT_EQ(j["firing"], 1);

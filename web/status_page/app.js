@@ -93,8 +93,12 @@ function renderRules(s) {
     const meter = el("div", {"class": "meter" + (r.firing ? " bad" : "")}, el("span", {}));
     const ratio = r.threshold > 0 ? Math.min(1, r.value / (pct ? Math.max(r.threshold * 2, 1) : r.threshold)) : 0;
     meter.firstChild.style.width = (ratio * 100).toFixed(0) + "%";
-    const value = pct ? num(r.value) + "% / " + num(r.threshold) + "%" : (r.value >= r.threshold ? "off primary" : "on primary");
-    const win = r.window_size ? r.window_fill + " / " + r.window_size : "–";
+    // traffic: requests in the window (seconds watched / window seconds), firing below the minimum.
+    const requests = r.unit === "requests";
+    const value = pct ? num(r.value) + "% / " + num(r.threshold) + "%"
+      : requests ? num(r.value) + " requests / min " + num(r.threshold)
+      : (r.value >= r.threshold ? "off primary" : "on primary");
+    const win = r.window_size ? r.window_fill + " / " + r.window_size + (requests ? " s" : "") : "–";
     body.append(el("tr", {"class": "rule" + (r.firing ? " bad" : ""), "data-rule": r.name, "data-firing": r.firing},
       el("td", {}, r.name), el("td", {}, labels(r.labels) || "–"),
       el("td", {"class": "num"}, value, pct ? meter : null), el("td", {"class": "num"}, win),
