@@ -9,9 +9,9 @@
 
 namespace poolwatch {
 
-enum class RuleKind { kFailover, kErrorRate };
+enum class RuleKind { kFailover, kErrorRate, kLatency };
 
-// Which statuses an error_rate rule judges: what the client got, or every
+// Which requests an error_rate or latency rule judges: what the client got, or every
 // upstream attempt of one pool (so a failing primary hidden by retries shows).
 enum class ErrorScope { kClient, kUpstream };
 
@@ -37,6 +37,16 @@ struct RuleConfig {
   size_t min_errors = 3;
   double confidence_percent = 99.9;
 
+  // latency (scope, window_size, max_age, min_requests and confidence as above): fires when the
+  // nearest-rank `quantile` of the window's durations is above `latency_threshold` (required),
+  // with at least `min_slow` entries above it; a part-filled window also needs their share to be
+  // significantly above 1 - quantile at `confidence`. Resolves at or below
+  // latency_resolve_threshold (unset: 90 % of the threshold).
+  double quantile = 0.99;
+  std::chrono::milliseconds latency_threshold{0};
+  std::optional<std::chrono::milliseconds> latency_resolve_threshold;
+  size_t min_slow = 3;
+
   // Resolution (both kinds): the condition must stay clear for `resolve_for` and over
   // `resolve_requests` requests before a firing alert resolves; any relapse restarts the count.
   // Unset: the kind's default (ResolveFor(), ResolveRequests()).
@@ -57,14 +67,16 @@ struct RuleConfig {
   bool MutedInMaintenance() const {
     return muted_in_maintenance.value_or(kind == RuleKind::kFailover);
   }
-  // error_rate: a minute; failover: half a minute, longer than nginx's usual fail_timeout, so a
-  // primary that comes back for a few seconds between failures stays one incident.
+  // error_rate and latency: a minute; failover: half a minute, longer than nginx's usual
+  // fail_timeout, so a primary that comes back for a few seconds between failures stays one
+  // incident.
   std::chrono::milliseconds ResolveFor() const {
     return resolve_for.value_or(kind == RuleKind::kFailover ? std::chrono::seconds(30)
                                                             : std::chrono::seconds(60));
   }
-  // error_rate: two whole windows of new requests (README has the false-resolution odds this
-  // gives); failover: ten requests served by the primary.
+  // error_rate and latency: two whole windows of new requests (README has the false-resolution
+  // odds this gives; for latency, the slow entries must have left the window before the count
+  // starts); failover: ten requests served by the primary.
   size_t ResolveRequests() const {
     return resolve_requests.value_or(kind == RuleKind::kFailover ? 10 : 2 * window_size);
   }
@@ -77,8 +89,8 @@ struct AlertingConfig {
   std::string active_pool = "blue";  // the expected primary (ACTIVE_POOL)
   bool maintenance = false;          // MAINTENANCE_MODE
   std::optional<TimePoint> maintenance_until;
-  // While a failover away from pool P fires, the upstream-scope error_rate alert for P is
-  // inhibited: one incident, one page.
+  // While a failover away from pool P fires, the upstream-scope error_rate (and latency) alerts
+  // for P are inhibited: one incident, one page.
   bool inhibit_error_rate_during_failover = true;
   std::vector<RuleConfig> rules;
 

@@ -8,6 +8,8 @@ std::unique_ptr<Rule> MakeRule(const RuleConfig& config, std::string_view active
       return std::make_unique<FailoverRule>(config, active_pool);
     case RuleKind::kErrorRate:
       return std::make_unique<ErrorRateRule>(config);
+    case RuleKind::kLatency:
+      return std::make_unique<LatencyRule>(config);
   }
   return nullptr;
 }

@@ -137,6 +137,7 @@ std::map<std::string, std::string> GetLabels(const json& j, const char* where) {
 }
 
 const char* KindName(RuleKind kind) {
+  if (kind == RuleKind::kLatency) return "latency";
   return kind == RuleKind::kFailover ? "failover" : "error_rate";
 }
 
@@ -144,6 +145,7 @@ RuleKind GetKind(const json& j) {
   const std::string kind = GetStr(j, "kind");
   if (kind == "failover") return RuleKind::kFailover;
   if (kind == "error_rate") return RuleKind::kErrorRate;
+  if (kind == "latency") return RuleKind::kLatency;
   throw Corrupt{"kind: unknown rule kind '" + kind + "'"};
 }
 

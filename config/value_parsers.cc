@@ -57,7 +57,10 @@ std::optional<LogEscape> ParseLogEscape(std::string_view text) {
 
 std::optional<RuleKind> ParseRuleKind(std::string_view text) {
   static constexpr std::pair<std::string_view, RuleKind> kNames[] = {
-      {"failover", RuleKind::kFailover}, {"error_rate", RuleKind::kErrorRate}};
+      {"failover", RuleKind::kFailover},
+      {"error_rate", RuleKind::kErrorRate},
+      {"latency", RuleKind::kLatency},
+  };
   return Lookup(text, kNames);
 }
 

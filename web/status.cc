@@ -24,7 +24,13 @@ json Age(TimePoint since, TimePoint now) {
 }
 
 std::string_view KindName(RuleKind kind) {
+  if (kind == RuleKind::kLatency) return "latency";
   return kind == RuleKind::kErrorRate ? "error_rate" : "failover";
+}
+
+std::string_view Unit(RuleKind kind) {
+  if (kind == RuleKind::kLatency) return "seconds";
+  return kind == RuleKind::kErrorRate ? "percent" : "boolean";
 }
 
 std::string Severity(const StatusSnapshot& s, const std::string& rule) {
@@ -43,8 +49,8 @@ json RuleJson(const StatusSnapshot& s, const RuleStatus& r) {
       {"value", r.value},
       {"threshold", r.threshold},
       // error_rate: percent of errors in the window; failover: 1 while traffic is off the
-      // primary, so "value ≥ threshold" reads the same way for both.
-      {"unit", r.kind == RuleKind::kErrorRate ? "percent" : "boolean"},
+      // primary, so "value ≥ threshold" reads the same way for both; latency: the quantile.
+      {"unit", Unit(r.kind)},
       {"window_fill", r.window_fill},
       {"window_size", r.window_size},
       {"since", Time(r.since)},

@@ -58,6 +58,14 @@ AlertingConfig ConfigWithEveryRuleKind() {
   slow_failover.kind = RuleKind::kFailover;
   slow_failover.for_duration = std::chrono::seconds(30);
   config.rules.push_back(slow_failover);
+  for (ErrorScope scope : {ErrorScope::kClient, ErrorScope::kUpstream}) {
+    RuleConfig latency;
+    latency.name = scope == ErrorScope::kClient ? "latency" : "upstream_latency";
+    latency.kind = RuleKind::kLatency;
+    latency.scope = scope;
+    latency.latency_threshold = std::chrono::milliseconds(20);
+    config.rules.push_back(latency);
+  }
   return config;
 }
 
@@ -79,6 +87,9 @@ TEST(AlertEngineAllocations, observe_does_not_allocate_in_the_steady_state) {
     } else {
       records.push_back(Request(i * 0.01, "blue", i % 13 == 0 ? 502 : 200));
     }
+    // Durations all over the latency windows' sorted arrays, some above their threshold.
+    records.back().request_time = 0.001 * (i * 7 % 50);
+    for (UpstreamAttempt& a : records.back().attempts) a.response_time = 0.001 * (i * 3 % 40);
   }
   for (const LogRecord& r : records) engine.Observe(r);  // warm-up: pools seen, windows full
   engine.Evaluate(At(10));

@@ -108,7 +108,7 @@ TEST(Config, RejectsOutOfRangeAndInconsistentValues) {
                             "10, min_requests: 20}\n"),
               HasSubstr("min_requests"));
   EXPECT_THAT(ConfigErrorOf("alerting:\n  rules:\n    - {name: e, kind: errors}\n"),
-              HasSubstr("failover or error_rate"));
+              HasSubstr("expected failover, error_rate"));
   EXPECT_THAT(ConfigErrorOf("alerting:\n  rules:\n    - {name: a, kind: failover}\n    - {name: a, "
                             "kind: failover}\n"),
               HasSubstr("duplicate rule name"));
