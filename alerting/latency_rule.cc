@@ -63,8 +63,8 @@ int LatencyRule::FindOrAddPool(std::string_view pool) {
     }
   }
   if (instances_.size() >= kMaxPools) return -1;
-  instances_.push_back(
-      Instance{std::string(pool), QuantileWindow(config_.window_size, config_.max_age)});
+  instances_.push_back(Instance{
+      std::string(pool), QuantileWindow(config_.window_size, config_.max_age, ThresholdSeconds())});
   AlertCondition condition;
   condition.labels = {{"pool", std::string(pool)}};
   condition.threshold = ThresholdSeconds();
@@ -126,10 +126,14 @@ void LatencyRule::Observe(const LogRecord& record) {
 }
 
 Decision LatencyRule::Judge(const QuantileWindow& window) const {
-  if (window.size() < MinRequests()) return Decision::kTooFewRequests;
-  const double threshold = ThresholdSeconds();
-  if (window.Quantile(config_.quantile) <= threshold) return Decision::kBelowThreshold;
-  const size_t slow = window.CountAbove(threshold);
+  const size_t n = window.size();
+  if (n < MinRequests()) return Decision::kTooFewRequests;
+  // The quantile (the rank-th smallest) is above the threshold exactly when more than n - rank
+  // entries are: counted as they come, so no quantile is needed to judge.
+  const size_t slow = window.above_mark();
+  if (slow <= n - QuantileWindow::NearestRank(config_.quantile, n)) {
+    return Decision::kBelowThreshold;
+  }
   if (slow < config_.min_slow) return Decision::kNotSignificant;
   // A full window is the definition: its quantile is above the threshold.
   if (window.size() >= window.capacity()) return Decision::kFiring;
@@ -209,8 +213,7 @@ std::vector<std::pair<std::string, std::string>> LatencyRule::Fields(size_t i) c
   fields.emplace_back(QuantileName(), FormatLatency(c.value) + " (threshold: " + threshold + ")");
   const char* what = config_.scope == ErrorScope::kClient ? " requests" : " attempts";
   fields.emplace_back("Window", std::to_string(window.size()) + what + ", " +
-                                    std::to_string(window.CountAbove(ThresholdSeconds())) +
-                                    " above " + threshold);
+                                    std::to_string(window.above_mark()) + " above " + threshold);
   if (const std::optional<QuantileWindow::Entry> slowest = window.Slowest()) {
     std::string text = FormatLatency(slowest->seconds);
     if (slowest->tag != 0) text += " from " + addresses_[slowest->tag - 1];
@@ -257,11 +260,10 @@ std::string LatencyRule::Detail(size_t i) const {
   const Instance& instance = instances_[i];
   const QuantileWindow& window = instance.window;
   std::string out = QuantileName() + " " + FormatLatency(window.Quantile(config_.quantile)) + " (" +
-                    std::to_string(window.CountAbove(ThresholdSeconds())) + " of " +
-                    std::to_string(window.size()) + " above " + FormatLatency(ThresholdSeconds()) +
-                    ", resolve " + FormatLatency(ResolveSeconds()) + ", min " +
-                    std::to_string(MinRequests()) + " requests, " +
-                    std::to_string(config_.min_slow) + " slow)";
+                    std::to_string(window.above_mark()) + " of " + std::to_string(window.size()) +
+                    " above " + FormatLatency(ThresholdSeconds()) + ", resolve " +
+                    FormatLatency(ResolveSeconds()) + ", min " + std::to_string(MinRequests()) +
+                    " requests, " + std::to_string(config_.min_slow) + " slow)";
   if (instance.breaching && !conditions_[i].active &&
       config_.for_duration > Clock::duration::zero()) {
     out += "; above for " + FormatDuration(last_evaluated_ - instance.breach_since) + " of " +
@@ -280,6 +282,7 @@ void LatencyRule::Reconfigure(const RuleConfig& config, std::string_view /*activ
   config_ = config;
   for (size_t i = 0; i < instances_.size(); ++i) {
     instances_[i].window.Reconfigure(config_.window_size, config_.max_age);
+    instances_[i].window.SetMark(ThresholdSeconds());
     conditions_[i].threshold = ThresholdSeconds();
     conditions_[i].window_size = instances_[i].window.capacity();
   }

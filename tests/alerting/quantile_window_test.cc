@@ -28,7 +28,7 @@ TEST(QuantileWindow, nearest_rank_is_the_ceiling_of_q_times_n) {
 }
 
 TEST(QuantileWindow, a_p99_of_200_needs_three_slow_entries) {
-  QuantileWindow w(200, seconds(0));
+  QuantileWindow w(200, seconds(0), 1.0);
   for (int i = 0; i < 198; ++i) w.Push(At(i), 0.010 + i * 0.0001, 0);
   w.Push(At(198), 5.0, 0);  // one outlier
   w.Push(At(199), 4.0, 0);  // two
@@ -40,7 +40,7 @@ TEST(QuantileWindow, a_p99_of_200_needs_three_slow_entries) {
 }
 
 TEST(QuantileWindow, counts_entries_strictly_above_a_value) {
-  QuantileWindow w(10, seconds(0));
+  QuantileWindow w(10, seconds(0), 1.0);
   for (double s : {0.1, 0.5, 0.5, 0.7, 1.0}) w.Push(At(0), s, 0);
   EXPECT_EQ(w.CountAbove(0.5), 2u);
   EXPECT_EQ(w.CountAbove(0.4), 4u);
@@ -48,8 +48,26 @@ TEST(QuantileWindow, counts_entries_strictly_above_a_value) {
   EXPECT_EQ(w.CountAbove(0.0), 5u);
 }
 
+TEST(QuantileWindow, keeps_count_of_the_entries_above_its_mark) {
+  QuantileWindow w(3, seconds(60), 0.5);
+  w.Push(At(0), 0.9, 0);
+  w.Push(At(1), 0.5, 0);  // at the mark is not above it
+  w.Push(At(2), 0.6, 0);
+  EXPECT_EQ(w.above_mark(), 2u);
+  w.Push(At(3), 0.1, 0);  // the 0.9 leaves
+  EXPECT_EQ(w.above_mark(), 1u);
+  w.SetMark(0.05);
+  EXPECT_EQ(w.mark(), 0.05);
+  EXPECT_EQ(w.above_mark(), 3u);
+  w.Expire(At(62.5));  // the entries of 1 s and 2 s are older than 60 s
+  EXPECT_EQ(w.size(), 1u);
+  EXPECT_EQ(w.above_mark(), 1u);
+  w.Clear();
+  EXPECT_EQ(w.above_mark(), 0u);
+}
+
 TEST(QuantileWindow, keeps_the_last_n_in_arrival_order_not_the_fastest) {
-  QuantileWindow w(3, seconds(0));
+  QuantileWindow w(3, seconds(0), 1.0);
   w.Push(At(0), 9.0, 1);
   w.Push(At(1), 1.0, 2);
   w.Push(At(2), 2.0, 3);
@@ -60,7 +78,7 @@ TEST(QuantileWindow, keeps_the_last_n_in_arrival_order_not_the_fastest) {
 }
 
 TEST(QuantileWindow, entries_leave_by_age_and_before_a_time) {
-  QuantileWindow w(100, seconds(60));
+  QuantileWindow w(100, seconds(60), 1.0);
   w.Push(At(0), 5.0, 0);
   w.Push(At(30), 4.0, 0);
   w.Push(At(50), 0.1, 0);
@@ -77,14 +95,14 @@ TEST(QuantileWindow, entries_leave_by_age_and_before_a_time) {
 }
 
 TEST(QuantileWindow, no_age_bound_keeps_old_entries) {
-  QuantileWindow w(10, seconds(0));
+  QuantileWindow w(10, seconds(0), 1.0);
   w.Push(At(0), 1.0, 0);
   w.Expire(At(100000));
   EXPECT_EQ(w.size(), 1u);
 }
 
 TEST(QuantileWindow, the_slowest_entry_is_the_oldest_of_equals) {
-  QuantileWindow w(10, seconds(0));
+  QuantileWindow w(10, seconds(0), 1.0);
   w.Push(At(0), 0.2, 1);
   w.Push(At(1), 0.9, 2);
   w.Push(At(2), 0.9, 3);
@@ -96,7 +114,7 @@ TEST(QuantileWindow, the_slowest_entry_is_the_oldest_of_equals) {
 }
 
 TEST(QuantileWindow, reconfigure_keeps_the_newest_entries_that_fit) {
-  QuantileWindow w(5, seconds(0));
+  QuantileWindow w(5, seconds(0), 1.0);
   for (int i = 0; i < 5; ++i) w.Push(At(i), i + 1.0, static_cast<uint16_t>(i));
   w.Reconfigure(2, seconds(10));
   EXPECT_EQ(w.capacity(), 2u);
@@ -113,11 +131,12 @@ TEST(QuantileWindow, reconfigure_keeps_the_newest_entries_that_fit) {
   EXPECT_TRUE(w.empty());
 }
 
-// The sorted array against a sort of the ring's contents, over random pushes and expiries.
+// Quantiles (by one pass near the top, by selection further down) and the count above the
+// mark against a sort of the window's contents, over random pushes and expiries.
 TEST(QuantileWindow, agrees_with_sorting_the_window) {
   std::mt19937_64 rng(7);
   std::uniform_real_distribution<double> duration(0, 2);
-  QuantileWindow w(50, seconds(30));
+  QuantileWindow w(50, seconds(30), 1.0);
   std::vector<std::pair<double, double>> shadow;  // (time, seconds) in arrival order
   for (int i = 0; i < 5000; ++i) {
     const double t = i * 0.1;
@@ -134,13 +153,14 @@ TEST(QuantileWindow, agrees_with_sorting_the_window) {
     for (const auto& e : shadow) sorted.push_back(e.second);
     std::sort(sorted.begin(), sorted.end());
     ASSERT_EQ(w.size(), sorted.size());
-    for (double q : {0.5, 0.9, 0.99}) {
+    for (double q : {0.01, 0.5, 0.7, 0.9, 0.99, 1.0}) {
       const size_t rank = static_cast<size_t>(std::ceil(q * sorted.size() - 1e-9));
       ASSERT_DOUBLE_EQ(w.Quantile(q), sorted[rank - 1]) << "push " << i << " q " << q;
     }
-    ASSERT_EQ(w.CountAbove(1.0),
-              static_cast<size_t>(
-                  std::count_if(sorted.begin(), sorted.end(), [](double v) { return v > 1.0; })));
+    const auto above = static_cast<size_t>(
+        std::count_if(sorted.begin(), sorted.end(), [](double v) { return v > 1.0; }));
+    ASSERT_EQ(w.CountAbove(1.0), above);
+    ASSERT_EQ(w.above_mark(), above);
   }
 }
 
