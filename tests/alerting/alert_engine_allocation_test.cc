@@ -64,6 +64,8 @@ AlertingConfig ConfigWithEveryRuleKind() {
     latency.kind = RuleKind::kLatency;
     latency.scope = scope;
     latency.latency_threshold = std::chrono::milliseconds(20);
+    // A p99 is found by one pass over the window, a median by selection: both paths.
+    latency.quantile = scope == ErrorScope::kClient ? 0.99 : 0.5;
     config.rules.push_back(latency);
   }
   return config;
