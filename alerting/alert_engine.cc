@@ -1,5 +1,6 @@
 #include "alerting/alert_engine.h"
 
+#include <chrono>
 #include <utility>
 
 namespace poolwatch {
@@ -8,7 +9,8 @@ namespace {
 bool SameRule(const RuleConfig& a, const RuleConfig& b) {
   if (a.name != b.name || a.kind != b.kind) return false;
   // A client window and per-pool upstream windows hold different data: not the same rule.
-  if (a.kind == RuleKind::kErrorRate) return a.scope == b.scope;
+  const bool scoped = a.kind == RuleKind::kErrorRate || a.kind == RuleKind::kLatency;
+  if (scoped) return a.scope == b.scope;
   // Another pool's requests, and another label on the alert.
   if (a.kind == RuleKind::kTraffic) return a.pool == b.pool;
   return true;
@@ -75,9 +77,10 @@ void AlertEngine::ForgetErrorsOfEndedFailovers() {
       if (pool == c.labels.end()) continue;
       // Without this, the pool's upstream window still holds the errors of the failover (nginx
       // retried them elsewhere) and its error_rate alert would fire the moment inhibition
-      // lifts: a second page for an incident already paged and resolved.
+      // lifts: a second page for an incident already paged and resolved. (The same for the
+      // slow attempts of an upstream latency window: a timing-out primary is a failover too.)
       for (Slot& slot : slots_) {
-        if (slot.rule->config().kind == RuleKind::kErrorRate) {
+        if (slot.rule->config().kind != RuleKind::kFailover) {
           slot.rule->ForgetErrorsOfFailover(pool->second, c.since);
         }
       }
@@ -114,9 +117,10 @@ Evaluation AlertEngine::Evaluate(TimePoint now) {
   for (Slot& slot : slots_) {
     const RuleConfig& rc = slot.rule->config();
     const std::vector<AlertCondition>& conditions = slot.rule->conditions();
-    const bool can_be_inhibited = config_.inhibit_error_rate_during_failover &&
-                                  rc.kind == RuleKind::kErrorRate &&
-                                  rc.scope == ErrorScope::kUpstream;
+    const bool can_be_inhibited =
+        config_.inhibit_error_rate_during_failover &&
+        (rc.kind == RuleKind::kErrorRate || rc.kind == RuleKind::kLatency) &&
+        rc.scope == ErrorScope::kUpstream;
     for (size_t i = 0; i < conditions.size(); ++i) {
       const AlertCondition& c = conditions[i];
       AlertPolicyState& state = slot.states[i];
@@ -242,6 +246,10 @@ EngineStatus AlertEngine::Status(TimePoint now) const {
       rs.kind = rc.kind;
       rs.threshold = rc.kind == RuleKind::kErrorRate ? rc.threshold_percent : 1;
       rs.window_size = rc.kind == RuleKind::kErrorRate ? rc.window_size : 0;
+      if (rc.kind == RuleKind::kLatency) {
+        rs.threshold = std::chrono::duration<double>(rc.latency_threshold).count();
+        rs.window_size = rc.window_size;
+      }
       rs.serving_pool = std::string(slot.rule->serving_pool());
       rs.last_decision = std::string(DecisionName(Decision::kTooFewRequests));
       status.rules.push_back(std::move(rs));

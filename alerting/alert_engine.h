@@ -20,7 +20,7 @@ struct RuleStatus {
   std::string name;
   RuleKind kind = RuleKind::kFailover;
   bool firing = false;  // the condition holds now (whether or not it was announced)
-  double value = 0;     // error rate in percent; 1 or 0 for failover
+  double value = 0;     // error rate in percent; 1 or 0 for failover; latency in seconds
   double threshold = 0;
   size_t window_fill = 0;
   size_t window_size = 0;

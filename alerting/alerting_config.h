@@ -9,9 +9,9 @@
 
 namespace poolwatch {
 
-enum class RuleKind { kFailover, kErrorRate, kTraffic };
+enum class RuleKind { kFailover, kErrorRate, kTraffic, kLatency };
 
-// Which statuses an error_rate rule judges: what the client got, or every
+// Which requests an error_rate or latency rule judges: what the client got, or every
 // upstream attempt of one pool (so a failing primary hidden by retries shows).
 enum class ErrorScope { kClient, kUpstream };
 
@@ -42,6 +42,16 @@ struct RuleConfig {
   std::chrono::seconds window{300};
   std::string pool;
 
+  // latency (scope, window_size, max_age, min_requests and confidence as above): fires when the
+  // nearest-rank `quantile` of the window's durations is above `latency_threshold` (required),
+  // with at least `min_slow` entries above it; a part-filled window also needs their share to be
+  // significantly above 1 - quantile at `confidence`. Resolves at or below
+  // latency_resolve_threshold (unset: 90 % of the threshold).
+  double quantile = 0.99;
+  std::chrono::milliseconds latency_threshold{0};
+  std::optional<std::chrono::milliseconds> latency_resolve_threshold;
+  size_t min_slow = 3;
+
   // Resolution (both kinds): the condition must stay clear for `resolve_for` and over
   // `resolve_requests` requests before a firing alert resolves; any relapse restarts the count.
   // Unset: the kind's default (ResolveFor(), ResolveRequests()).
@@ -64,17 +74,17 @@ struct RuleConfig {
   bool MutedInMaintenance() const {
     return muted_in_maintenance.value_or(kind == RuleKind::kFailover || kind == RuleKind::kTraffic);
   }
-  // error_rate: a minute; failover: half a minute, longer than nginx's usual fail_timeout, so a
-  // primary that comes back for a few seconds between failures stays one incident.
-  // traffic: a minute of requests arriving again, see TrafficRule.
+  // error_rate and latency: a minute; failover: half a minute, longer than nginx's usual
+  // fail_timeout, so a primary that comes back for a few seconds between failures stays one
+  // incident; traffic: a minute of requests arriving again, see TrafficRule.
   std::chrono::milliseconds ResolveFor() const {
-    if (!resolve_for && kind == RuleKind::kTraffic) return std::chrono::seconds(60);
     return resolve_for.value_or(kind == RuleKind::kFailover ? std::chrono::seconds(30)
                                                             : std::chrono::seconds(60));
   }
-  // error_rate: two whole windows of new requests (README has the false-resolution odds this
-  // gives); failover: ten requests served by the primary.
-  // traffic: twice min_requests, so one stray request after an outage does not resolve it.
+  // error_rate and latency: two whole windows of new requests (README has the false-resolution
+  // odds this gives; for latency, the slow entries must have left the window before the count
+  // starts); failover: ten requests served by the primary; traffic: twice min_requests, so one
+  // stray request after an outage does not resolve it.
   size_t ResolveRequests() const {
     if (!resolve_requests && kind == RuleKind::kTraffic) return 2 * min_requests;
     return resolve_requests.value_or(kind == RuleKind::kFailover ? 10 : 2 * window_size);
@@ -88,8 +98,8 @@ struct AlertingConfig {
   std::string active_pool = "blue";  // the expected primary (ACTIVE_POOL)
   bool maintenance = false;          // MAINTENANCE_MODE
   std::optional<TimePoint> maintenance_until;
-  // While a failover away from pool P fires, the upstream-scope error_rate alert for P is
-  // inhibited: one incident, one page.
+  // While a failover away from pool P fires, the upstream-scope error_rate (and latency) alerts
+  // for P are inhibited: one incident, one page.
   bool inhibit_error_rate_during_failover = true;
   std::vector<RuleConfig> rules;
 

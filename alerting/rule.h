@@ -41,7 +41,7 @@ struct AlertCondition {
   // new firing message for the same alert.
   bool changed = false;
   TimePoint since{};  // when the current active (or inactive) stretch began
-  double value = 0;   // error rate in percent; 1 or 0 for failover
+  double value = 0;   // error rate in percent; 1 or 0 for failover; latency: seconds
   double threshold = 0;
   size_t window_fill = 0;
   size_t window_size = 0;

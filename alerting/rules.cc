@@ -10,6 +10,8 @@ std::unique_ptr<Rule> MakeRule(const RuleConfig& config, std::string_view active
       return std::make_unique<ErrorRateRule>(config);
     case RuleKind::kTraffic:
       return std::make_unique<TrafficRule>(config);
+    case RuleKind::kLatency:
+      return std::make_unique<LatencyRule>(config);
   }
   return nullptr;
 }

@@ -16,6 +16,7 @@
 #include "alerting/alerting_config.h"
 #include "alerting/error_rate_rule.h"
 #include "alerting/failover_rule.h"
+#include "alerting/latency_rule.h"
 #include "alerting/rule.h"
 #include "alerting/traffic_rule.h"
 

@@ -59,6 +59,7 @@ std::string FormatSpan(Clock::duration d) {
 }
 
 std::string FormatPeak(const Incident& incident) {
+  if (incident.kind == RuleKind::kLatency) return FormatLatency(incident.peak_value);
   if (incident.kind == RuleKind::kErrorRate) {
     char buf[32];
     std::snprintf(buf, sizeof(buf), "%.2f%%", incident.peak_value);
@@ -339,6 +340,8 @@ std::string FormatIncidentReportJson(const IncidentReport& report, TimePoint end
     };
     if (incident.kind == RuleKind::kErrorRate) {
       entry["peak_error_percent"] = incident.peak_value;
+    } else if (incident.kind == RuleKind::kLatency) {
+      entry["peak_seconds"] = incident.peak_value;
     } else {
       entry["pools"] = incident.pools;
     }

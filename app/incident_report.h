@@ -19,7 +19,8 @@ struct Incident {
   TimePoint start{};
   std::optional<TimePoint> end;  // none: still firing when the evaluations stopped
   bool latched = false;
-  // The highest RuleStatus::value seen while active: the error rate in percent for error_rate.
+  // The highest RuleStatus::value seen while active: the error rate in percent for error_rate,
+  // the quantile in seconds for latency.
   double peak_value = 0;
   // failover: the pools traffic was on while active, in the order seen (the primary aside).
   std::vector<std::string> pools;

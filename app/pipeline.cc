@@ -36,11 +36,13 @@ Pipeline::Pipeline(const Config& config, prometheus::Registry& registry,
       evaluate_every_(EvaluateEvery(config.alerting)) {}
 
 size_t Pipeline::EvaluateEvery(const AlertingConfig& config) {
-  // A quarter of the smallest error_rate window: a burst has to fill most of a window before
-  // it can leave it, so it is judged at least once while it fills it.
+  // A quarter of the smallest error_rate or latency window: a burst has to fill most of a
+  // window before it can leave it, so it is judged at least once while it fills it.
   size_t smallest = std::numeric_limits<size_t>::max();
   for (const RuleConfig& rule : config.rules) {
-    if (rule.kind == RuleKind::kErrorRate) smallest = std::min(smallest, rule.window_size);
+    if (rule.kind == RuleKind::kErrorRate || rule.kind == RuleKind::kLatency) {
+      smallest = std::min(smallest, rule.window_size);
+    }
   }
   if (smallest == std::numeric_limits<size_t>::max()) return 1000;
   return std::clamp<size_t>(smallest / 4, 1, 1000);

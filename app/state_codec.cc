@@ -144,6 +144,8 @@ const char* KindName(RuleKind kind) {
       return "error_rate";
     case RuleKind::kTraffic:
       return "traffic";
+    case RuleKind::kLatency:
+      return "latency";
   }
   return "unknown";
 }
@@ -153,6 +155,7 @@ RuleKind GetKind(const json& j) {
   if (kind == "failover") return RuleKind::kFailover;
   if (kind == "error_rate") return RuleKind::kErrorRate;
   if (kind == "traffic") return RuleKind::kTraffic;
+  if (kind == "latency") return RuleKind::kLatency;
   throw Corrupt{"kind: unknown rule kind '" + kind + "'"};
 }
 

@@ -59,7 +59,9 @@ std::optional<RuleKind> ParseRuleKind(std::string_view text) {
   static constexpr std::pair<std::string_view, RuleKind> kNames[] = {
       {"failover", RuleKind::kFailover},
       {"error_rate", RuleKind::kErrorRate},
-      {"traffic", RuleKind::kTraffic}};
+      {"traffic", RuleKind::kTraffic},
+      {"latency", RuleKind::kLatency},
+  };
   return Lookup(text, kNames);
 }
 

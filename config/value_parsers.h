@@ -31,7 +31,7 @@ std::optional<StartAt> ParseStartAt(std::string_view text);
 inline constexpr std::string_view kLogEscapeExpected = "default, json or none";
 std::optional<LogEscape> ParseLogEscape(std::string_view text);
 
-inline constexpr std::string_view kRuleKindExpected = "failover, error_rate or traffic";
+inline constexpr std::string_view kRuleKindExpected = "failover, error_rate, traffic or latency";
 std::optional<RuleKind> ParseRuleKind(std::string_view text);
 
 inline constexpr std::string_view kErrorScopeExpected = "client or upstream";

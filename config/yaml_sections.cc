@@ -9,6 +9,50 @@
 
 namespace poolwatch {
 
+namespace {
+
+// The keys only a latency rule takes; anywhere else they would be ignored without a word
+// (an error_rate rule with `threshold: 5` means threshold_percent).
+void ReadLatencyKey(const YamlReader& r, RuleConfig& rule, const std::string& key,
+                    const YAML::Node& v, const std::string& where) {
+  if (rule.kind != RuleKind::kLatency) {
+    r.Fail(v, where,
+           "only latency rules take " + key +
+               (key == "threshold" ? " (error_rate rules take threshold_percent)" : ""));
+  }
+  if (key == "quantile") {
+    rule.quantile = r.Number(v, where, 0, 1);
+    if (rule.quantile <= 0 || rule.quantile >= 1) {
+      r.Fail(v, where, "expected a quantile between 0 and 1, like 0.99, got " + r.Scalar(v));
+    }
+  } else if (key == "threshold" || key == "resolve_threshold") {
+    const std::chrono::milliseconds duration = r.Duration(v, where);
+    if (duration <= std::chrono::milliseconds(0)) {
+      r.Fail(v, where, "must be above 0, got " + r.Scalar(v));
+    }
+    if (key == "threshold") {
+      rule.latency_threshold = duration;
+    } else {
+      rule.latency_resolve_threshold = duration;
+    }
+  } else if (key == "min_slow") {
+    rule.min_slow = r.Count(v, where, 1, 1000000);
+  }
+}
+
+void CheckLatencyRule(const YamlReader& r, const YAML::Node& node, const std::string& path,
+                      const RuleConfig& rule) {
+  if (!node["threshold"]) {
+    r.Fail(node, path + ".threshold",
+           "a latency rule needs a threshold, " + std::string(kDurationExpected));
+  }
+  if (rule.latency_resolve_threshold && *rule.latency_resolve_threshold > rule.latency_threshold) {
+    r.Fail(node["resolve_threshold"], path + ".resolve_threshold", "must not exceed threshold");
+  }
+}
+
+}  // namespace
+
 void ReadAlertingRule(const YamlReader& r, const YAML::Node& node, const std::string& path,
                       RuleConfig& rule) {
   // The keys of the seed's two kinds (and those every kind shares), then each later kind's own.
@@ -17,7 +61,8 @@ void ReadAlertingRule(const YamlReader& r, const YAML::Node& node, const std::st
                               "min_errors", "confidence", "resolve_for", "resolve_requests",
                               "cooldown", "repeat_interval", "send_resolved",
                               "muted_in_maintenance", "notify"});
-  keys.insert({"window", "pool"});  // traffic
+  keys.insert({"window", "pool"});                                          // traffic
+  keys.insert({"quantile", "threshold", "resolve_threshold", "min_slow"});  // latency
   r.CheckKeys(node, path, keys);
   if (!node["name"]) r.Fail(node, path + ".name", "every rule needs a name");
   rule.name = r.String(node["name"], path + ".name");
@@ -84,11 +129,15 @@ void ReadAlertingRule(const YamlReader& r, const YAML::Node& node, const std::st
       }
     } else if (key == "pool") {
       rule.pool = r.String(v, where);  // "": every request
+    } else if (key == "quantile" || key == "threshold" || key == "resolve_threshold" ||
+               key == "min_slow") {
+      ReadLatencyKey(r, rule, key, v, where);
     }
   }
   if (node["pool"] && rule.kind != RuleKind::kTraffic) {
     r.Fail(node["pool"], path + ".pool", "only rules of kind traffic take a pool");
   }
+  if (rule.kind == RuleKind::kLatency) CheckLatencyRule(r, node, path, rule);
   if (rule.kind == RuleKind::kErrorRate &&
       rule.resolve_threshold_percent > rule.threshold_percent) {
     r.Fail(node, path + ".resolve_threshold_percent", "must not exceed threshold_percent");

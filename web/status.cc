@@ -31,6 +31,8 @@ std::string_view KindName(RuleKind kind) {
       return "error_rate";
     case RuleKind::kTraffic:
       return "traffic";
+    case RuleKind::kLatency:
+      return "latency";
   }
   return "unknown";
 }
@@ -44,6 +46,8 @@ std::string_view UnitOf(RuleKind kind) {
       return "percent";
     case RuleKind::kTraffic:
       return "requests";  // in the window; fires below the threshold
+    case RuleKind::kLatency:
+      return "seconds";  // the window's quantile
   }
   return "";
 }
@@ -65,7 +69,7 @@ json RuleJson(const StatusSnapshot& s, const RuleStatus& r) {
       {"threshold", r.threshold},
       // error_rate: percent of errors in the window; failover: 1 while traffic is off the
       // primary, so "value ≥ threshold" reads the same way for both; traffic: requests in the
-      // window, firing below the threshold.
+      // window, firing below the threshold; latency: the quantile.
       {"unit", UnitOf(r.kind)},
       {"window_fill", r.window_fill},
       {"window_size", r.window_size},

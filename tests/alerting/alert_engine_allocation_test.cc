@@ -66,6 +66,16 @@ AlertingConfig ConfigWithEveryRuleKind() {
   traffic.name = "no_traffic_on_blue";
   traffic.pool = "blue";
   config.rules.push_back(traffic);
+  for (ErrorScope scope : {ErrorScope::kClient, ErrorScope::kUpstream}) {
+    RuleConfig latency;
+    latency.name = scope == ErrorScope::kClient ? "latency" : "upstream_latency";
+    latency.kind = RuleKind::kLatency;
+    latency.scope = scope;
+    latency.latency_threshold = std::chrono::milliseconds(20);
+    // A p99 is found by one pass over the window, a median by selection: both paths.
+    latency.quantile = scope == ErrorScope::kClient ? 0.99 : 0.5;
+    config.rules.push_back(latency);
+  }
   return config;
 }
 
@@ -87,6 +97,9 @@ TEST(AlertEngineAllocations, observe_does_not_allocate_in_the_steady_state) {
     } else {
       records.push_back(Request(i * 0.01, "blue", i % 13 == 0 ? 502 : 200));
     }
+    // Durations all over the latency windows' sorted arrays, some above their threshold.
+    records.back().request_time = 0.001 * (i * 7 % 50);
+    for (UpstreamAttempt& a : records.back().attempts) a.response_time = 0.001 * (i * 3 % 40);
   }
   for (const LogRecord& r : records) engine.Observe(r);  // warm-up: pools seen, windows full
   engine.Evaluate(At(10));

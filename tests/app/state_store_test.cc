@@ -56,6 +56,8 @@ PersistedState FullState() {
                                                0});
   s.alerting.alerts.push_back(
       AlertStateRecord{"no_traffic", RuleKind::kTraffic, {}, true, At(1700000002000), 1});
+  s.alerting.alerts.push_back(AlertStateRecord{
+      "slow_primary", RuleKind::kLatency, {{"pool", "blue"}}, true, At(1700000000999), 1});
   s.configured_maintenance = false;
   Notification n;
   n.rule = "failover";
@@ -178,7 +180,7 @@ TEST(StateFormat, RejectsWhatItDoesNotUnderstand) {
               HasSubstr("log.position.offset"));
   EXPECT_THAT(mutated([](auto& j) { j["log"]["position"]["fingerprint"] = "xyz"; }),
               HasSubstr("fingerprint"));
-  EXPECT_THAT(mutated([](auto& j) { j["alerting"]["alerts"][0]["kind"] = "latency"; }),
+  EXPECT_THAT(mutated([](auto& j) { j["alerting"]["alerts"][0]["kind"] = "apdex"; }),
               HasSubstr("unknown rule kind"));
   EXPECT_THAT(mutated([](auto& j) { j["alerting"].erase("alerts"); }), HasSubstr("missing alerts"));
   EXPECT_THAT(mutated([](auto& j) { j["pools"] = nlohmann::json::object(); }), HasSubstr("pools"));

@@ -264,7 +264,71 @@ TEST(ConfigTrafficRule, BadValuesNameFileLineAndKey) {
   ExpectErrorAt("alerting:\n  rules:\n    - name: e\n      kind: error_rate\n      pool: blue\n",
                 "5", "alerting.rules[0].pool", "only rules of kind traffic");
   ExpectErrorAt("alerting:\n  rules:\n    - {name: t, kind: trafic}\n", "3",
-                "alerting.rules[0].kind", "failover, error_rate or traffic");
+                "alerting.rules[0].kind", "failover, error_rate, traffic or latency");
+}
+
+TEST(ConfigErrors, LatencyRulesNeedAThresholdAndNameFileLineAndKey) {
+  ExpectErrorAt("alerting:\n  rules:\n    - name: slow\n      kind: latency\n", "3",
+                "alerting.rules[0].threshold", "a latency rule needs a threshold, a duration");
+  ExpectErrorAt(
+      "alerting:\n  rules:\n    - name: slow\n      kind: latency\n      threshold: fast\n", "5",
+      "alerting.rules[0].threshold", "expected a duration like 30s, 5m or 250ms");
+  ExpectErrorAt("alerting:\n  rules:\n    - {name: l, kind: latency, threshold: 0ms}\n", "3",
+                "alerting.rules[0].threshold", "must be above 0");
+  ExpectErrorAt(
+      "alerting:\n  rules:\n    - {name: l, kind: latency, threshold: 1s, quantile: 99}\n", "3",
+      "alerting.rules[0].quantile", "between 0 and 1");
+  ExpectErrorAt("alerting:\n  rules:\n    - {name: l, kind: latency, threshold: 1s, quantile: 1}\n",
+                "3", "alerting.rules[0].quantile", "a quantile between 0 and 1, like 0.99");
+  ExpectErrorAt("alerting:\n  rules:\n    - {name: l, kind: latency, threshold: 1s, min_slow: 0}\n",
+                "3", "alerting.rules[0].min_slow", "between 1 and");
+  ExpectErrorAt(
+      "alerting:\n  rules:\n    - name: l\n      kind: latency\n      threshold: 500ms\n"
+      "      resolve_threshold: 600ms\n",
+      "6", "alerting.rules[0].resolve_threshold", "must not exceed threshold");
+  ExpectErrorAt("alerting:\n  rules:\n    - {name: e, kind: error_rate, threshold: 5}\n", "3",
+                "alerting.rules[0].threshold",
+                "only latency rules take threshold (error_rate rules take threshold_percent)");
+  ExpectErrorAt("alerting:\n  rules:\n    - {name: f, kind: failover, quantile: 0.9}\n", "3",
+                "alerting.rules[0].quantile", "only latency rules take quantile");
+  ExpectErrorAt("alerting:\n  rules:\n    - {name: l, kind: latncy}\n", "3",
+                "alerting.rules[0].kind",
+                "expected failover, error_rate, traffic or latency, got 'latncy'");
+}
+
+TEST(ConfigErrors, ALatencyRuleReadsItsKeysAndTheSharedResolutionDefaults) {
+  const Config config = LoadConfigFromString(
+      "alerting:\n  rules:\n"
+      "    - {name: p99, kind: latency, threshold: 500ms}\n"
+      "    - name: upstream_p999\n      kind: latency\n      scope: upstream\n"
+      "      quantile: 0.999\n      threshold: 1.5s\n      resolve_threshold: 1s\n"
+      "      window_size: 1000\n      max_age: 10m\n      min_requests: 50\n"
+      "      min_slow: 5\n      confidence: 99\n      for: 30s\n",
+      "p.yml", {});
+  const std::vector<RuleConfig>& rules = config.alerting.rules;
+  ASSERT_EQ(rules.size(), 2u);
+  EXPECT_EQ(rules[0].kind, RuleKind::kLatency);
+  EXPECT_EQ(rules[0].scope, ErrorScope::kClient);
+  EXPECT_DOUBLE_EQ(rules[0].quantile, 0.99);
+  EXPECT_EQ(rules[0].latency_threshold, std::chrono::milliseconds(500));
+  EXPECT_FALSE(rules[0].latency_resolve_threshold.has_value());
+  EXPECT_EQ(rules[0].window_size, 200u);
+  EXPECT_EQ(rules[0].max_age, std::chrono::seconds(300));
+  EXPECT_EQ(rules[0].min_slow, 3u);
+  EXPECT_EQ(rules[0].ResolveFor(), std::chrono::seconds(60));
+  EXPECT_EQ(rules[0].ResolveRequests(), 400u);
+  EXPECT_FALSE(rules[0].MutedInMaintenance());
+  EXPECT_EQ(rules[1].scope, ErrorScope::kUpstream);
+  EXPECT_DOUBLE_EQ(rules[1].quantile, 0.999);
+  EXPECT_EQ(rules[1].latency_threshold, std::chrono::milliseconds(1500));
+  EXPECT_EQ(rules[1].latency_resolve_threshold, std::chrono::milliseconds(1000));
+  EXPECT_EQ(rules[1].window_size, 1000u);
+  EXPECT_EQ(rules[1].max_age, std::chrono::seconds(600));
+  EXPECT_EQ(rules[1].min_requests, 50u);
+  EXPECT_EQ(rules[1].min_slow, 5u);
+  EXPECT_DOUBLE_EQ(rules[1].confidence_percent, 99);
+  EXPECT_EQ(rules[1].for_duration, std::chrono::seconds(30));
+  EXPECT_EQ(rules[1].ResolveRequests(), 2000u);
 }
 
 }  // namespace

@@ -49,6 +49,7 @@ TEST(ValueParsers, escape_rule_kind_and_scope_are_their_names) {
                                           {"html", std::nullopt}});
   ExpectTable<RuleKind>(ParseRuleKind, {{"failover", RuleKind::kFailover},
                                         {"error_rate", RuleKind::kErrorRate},
+                                        {"latency", RuleKind::kLatency},
                                         {"error-rate", std::nullopt}});
   ExpectTable<ErrorScope>(ParseErrorScope, {{"client", ErrorScope::kClient},
                                             {"upstream", ErrorScope::kUpstream},

@@ -37,6 +37,11 @@ Phase PrimaryDown(Millis duration, double rate) {
   return phase;
 }
 
+Phase WithLatency(Phase phase, LatencyModel latency) {
+  phase.latency = latency;
+  return phase;
+}
+
 Phase AsIncident(Phase phase) {
   phase.incident = true;
   return phase;

@@ -19,6 +19,8 @@ Phase Quiet(Millis duration);
 Phase Requests(uint64_t count, double rate, int64_t errors);
 // The primary is down: nginx probes it once per fail_timeout, the backup serves.
 Phase PrimaryDown(Millis duration, double rate);
+// The same phase with its requests taking the time `latency` says.
+Phase WithLatency(Phase phase, LatencyModel latency);
 // The same phase, marked as an incident in the truth.
 Phase AsIncident(Phase phase);
 // The same phase, written to a new log file (the old one rotated away).

@@ -100,6 +100,18 @@ bool TrafficSimulator::DrawError(const RequestKind& kind) {
   return false;
 }
 
+uint64_t TrafficSimulator::DrawAnswerMs(uint64_t noise) {
+  const LatencyModel& model = phases_[phase_].latency;
+  if (model.median_ms <= 0) return 4 + (noise >> 8 & 0x1f);
+  // Three draws whatever the outcome, so a phase's later requests do not depend on its outliers.
+  const bool slow = Uniform() < model.slow_share;
+  // Box-Muller: a standard normal from two uniforms (1 - u keeps the logarithm finite).
+  const double radius = std::sqrt(-2 * std::log(1 - Uniform()));
+  const double normal = radius * std::cos(2 * 3.141592653589793 * Uniform());
+  if (slow) return static_cast<uint64_t>(std::llround(model.slow_ms));
+  return static_cast<uint64_t>(std::llround(model.median_ms * std::exp(model.sigma * normal)));
+}
+
 bool TrafficSimulator::Next() {
   if (done_) return false;
   if (!started_) {
@@ -207,8 +219,10 @@ void TrafficSimulator::Format(const RequestKind& kind) {
   line_.append(status == 200 ? " 51 \"-\" \"" : " 157 \"-\" \"");
   line_.append(kAgents[noise >> 40 & 3]);
   line_.append("\" pool=");
-  // Response times: a failed attempt on a down primary is quick (refused), an answer 4-35 ms.
-  const uint64_t answer_ms = 4 + (noise >> 8 & 0x1f);
+  // Response times: a failed attempt on a down primary is quick (refused), an answer as the
+  // phase's latency model says.
+  const uint64_t answer_ms = serving == nullptr ? 0 : DrawAnswerMs(noise);
+  answer_ms_ = answer_ms;
   const uint64_t refused_ms = 1 + (noise >> 16 & 3);
   if (serving == nullptr) {
     line_.append("- release=- upstream_status=502 upstream_addr=");

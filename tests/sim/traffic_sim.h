@@ -46,6 +46,15 @@ struct RequestKind {
   double error_probability = 0;  // the client gets a 5xx from the serving pool
 };
 
+// How long the serving pool takes to answer (the line's request_time and the answering
+// attempt's upstream_response_time): log-normal around `median_ms`, plus outliers.
+struct LatencyModel {
+  double median_ms = 0;   // 0: the simulator's plain 4-35 ms, with no extra draws (old logs stay)
+  double sigma = 0.5;     // of the log-normal: its p99 is median x e^(2.33 sigma), 3.2x at 0.5
+  double slow_share = 0;  // this share of requests takes slow_ms instead (GC pauses, cold caches)
+  double slow_ms = 5000;
+};
+
 struct Phase {
   std::string name;
   // How long the phase lasts in log time, or (when `requests` > 0) how many requests it holds.
@@ -58,6 +67,7 @@ struct Phase {
   // kinds' error probabilities); negative: draw them from the probabilities.
   int64_t exact_errors = -1;
   Serving serving = Serving::kPrimary;
+  LatencyModel latency;
   bool incident = false;  // the truth: an incident is really on during this phase
   bool new_file = false;  // the log is rotated just before this phase
 };
@@ -104,6 +114,8 @@ class TrafficSimulator {
   std::string_view line_with_newline() const { return line_; }
   TimePoint time() const;  // its exact time; the line shows it to the second
   bool client_error() const { return client_error_; }
+  // How long the serving pool took to answer, in milliseconds (0 when nginx answered itself).
+  uint64_t answer_ms() const { return answer_ms_; }
   bool in_incident() const { return phases_[phase_].incident; }
   size_t file_index() const { return file_index_; }  // bumps at each rotation
   uint64_t requests() const { return requests_; }    // lines produced so far, this one included
@@ -117,6 +129,7 @@ class TrafficSimulator {
   void EnterPhase(size_t index);
   void FinishPhase();
   bool DrawError(const RequestKind& kind);
+  uint64_t DrawAnswerMs(uint64_t noise);
   const RequestKind& DrawKind();
   void Format(const RequestKind& kind);
 
@@ -135,6 +148,7 @@ class TrafficSimulator {
   size_t file_index_ = 0;
   uint64_t requests_ = 0;
   bool client_error_ = false;
+  uint64_t answer_ms_ = 0;
   std::vector<Incident> incidents_;
   bool incident_open_ = false;
 

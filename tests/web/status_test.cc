@@ -142,6 +142,29 @@ TEST(StatusJson, a_traffic_rule_counts_requests_in_its_window) {
   EXPECT_EQ(j["alerts"].back()["kind"], "traffic");
 }
 
+TEST(StatusJson, a_latency_rule_gives_its_quantile_in_seconds) {
+  StatusSnapshot s = FailedOver();
+  RuleStatus latency;
+  latency.name = "slow_primary";
+  latency.kind = RuleKind::kLatency;
+  latency.firing = true;
+  latency.value = 0.742;
+  latency.threshold = 0.5;
+  latency.window_fill = 200;
+  latency.window_size = 200;
+  latency.labels = {{"pool", "blue"}};
+  latency.last_decision = "firing";
+  s.engine.rules.push_back(latency);
+  const json j = Status(s);
+  ASSERT_EQ(j["rules"].size(), 3u);
+  const json& rule = j["rules"][2];
+  EXPECT_EQ(rule["kind"], "latency");
+  EXPECT_EQ(rule["unit"], "seconds");
+  EXPECT_DOUBLE_EQ(rule["value"].get<double>(), 0.742);
+  EXPECT_DOUBLE_EQ(rule["threshold"].get<double>(), 0.5);
+  EXPECT_EQ(rule["labels"]["pool"], "blue");
+}
+
 TEST(StatusJson, lists_only_firing_alerts_with_their_age_and_severity) {
   json j = Status(FailedOver());
   EXPECT_EQ(j["firing"], 1);
