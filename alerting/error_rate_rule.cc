@@ -55,7 +55,7 @@ int ErrorRateRule::FindOrAddPool(std::string_view pool) {
   }
   if (instances_.size() >= kMaxPools) return -1;
   instances_.push_back(
-      Instance{std::string(pool), SlidingWindow(config_.window_size, config_.max_age)});
+      Instance{std::string(pool), SlidingWindow(config_.window_size, config_.max_age), {}, {}});
   AlertCondition condition;
   if (!pool.empty()) condition.labels = {{"pool", std::string(pool)}};
   condition.threshold = config_.threshold_percent;
@@ -71,8 +71,9 @@ void ErrorRateRule::Observe(const LogRecord& record) {
   if (config_.scope == ErrorScope::kClient) {
     // Every request counts, including those nginx answered itself (a 502 with no upstream
     // live is exactly what the client saw).
-    instances_[0].window.Push(record.time, record.status >= 500);
-    ++instances_[0].pushed;
+    const bool error = record.status >= 500;
+    instances_[0].window.Push(record.time, error);
+    instances_[0].clear.Count(error);
     return;
   }
   for (const UpstreamAttempt& attempt : record.attempts) {
@@ -81,8 +82,9 @@ void ErrorRateRule::Observe(const LogRecord& record) {
     if (i < 0) continue;
     // No response at all (status 0: connect failure, timeout before headers) is an error too.
     Instance& instance = instances_[static_cast<size_t>(i)];
-    instance.window.Push(record.time, attempt.status >= 500 || attempt.status == 0);
-    ++instance.pushed;
+    const bool error = attempt.status >= 500 || attempt.status == 0;
+    instance.window.Push(record.time, error);
+    instance.clear.Count(error);
   }
 }
 
@@ -95,15 +97,6 @@ Decision ErrorRateRule::Judge(const SlidingWindow& window) const {
                         config_.min_errors, config_.confidence_percent)
              ? Decision::kFiring
              : Decision::kNotSignificant;
-}
-
-bool ErrorRateRule::ClearLongEnough(const Instance& instance, TimePoint now) const {
-  const Clock::duration clear_for = now - instance.clear_since;
-  if (clear_for < config_.ResolveFor()) return false;
-  if (instance.pushed - instance.pushed_at_clear >= config_.ResolveRequests()) return true;
-  // Too little traffic to bring the requests: by then max_age has replaced the window twice.
-  return instance.window.max_age() > Clock::duration::zero() &&
-         clear_for >= 2 * instance.window.max_age();
 }
 
 void ErrorRateRule::Evaluate(TimePoint now) {
@@ -128,19 +121,14 @@ void ErrorRateRule::Evaluate(TimePoint now) {
       c.reason = judged;
     } else if (c.value > resolve) {
       // Hysteresis: above the resolve threshold an incident goes on, even below the threshold.
-      instance.clearing = false;
       c.reason = Decision::kFiring;
     } else {
-      if (!instance.clearing) {
-        instance.clearing = true;
-        instance.clear_since = now;
-        instance.pushed_at_clear = instance.pushed;
-      }
-      c.active = !ClearLongEnough(instance, now);
+      instance.clear.Continue(now);
+      c.active = !instance.clear.LongEnough(now, config_, window.max_age());
       c.reason = c.active ? Decision::kResolving : judged;
       if (!c.active) instance.cleared_at = now;
     }
-    if (!c.active) instance.clearing = false;
+    if (!c.active || c.reason == Decision::kFiring) instance.clear.Break();
     if (c.active != was_active) {
       c.since = now;
       if (c.active) c.episodes_started = 1;
@@ -188,10 +176,10 @@ Notification ErrorRateRule::Resolved(size_t i, TimePoint now) const {
   n.fields = Fields(i);
   const Instance& instance = instances_[i];
   if (instance.cleared_at == now) {
-    n.fields.emplace_back("Clear for",
-                          FormatDuration(now - instance.clear_since) + ", " +
-                              std::to_string(instance.pushed - instance.pushed_at_clear) +
-                              " requests at or below " + FormatNumber(ResolvePercent()) + "%");
+    n.fields.emplace_back("Clear for", FormatDuration(now - instance.clear.since()) + ", " +
+                                           std::to_string(instance.clear.entries()) +
+                                           " requests at or below " +
+                                           FormatNumber(ResolvePercent()) + "%");
   }
   n.at = now;
   return n;
@@ -205,12 +193,7 @@ std::string ErrorRateRule::Detail(size_t i) const {
                     FormatNumber(config_.threshold_percent) + "%, resolve " +
                     FormatNumber(ResolvePercent()) + "%, min " + std::to_string(MinRequests()) +
                     " requests, " + std::to_string(config_.min_errors) + " errors)";
-  if (instance.clearing) {
-    out += "; clear for " + FormatDuration(last_evaluated_ - instance.clear_since) + " and " +
-           std::to_string(instance.pushed - instance.pushed_at_clear) +
-           " requests (resolves after " + FormatDuration(config_.ResolveFor()) + " and " +
-           std::to_string(config_.ResolveRequests()) + ")";
-  }
+  if (instance.clear.clearing()) out += "; " + instance.clear.Progress(last_evaluated_, config_);
   return out;
 }
 
@@ -229,7 +212,7 @@ void ErrorRateRule::RestoreActive(size_t i, TimePoint since) {
   c.active = true;
   c.reason = Decision::kFiring;
   c.since = since;
-  instances_[i].clearing = false;
+  instances_[i].clear.Break();
 }
 
 void ErrorRateRule::ForgetErrorsOfFailover(std::string_view pool, TimePoint ended_at) {

@@ -7,6 +7,7 @@
 #include <utility>
 #include <vector>
 
+#include "alerting/clear_stretch.h"
 #include "alerting/rule.h"
 #include "alerting/window.h"
 
@@ -48,12 +49,7 @@ class ErrorRateRule : public Rule {
   struct Instance {
     std::string pool;  // "" for client scope
     SlidingWindow window;
-    uint64_t pushed = 0;  // entries ever pushed: counts the requests of a clear stretch
-    // While firing: the rate has been at or below the resolve threshold since `clear_since`,
-    // when `pushed` was `pushed_at_clear`.
-    bool clearing = false;
-    TimePoint clear_since{};
-    uint64_t pushed_at_clear = 0;
+    ClearStretch clear;      // while firing: at or below the resolve threshold since when
     TimePoint cleared_at{};  // when the last clear stretch resolved the alert
   };
   double ResolvePercent() const {
@@ -61,8 +57,6 @@ class ErrorRateRule : public Rule {
   }
   // The firing test on the window as it is now: kFiring, or why not.
   Decision Judge(const SlidingWindow& window) const;
-  // Whether an active alert's clear stretch is long enough to resolve it at `now`.
-  bool ClearLongEnough(const Instance& instance, TimePoint now) const;
   size_t MinRequests() const;
   int FindOrAddPool(std::string_view pool);
   std::vector<std::pair<std::string, std::string>> Fields(size_t i) const;

@@ -97,7 +97,7 @@ void LatencyRule::Push(std::string_view pool, TimePoint at, double seconds,
   if (i < 0) return;
   Instance& instance = instances_[static_cast<size_t>(i)];
   instance.window.Push(at, seconds, AddressTag(address));
-  ++instance.pushed;
+  instance.clear.Count(seconds > ThresholdSeconds());
 }
 
 void LatencyRule::Observe(const LogRecord& record) {
@@ -145,15 +145,6 @@ Decision LatencyRule::Judge(const QuantileWindow& window) const {
              : Decision::kNotSignificant;
 }
 
-bool LatencyRule::ClearLongEnough(const Instance& instance, TimePoint now) const {
-  const Clock::duration clear_for = now - instance.clear_since;
-  if (clear_for < config_.ResolveFor()) return false;
-  if (instance.pushed - instance.pushed_at_clear >= config_.ResolveRequests()) return true;
-  // Too little traffic to bring the requests: by then max_age has replaced the window twice.
-  return instance.window.max_age() > Clock::duration::zero() &&
-         clear_for >= 2 * instance.window.max_age();
-}
-
 void LatencyRule::Evaluate(TimePoint now) {
   last_evaluated_ = now;
   const double resolve = ResolveSeconds();
@@ -180,20 +171,15 @@ void LatencyRule::Evaluate(TimePoint now) {
     } else if (c.value > resolve) {
       // Hysteresis: above the resolve threshold the incident goes on, even below the threshold.
       c.breaching = breaching;
-      instance.clearing = false;
       c.reason = Decision::kFiring;
     } else {
       c.breaching = false;
-      if (!instance.clearing) {
-        instance.clearing = true;
-        instance.clear_since = now;
-        instance.pushed_at_clear = instance.pushed;
-      }
-      c.active = !ClearLongEnough(instance, now);
+      instance.clear.Continue(now);
+      c.active = !instance.clear.LongEnough(now, config_, window.max_age());
       c.reason = c.active ? Decision::kResolving : judged;
       if (!c.active) instance.cleared_at = now;
     }
-    if (!c.active) instance.clearing = false;
+    if (!c.active || c.reason == Decision::kFiring) instance.clear.Break();
     if (c.active != was_active) {
       c.since = now;
       if (c.active) c.episodes_started = 1;
@@ -253,10 +239,10 @@ Notification LatencyRule::Resolved(size_t i, TimePoint now) const {
                   : QuantileName() + " latency is back to normal on pool " + instance.pool;
   n.fields = Fields(i);
   if (instance.cleared_at == now) {
-    n.fields.emplace_back("Clear for",
-                          FormatDuration(now - instance.clear_since) + ", " +
-                              std::to_string(instance.pushed - instance.pushed_at_clear) +
-                              " requests at or below " + FormatLatency(ResolveSeconds()));
+    n.fields.emplace_back("Clear for", FormatDuration(now - instance.clear.since()) + ", " +
+                                           std::to_string(instance.clear.entries()) +
+                                           " requests at or below " +
+                                           FormatLatency(ResolveSeconds()));
   }
   n.at = now;
   return n;
@@ -275,12 +261,7 @@ std::string LatencyRule::Detail(size_t i) const {
     out += "; above for " + FormatDuration(last_evaluated_ - instance.breach_since) + " of " +
            FormatDuration(config_.for_duration);
   }
-  if (instance.clearing) {
-    out += "; clear for " + FormatDuration(last_evaluated_ - instance.clear_since) + " and " +
-           std::to_string(instance.pushed - instance.pushed_at_clear) +
-           " requests (resolves after " + FormatDuration(config_.ResolveFor()) + " and " +
-           std::to_string(config_.ResolveRequests()) + ")";
-  }
+  if (instance.clear.clearing()) out += "; " + instance.clear.Progress(last_evaluated_, config_);
   return out;
 }
 
@@ -300,7 +281,7 @@ void LatencyRule::RestoreActive(size_t i, TimePoint since) {
   c.active = true;
   c.reason = Decision::kFiring;
   c.since = since;
-  instances_[i].clearing = false;
+  instances_[i].clear.Break();
 }
 
 void LatencyRule::ForgetErrorsOfFailover(std::string_view pool, TimePoint ended_at) {

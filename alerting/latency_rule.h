@@ -6,6 +6,7 @@
 #include <utility>
 #include <vector>
 
+#include "alerting/clear_stretch.h"
 #include "alerting/quantile_window.h"
 #include "alerting/rule.h"
 
@@ -60,15 +61,10 @@ class LatencyRule : public Rule {
   struct Instance {
     std::string pool;
     QuantileWindow window;
-    uint64_t pushed = 0;  // entries ever pushed: counts the requests of a clear stretch
     // The firing test has held at every evaluation since `breach_since` (for `for`).
     bool breaching = false;
     TimePoint breach_since{};
-    // While active: the quantile has been at or below the resolve threshold since
-    // `clear_since`, when `pushed` was `pushed_at_clear`.
-    bool clearing = false;
-    TimePoint clear_since{};
-    uint64_t pushed_at_clear = 0;
+    ClearStretch clear;      // while active: at or below the resolve threshold since when
     TimePoint cleared_at{};  // when the last clear stretch resolved the alert
   };
 
@@ -77,7 +73,6 @@ class LatencyRule : public Rule {
   size_t MinRequests() const;
   // The firing test on the window as it is now: kFiring, or why not.
   Decision Judge(const QuantileWindow& window) const;
-  bool ClearLongEnough(const Instance& instance, TimePoint now) const;
   int FindOrAddPool(std::string_view pool);
   // The tag an entry from `address` carries: 1 + its index in addresses_, 0 when unknown.
   uint16_t AddressTag(std::string_view address);

@@ -311,8 +311,10 @@ TEST(ErrorRateResolution, resolves_after_resolve_for_and_resolve_requests) {
   EXPECT_FALSE(rule.conditions()[0].active) << "60 s and 600 requests clear";
   EXPECT_EQ(rule.conditions()[0].reason, Decision::kBelowThreshold);
   const Notification n = rule.Resolved(0, At(100));
+  // The 200 good requests between the last evaluation above 1 % (20 s) and the first at or
+  // below it (40 s) count too: 800.
   EXPECT_THAT(n.fields,
-              ::testing::Contains(Pair("Clear for", "1m 0s, 600 requests at or below 1%")));
+              ::testing::Contains(Pair("Clear for", "1m 0s, 800 requests at or below 1%")));
 }
 
 TEST(ErrorRateResolution, time_alone_is_not_enough_without_the_requests) {
@@ -323,14 +325,48 @@ TEST(ErrorRateResolution, time_alone_is_not_enough_without_the_requests) {
   ErrorRateRule rule(config);
   Stream(rule, 0, 200, 0.1, [](int i) { return i % 10 == 0; });
   rule.Evaluate(At(20));
+  // Clear from the evaluation at 40 s, counting the 200 good requests since the one at 20 s.
   Stream(rule, 20, 200, 0.1, [](int) { return false; });
-  rule.Evaluate(At(40));  // clear from here
-  Stream(rule, 40, 399, 1, [](int) { return false; });
-  rule.Evaluate(At(439));
+  rule.Evaluate(At(40));
+  Stream(rule, 40, 199, 1, [](int) { return false; });
+  rule.Evaluate(At(239));
   EXPECT_TRUE(rule.conditions()[0].active) << "399 requests";
-  Stream(rule, 439, 1, 1, [](int) { return false; });
-  rule.Evaluate(At(440));
+  Stream(rule, 239, 1, 1, [](int) { return false; });
+  rule.Evaluate(At(240));
   EXPECT_FALSE(rule.conditions()[0].active) << "400 requests";
+}
+
+TEST(ErrorRateResolution, a_burst_of_good_requests_between_two_evaluations_counts) {
+  // A quiet site: 100 errors, one evaluation, then a burst of 500 good requests and silence.
+  // The burst is the evidence; waiting for more requests would mean two max_ages.
+  RuleConfig config = DefaultErrorRate();
+  config.resolve_for = std::chrono::seconds(5);
+  ErrorRateRule rule(config);
+  Stream(rule, 0, 100, 0.01, [](int) { return true; });
+  rule.Evaluate(At(1));
+  ASSERT_TRUE(rule.conditions()[0].active);
+  Stream(rule, 1, 500, 0.001, [](int) { return false; });
+  rule.Evaluate(At(2));
+  EXPECT_EQ(rule.conditions()[0].reason, Decision::kResolving);
+  rule.Evaluate(At(7));
+  EXPECT_FALSE(rule.conditions()[0].active) << "5 s clear, 500 good requests since the errors";
+}
+
+TEST(ErrorRateResolution, requests_before_the_last_error_do_not_count) {
+  RuleConfig config = DefaultErrorRate();
+  config.resolve_for = std::chrono::seconds(0);
+  config.resolve_requests = 300;
+  ErrorRateRule rule(config);
+  Stream(rule, 0, 200, 0.01, [](int i) { return i % 5 == 0; });
+  rule.Evaluate(At(2));
+  ASSERT_TRUE(rule.conditions()[0].active);
+  // 299 good requests, one error (the window stays at 0.5 %, clear), 250 good ones.
+  Stream(rule, 2, 550, 0.001, [](int i) { return i == 299; });
+  rule.Evaluate(At(3));
+  EXPECT_TRUE(rule.conditions()[0].active) << "250 since the last error";
+  Stream(rule, 3, 50, 0.001, [](int) { return false; });
+  rule.Evaluate(At(4));
+  EXPECT_FALSE(rule.conditions()[0].active) << "300 since the last error";
 }
 
 TEST(ErrorRateResolution, traffic_too_low_for_the_requests_resolves_after_two_max_ages) {

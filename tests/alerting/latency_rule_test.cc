@@ -332,7 +332,7 @@ TEST(LatencyResolution, resolves_after_resolve_for_and_resolve_requests_below_90
   const Notification n = rule.Resolved(0, At(120));
   EXPECT_EQ(n.title, "LATENCY RESOLVED");
   EXPECT_EQ(n.summary, "p99 latency is back to normal on pool blue");
-  EXPECT_THAT(n.fields, Contains(Pair("Clear for", "1m 0s, 600 requests at or below 450ms")));
+  EXPECT_THAT(n.fields, Contains(Pair("Clear for", "1m 0s, 800 requests at or below 450ms")));
 }
 
 TEST(LatencyResolution, a_dip_in_the_middle_of_an_incident_does_not_resolve) {
