@@ -43,8 +43,8 @@ void Summarize(const char* what, const Measured& m) {
       Distribution(m.clear_stretch_seconds).c_str(), m.long_clear_stretches);
 }
 
-void Collect(const RunReport& report, Measured& m) {
-  for (const IncidentReport& r : report.incidents) {
+void Collect(const RunOutcome& report, Measured& m) {
+  for (const IncidentOutcome& r : report.incidents) {
     ++m.incidents;
     if (r.firings > 0) {
       ++m.paged;
@@ -85,7 +85,7 @@ TEST(ErrorRateSimulation, FalsePagesPerDayOfSteadyTraffic) {
       s.phases = {Traffic(std::chrono::hours(24), kRate, baselines[b] / 100)};
       const SimRun run = RunThroughReplayPipeline(s, 1000 * b + static_cast<uint64_t>(day), config);
       ASSERT_EQ(run.malformed, 0u);
-      const RunReport report = Judge(run, "error_rate", Seconds(0));
+      const RunOutcome report = Judge(run, "error_rate", Seconds(0));
       pages += report.false_pages + report.pages_of_other_rules;
       // The cooldown bounds pages: at most one firing per 300 s, 288 a day.
       EXPECT_LE(report.false_pages, 288) << baselines[b];
@@ -134,7 +134,7 @@ Measured RunSustained(double error_percent, int seeds, uint64_t seed_base,
                 AsIncident(Traffic(Minutes(30 + seed % 31), kRate, error_percent / 100)),
                 Traffic(Minutes(20), kRate, kQuietBaseline)};
     const SimRun run = RunThroughReplayPipeline(s, seed, config);
-    const RunReport report = Judge(run, "error_rate", Minutes(2));
+    const RunOutcome report = Judge(run, "error_rate", Minutes(2));
     if (expect_one_page) failures.Check(seed, OnePagePerIncidentViolations(run, report));
     Collect(report, m);
     const ClearStretch clear = LongestClearStretchWhileFailing(s, seed);
@@ -213,7 +213,7 @@ Measured RunBursts(bool at_start, int seeds, uint64_t seed_base) {
     s.phases.push_back(AsIncident(Requests(20, kRate, 10)));
     s.phases.push_back(Traffic(Minutes(10), kRate, kQuietBaseline));
     const SimRun run = RunThroughReplayPipeline(s, seed, config);
-    const RunReport report = Judge(run, "error_rate", Minutes(1));
+    const RunOutcome report = Judge(run, "error_rate", Minutes(1));
     failures.Check(seed, OnePagePerIncidentViolations(run, report));
     Collect(report, m);
   }

@@ -18,8 +18,8 @@ struct FailoverStats {
   std::vector<uint64_t> seconds_to_resolve;  // after the primary was healthy again
 };
 
-void Record(const RunReport& report, FailoverStats& stats) {
-  for (const IncidentReport& r : report.incidents) {
+void Record(const RunOutcome& report, FailoverStats& stats) {
+  for (const IncidentOutcome& r : report.incidents) {
     if (r.time_to_page) {
       stats.seconds_to_page.push_back(
           static_cast<uint64_t>(std::chrono::duration_cast<Seconds>(*r.time_to_page).count()));
@@ -46,7 +46,7 @@ TEST(FailoverSimulation, AFailoverWithRecoveryPagesOnceAndResolvesOnce) {
                 AsIncident(PrimaryDown(Seconds(60 + 60 * (seed % 5)), kRate)),
                 Traffic(Minutes(10), kRate, 0)};
     const SimRun run = RunThroughReplayPipeline(s, seed, config);
-    const RunReport report = Judge(run, "failover", Minutes(1));
+    const RunOutcome report = Judge(run, "failover", Minutes(1));
     failures.Check(seed, OnePagePerIncidentViolations(run, report));
     Record(report, stats);
   }
@@ -77,7 +77,7 @@ TEST(FailoverSimulation, AFlappingPrimaryPagesOnceAndResolvesOnce) {
     }
     s.phases.push_back(Traffic(Minutes(10), kRate, 0));
     const SimRun run = RunThroughReplayPipeline(s, seed, config);
-    const RunReport report = Judge(run, "failover", Minutes(1));
+    const RunOutcome report = Judge(run, "failover", Minutes(1));
     failures.Check(seed, OnePagePerIncidentViolations(run, report));
     Record(report, stats);
   }

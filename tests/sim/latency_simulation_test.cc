@@ -59,7 +59,7 @@ TEST(LatencySimulation, FalsePagesPerDayOfOutliers) {
       const SimRun run =
           RunThroughReplayPipeline(s, 3000 + 1000 * r + static_cast<uint64_t>(day), config);
       ASSERT_EQ(run.malformed, 0u);
-      const RunReport report = Judge(run, "latency", Seconds(0));
+      const RunOutcome report = Judge(run, "latency", Seconds(0));
       pages += report.false_pages;
       EXPECT_EQ(report.pages_of_other_rules, 0);
       EXPECT_LE(report.false_pages, 288) << "the cooldown allows one firing per 300 s";
@@ -123,9 +123,9 @@ Measured RunSlowdown(const LatencyModel& slow, int seeds, uint64_t seed_base) {
                 AsIncident(WithLatency(Traffic(Minutes(20 + seed % 21), kRate, 0), slow)),
                 FastTraffic(Minutes(20), 0.00005)};
     const SimRun run = RunThroughReplayPipeline(s, seed, config);
-    const RunReport report = Judge(run, "latency", Minutes(2));
+    const RunOutcome report = Judge(run, "latency", Minutes(2));
     failures.Check(seed, OnePagePerIncidentViolations(run, report));
-    for (const IncidentReport& r : report.incidents) {
+    for (const IncidentOutcome& r : report.incidents) {
       ++m.incidents;
       if (r.firings == 0) continue;
       ++m.paged;

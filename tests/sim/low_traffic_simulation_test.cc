@@ -42,9 +42,9 @@ TEST(LowTrafficSimulation, AnOutageOfALowTrafficSitePagesOnceWithinNRequests) {
     s.phases = {LowTraffic(Minutes(30), 0), AsIncident(LowTraffic(Minutes(10), 1.0)),
                 LowTraffic(Minutes(40), 0)};
     const SimRun run = RunThroughReplayPipeline(s, seed, config);
-    const RunReport report = Judge(run, "error_rate", Minutes(5));
+    const RunOutcome report = Judge(run, "error_rate", Minutes(5));
     failures.Check(seed, OnePagePerIncidentViolations(run, report));
-    const IncidentReport& r = report.incidents.front();
+    const IncidentOutcome& r = report.incidents.front();
     if (r.requests_to_page) {
       requests_to_page.push_back(*r.requests_to_page);
       seconds_to_page.push_back(

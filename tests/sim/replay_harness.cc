@@ -98,8 +98,8 @@ WrittenLog WriteScenarioLog(const Scenario& scenario, uint64_t seed, const std::
   return written;
 }
 
-RunReport Judge(const SimRun& run, std::string_view rule, Clock::duration grace) {
-  RunReport report;
+RunOutcome Judge(const SimRun& run, std::string_view rule, Clock::duration grace) {
+  RunOutcome report;
   for (const Incident& incident : run.incidents) {
     report.incidents.emplace_back();
     report.incidents.back().incident = incident;
@@ -126,7 +126,7 @@ RunReport Judge(const SimRun& run, std::string_view rule, Clock::duration grace)
         ++report.false_pages;
         continue;
       }
-      IncidentReport& r = report.incidents[static_cast<size_t>(owner)];
+      IncidentOutcome& r = report.incidents[static_cast<size_t>(owner)];
       if (r.firings++ == 0) {
         r.requests_to_page = n.requests - r.incident.first_request;
         r.time_to_page = n.at - r.incident.begin;
@@ -140,7 +140,7 @@ RunReport Judge(const SimRun& run, std::string_view rule, Clock::duration grace)
       ++report.stray_resolutions;
       continue;
     }
-    IncidentReport& r = report.incidents[static_cast<size_t>(owner)];
+    IncidentOutcome& r = report.incidents[static_cast<size_t>(owner)];
     ++r.resolutions;
     // Still on at the resolution's log second: the all-clear came while it was failing.
     if (n.at < std::chrono::floor<std::chrono::seconds>(r.incident.end)) ++r.false_resolutions;

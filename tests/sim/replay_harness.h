@@ -56,7 +56,7 @@ struct WrittenLog {
 WrittenLog WriteScenarioLog(const Scenario& scenario, uint64_t seed, const std::string& path);
 
 // What one incident got from one rule.
-struct IncidentReport {
+struct IncidentOutcome {
   Incident incident;
   int firings = 0;      // firing messages attributed to it
   int resolutions = 0;  // resolutions of those firings
@@ -67,8 +67,8 @@ struct IncidentReport {
   std::optional<Clock::duration> resolved_after_end;  // the last resolution, after its end
 };
 
-struct RunReport {
-  std::vector<IncidentReport> incidents;  // parallel to SimRun::incidents
+struct RunOutcome {
+  std::vector<IncidentOutcome> incidents;  // parallel to SimRun::incidents
   int false_pages = 0;           // firings of the rule outside every incident (and its grace)
   int stray_resolutions = 0;     // resolutions of those false pages
   int pages_of_other_rules = 0;  // firings of any other rule, wherever they fell
@@ -77,7 +77,7 @@ struct RunReport {
 // Attributes `rule`'s messages to the incidents: a firing belongs to the incident it falls in,
 // or that ended at most `grace` earlier (a late page is still that incident's); a resolution
 // belongs to the firing before it.
-RunReport Judge(const SimRun& run, std::string_view rule, Clock::duration grace);
+RunOutcome Judge(const SimRun& run, std::string_view rule, Clock::duration grace);
 
 // How long, by chance alone, a failing service looked healthy to a window of the last
 // `window` requests after it had looked failing: the longest run of consecutive requests inside

@@ -29,7 +29,7 @@ SimRun RunWith(std::vector<SentNotification> notifications) {
 }
 
 TEST(Judge, AttributesFiringsToTheirIncidentAndResolutionsToTheirFiring) {
-  const RunReport report =
+  const RunOutcome report =
       Judge(RunWith({Sent(105, "error_rate", true, 1050), Sent(260, "error_rate", false),
                      Sent(520, "error_rate", true, 5300), Sent(700, "error_rate", false)}),
             "error_rate", Seconds(30));
@@ -46,7 +46,7 @@ TEST(Judge, AttributesFiringsToTheirIncidentAndResolutionsToTheirFiring) {
 }
 
 TEST(Judge, CountsFalsePagesFalseResolutionsAndOtherRules) {
-  const RunReport report = Judge(
+  const RunOutcome report = Judge(
       RunWith({Sent(10, "error_rate", true),                                   // before anything
                Sent(40, "error_rate", false),                                  // its resolution
                Sent(120, "error_rate", true),                                  // the incident
@@ -70,7 +70,7 @@ TEST(Judge, KeepsAlertsWithDifferentLabelsApart) {
   green.labels = {{"pool", "green"}};
   SentNotification green_resolved = Sent(160, "failover", false);
   green_resolved.labels = {{"pool", "green"}};
-  const RunReport report = Judge(
+  const RunOutcome report = Judge(
       RunWith({Sent(110, "failover", true), green, green_resolved, Sent(230, "failover", false)}),
       "failover", Seconds(0));
   // Blue's firing stays open across green's resolution, and resolves after the end.

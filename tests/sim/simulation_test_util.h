@@ -58,10 +58,10 @@ inline std::string Describe(const SimRun& run) {
 // What is wrong with a run where every incident should get exactly one firing and one
 // resolution of its rule, the resolution once the incident is over, and no rule should send
 // anything else; "" when nothing is.
-inline std::string OnePagePerIncidentViolations(const SimRun& run, const RunReport& report) {
+inline std::string OnePagePerIncidentViolations(const SimRun& run, const RunOutcome& report) {
   std::string problems;
   for (size_t i = 0; i < report.incidents.size(); ++i) {
-    const IncidentReport& r = report.incidents[i];
+    const IncidentOutcome& r = report.incidents[i];
     if (r.firings != 1 || r.resolutions != 1 || r.false_resolutions != 0) {
       problems += "incident " + std::to_string(i) + ": " + std::to_string(r.firings) +
                   " firings, " + std::to_string(r.resolutions) + " resolutions (" +

@@ -51,9 +51,9 @@ TEST(TrafficLossSimulation, TenMinutesWithoutTrafficAtNoonPageOnceAndResolveOnce
     Scenario s;
     s.phases = Day({AsIncident(Quiet(Minutes(10)))});
     const SimRun run = RunThroughReplayPipeline(s, seed, config);
-    const RunReport report = Judge(run, kRule, Minutes(2));
+    const RunOutcome report = Judge(run, kRule, Minutes(2));
     failures.Check(seed, OnePagePerIncidentViolations(run, report));
-    const IncidentReport& r = report.incidents.front();
+    const IncidentOutcome& r = report.incidents.front();
     if (r.time_to_page) seconds_to_page.push_back(WholeSeconds(*r.time_to_page));
     if (r.resolved_after_end) seconds_to_resolve.push_back(WholeSeconds(*r.resolved_after_end));
   }
@@ -153,14 +153,14 @@ TEST(TrafficLossSimulation, APoolRuleSeesThePrimaryGetNothingWhileTheBackupServe
     s.phases = {Traffic(Minutes(30), 10, 0), AsIncident(PrimaryDown(Minutes(10), 10)),
                 Traffic(Minutes(30), 10, 0)};
     const SimRun run = RunThroughReplayPipeline(s, seed, config);
-    const RunReport report = Judge(run, "primary_traffic", Minutes(2));
+    const RunOutcome report = Judge(run, "primary_traffic", Minutes(2));
     failures.Check(seed, OnePagePerIncidentViolations(run, report));
     for (const SentNotification& n : run.notifications) {
       if (n.labels != std::map<std::string, std::string>{{"pool", "blue"}}) {
         failures.Check(seed, "labels of " + n.text);
       }
     }
-    const IncidentReport& r = report.incidents.front();
+    const IncidentOutcome& r = report.incidents.front();
     if (r.resolved_after_end) seconds_to_resolve.push_back(WholeSeconds(*r.resolved_after_end));
   }
   failures.ExpectNone("one page while blue is out, one all-clear after");
