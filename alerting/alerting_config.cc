@@ -2,6 +2,20 @@
 
 namespace poolwatch {
 
+std::string_view RuleKindName(RuleKind kind) {
+  switch (kind) {
+    case RuleKind::kFailover:
+      return "failover";
+    case RuleKind::kErrorRate:
+      return "error_rate";
+    case RuleKind::kTraffic:
+      return "traffic";
+    case RuleKind::kLatency:
+      return "latency";
+  }
+  return "unknown";
+}
+
 AlertingConfig AlertingConfig::SeedDefaults() {
   AlertingConfig config;
   RuleConfig failover;

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "core/log_record.h"
@@ -10,6 +11,10 @@
 namespace poolwatch {
 
 enum class RuleKind { kFailover, kErrorRate, kTraffic, kLatency };
+inline constexpr RuleKind kAllRuleKinds[] = {RuleKind::kFailover, RuleKind::kErrorRate,
+                                             RuleKind::kTraffic, RuleKind::kLatency};
+// The kind as the YAML `kind:` key, the state file and the status JSON spell it.
+std::string_view RuleKindName(RuleKind kind);
 
 // Which requests an error_rate or latency rule judges: what the client got, or every
 // upstream attempt of one pool (so a failing primary hidden by retries shows).

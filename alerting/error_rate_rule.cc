@@ -55,7 +55,7 @@ int ErrorRateRule::FindOrAddPool(std::string_view pool) {
   }
   if (instances_.size() >= kMaxPools) return -1;
   instances_.push_back(
-      Instance{std::string(pool), SlidingWindow(config_.window_size, config_.max_age), {}, {}});
+      Instance{std::string(pool), SlidingWindow(config_.window_size, config_.max_age)});
   AlertCondition condition;
   if (!pool.empty()) condition.labels = {{"pool", std::string(pool)}};
   condition.threshold = config_.threshold_percent;

@@ -49,7 +49,7 @@ class ErrorRateRule : public Rule {
   struct Instance {
     std::string pool;  // "" for client scope
     SlidingWindow window;
-    ClearStretch clear;      // while firing: at or below the resolve threshold since when
+    ClearStretch clear{};    // while firing: at or below the resolve threshold since when
     TimePoint cleared_at{};  // when the last clear stretch resolved the alert
   };
   double ResolvePercent() const {

@@ -64,7 +64,7 @@ class LatencyRule : public Rule {
     // The firing test has held at every evaluation since `breach_since` (for `for`).
     bool breaching = false;
     TimePoint breach_since{};
-    ClearStretch clear;      // while active: at or below the resolve threshold since when
+    ClearStretch clear{};    // while active: at or below the resolve threshold since when
     TimePoint cleared_at{};  // when the last clear stretch resolved the alert
   };
 

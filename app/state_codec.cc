@@ -2,6 +2,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "config/value_parsers.h"
 #include "exporter/hex.h"
 #include "exporter/log_format.h"
 
@@ -136,26 +137,9 @@ std::map<std::string, std::string> GetLabels(const json& j, const char* where) {
   return out;
 }
 
-const char* KindName(RuleKind kind) {
-  switch (kind) {
-    case RuleKind::kFailover:
-      return "failover";
-    case RuleKind::kErrorRate:
-      return "error_rate";
-    case RuleKind::kTraffic:
-      return "traffic";
-    case RuleKind::kLatency:
-      return "latency";
-  }
-  return "unknown";
-}
-
 RuleKind GetKind(const json& j) {
   const std::string kind = GetStr(j, "kind");
-  if (kind == "failover") return RuleKind::kFailover;
-  if (kind == "error_rate") return RuleKind::kErrorRate;
-  if (kind == "traffic") return RuleKind::kTraffic;
-  if (kind == "latency") return RuleKind::kLatency;
+  if (std::optional<RuleKind> parsed = ParseRuleKind(kind)) return *parsed;
   throw Corrupt{"kind: unknown rule kind '" + kind + "'"};
 }
 
@@ -221,7 +205,7 @@ json EncodeBody(const PersistedState& s) {
   json alerts = json::array();
   for (const AlertStateRecord& a : s.alerting.alerts) {
     alerts.push_back({{"rule", Str(a.rule)},
-                      {"kind", KindName(a.kind)},
+                      {"kind", RuleKindName(a.kind)},
                       {"labels", Labels(a.labels)},
                       {"announced", a.announced},
                       {"last_fired_ms", OptMillis(a.last_fired)},

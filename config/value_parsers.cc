@@ -56,13 +56,10 @@ std::optional<LogEscape> ParseLogEscape(std::string_view text) {
 }
 
 std::optional<RuleKind> ParseRuleKind(std::string_view text) {
-  static constexpr std::pair<std::string_view, RuleKind> kNames[] = {
-      {"failover", RuleKind::kFailover},
-      {"error_rate", RuleKind::kErrorRate},
-      {"traffic", RuleKind::kTraffic},
-      {"latency", RuleKind::kLatency},
-  };
-  return Lookup(text, kNames);
+  for (RuleKind kind : kAllRuleKinds) {
+    if (RuleKindName(kind) == text) return kind;
+  }
+  return std::nullopt;
 }
 
 std::optional<ErrorScope> ParseErrorScope(std::string_view text) {

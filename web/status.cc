@@ -23,20 +23,6 @@ json Age(TimePoint since, TimePoint now) {
   return std::max<int64_t>(seconds, 0);
 }
 
-std::string_view KindName(RuleKind kind) {
-  switch (kind) {
-    case RuleKind::kFailover:
-      return "failover";
-    case RuleKind::kErrorRate:
-      return "error_rate";
-    case RuleKind::kTraffic:
-      return "traffic";
-    case RuleKind::kLatency:
-      return "latency";
-  }
-  return "unknown";
-}
-
 // What `value` and `threshold` count.
 std::string_view UnitOf(RuleKind kind) {
   switch (kind) {
@@ -62,7 +48,7 @@ std::string Severity(const StatusSnapshot& s, const std::string& rule) {
 json RuleJson(const StatusSnapshot& s, const RuleStatus& r) {
   json out = {
       {"name", r.name},
-      {"kind", KindName(r.kind)},
+      {"kind", RuleKindName(r.kind)},
       {"labels", r.labels},
       {"firing", r.firing},
       {"value", r.value},
@@ -86,7 +72,7 @@ json RuleJson(const StatusSnapshot& s, const RuleStatus& r) {
 json AlertJson(const StatusSnapshot& s, const RuleStatus& r) {
   return {
       {"rule", r.name},
-      {"kind", KindName(r.kind)},
+      {"kind", RuleKindName(r.kind)},
       {"severity", Severity(s, r.name)},
       {"labels", r.labels},
       {"state", "firing"},
