@@ -5,7 +5,6 @@
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "tests/support/test_support.h"
 
@@ -14,26 +13,6 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-struct ReplayRun {
-  int exit_code = -1;
-  std::vector<nlohmann::json> notifications;
-  std::string output;
-};
-
-ReplayRun Replay(const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {POOLWATCH_BINARY, "replay"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  ReplayRun run;
-  run.exit_code = RunCommand(argv, &run.output, {});
-  std::istringstream lines(run.output);
-  for (std::string line; std::getline(lines, line);) {
-    if (!line.empty() && line.front() == '{') {
-      run.notifications.push_back(nlohmann::json::parse(line));
-    }
-  }
-  return run;
-}
 
 // A default-format line at 07:00:00 plus `seconds`, answered by blue's `address` in `took`
 // seconds (request and upstream time alike), as it sits in a log file.

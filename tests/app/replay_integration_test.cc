@@ -5,7 +5,6 @@
 
 #include <cstdio>
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "tests/support/test_support.h"
 
@@ -14,27 +13,6 @@ namespace {
 
 using ::poolwatch::testing::DefaultFormatLine;
 using ::testing::HasSubstr;
-
-struct ReplayRun {
-  int exit_code = -1;
-  std::vector<nlohmann::json> notifications;
-  std::string output;
-};
-
-ReplayRun Replay(const std::vector<std::string>& args,
-                 std::map<std::string, std::string> env = {}) {
-  std::vector<std::string> argv = {POOLWATCH_BINARY, "replay"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  ReplayRun run;
-  run.exit_code = RunCommand(argv, &run.output, std::move(env));
-  std::istringstream lines(run.output);
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (!line.empty() && line.front() == '{')
-      run.notifications.push_back(nlohmann::json::parse(line));
-  }
-  return run;
-}
 
 std::string Log(const std::string& name) {
   return std::string(POOLWATCH_SOURCE_DIR) + "/tests/testdata/replay/" + name;

@@ -8,7 +8,6 @@
 #include <chrono>
 #include <ctime>
 #include <nlohmann/json.hpp>
-#include <sstream>
 #include <thread>
 
 #include "tests/support/test_support.h"
@@ -18,26 +17,6 @@ namespace {
 
 using ::testing::ElementsAre;
 using ::testing::HasSubstr;
-
-struct ReplayRun {
-  int exit_code = -1;
-  std::vector<nlohmann::json> notifications;
-  std::string output;
-};
-
-ReplayRun Replay(const std::vector<std::string>& args) {
-  std::vector<std::string> argv = {POOLWATCH_BINARY, "replay"};
-  argv.insert(argv.end(), args.begin(), args.end());
-  ReplayRun run;
-  run.exit_code = RunCommand(argv, &run.output);
-  std::istringstream lines(run.output);
-  for (std::string line; std::getline(lines, line);) {
-    if (!line.empty() && line.front() == '{') {
-      run.notifications.push_back(nlohmann::json::parse(line));
-    }
-  }
-  return run;
-}
 
 // Two requests a second on `pool` for the seconds [from, to) after 07:00:00.
 std::string Requests(int from, int to, const std::string& pool = "blue") {

@@ -4,7 +4,6 @@
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
-#include <sstream>
 
 #include "tests/sim/replay_harness.h"
 #include "tests/sim/scenarios.h"
@@ -13,7 +12,6 @@
 namespace poolwatch::sim {
 namespace {
 
-using ::poolwatch::testing::RunCommand;
 using ::poolwatch::testing::TempDir;
 
 // One line per notification, with everything replay prints about it.
@@ -33,16 +31,11 @@ TEST(SimulationHarness, SendsWhatPoolwatchReplaySendsForTheSameLog) {
   const WrittenLog log = WriteScenarioLog(s, 11, (dir / "access.log").string());
   ASSERT_EQ(log.paths.size(), 2u);
 
-  std::vector<std::string> argv = {POOLWATCH_BINARY, "replay"};
-  argv.insert(argv.end(), log.paths.begin(), log.paths.end());
-  std::string output;
-  ASSERT_EQ(RunCommand(argv, &output), 0) << output;
+  const poolwatch::testing::ReplayRun replay = poolwatch::testing::Replay(log.paths);
+  const std::string& output = replay.output;
+  ASSERT_EQ(replay.exit_code, 0) << output;
   std::vector<std::string> from_replay;
-  std::istringstream lines(output);
-  std::string line;
-  while (std::getline(lines, line)) {
-    if (line.empty() || line.front() != '{') continue;
-    const nlohmann::json n = nlohmann::json::parse(line);
+  for (const nlohmann::json& n : replay.notifications) {
     from_replay.push_back(Render(n["at"], n["rule"], n["status"] == "firing", n["labels"],
                                  n["suppressed"].get<int>(), n["message"]));
   }

@@ -167,6 +167,21 @@ int RunCommand(const std::vector<std::string>& argv, std::string* output,
   return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
 }
 
+ReplayRun Replay(const std::vector<std::string>& args,
+                 std::map<std::string, std::string> extra_env) {
+  std::vector<std::string> argv = {POOLWATCH_BINARY, "replay"};
+  argv.insert(argv.end(), args.begin(), args.end());
+  ReplayRun run;
+  run.exit_code = RunCommand(argv, &run.output, std::move(extra_env));
+  std::istringstream lines(run.output);
+  for (std::string line; std::getline(lines, line);) {
+    if (!line.empty() && line.front() == '{') {
+      run.notifications.push_back(nlohmann::json::parse(line));
+    }
+  }
+  return run;
+}
+
 int FreePort() {
   int fd = socket(AF_INET, SOCK_STREAM, 0);
   sockaddr_in addr{};

@@ -6,6 +6,7 @@
 #include <filesystem>
 #include <functional>
 #include <map>
+#include <nlohmann/json.hpp>
 #include <string>
 #include <vector>
 
@@ -56,6 +57,16 @@ class Process {
 // Runs a command to completion; returns its exit code and fills `output` (stdout+stderr).
 int RunCommand(const std::vector<std::string>& argv, std::string* output,
                std::map<std::string, std::string> extra_env = {});
+
+// `poolwatch replay ARGS...` run to completion: its exit code, its whole output, and the JSON
+// lines of the notifications it would have sent, in order.
+struct ReplayRun {
+  int exit_code = -1;
+  std::vector<nlohmann::json> notifications;
+  std::string output;
+};
+ReplayRun Replay(const std::vector<std::string>& args,
+                 std::map<std::string, std::string> extra_env = {});
 
 // A TCP port on 127.0.0.1 that was free a moment ago.
 int FreePort();
