@@ -11,8 +11,12 @@ namespace poolwatch {
 namespace {
 
 using rule_internal::BaseNotification;
+using rule_internal::DropPoolEntriesBefore;
+using rule_internal::FindPool;
 using rule_internal::IsRealPool;
+using rule_internal::MinRequests;
 using rule_internal::OrUnknown;
+using rule_internal::PoolOfLabels;
 using rule_internal::Upper;
 
 // 2 → "2", 2.5 → "2.5": thresholds are written the way people configure them.
@@ -37,22 +41,8 @@ ErrorRateRule::ErrorRateRule(RuleConfig config) : Rule(std::move(config)) {
   if (config_.scope == ErrorScope::kClient) FindOrAddPool("");
 }
 
-size_t ErrorRateRule::MinRequests() const {
-  // At least one entry (an empty window has no rate), and never more than the window holds:
-  // min_requests > window_size would mean a rule that can never fire, a silent miss.
-  return std::clamp<size_t>(config_.min_requests, 1, std::max<size_t>(config_.window_size, 1));
-}
-
 int ErrorRateRule::FindOrAddPool(std::string_view pool) {
-  if (last_pool_index_ < instances_.size() && instances_[last_pool_index_].pool == pool) {
-    return static_cast<int>(last_pool_index_);
-  }
-  for (size_t i = 0; i < instances_.size(); ++i) {
-    if (instances_[i].pool == pool) {
-      last_pool_index_ = i;
-      return static_cast<int>(i);
-    }
-  }
+  if (const int found = FindPool(instances_, pool, last_pool_index_); found >= 0) return found;
   if (instances_.size() >= kMaxPools) return -1;
   instances_.push_back(
       Instance{std::string(pool), SlidingWindow(config_.window_size, config_.max_age)});
@@ -89,7 +79,7 @@ void ErrorRateRule::Observe(const LogRecord& record) {
 }
 
 Decision ErrorRateRule::Judge(const SlidingWindow& window) const {
-  if (window.size() < MinRequests()) return Decision::kTooFewRequests;
+  if (window.size() < MinRequests(config_)) return Decision::kTooFewRequests;
   if (window.ErrorPercent() <= config_.threshold_percent) return Decision::kBelowThreshold;
   // A full window is the seed's rule: more than threshold % of the last window_size requests.
   if (window.size() >= window.capacity()) return Decision::kFiring;
@@ -191,8 +181,9 @@ std::string ErrorRateRule::Detail(size_t i) const {
   std::string out = FormatPercent(window.ErrorPercent()) + " (" + std::to_string(window.errors()) +
                     "/" + std::to_string(window.size()) + ", threshold " +
                     FormatNumber(config_.threshold_percent) + "%, resolve " +
-                    FormatNumber(ResolvePercent()) + "%, min " + std::to_string(MinRequests()) +
-                    " requests, " + std::to_string(config_.min_errors) + " errors)";
+                    FormatNumber(ResolvePercent()) + "%, min " +
+                    std::to_string(MinRequests(config_)) + " requests, " +
+                    std::to_string(config_.min_errors) + " errors)";
   if (instance.clear.clearing()) out += "; " + instance.clear.Progress(last_evaluated_, config_);
   return out;
 }
@@ -207,26 +198,18 @@ void ErrorRateRule::Reconfigure(const RuleConfig& config, std::string_view /*act
 }
 
 void ErrorRateRule::RestoreActive(size_t i, TimePoint since) {
-  AlertCondition& c = conditions_[i];
-  if (c.active) return;
-  c.active = true;
-  c.reason = Decision::kFiring;
-  c.since = since;
-  instances_[i].clear.Break();
+  if (MarkActive(i, since)) instances_[i].clear.Break();
 }
 
 void ErrorRateRule::ForgetErrorsOfFailover(std::string_view pool, TimePoint ended_at) {
   if (config_.scope != ErrorScope::kUpstream) return;  // what clients saw is never inhibited
-  for (Instance& instance : instances_) {
-    if (instance.pool == pool) instance.window.DropBefore(ended_at);
-  }
+  DropPoolEntriesBefore(instances_, pool, ended_at);
 }
 
 int ErrorRateRule::FindOrAddAlert(const Labels& labels) {
   if (config_.scope == ErrorScope::kClient) return labels.empty() ? 0 : -1;
-  auto it = labels.find("pool");
-  if (labels.size() != 1 || it == labels.end() || !IsRealPool(it->second)) return -1;
-  return FindOrAddPool(it->second);
+  const std::string_view pool = PoolOfLabels(labels);
+  return pool.empty() ? -1 : FindOrAddPool(pool);
 }
 
 }  // namespace poolwatch

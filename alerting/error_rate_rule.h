@@ -57,7 +57,6 @@ class ErrorRateRule : public Rule {
   }
   // The firing test on the window as it is now: kFiring, or why not.
   Decision Judge(const SlidingWindow& window) const;
-  size_t MinRequests() const;
   int FindOrAddPool(std::string_view pool);
   std::vector<std::pair<std::string, std::string>> Fields(size_t i) const;
 

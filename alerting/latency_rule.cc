@@ -12,8 +12,12 @@ namespace poolwatch {
 namespace {
 
 using rule_internal::BaseNotification;
+using rule_internal::DropPoolEntriesBefore;
+using rule_internal::FindPool;
 using rule_internal::IsRealPool;
+using rule_internal::MinRequests;
 using rule_internal::OrUnknown;
+using rule_internal::PoolOfLabels;
 using rule_internal::Upper;
 
 // "%.<decimals>f" without trailing zeros: 1.50 → "1.5", 5.00 → "5".
@@ -47,21 +51,8 @@ double LatencyRule::ResolveSeconds() const {
   return std::min(Seconds(*config_.latency_resolve_threshold), threshold);
 }
 
-size_t LatencyRule::MinRequests() const {
-  // As ErrorRateRule: never more than the window holds, or the rule could never fire.
-  return std::clamp<size_t>(config_.min_requests, 1, std::max<size_t>(config_.window_size, 1));
-}
-
 int LatencyRule::FindOrAddPool(std::string_view pool) {
-  if (last_pool_index_ < instances_.size() && instances_[last_pool_index_].pool == pool) {
-    return static_cast<int>(last_pool_index_);
-  }
-  for (size_t i = 0; i < instances_.size(); ++i) {
-    if (instances_[i].pool == pool) {
-      last_pool_index_ = i;
-      return static_cast<int>(i);
-    }
-  }
+  if (const int found = FindPool(instances_, pool, last_pool_index_); found >= 0) return found;
   if (instances_.size() >= kMaxPools) return -1;
   instances_.push_back(Instance{
       std::string(pool), QuantileWindow(config_.window_size, config_.max_age, ThresholdSeconds())});
@@ -127,7 +118,7 @@ void LatencyRule::Observe(const LogRecord& record) {
 
 Decision LatencyRule::Judge(const QuantileWindow& window) const {
   const size_t n = window.size();
-  if (n < MinRequests()) return Decision::kTooFewRequests;
+  if (n < MinRequests(config_)) return Decision::kTooFewRequests;
   // The quantile (the rank-th smallest) is above the threshold exactly when more than n - rank
   // entries are: counted as they come, so no quantile is needed to judge.
   const size_t slow = window.above_mark();
@@ -254,8 +245,9 @@ std::string LatencyRule::Detail(size_t i) const {
   std::string out = QuantileName() + " " + FormatLatency(window.Quantile(config_.quantile)) + " (" +
                     std::to_string(window.above_mark()) + " of " + std::to_string(window.size()) +
                     " above " + FormatLatency(ThresholdSeconds()) + ", resolve " +
-                    FormatLatency(ResolveSeconds()) + ", min " + std::to_string(MinRequests()) +
-                    " requests, " + std::to_string(config_.min_slow) + " slow)";
+                    FormatLatency(ResolveSeconds()) + ", min " +
+                    std::to_string(MinRequests(config_)) + " requests, " +
+                    std::to_string(config_.min_slow) + " slow)";
   if (instance.breaching && !conditions_[i].active &&
       config_.for_duration > Clock::duration::zero()) {
     out += "; above for " + FormatDuration(last_evaluated_ - instance.breach_since) + " of " +
@@ -276,25 +268,17 @@ void LatencyRule::Reconfigure(const RuleConfig& config, std::string_view /*activ
 }
 
 void LatencyRule::RestoreActive(size_t i, TimePoint since) {
-  AlertCondition& c = conditions_[i];
-  if (c.active) return;
-  c.active = true;
-  c.reason = Decision::kFiring;
-  c.since = since;
-  instances_[i].clear.Break();
+  if (MarkActive(i, since)) instances_[i].clear.Break();
 }
 
 void LatencyRule::ForgetErrorsOfFailover(std::string_view pool, TimePoint ended_at) {
   if (config_.scope != ErrorScope::kUpstream) return;  // what clients waited is never inhibited
-  for (Instance& instance : instances_) {
-    if (instance.pool == pool) instance.window.DropBefore(ended_at);
-  }
+  DropPoolEntriesBefore(instances_, pool, ended_at);
 }
 
 int LatencyRule::FindOrAddAlert(const Labels& labels) {
-  auto it = labels.find("pool");
-  if (labels.size() != 1 || it == labels.end() || !IsRealPool(it->second)) return -1;
-  return FindOrAddPool(it->second);
+  const std::string_view pool = PoolOfLabels(labels);
+  return pool.empty() ? -1 : FindOrAddPool(pool);
 }
 
 }  // namespace poolwatch

@@ -70,7 +70,6 @@ class LatencyRule : public Rule {
 
   double ThresholdSeconds() const;
   double ResolveSeconds() const;
-  size_t MinRequests() const;
   // The firing test on the window as it is now: kFiring, or why not.
   Decision Judge(const QuantileWindow& window) const;
   int FindOrAddPool(std::string_view pool);

@@ -24,6 +24,12 @@ Notification BaseNotification(const RuleConfig& config, const Labels& labels, Al
   return n;
 }
 
+std::string_view PoolOfLabels(const Labels& labels) {
+  auto it = labels.find("pool");
+  if (labels.size() != 1 || it == labels.end() || !IsRealPool(it->second)) return {};
+  return it->second;
+}
+
 }  // namespace rule_internal
 
 std::string_view ServingPoolOf(const LogRecord& record) {

@@ -95,6 +95,17 @@ class Rule {
   virtual void ForgetErrorsOfFailover(std::string_view /*pool*/, TimePoint /*ended_at*/) {}
 
  protected:
+  // RestoreActive's part common to the kinds: alert `i` active since `since`. False when it
+  // already was (nothing to restore).
+  bool MarkActive(size_t i, TimePoint since) {
+    AlertCondition& c = conditions_[i];
+    if (c.active) return false;
+    c.active = true;
+    c.reason = Decision::kFiring;
+    c.since = since;
+    return true;
+  }
+
   RuleConfig config_;
   std::vector<AlertCondition> conditions_;
 };
