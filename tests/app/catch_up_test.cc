@@ -9,6 +9,7 @@
 
 #include "app/pipeline.h"
 #include "config/config.h"
+#include "tests/alerting/alerting_test_util.h"
 #include "tests/support/test_support.h"
 
 namespace poolwatch {
@@ -25,10 +26,7 @@ const TimePoint kStart = TimePoint{} + std::chrono::seconds(1'795'676'400);  // 
 // clears: these tests are about when evaluations happen, not about how long resolution waits.
 Config ResolvingAtOnce() {
   Config config;
-  for (RuleConfig& rule : config.alerting.rules) {
-    rule.resolve_for = std::chrono::milliseconds(0);
-    rule.resolve_requests = 0;
-  }
+  for (RuleConfig& rule : config.alerting.rules) rule = poolwatch::testing::ResolvingAtOnce(rule);
   return config;
 }
 

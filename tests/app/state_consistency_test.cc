@@ -16,6 +16,7 @@
 #include "app/read_step.h"
 #include "app/state_codec.h"
 #include "app/state_keeper.h"
+#include "tests/alerting/alerting_test_util.h"
 #include "tests/support/test_support.h"
 
 namespace poolwatch {
@@ -105,8 +106,7 @@ TEST(StateConsistency, every_state_file_of_a_catch_up_is_at_a_line_boundary_and_
   for (RuleConfig& rule : config.alerting.rules) {
     rule.cooldown = std::chrono::seconds(0);
     // Many short incidents: each resolves as soon as it clears.
-    rule.resolve_for = std::chrono::milliseconds(0);
-    rule.resolve_requests = 0;
+    rule = poolwatch::testing::ResolvingAtOnce(rule);
   }
 
   CatchUp whole(config);

@@ -81,8 +81,7 @@ TEST(BuildSlackPayload, shows_exactly_one_marker_before_the_title_of_a_real_rule
   RuleConfig failover_config;
   failover_config.name = "failover";
   failover_config.kind = RuleKind::kFailover;
-  failover_config.resolve_for = std::chrono::milliseconds(0);
-  FailoverRule failover(failover_config, "blue");
+  FailoverRule failover(poolwatch::testing::ResolvingAtOnce(failover_config), "blue");
   failover.Observe(Request(0, "blue"));
   failover.Observe(Request(1, "green", 200, {}, "v2.0.0"));
   failover.Evaluate(At(1));
@@ -111,9 +110,7 @@ TEST(BuildSlackPayload, shows_exactly_one_marker_before_the_title_of_a_real_rule
   error_config.min_requests = 20;
   error_config.max_age = std::chrono::seconds(300);
   error_config.severity = "warning";
-  error_config.resolve_for = std::chrono::milliseconds(0);
-  error_config.resolve_requests = 0;
-  ErrorRateRule errors(error_config);
+  ErrorRateRule errors(poolwatch::testing::ResolvingAtOnce(error_config));
   for (int i = 0; i < 100; ++i) errors.Observe(Request(i * 0.01, "blue", i % 10 == 0 ? 500 : 200));
   errors.Evaluate(At(1));
   ASSERT_TRUE(errors.conditions().at(0).active);
