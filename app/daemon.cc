@@ -14,6 +14,7 @@
 #include "alerting/notify/http_poster.h"
 #include "alerting/notify/notifier_factory.h"
 #include "alerting/notify/redact.h"
+#include "alerting/notify/slack_app_notifier.h"
 #include "app/alert_metrics.h"
 #include "app/logger.h"
 #include "app/pipeline.h"
@@ -239,15 +240,19 @@ int Daemon::Run() {
   // The dispatcher owns the notifiers until the daemon ends; the Alertmanager ones are named
   // here to export and import the alerts they keep re-posting.
   std::vector<AlertmanagerNotifier*> alertmanagers;
+  SlackAppNotifier* slack_app = nullptr;
   NotifierContext notifier_context;
   notifier_context.instance = config_.instance;
   notifier_context.generator_url =
       GeneratorUrl(config_.notify, config_.instance, config_.listen_addresses);
   notifier_context.log = [](std::string_view line) { LogWarn(line); };
   notifier_context.registry = registry_.get();
-  dispatcher_ = std::make_unique<Dispatcher>(
-      BuildNotifiers(config_.notify, notifier_context, *poster_, std::cout, &alertmanagers),
-      dispatch_options);
+  notifier_context.status_url = notifier_context.generator_url;  // the node's status page
+  notifier_context.admin_api = config_.enable_admin_api;
+  dispatcher_ =
+      std::make_unique<Dispatcher>(BuildNotifiers(config_.notify, notifier_context, *poster_,
+                                                  std::cout, &alertmanagers, &slack_app),
+                                   dispatch_options);
   for (const std::string& destination : dispatcher_->Destinations()) {
     LogInfo("alerts go to " + destination);
   }
@@ -302,12 +307,15 @@ int Daemon::Run() {
     for (AlertmanagerNotifier* alertmanager : alertmanagers) {
       exports.alertmanagers.push_back([alertmanager] { return alertmanager->ExportState(); });
     }
+    if (slack_app != nullptr)
+      exports.slack_threads = [slack_app] { return slack_app->ExportThreads(); };
     state_.AttachExports(std::move(exports));
     StateKeeper::Restored restored = state_.Restore(&follow);
     dispatcher_->ImportOutbox(std::move(restored.outbox));
     for (AlertmanagerNotifier* alertmanager : alertmanagers) {
       alertmanager->ImportState(restored.alertmanager_firing);
     }
+    if (slack_app != nullptr) slack_app->ImportThreads(restored.slack_threads);
   }
   FileFollower follower(follow);
   state_.Attach(&follower);

@@ -42,6 +42,7 @@ StateKeeper::Restored StateKeeper::Restore(FileFollowerOptions* follow) {
   size_t announced = 0;
   for (const AlertStateRecord& a : saved->alerting.alerts) announced += a.announced ? 1 : 0;
   restored.alertmanager_firing = AdoptableFiring(saved->alertmanager_firing);
+  restored.slack_threads = saved->slack_threads;
 
   if (saved->log_path != config_.log_path) {
     LogWarn("the state file was saved while following " + saved->log_path + ", not " +
@@ -133,6 +134,7 @@ PersistedState StateKeeper::Capture(const std::vector<Notification>& handing_on)
     }
   }
   for (auto& [key, a] : firing) state.alertmanager_firing.push_back(std::move(a));
+  if (exports_.slack_threads) state.slack_threads = exports_.slack_threads();
   return state;
 }
 

@@ -33,6 +33,10 @@ namespace poolwatch {
 //   handed back to them at start-up (those the restored engine still has as announced), so a
 //   still-firing alert is re-posted at once with its original startsAt instead of expiring in
 //   Alertmanager as a false resolution. A change is saved at the next checkpoint.
+// - Slack app: the open incidents' top messages (channel, ts) are saved too. A top message is
+//   posted while its firing is in the outbox, and the outbox is saved again as soon as the
+//   dispatcher has finished it, with the new ts: a later event (a reply, the resolution)
+//   after a restart finds the message it updates. A crash in between re-posts the firing.
 //
 // Each part comes from its component as a value (the resolver's learned addresses, the
 // engine's state, the dispatcher's outbox, each Alertmanager notifier's firing alerts) and is
@@ -49,6 +53,8 @@ class StateKeeper {
     std::function<std::vector<Notification>()> outbox;
     // One per Alertmanager notifier (AlertmanagerNotifier::ExportState).
     std::vector<std::function<std::vector<AlertmanagerFiring>()>> alertmanagers;
+    // The Slack app notifier's open incidents (SlackAppNotifier::ExportThreads); empty: none.
+    std::function<std::vector<SlackThread>()> slack_threads;
   };
   // What Restore() hands back for the owner to import.
   struct Restored {
@@ -56,6 +62,8 @@ class StateKeeper {
     // For each AlertmanagerNotifier::ImportState: the saved alerts the restored engine still
     // has as announced; empty without Alertmanager exports.
     std::vector<AlertmanagerFiring> alertmanager_firing;
+    // For SlackAppNotifier::ImportThreads: the saved open incidents.
+    std::vector<SlackThread> slack_threads;
   };
 
   StateKeeper(const Config& config, Pipeline& pipeline, prometheus::Registry* registry);

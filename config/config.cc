@@ -74,6 +74,8 @@ void ApplyEnvironment(const Environment& env, Config& config) {
 
   if (auto v = get("SLACK_WEBHOOK_URL")) config.notify.slack_webhook_url = *v;
   if (auto v = get("POOLWATCH_WEBHOOK_URL")) config.notify.webhook_url = *v;
+  if (auto v = get("SLACK_BOT_TOKEN")) config.notify.slack_bot_token = *v;
+  if (auto v = get("SLACK_CHANNEL")) config.notify.slack_channel = *v;
   if (auto v = get("ACTIVE_POOL")) config.alerting.active_pool = *v;
   if (auto v = get("MAINTENANCE_MODE"))
     config.alerting.maintenance = boolean("MAINTENANCE_MODE", *v);
@@ -227,6 +229,32 @@ void ValidateConfig(const Config& config) {
     throw ConfigError(
         "notify.slack_webhook_url (or SLACK_WEBHOOK_URL): expected an http:// or "
         "https:// URL like https://hooks.slack.com/services/…");
+  }
+  // Slack app mode (issue 16). The token is never echoed either.
+  const NotifyConfig& notify = config.notify;
+  if (!notify.slack_bot_token.empty()) {
+    for (char c : notify.slack_bot_token) {
+      // It goes into an HTTP header: a space or a line break would split or forge one.
+      if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f) {
+        throw ConfigError(
+            "notify.slack_bot_token (or SLACK_BOT_TOKEN, notify.slack_bot_token_file): expected "
+            "a token like xoxb-…, without spaces or line breaks");
+      }
+    }
+    if (notify.slack_channel.empty()) {
+      throw ConfigError(
+          "notify.slack_channel (or SLACK_CHANNEL): required with notify.slack_bot_token: the "
+          "channel incidents are posted to, like #ops or C0123ABCD");
+    }
+    if (!notify.slack_webhook_url.empty()) {
+      throw ConfigError(
+          "notify.slack_bot_token and notify.slack_webhook_url (or SLACK_WEBHOOK_URL) are both "
+          "set: choose one Slack notifier, the app (one message per incident) or the webhook");
+    }
+  } else if (!notify.slack_channel.empty()) {
+    throw ConfigError(
+        "notify.slack_channel (or SLACK_CHANNEL) is set without notify.slack_bot_token (or "
+        "SLACK_BOT_TOKEN): the channel is for the Slack app; a webhook has its own channel");
   }
   if (!config.notify.webhook_url.empty() && !IsHttpUrl(config.notify.webhook_url)) {
     throw ConfigError(

@@ -86,8 +86,10 @@ struct DispatcherOptions {
 //   or when superseded: a newer notification for the same alert key (its resolution, or a new
 //   firing after a resolution) replaces an older one that failed, or that waits while its
 //   notifier is failing, so after an outage people get each alert's latest state in order,
-//   not a backlog. A permanent failure (other 4xx) is not retried and is logged with the
-//   receiver's error body (Slack's "invalid_payload" …).
+//   not a backlog (except for a notifier that NeedsEveryNotification(), such as the Slack app,
+//   whose every notification is a thread reply: it gets them all, in order). A permanent failure
+//   (other 4xx) is not retried and is logged with the receiver's error body (Slack's
+//   "invalid_payload" …).
 // - Shutdown(timeout) keeps delivering until the queue is empty or the timeout passes, then
 //   counts and logs what is left.
 //
@@ -149,6 +151,7 @@ class Dispatcher {
     std::string name;
     std::string kind;            // Notifier::Kind(), what Notification::notifiers names
     bool mirrors_state = false;  // Notifier::MirrorsState()
+    bool needs_every = false;    // Notifier::NeedsEveryNotification(): never supersede
     std::chrono::milliseconds min_interval{0};
     std::deque<std::shared_ptr<Entry>> pending;  // front = the one being tried
     int attempts = 0;                            // attempts made on pending.front()
