@@ -14,6 +14,24 @@ namespace poolwatch {
 
 using nlohmann::json;
 
+namespace {
+
+// The metric label for a refusal: Slack's documented codes as they are, anything else "other",
+// so the label set stays bounded and an answer cannot put arbitrary text into /metrics.
+std::string RejectionLabel(const std::string& error) {
+  static constexpr std::string_view kKnown[] = {
+      "not_in_channel",    "channel_not_found",   "invalid_auth",      "token_revoked",
+      "missing_scope",     "account_inactive",    "not_authed",        "is_archived",
+      "invalid_blocks",    "msg_too_long",        "no_text",           "restricted_action",
+      "invalid_arguments", "cant_update_message", "message_not_found", "edit_window_closed"};
+  for (std::string_view known : kKnown) {
+    if (error == known) return error;
+  }
+  return "other";
+}
+
+}  // namespace
+
 json BuildSlackAppTopMessage(const Notification& n, const SlackAppOptions& options,
                              const SlackPlan& plan, const std::string& channel,
                              const std::string& ts) {
@@ -63,7 +81,7 @@ SlackApiAnswer SlackAppNotifier::Call(std::string_view method, const json& paylo
 
 DeliveryResult SlackAppNotifier::Failed(const SlackApiAnswer& answer) {
   if (answer.result.outcome != DeliveryResult::kPermanent) return answer.result;
-  const std::string code = answer.error.empty() ? "other" : answer.error;
+  const std::string code = RejectionLabel(answer.error);
   if (rejections_ != nullptr) {
     rejections_->Add({{"notifier", options_.message.name}, {"error", code}}).Increment();
   }
