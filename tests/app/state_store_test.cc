@@ -75,6 +75,16 @@ PersistedState FullState() {
   firing.title = "FAILOVER";
   firing.labels = {{"pool", std::string("bl\xffue", 5)}};
   s.alertmanager_firing.push_back(AlertmanagerFiring{firing, At(1699999999456)});
+  SlackThread thread;
+  thread.key = std::string("failover{pool=bl\xffue}", 20);
+  thread.channel = "C0OPS";
+  thread.ts = "1700000000.000100";
+  thread.started = At(1699999999456);
+  thread.replies = 2;
+  thread.suppressed = 4;
+  thread.peak_text = "Error rate 30.5%";
+  thread.peak = 30.5;
+  s.slack_threads.push_back(thread);
   return s;
 }
 
@@ -122,6 +132,19 @@ void ExpectSame(const PersistedState& a, const PersistedState& b) {
     EXPECT_EQ(x.at, y.at);
     EXPECT_EQ(a.alertmanager_firing[i].starts_at, b.alertmanager_firing[i].starts_at);
   }
+  ASSERT_EQ(a.slack_threads.size(), b.slack_threads.size());
+  for (size_t i = 0; i < a.slack_threads.size(); ++i) {
+    const SlackThread& x = a.slack_threads[i];
+    const SlackThread& y = b.slack_threads[i];
+    EXPECT_EQ(x.key, y.key);
+    EXPECT_EQ(x.channel, y.channel);
+    EXPECT_EQ(x.ts, y.ts);
+    EXPECT_EQ(x.started, y.started);
+    EXPECT_EQ(x.replies, y.replies);
+    EXPECT_EQ(x.suppressed, y.suppressed);
+    EXPECT_EQ(x.peak_text, y.peak_text);
+    EXPECT_EQ(x.peak, y.peak);
+  }
 }
 
 TEST(StateFormat, RoundTripKeepsEveryFieldAndEveryByteOfHostileStrings) {
@@ -154,6 +177,18 @@ TEST(StateFormat, AFileWithoutAlertmanagerAlertsStillLoads) {
   EXPECT_THAT(decoded.alertmanager_firing, IsEmpty());
   PersistedState expected = FullState();
   expected.alertmanager_firing.clear();
+  ExpectSame(expected, decoded);
+}
+
+TEST(StateFormat, AFileWithoutSlackThreadsStillLoads) {
+  nlohmann::json old = nlohmann::json::parse(EncodeState(FullState()));
+  ASSERT_TRUE(old.contains("slack_threads"));
+  old.erase("slack_threads");
+  PersistedState decoded;
+  std::string error;
+  ASSERT_TRUE(DecodeState(old.dump(), &decoded, &error)) << error;
+  PersistedState expected = FullState();
+  expected.slack_threads.clear();
   ExpectSame(expected, decoded);
 }
 
