@@ -114,8 +114,7 @@ std::vector<std::unique_ptr<Notifier>> BuildNotifiers(
 
 const char* NotifierMissing(const NotifyConfig& notify, std::string_view kind) {
   if (kind == "slack" && notify.slack_webhook_url.empty() && notify.slack_bot_token.empty()) {
-    return "set notify.slack_webhook_url or SLACK_WEBHOOK_URL (or the app's "
-           "notify.slack_bot_token)";
+    return "set notify.slack_webhook_url or SLACK_WEBHOOK_URL";
   }
   if (kind == "webhook" && notify.webhook_url.empty()) {
     return "set notify.webhook_url or POOLWATCH_WEBHOOK_URL";
