@@ -228,7 +228,9 @@ json EncodeBody(const PersistedState& s) {
                              {"replies", t.replies},
                              {"suppressed", t.suppressed},
                              {"peak_text", Str(t.peak_text)},
-                             {"peak", t.peak}});
+                             {"peak", t.peak},
+                             {"resolved", t.resolved},
+                             {"resolved_at_ms", Millis(t.resolved_at)}});
   }
   return {{"version", kVersion},
           {"log", {{"path", Str(s.log_path)}, {"position", position}, {"lines", s.lines}}},
@@ -316,6 +318,8 @@ void DecodeBody(const json& root, PersistedState* s) {
       const json& peak = Field(t, "peak");
       if (!peak.is_number()) throw Corrupt{"slack_threads.peak: expected a number"};
       thread.peak = peak.get<double>();
+      thread.resolved = GetBool(Field(t, "resolved"), "slack_threads.resolved");
+      thread.resolved_at = GetTime(Field(t, "resolved_at_ms"), "slack_threads.resolved_at_ms");
       s->slack_threads.push_back(std::move(thread));
     }
   }

@@ -104,12 +104,13 @@ DeliveryResult SlackAppNotifier::Failed(const SlackApiAnswer& answer) {
   return answer.result;
 }
 
-void SlackAppNotifier::Store(const std::string& key, const SlackThread* thread) {
+void SlackAppNotifier::Store(const std::string& key, const SlackThread& thread, TimePoint now) {
   std::lock_guard<std::mutex> lock(mu_);
-  if (thread == nullptr) {
-    threads_.erase(key);
-  } else {
-    threads_[key] = *thread;
+  threads_[key] = thread;
+  // Resolved incidents are kept for flaps only so long: the map stays bounded.
+  for (auto it = threads_.begin(); it != threads_.end();) {
+    const bool stale = it->second.resolved && it->second.resolved_at + kSlackKeepResolved < now;
+    it = stale ? threads_.erase(it) : std::next(it);
   }
 }
 
@@ -121,6 +122,7 @@ DeliveryResult SlackAppNotifier::Send(const Notification& n, std::chrono::millis
     if (auto it = threads_.find(key); it != threads_.end()) open = it->second;
   }
   const SlackPlan plan = PlanSlackDelivery(open ? &*open : nullptr, n);
+  if (plan.skip) return DeliveryResult{};
 
   if (plan.post_top) {
     SlackApiAnswer posted = Call(
@@ -129,7 +131,7 @@ DeliveryResult SlackAppNotifier::Send(const Notification& n, std::chrono::millis
     SlackThread next = AdvanceSlackThread(nullptr, n, plan);
     next.channel = posted.channel.empty() ? options_.channel : posted.channel;
     next.ts = posted.ts;
-    Store(key, plan.closes ? nullptr : &next);
+    Store(key, next, n.at);
     return posted.result;
   }
 
@@ -148,7 +150,7 @@ DeliveryResult SlackAppNotifier::Send(const Notification& n, std::chrono::millis
     }
     if (!posted.channel.empty()) thread.channel = posted.channel;
     thread.ts = posted.ts;
-    Store(key, &thread);  // a retry of the reply below must update the new message
+    Store(key, thread, n.at);  // a retry of the reply below must update the new message
   } else if (updated.result.outcome != DeliveryResult::kDelivered) {
     return Failed(updated);
   }
@@ -156,7 +158,7 @@ DeliveryResult SlackAppNotifier::Send(const Notification& n, std::chrono::millis
       Call("chat.postMessage", BuildSlackAppReply(thread, plan.reply), timeout);
   if (replied.result.outcome != DeliveryResult::kDelivered) return Failed(replied);
   SlackThread next = AdvanceSlackThread(&thread, n, plan);
-  Store(key, plan.closes ? nullptr : &next);
+  Store(key, next, n.at);
   return replied.result;
 }
 

@@ -51,8 +51,9 @@ nlohmann::json BuildSlackAppReply(const SlackThread& thread, const std::string& 
 //   are kept (ExportThreads: the state file) until the incident resolves.
 // - Every later event of the incident updates the top message (chat.update: colour, emoji,
 //   current values, "Firing for 12 min" / "Resolved after 12 min") and then posts a reply in
-//   its thread. When the update fails the reply is not posted; the dispatcher's retry updates
-//   again (an update is idempotent) and then replies, so a reply is posted once it is due.
+//   its thread; so do the transitions the cooldown holds back (a flap). When the update fails the
+//   reply is not posted; the dispatcher's retry updates again (an update is idempotent) and then
+//   replies, so a reply is posted once it is due.
 // - message_not_found / cant_update_message: the top message is gone, a new one is posted and
 //   the incident carries on under it.
 // - Rejections (invalid_auth, missing_scope, not_in_channel …) are permanent failures: the
@@ -69,13 +70,16 @@ class SlackAppNotifier final : public Notifier {
 
   std::string_view Name() const override { return options_.message.name; }
   std::string_view Kind() const override { return "slack"; }
+  // It is also sent the transitions the cooldown holds back: a flap goes into the thread.
+  bool MirrorsState() const override { return true; }
   bool NeedsEveryNotification() const override { return true; }
   // "slack app #ops via https://slack.com/<redacted>"
   std::string Destination() const override;
   std::chrono::milliseconds MinInterval() const override { return options_.message.min_interval; }
   DeliveryResult Send(const Notification& notification, std::chrono::milliseconds timeout) override;
 
-  // The open incidents, in key order, for the state file.
+  // The known incidents (open, and resolved within kSlackKeepResolved), in key order, for the
+  // state file.
   std::vector<SlackThread> ExportThreads() const;
   // At start-up, with what ExportThreads() returned before the restart: their later events
   // update the same messages. An incident already known keeps its own.
@@ -85,7 +89,7 @@ class SlackAppNotifier final : public Notifier {
   SlackApiAnswer Call(std::string_view method, const nlohmann::json& payload,
                       std::chrono::milliseconds timeout);
   DeliveryResult Failed(const SlackApiAnswer& answer);
-  void Store(const std::string& key, const SlackThread* thread);
+  void Store(const std::string& key, const SlackThread& thread, TimePoint now);
 
   std::string bot_token_;  // secret
   HttpPoster& poster_;
@@ -93,7 +97,7 @@ class SlackAppNotifier final : public Notifier {
   prometheus::Family<prometheus::Counter>* rejections_ = nullptr;
 
   mutable std::mutex mu_;
-  std::map<std::string, SlackThread> threads_;  // open incidents by Notification::Key()
+  std::map<std::string, SlackThread> threads_;  // known incidents by Notification::Key()
   std::set<std::string> logged_errors_;         // Slack error codes already logged
 };
 

@@ -48,10 +48,29 @@ std::string HumanDuration(Clock::duration d) {
   return out;
 }
 
-SlackPlan PlanSlackDelivery(const SlackThread* open, const Notification& n) {
+SlackPlan PlanSlackDelivery(const SlackThread* known, const Notification& n) {
   SlackPlan plan;
   const bool resolved = n.status == AlertStatus::kResolved;
   plan.closes = resolved;
+  if (n.state_only) {
+    // Held back from the channel by the cooldown: only the thread of a known incident hears.
+    if (known == nullptr) {
+      plan.skip = true;
+      return plan;
+    }
+    plan.update_and_reply = true;
+    const std::string since = HumanDuration(n.at - known->started);
+    if (resolved) {
+      plan.status_line = "Flapping: cleared again, " + since + " after it started";
+      plan.reply = "〰️ Cleared again (the cooldown held this flap back from the channel)";
+    } else {
+      plan.status_line = "Flapping: firing again, " + since + " after it started";
+      plan.reply = "⚡ Firing again within the cooldown (held back from the channel)";
+      if (!n.summary.empty()) plan.reply += ": " + EscapeSlackMrkdwn(n.summary);
+    }
+    return plan;
+  }
+  const SlackThread* open = known != nullptr && !(known->resolved && !resolved) ? known : nullptr;
   if (open == nullptr) {
     plan.post_top = true;
     if (!resolved) plan.status_line = "Firing since " + FormatRfc3339(n.at);
@@ -96,6 +115,8 @@ SlackThread AdvanceSlackThread(const SlackThread* open, const Notification& n,
     next.started = n.at;
   }
   next.suppressed += n.suppressed;
+  next.resolved = plan.closes;
+  next.resolved_at = plan.closes ? n.at : TimePoint{};
   if (const std::optional<SlackFigure> figure = SlackHeadlineFigure(n);
       figure && (next.peak_text.empty() || figure->value > next.peak)) {
     next.peak = figure->value;

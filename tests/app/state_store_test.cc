@@ -85,6 +85,10 @@ PersistedState FullState() {
   thread.peak_text = "Error rate 30.5%";
   thread.peak = 30.5;
   s.slack_threads.push_back(thread);
+  thread.key = "failover{pool=green}";
+  thread.resolved = true;
+  thread.resolved_at = At(1700000001000);
+  s.slack_threads.push_back(thread);
   return s;
 }
 
@@ -144,6 +148,8 @@ void ExpectSame(const PersistedState& a, const PersistedState& b) {
     EXPECT_EQ(x.suppressed, y.suppressed);
     EXPECT_EQ(x.peak_text, y.peak_text);
     EXPECT_EQ(x.peak, y.peak);
+    EXPECT_EQ(x.resolved, y.resolved);
+    EXPECT_EQ(x.resolved_at, y.resolved_at);
   }
 }
 

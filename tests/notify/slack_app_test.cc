@@ -177,6 +177,45 @@ TEST(PlanSlackDelivery, a_resolution_of_an_unknown_incident_posts_a_standalone_m
   EXPECT_TRUE(plan.closes);
 }
 
+TEST(PlanSlackDelivery, a_flap_held_back_by_the_cooldown_goes_into_the_thread_of_the_incident) {
+  SlackThread known = AdvanceSlackThread(nullptr, Firing(), PlanSlackDelivery(nullptr, Firing()));
+  const Notification resolved = Resolved(kStart + 1min);
+  known = AdvanceSlackThread(&known, resolved, PlanSlackDelivery(&known, resolved));
+  ASSERT_TRUE(known.resolved);
+
+  Notification refire = Firing(kStart + 2min);
+  refire.state_only = true;
+  SlackPlan plan = PlanSlackDelivery(&known, refire);
+  EXPECT_FALSE(plan.post_top) << "a flap is no new incident";
+  EXPECT_TRUE(plan.update_and_reply);
+  EXPECT_EQ(plan.reply.rfind("⚡ Firing again within the cooldown", 0), 0u) << plan.reply;
+  known = AdvanceSlackThread(&known, refire, plan);
+  EXPECT_FALSE(known.resolved);
+
+  Notification cleared = Resolved(kStart + 3min);
+  cleared.state_only = true;
+  plan = PlanSlackDelivery(&known, cleared);
+  EXPECT_TRUE(plan.update_and_reply);
+  EXPECT_TRUE(plan.closes);
+
+  EXPECT_TRUE(PlanSlackDelivery(nullptr, refire).skip) << "no message to thread under";
+  // Announced after the cooldown while reopened by the flap: the same incident goes on.
+  Notification announced = Firing(kStart + 6min, 1);
+  EXPECT_TRUE(PlanSlackDelivery(&known, announced).update_and_reply);
+}
+
+TEST(PlanSlackDelivery, an_announced_firing_after_a_resolution_is_a_new_incident) {
+  SlackThread known = AdvanceSlackThread(nullptr, Firing(), PlanSlackDelivery(nullptr, Firing()));
+  const Notification resolved = Resolved(kStart + 1min);
+  known = AdvanceSlackThread(&known, resolved, PlanSlackDelivery(&known, resolved));
+  SlackPlan plan = PlanSlackDelivery(&known, Firing(kStart + 1h));
+  EXPECT_TRUE(plan.post_top);
+  SlackThread next = AdvanceSlackThread(&known, Firing(kStart + 1h), plan);
+  EXPECT_EQ(next.started, kStart + 1h);
+  EXPECT_EQ(next.replies, 0);
+  EXPECT_FALSE(next.resolved);
+}
+
 TEST(SlackHeadlineFigure, is_the_first_percentage_and_absent_without_one) {
   EXPECT_FALSE(SlackHeadlineFigure(Firing()).has_value()) << "failover has no rate";
   auto figure = SlackHeadlineFigure(ErrorRate("7.25%", kStart));
@@ -310,7 +349,8 @@ TEST_F(SlackAppNotifierTest, an_incident_is_one_top_message_updated_in_place_wit
     EXPECT_EQ(call.bearer_token, kToken);
     EXPECT_EQ(call.content_type, "application/json; charset=utf-8");
   }
-  EXPECT_TRUE(notifier_.ExportThreads().empty()) << "resolved: forgotten";
+  ASSERT_EQ(notifier_.ExportThreads().size(), 1u) << "resolved: kept for flaps";
+  EXPECT_TRUE(notifier_.ExportThreads()[0].resolved);
 
   poster_.script = {SlackOk("200.1")};
   notifier_.Send(Firing(kStart + 1h), 1s);
@@ -325,7 +365,8 @@ TEST_F(SlackAppNotifierTest, a_failed_reply_is_retried_after_updating_again_neve
   DeliveryResult first = notifier_.Send(Resolved(kStart + 2min), 1s);
   EXPECT_EQ(first.outcome, DeliveryResult::kRetryable);
   EXPECT_EQ(first.retry_after, 1000ms);
-  EXPECT_EQ(notifier_.ExportThreads().size(), 1u) << "still open until its reply is in";
+  ASSERT_EQ(notifier_.ExportThreads().size(), 1u);
+  EXPECT_FALSE(notifier_.ExportThreads()[0].resolved) << "still open until its reply is in";
 
   poster_.script = {SlackOk("100.1"), SlackOk("100.2")};
   EXPECT_EQ(notifier_.Send(Resolved(kStart + 2min), 1s).outcome, DeliveryResult::kDelivered);
@@ -333,7 +374,7 @@ TEST_F(SlackAppNotifierTest, a_failed_reply_is_retried_after_updating_again_neve
   ASSERT_EQ(calls.size(), 5u);
   EXPECT_EQ(calls[3].first, "chat.update");
   EXPECT_EQ(calls[4].second["thread_ts"], "100.1");
-  EXPECT_TRUE(notifier_.ExportThreads().empty());
+  EXPECT_TRUE(notifier_.ExportThreads().at(0).resolved);
 }
 
 TEST_F(SlackAppNotifierTest, a_vanished_top_message_is_replaced_and_the_incident_goes_on) {
@@ -374,6 +415,18 @@ TEST_F(SlackAppNotifierTest, a_refusal_is_permanent_counted_logged_once_and_hide
             1);
   EXPECT_EQ(notifier_.Destination().find(kToken), std::string::npos);
   EXPECT_EQ(notifier_.Destination(), "slack app #ops via http://slack.test/<redacted>");
+}
+
+TEST_F(SlackAppNotifierTest, resolved_incidents_are_forgotten_a_day_after_they_resolved) {
+  poster_.fallback = SlackOk("100.1");
+  notifier_.Send(Firing(), 1s);
+  notifier_.Send(Resolved(kStart + 1min), 1s);
+  Notification other = Firing(kStart + 1min + kSlackKeepResolved + 1s);
+  other.labels = {{"pool", "green"}};
+  notifier_.Send(other, 1s);
+  const auto threads = notifier_.ExportThreads();
+  ASSERT_EQ(threads.size(), 1u);
+  EXPECT_EQ(threads[0].key, "failover{pool=green}");
 }
 
 TEST_F(SlackAppNotifierTest, imported_threads_let_a_restarted_notifier_update_the_same_message) {
