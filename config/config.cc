@@ -76,6 +76,7 @@ void ApplyEnvironment(const Environment& env, Config& config) {
   if (auto v = get("POOLWATCH_WEBHOOK_URL")) config.notify.webhook_url = *v;
   if (auto v = get("SLACK_BOT_TOKEN")) config.notify.slack_bot_token = *v;
   if (auto v = get("SLACK_CHANNEL")) config.notify.slack_channel = *v;
+  if (auto v = get("POOLWATCH_SLACK_API_URL")) config.notify.slack_api_url = *v;
   if (auto v = get("ACTIVE_POOL")) config.alerting.active_pool = *v;
   if (auto v = get("MAINTENANCE_MODE"))
     config.alerting.maintenance = boolean("MAINTENANCE_MODE", *v);
@@ -255,6 +256,11 @@ void ValidateConfig(const Config& config) {
     throw ConfigError(
         "notify.slack_channel (or SLACK_CHANNEL) is set without notify.slack_bot_token (or "
         "SLACK_BOT_TOKEN): the channel is for the Slack app; a webhook has its own channel");
+  }
+  if (!IsHttpUrl(notify.slack_api_url)) {
+    throw ConfigError(
+        "notify.slack_api_url (or POOLWATCH_SLACK_API_URL): expected an http:// or https:// URL "
+        "like https://slack.com/api");
   }
   if (!config.notify.webhook_url.empty() && !IsHttpUrl(config.notify.webhook_url)) {
     throw ConfigError(
