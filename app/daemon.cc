@@ -8,6 +8,7 @@
 
 #include <iostream>
 #include <mutex>
+#include <optional>
 
 #include "alerting/notify/alertmanager_notifier.h"
 #include "alerting/notify/dispatcher.h"
@@ -83,6 +84,9 @@ class Daemon {
   // Dispatch().
   void EvaluateAndDispatch(TimePoint now);
   void Dispatch(std::vector<Pipeline::TimedEvaluation>& evaluations);
+  // Slack app mode: when maintenance starts or ends (admin API, reload, its end time), a note
+  // for the threads of the open incidents (Notification::incident_note).
+  void AppendMaintenanceNote(TimePoint now, std::vector<Notification>& notifications);
   void RegisterHandlers(HttpServer& server);
 
   std::string config_path_;
@@ -101,10 +105,30 @@ class Daemon {
   // The alert self-metrics (firing, window fill, ratios) are rebuilt from Status(), which costs
   // strings and maps: once per tick, or at once when an evaluation produced notifications.
   std::chrono::steady_clock::time_point status_published_{};
+  std::optional<bool> maintenance_seen_;  // maintenance at the last Dispatch(); engine_mutex_
+  bool incident_notes_ = false;           // a notifier keeps incident threads (the Slack app)
   prometheus::Gauge& log_readable_;
 };
 
 void Daemon::EvaluateAndDispatch(TimePoint now) { pipeline_.EvaluateAt(now); }
+
+void Daemon::AppendMaintenanceNote(TimePoint now, std::vector<Notification>& notifications) {
+  if (!incident_notes_) return;
+  const bool on = pipeline_.engine().MaintenanceActive(now);
+  // The first call only learns the state (restored or configured): it is no news.
+  const bool changed = maintenance_seen_.has_value() && *maintenance_seen_ != on;
+  maintenance_seen_ = on;
+  if (!changed) return;
+  Notification note;
+  note.rule = "maintenance";
+  note.incident_note = true;
+  note.status = on ? AlertStatus::kFiring : AlertStatus::kResolved;
+  note.title = on ? "MAINTENANCE" : "MAINTENANCE ENDED";
+  note.summary = on ? "Maintenance started: muted rules hold their alerts until it ends"
+                    : "Maintenance ended: alerts are sent again";
+  note.at = now;
+  notifications.push_back(std::move(note));
+}
 
 void Daemon::Dispatch(std::vector<Pipeline::TimedEvaluation>& evaluations) {
   std::vector<Notification> notifications;
@@ -119,8 +143,14 @@ void Daemon::Dispatch(std::vector<Pipeline::TimedEvaluation>& evaluations) {
     std::move(e.evaluation.notifications.begin(), e.evaluation.notifications.end(),
               std::back_inserter(notifications));
   }
+  AppendMaintenanceNote(evaluations.back().now, notifications);
   state_.BeforeEnqueue(notifications);  // all of them saved before Slack can see any
   for (Notification& n : notifications) {
+    if (n.incident_note) {
+      LogInfo("maintenance note for the open incidents' Slack threads", {{"summary", n.summary}});
+      dispatcher_->Enqueue(std::move(n));
+      continue;
+    }
     LogInfo(n.state_only ? "alert (cooldown: to Alertmanager only)" : "alert",
             {{"rule", n.rule},
              {"status", n.status == AlertStatus::kFiring ? "firing" : "resolved"},
@@ -253,6 +283,7 @@ int Daemon::Run() {
       std::make_unique<Dispatcher>(BuildNotifiers(config_.notify, notifier_context, *poster_,
                                                   std::cout, &alertmanagers, &slack_app),
                                    dispatch_options);
+  incident_notes_ = slack_app != nullptr;
   for (const std::string& destination : dispatcher_->Destinations()) {
     LogInfo("alerts go to " + destination);
   }

@@ -157,7 +157,8 @@ json EncodeNotification(const Notification& n) {
           {"at_ms", Millis(n.at)},
           {"suppressed", n.suppressed},
           {"notifiers", n.notifiers},
-          {"state_only", n.state_only}};
+          {"state_only", n.state_only},
+          {"incident_note", n.incident_note}};
 }
 
 // `where` names the list in error messages: "outbox" or "alertmanager_firing.notification".
@@ -187,6 +188,10 @@ Notification DecodeNotification(const json& j, const std::string& where) {
     }
   }
   if (j.contains("state_only")) n.state_only = GetBool(j["state_only"], at("state_only").c_str());
+  // Slack app mode (issue 16); absent in older files.
+  if (j.contains("incident_note")) {
+    n.incident_note = GetBool(j["incident_note"], at("incident_note").c_str());
+  }
   return n;
 }
 

@@ -153,6 +153,7 @@ void Dispatcher::CreateMetrics(prometheus::Registry& registry) {
 
 bool Dispatcher::RoutedTo(const Channel& channel, const Notification& notification) {
   if (notification.state_only && !channel.mirrors_state) return false;
+  if (notification.incident_note && !channel.needs_every) return false;
   const auto& kinds = notification.notifiers;
   return kinds.empty() || std::find(kinds.begin(), kinds.end(), channel.kind) != kinds.end();
 }

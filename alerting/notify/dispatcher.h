@@ -75,9 +75,10 @@ struct DispatcherOptions {
 //   poolwatch_notifications_dropped_total{reason="queue_full"} and logged.
 // - Each notification goes to each notifier it is routed to: those whose Kind() its
 //   `notifiers` list names (all when the list is empty), and of those only the ones that
-//   MirrorsState() when it is `state_only`. Per notifier, notifications are delivered in
-//   enqueue order: a head that is being retried holds back the later ones for that notifier
-//   (a "resolved" must never overtake its "firing"), while other notifiers carry on.
+//   MirrorsState() when it is `state_only`, and of those only the ones that
+//   NeedsEveryNotification() when it is an `incident_note`. Per notifier, notifications are
+//   delivered in enqueue order: a head that is being retried holds back the later ones for that
+//   notifier (a "resolved" must never overtake its "firing"), while other notifiers carry on.
 // - Per notifier, attempts are spaced by at least Notifier::MinInterval().
 // - A receiver outage delays alerts but never drops them silently: a retryable failure
 //   (network error, 5xx, 429) is retried until delivered, after Retry-After when the receiver

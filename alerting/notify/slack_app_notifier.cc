@@ -114,7 +114,28 @@ void SlackAppNotifier::Store(const std::string& key, const SlackThread& thread, 
   }
 }
 
+DeliveryResult SlackAppNotifier::SendNote(const Notification& note,
+                                          std::chrono::milliseconds timeout) {
+  const std::string id = FormatRfc3339(note.at) + " " + note.Text();
+  if (id != note_in_progress_) {
+    note_in_progress_ = id;
+    note_done_.clear();
+  }
+  const std::string reply = SlackNoteReply(note);
+  DeliveryResult result;
+  for (const SlackThread& thread : ExportThreads()) {
+    if (thread.resolved || note_done_.count(thread.key) > 0) continue;
+    SlackApiAnswer replied = Call("chat.postMessage", BuildSlackAppReply(thread, reply), timeout);
+    if (replied.result.outcome == DeliveryResult::kRetryable) return Failed(replied);
+    // A thread that refuses (its message deleted …) must not hold back the others' note.
+    if (replied.result.outcome != DeliveryResult::kDelivered) result = Failed(replied);
+    note_done_.insert(thread.key);
+  }
+  return result;
+}
+
 DeliveryResult SlackAppNotifier::Send(const Notification& n, std::chrono::milliseconds timeout) {
+  if (n.incident_note) return SendNote(n, timeout);
   const std::string key = n.Key();
   std::optional<SlackThread> open;
   {

@@ -59,6 +59,8 @@ nlohmann::json BuildSlackAppReply(const SlackThread& thread, const std::string& 
 // - Rejections (invalid_auth, missing_scope, not_in_channel …) are permanent failures: the
 //   dispatcher records them (status page) and this logs Slack's error, with the scope needed,
 //   once per error code, and counts each.
+// - An incident note (maintenance started or ended) is a reply in the thread of every open
+//   incident; a retry skips the threads that already have it.
 // Every notification adds to the thread, so none may be superseded (NeedsEveryNotification).
 //
 // The bot token is a secret: it leaves this class only inside the Authorization header.
@@ -90,6 +92,7 @@ class SlackAppNotifier final : public Notifier {
                       std::chrono::milliseconds timeout);
   DeliveryResult Failed(const SlackApiAnswer& answer);
   void Store(const std::string& key, const SlackThread& thread, TimePoint now);
+  DeliveryResult SendNote(const Notification& note, std::chrono::milliseconds timeout);
 
   std::string bot_token_;  // secret
   HttpPoster& poster_;
@@ -99,6 +102,10 @@ class SlackAppNotifier final : public Notifier {
   mutable std::mutex mu_;
   std::map<std::string, SlackThread> threads_;  // known incidents by Notification::Key()
   std::set<std::string> logged_errors_;         // Slack error codes already logged
+  // The note being sent (its Text() and time) and the incidents that already have it; only
+  // Send's thread uses these.
+  std::string note_in_progress_;
+  std::set<std::string> note_done_;
 };
 
 }  // namespace poolwatch

@@ -104,6 +104,12 @@ SlackPlan PlanSlackDelivery(const SlackThread* known, const Notification& n) {
   return plan;
 }
 
+std::string SlackNoteReply(const Notification& note) {
+  std::string reply = note.status == AlertStatus::kFiring ? "🔧 " : "▶️ ";
+  reply += EscapeSlackMrkdwn(note.summary.empty() ? note.title : note.summary);
+  return TruncateForSlack(reply, kSlackMaxFallbackText);
+}
+
 SlackThread AdvanceSlackThread(const SlackThread* open, const Notification& n,
                                const SlackPlan& plan) {
   SlackThread next;

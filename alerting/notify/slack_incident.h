@@ -75,6 +75,10 @@ struct SlackPlan {
 //   suppressed · 3 updates".
 SlackPlan PlanSlackDelivery(const SlackThread* open, const Notification& notification);
 
+// The thread reply for an incident note (maintenance started or ended); the note is posted in
+// the thread of every open incident.
+std::string SlackNoteReply(const Notification& note);
+
 // The incident after `notification` was delivered according to `plan` (the top message's
 // channel and ts come from the caller). For a new incident `open` is null.
 SlackThread AdvanceSlackThread(const SlackThread* open, const Notification& notification,

@@ -253,5 +253,30 @@ TEST(SlackApp, ARefusedTokenIsLoggedOnceCountedShownAndNeverPrinted) {
   EXPECT_THAT(error, Not(HasSubstr(kSlackStandinToken)));
 }
 
+// Maintenance set through the admin API during an incident: its start and end are replies in
+// the incident's thread, and the resolution held back by it comes after.
+TEST(SlackApp, MaintenanceStartedAndEndedAreRepliesInTheThreadOfTheOpenIncident) {
+  StackOptions options = AppOptions();
+  options.poolwatch_args = {"--web.enable-admin-api"};
+  Stack stack(options);
+  Send(stack, 20);
+  FailOver(stack);
+  ASSERT_TRUE(WaitUntil([&] { return stack.SlackAppMessages().size() == 1; }, kDeadline))
+      << stack.poolwatch()->Output();
+  ASSERT_EQ(HttpPost(stack.PoolwatchUrl("/api/v1/maintenance"), R"({"enabled":true})").status, 200);
+  ASSERT_TRUE(
+      WaitUntil([&] { return stack.SlackAppMessages().at(0)["replies"].size() == 1; }, kDeadline))
+      << stack.poolwatch()->Output();
+  ASSERT_EQ(HttpPost(stack.PoolwatchUrl("/api/v1/maintenance"), R"({"enabled":false})").status,
+            200);
+  Recover(stack);
+  std::vector<json> messages = WaitForResolvedThread(stack, 3);
+  ASSERT_EQ(messages.size(), 1u) << json(messages).dump(1);
+  EXPECT_THAT(ReplyTexts(messages[0]),
+              ::testing::ElementsAre(::testing::StartsWith("🔧 Maintenance started"),
+                                     ::testing::StartsWith("▶️ Maintenance ended"),
+                                     ::testing::StartsWith("✅ Resolved after")));
+}
+
 }  // namespace
 }  // namespace poolwatch::testing

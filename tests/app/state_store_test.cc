@@ -70,6 +70,10 @@ PersistedState FullState() {
   n.at = At(1700000001000);
   n.suppressed = 3;
   s.outbox.push_back(n);
+  Notification note = n;
+  note.rule = "maintenance";
+  note.incident_note = true;
+  s.outbox.push_back(note);
   Notification firing = n;
   firing.status = AlertStatus::kFiring;
   firing.title = "FAILOVER";
@@ -125,6 +129,7 @@ void ExpectSame(const PersistedState& a, const PersistedState& b) {
     EXPECT_EQ(a.outbox[i].Text(), b.outbox[i].Text());
     EXPECT_EQ(a.outbox[i].at, b.outbox[i].at);
     EXPECT_EQ(a.outbox[i].suppressed, b.outbox[i].suppressed);
+    EXPECT_EQ(a.outbox[i].incident_note, b.outbox[i].incident_note);
   }
   ASSERT_EQ(a.alertmanager_firing.size(), b.alertmanager_firing.size());
   for (size_t i = 0; i < a.alertmanager_firing.size(); ++i) {

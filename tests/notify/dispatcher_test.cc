@@ -204,6 +204,22 @@ TEST_F(DispatcherTest, never_supersedes_for_a_notifier_that_needs_every_notifica
       Metric("poolwatch_notifications_total", {{"notifier", "slack"}, {"result", "delivered"}}), 3);
 }
 
+TEST_F(DispatcherTest, an_incident_note_goes_only_to_notifiers_that_keep_incident_threads) {
+  auto* app = new FakeNotifier("slack", &clock_);
+  app->needs_every = true;
+  auto* console = new FakeNotifier("console", &clock_);
+  auto* alertmanager = new FakeNotifier("alertmanager", &clock_);
+  alertmanager->mirrors_state = true;
+  auto dispatcher = Make({app, console, alertmanager}, Options());
+  Notification note = MakeNotification("MAINTENANCE");
+  note.incident_note = true;
+  dispatcher->Enqueue(note);
+  ASSERT_TRUE(RunUntilIdle(*dispatcher, clock_));
+  EXPECT_EQ(app->Titles(), (std::vector<std::string>{"MAINTENANCE"}));
+  EXPECT_TRUE(console->Titles().empty());
+  EXPECT_TRUE(alertmanager->Titles().empty());
+}
+
 TEST_F(DispatcherTest, a_resolution_supersedes_a_firing_stuck_in_retries_and_keeps_the_order) {
   auto* slack = new FakeNotifier("slack", &clock_);
   auto* console = new FakeNotifier("console", &clock_);

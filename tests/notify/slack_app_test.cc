@@ -429,6 +429,50 @@ TEST_F(SlackAppNotifierTest, resolved_incidents_are_forgotten_a_day_after_they_r
   EXPECT_EQ(threads[0].key, "failover{pool=green}");
 }
 
+Notification MaintenanceNote(bool started, TimePoint at) {
+  Notification note;
+  note.rule = "maintenance";
+  note.incident_note = true;
+  note.status = started ? AlertStatus::kFiring : AlertStatus::kResolved;
+  note.summary = started ? "Maintenance started" : "Maintenance ended";
+  note.at = at;
+  return note;
+}
+
+TEST_F(SlackAppNotifierTest, a_maintenance_note_goes_once_into_the_thread_of_each_open_incident) {
+  poster_.script = {SlackOk("100.1"), SlackOk("200.1"), SlackOk("300.1"), SlackOk("300.1"),
+                    SlackOk("300.2")};
+  notifier_.Send(Firing(), 1s);  // blue: open
+  Notification green = Firing();
+  green.labels = {{"pool", "green"}};
+  notifier_.Send(green, 1s);  // green: open
+  Notification red = Firing();
+  red.labels = {{"pool", "red"}};
+  notifier_.Send(red, 1s);
+  Notification red_resolved = Resolved(kStart + 1min);
+  red_resolved.labels = red.labels;
+  notifier_.Send(red_resolved, 1s);  // red: resolved, no note
+  poster_.calls.clear();
+
+  poster_.script = {SlackOk("100.2"), SlackError("ratelimited")};
+  const Notification note = MaintenanceNote(true, kStart + 2min);
+  EXPECT_EQ(notifier_.Send(note, 1s).outcome, DeliveryResult::kRetryable);
+  poster_.script = {SlackOk("200.2")};
+  EXPECT_EQ(notifier_.Send(note, 1s).outcome, DeliveryResult::kDelivered);
+  auto calls = Calls();
+  ASSERT_EQ(calls.size(), 3u) << "blue once, green twice (its first try was rate limited)";
+  EXPECT_EQ(calls[0].second["thread_ts"], "100.1");
+  EXPECT_EQ(calls[1].second["thread_ts"], "200.1");
+  EXPECT_EQ(calls[2].second["thread_ts"], "200.1");
+  EXPECT_EQ(calls[2].second["text"], "🔧 Maintenance started");
+
+  poster_.calls.clear();
+  poster_.fallback = SlackOk("9.9");
+  notifier_.Send(MaintenanceNote(false, kStart + 3min), 1s);
+  ASSERT_EQ(Calls().size(), 2u) << "a new note goes to every open thread again";
+  EXPECT_EQ(Calls()[0].second["text"], "▶️ Maintenance ended");
+}
+
 TEST_F(SlackAppNotifierTest, imported_threads_let_a_restarted_notifier_update_the_same_message) {
   poster_.script = {SlackOk("100.1")};
   notifier_.Send(Firing(kStart, 1), 1s);
