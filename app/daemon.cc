@@ -151,7 +151,7 @@ void Daemon::Dispatch(std::vector<Pipeline::TimedEvaluation>& evaluations) {
       dispatcher_->Enqueue(std::move(n));
       continue;
     }
-    LogInfo(n.state_only ? "alert (cooldown: to Alertmanager only)" : "alert",
+    LogInfo(n.state_only ? "alert (cooldown: to Alertmanager and Slack app threads only)" : "alert",
             {{"rule", n.rule},
              {"status", n.status == AlertStatus::kFiring ? "firing" : "resolved"},
              {"key", n.Key()}});

@@ -317,6 +317,10 @@ void ReadNotifySection(const YamlReader& r, const YAML::Node& section, NotifyCon
     notify.slack_webhook_url = url;
   }
   // Slack app mode (issue 16): the token is a secret like the webhook URL, never echoed.
+  // Where the Slack app's keys are, for the errors that need them together (config.cc).
+  for (const char* key : {"slack_bot_token", "slack_bot_token_file", "slack_channel"}) {
+    if (section[key]) locations[std::string("notify.") + key] = r.Where(section[key]);
+  }
   if (section["slack_bot_token"])
     notify.slack_bot_token = r.String(section["slack_bot_token"], "notify.slack_bot_token");
   if (section["slack_bot_token_file"]) {

@@ -265,7 +265,7 @@ TEST(Config, SlackAppTokenChannelAndApiUrlComeFromYamlEnvironmentOrFile) {
 TEST(Config, SlackAppMistakesAreClearAndNeverEchoTheToken) {
   const std::string token = "  slack_bot_token: xoxb-never-shown\n";
   std::string error = ConfigErrorOf("notify:\n" + token);
-  EXPECT_THAT(error, HasSubstr("notify.slack_channel"));
+  EXPECT_THAT(error, HasSubstr("poolwatch.yml:2: notify.slack_channel"));
   EXPECT_THAT(error, ::testing::Not(HasSubstr("xoxb-never-shown")));
   error = ConfigErrorOf("notify:\n" + token +
                         "  slack_channel: C01\n"
@@ -273,7 +273,11 @@ TEST(Config, SlackAppMistakesAreClearAndNeverEchoTheToken) {
   EXPECT_THAT(error, HasSubstr("choose one Slack notifier"));
   EXPECT_THAT(error, ::testing::Not(HasSubstr("xoxb-never-shown")));
   error = ConfigErrorOf("notify:\n  slack_channel: C01\n");
+  EXPECT_THAT(error, HasSubstr("poolwatch.yml:2: notify.slack_channel"));
   EXPECT_THAT(error, HasSubstr("without notify.slack_bot_token"));
+  error = ConfigErrorOf("", {{"SLACK_BOT_TOKEN", "xoxb-never-shown"}});
+  EXPECT_THAT(error, ::testing::StartsWith("environment variable SLACK_BOT_TOKEN: "
+                                           "notify.slack_channel (or SLACK_CHANNEL)"));
   error = ConfigErrorOf("notify:\n  slack_bot_token: \"xoxb-never shown\"\n  slack_channel: C01\n");
   EXPECT_THAT(error, HasSubstr("without spaces or line breaks"));
   EXPECT_THAT(error, ::testing::Not(HasSubstr("never shown")));
