@@ -6,10 +6,13 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <set>
+#include <string>
 #include <vector>
 
 #include "alerting/notification.h"
 #include "alerting/notify/alertmanager_notifier.h"
+#include "alerting/notify/slack_incident.h"
 #include "app/checkpointer.h"
 #include "app/pipeline.h"
 #include "config/config.h"
@@ -62,7 +65,8 @@ class StateKeeper {
     // For each AlertmanagerNotifier::ImportState: the saved alerts the restored engine still
     // has as announced; empty without Alertmanager exports.
     std::vector<AlertmanagerFiring> alertmanager_firing;
-    // For SlackAppNotifier::ImportThreads: the saved open incidents.
+    // For SlackAppNotifier::ImportThreads: the saved incidents, less the open ones the restored
+    // engine no longer has as announced.
     std::vector<SlackThread> slack_threads;
   };
 
@@ -98,6 +102,9 @@ class StateKeeper {
   // `handing_on`: notifications about to be enqueued, saved in the outbox with the exported.
   PersistedState Capture(const std::vector<Notification>& handing_on = {}) const;
   std::vector<AlertmanagerFiring> AdoptableFiring(const std::vector<AlertmanagerFiring>& saved);
+  // The saved Slack incidents to hand back: resolved ones, and open ones still announced.
+  std::vector<SlackThread> AdoptableThreads(const std::vector<SlackThread>& saved);
+  std::set<std::string> AnnouncedKeys() const;  // Notification::Key() of announced alerts
   bool Save(const PersistedState& state, std::chrono::steady_clock::time_point now, bool urgent);
 
   const Config& config_;

@@ -713,5 +713,65 @@ TEST(StateKeeper, DisabledWithoutAPath) {
   EXPECT_EQ(MetricValue(Exposition(registry), "poolwatch_state_writes_total"), -1);
 }
 
+// The Slack app's incidents are saved with the rest and handed back to the next run: resolved
+// ones (for flaps) and open ones the restored engine still has as announced, whose resolution
+// will come and update the saved message.
+TEST(StateKeeper, SlackIncidentsAreSavedAndTheStillAnnouncedOnesAdoptedByTheNextRun) {
+  TempDir dir;
+  Config config;
+  config.log_path = (dir / "access.log").string();
+  config.state_path = (dir / "state.json").string();
+  config.state_interval = std::chrono::milliseconds(0);
+  WriteFile(dir / "access.log", "");
+  const TimePoint started = At(1761920000000);
+  SlackThread open;
+  open.key = "failover{pool=blue}";
+  open.channel = "C0OPS";
+  open.ts = "1.1";
+  open.started = started;
+  SlackThread gone = open;  // its rule was removed meanwhile: no resolution would come
+  gone.key = "error_rate{pool=green}";
+  gone.ts = "2.2";
+  SlackThread resolved = open;
+  resolved.key = "failover{pool=green}";
+  resolved.ts = "3.3";
+  resolved.resolved = true;
+  resolved.resolved_at = started + std::chrono::minutes(5);
+  std::vector<SlackThread> exported = {gone, open, resolved};
+
+  {
+    prometheus::Registry registry;
+    Pipeline pipeline(config, registry);
+    StateKeeper keeper(config, pipeline, &registry);
+    StateKeeper::Exports exports;
+    exports.slack_threads = [&exported] { return exported; };
+    keeper.AttachExports(std::move(exports));
+    FileFollowerOptions follow;
+    follow.path = config.log_path;
+    EXPECT_THAT(keeper.Restore(&follow).slack_threads, IsEmpty());
+    pipeline.engine().ImportState(EngineState{
+        false,
+        std::nullopt,
+        {AlertStateRecord{"failover", RuleKind::kFailover, {{"pool", "blue"}}, true, started, 0}}});
+    keeper.Tick(0);
+  }  // killed: no Shutdown()
+  PersistedState saved;
+  std::string error;
+  ASSERT_TRUE(DecodeState(ReadFile(dir / "state.json"), &saved, &error)) << error;
+  ASSERT_EQ(saved.slack_threads.size(), 3u);
+
+  prometheus::Registry registry;
+  Pipeline pipeline(config, registry);
+  StateKeeper keeper(config, pipeline, &registry);
+  StateKeeper::Exports exports;
+  exports.slack_threads = [] { return std::vector<SlackThread>{}; };
+  keeper.AttachExports(std::move(exports));
+  FileFollowerOptions follow;
+  follow.path = config.log_path;
+  std::vector<std::string> adopted;
+  for (const SlackThread& t : keeper.Restore(&follow).slack_threads) adopted.push_back(t.ts);
+  EXPECT_EQ(adopted, (std::vector<std::string>{"1.1", "3.3"}));
+}
+
 }  // namespace
 }  // namespace poolwatch
