@@ -1,0 +1,382 @@
+#include "alerting/release_regression_rule.h"
+
+#include <algorithm>
+#include <cstdio>
+#include <utility>
+
+#include "alerting/rule_internal.h"
+
+namespace poolwatch {
+namespace {
+
+using rule_internal::BaseNotification;
+using rule_internal::IsRealPool;
+using rule_internal::OrUnknown;
+using rule_internal::Upper;
+
+Decision DecisionOf(RegressionFinding finding) {
+  switch (finding) {
+    case RegressionFinding::kTooFewRequests:
+      return Decision::kTooFewRequests;
+    case RegressionFinding::kNotWorse:
+      return Decision::kBelowThreshold;
+    case RegressionFinding::kNotSignificant:
+      return Decision::kNotSignificant;
+    case RegressionFinding::kWorse:
+      return Decision::kFiring;
+  }
+  return Decision::kBelowThreshold;
+}
+
+std::string FormatWindow(std::chrono::seconds window) {
+  const int64_t s = window.count();
+  if (s >= 3600 && s % 3600 == 0) return std::to_string(s / 3600) + "h";
+  if (s >= 60 && s % 60 == 0) return std::to_string(s / 60) + "m";
+  return FormatDuration(window);
+}
+
+// 2 → "2", 1.5 → "1.5".
+std::string FormatRatio(double value) {
+  char buf[32];
+  std::snprintf(buf, sizeof(buf), "%g", value);
+  return buf;
+}
+
+double Percent(uint64_t errors, uint64_t requests) {
+  return requests == 0 ? 0 : 100.0 * static_cast<double>(errors) / static_cast<double>(requests);
+}
+
+}  // namespace
+
+std::string FormatCount(uint64_t count) {
+  std::string digits = std::to_string(count);
+  std::string out;
+  for (size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out += ',';
+    out += digits[i];
+  }
+  return out;
+}
+
+std::string FormatShare(double percent) {
+  char buf[32];
+  // One decimal is what people compare at; a share under 0.1 % keeps two, so it is not "0.0 %".
+  std::snprintf(buf, sizeof(buf), percent > 0 && percent < 0.1 ? "%.2f %%" : "%.1f %%", percent);
+  return buf;
+}
+
+ReleaseRegressionRule::ReleaseRegressionRule(RuleConfig config)
+    : Rule(std::move(config)), windows_(config_.window, ReleaseWindows::Latency::kOff) {
+  instances_.reserve(kMaxAlerts);
+  conditions_.reserve(kMaxAlerts);
+}
+
+void ReleaseRegressionRule::Observe(const LogRecord& record) {
+  if (!started_) {
+    started_ = true;
+    watch_start_ = record.time;
+  }
+  std::string_view pool = record.pool;
+  if (serving_.empty() || pool != serving_) {
+    pool = ServingPoolOf(record);
+    if (!pool.empty() && pool != serving_) serving_.assign(pool);
+  }
+  windows_.Observe(record);
+}
+
+ReleaseRegressionRule::Baseline ReleaseRegressionRule::BaselineOf(
+    const ReleaseWindows& windows, std::string_view pool, std::string_view release,
+    RegressionBaseline compare, TimePoint now, Clock::duration window) {
+  Baseline out;
+  uint64_t largest = 0;
+  for (const ReleaseWindows::Pool& p : windows.pools()) {
+    const bool same_pool = p.name == pool;
+    if (same_pool != (compare == RegressionBaseline::kOtherReleases)) continue;
+    for (const ReleaseWindows::Slot& s : p.releases) {
+      if (!s.in_use || s.release == release) continue;
+      ReleaseSummary part;
+      windows.AddTo(s, now, window, part);
+      if (part.requests == 0) continue;
+      out.summary.Add(part);
+      ++out.releases;
+      if (part.requests > largest) {
+        largest = part.requests;
+        out.largest = s.release;
+        out.largest_pool = p.name;
+      }
+    }
+  }
+  return out;
+}
+
+int ReleaseRegressionRule::FindAlert(std::string_view pool, std::string_view release) const {
+  for (size_t i = 0; i < instances_.size(); ++i) {
+    if (instances_[i].pool == pool && instances_[i].release == release) return static_cast<int>(i);
+  }
+  return -1;
+}
+
+int ReleaseRegressionRule::AddAlert(std::string_view pool, std::string_view release) {
+  if (instances_.size() >= kMaxAlerts) return -1;
+  Instance instance;
+  instance.pool.assign(pool);
+  instance.release.assign(release);
+  instances_.push_back(std::move(instance));
+  AlertCondition condition;
+  condition.labels = {{"pool", std::string(pool)}, {"release", std::string(release)}};
+  condition.since = last_evaluated_;
+  conditions_.push_back(std::move(condition));
+  return static_cast<int>(instances_.size() - 1);
+}
+
+void ReleaseRegressionRule::Evaluate(TimePoint now) {
+  if (!started_) {
+    started_ = true;
+    watch_start_ = now;
+  }
+  last_evaluated_ = now;
+  unalerted_ = 0;
+  for (size_t i = 0; i < conditions_.size(); ++i) {
+    conditions_[i].episodes_started = 0;
+    conditions_[i].changed = false;
+    instances_[i].seen = false;
+  }
+  const RegressionSettings settings = RegressionSettings::Of(config_);
+  for (const ReleaseWindows::Pool& pool : windows_.pools()) {
+    for (const ReleaseWindows::Slot& slot : pool.releases) {
+      if (!slot.in_use) continue;
+      ReleaseSummary release;
+      windows_.AddTo(slot, now, config_.window, release);
+      if (release.requests == 0) continue;
+      int i = FindAlert(pool.name, slot.release);
+      if (i < 0 && release.requests < settings.min_requests) continue;
+      const Baseline baseline =
+          BaselineOf(windows_, pool.name, slot.release, config_.compare, now, config_.window);
+      const RegressionJudgement judgement =
+          CompareWithBaseline(release.requests, release.errors, baseline.summary.requests,
+                              baseline.summary.errors, settings);
+      if (i < 0) {
+        if (judgement.finding != RegressionFinding::kWorse) continue;
+        i = AddAlert(pool.name, slot.release);
+        if (i < 0) {
+          ++unalerted_;
+          continue;
+        }
+      }
+      Judge(static_cast<size_t>(i), release, baseline, judgement, slot.observed, now);
+    }
+  }
+  for (size_t i = 0; i < instances_.size(); ++i) {
+    if (!instances_[i].seen) NotServing(i, now);
+  }
+}
+
+void ReleaseRegressionRule::Judge(size_t i, const ReleaseSummary& release, const Baseline& baseline,
+                                  const RegressionJudgement& judgement, uint64_t observed,
+                                  TimePoint now) {
+  Instance& instance = instances_[i];
+  AlertCondition& c = conditions_[i];
+  instance.seen = true;
+  instance.requests = release.requests;
+  instance.errors = release.errors;
+  instance.baseline_requests = baseline.summary.requests;
+  instance.baseline_errors = baseline.summary.errors;
+  instance.baseline_release.assign(baseline.largest);
+  instance.baseline_pool.assign(baseline.largest_pool);
+  instance.baseline_releases = baseline.releases;
+  instance.bound_percent = judgement.bound_percent;
+  c.value = release.ErrorPercent();
+  c.threshold = judgement.bound_percent;
+  c.window_fill = static_cast<size_t>(release.requests);
+  c.window_size = static_cast<size_t>(config_.min_requests);
+
+  const bool worse = judgement.finding == RegressionFinding::kWorse;
+  const bool was_active = c.active;
+  c.breaching = worse;
+  if (!was_active) {
+    if (!worse) {
+      instance.breaching = false;
+      c.reason = DecisionOf(judgement.finding);
+    } else {
+      if (!instance.breaching) {
+        instance.breaching = true;
+        instance.breach_since = now;
+      }
+      if (now - instance.breach_since >= config_.for_duration) {
+        c.active = true;
+        c.reason = Decision::kFiring;
+        instance.clearing = false;
+        instance.stopped = false;
+      } else {
+        c.reason = Decision::kPending;
+      }
+    }
+  } else if (judgement.finding == RegressionFinding::kWorse ||
+             judgement.finding == RegressionFinding::kNotSignificant) {
+    // Still above the bound: an incident goes on while chance alone could explain the excess.
+    instance.clearing = false;
+    c.reason = Decision::kFiring;
+  } else {
+    if (!instance.clearing) {
+      instance.clearing = true;
+      instance.clear_since = now;
+      instance.observed_at_clear = observed;
+    }
+    instance.clear_requests = observed - instance.observed_at_clear;
+    const Clock::duration clear_for = now - instance.clear_since;
+    const bool long_enough =
+        clear_for >= config_.ResolveFor() &&
+        (instance.clear_requests >= config_.ResolveRequests() || clear_for >= 2 * config_.window);
+    if (long_enough) {
+      c.active = false;
+      instance.clearing = false;
+      instance.breaching = false;
+      instance.cleared_at = now;
+      c.reason = DecisionOf(judgement.finding);
+    } else {
+      c.reason = Decision::kResolving;
+    }
+  }
+  if (c.active != was_active) {
+    c.since = now;
+    if (c.active) c.episodes_started = 1;
+  }
+}
+
+void ReleaseRegressionRule::NotServing(size_t i, TimePoint now) {
+  Instance& instance = instances_[i];
+  AlertCondition& c = conditions_[i];
+  instance.requests = 0;
+  instance.errors = 0;
+  instance.breaching = false;
+  c.value = 0;
+  c.window_fill = 0;
+  c.breaching = false;
+  // Fresh windows (a restart, a new window) have not seen the release yet: not evidence that it
+  // stopped serving.
+  if (c.active && now - watch_start_ < config_.window) {
+    c.reason = Decision::kFiring;
+    return;
+  }
+  c.reason = Decision::kTooFewRequests;
+  if (!c.active) return;
+  c.active = false;
+  c.since = now;
+  instance.clearing = false;
+  instance.stopped = true;
+  instance.cleared_at = now;
+}
+
+std::string ReleaseRegressionRule::Comparison(size_t i) const {
+  const Instance& instance = instances_[i];
+  std::string out = instance.release + ": " +
+                    FormatShare(Percent(instance.errors, instance.requests)) + " of " +
+                    FormatCount(instance.requests) + " requests vs ";
+  if (instance.baseline_release.empty()) return out + "no baseline";
+  out += instance.baseline_release;
+  if (config_.compare == RegressionBaseline::kOtherPools) out += " on " + instance.baseline_pool;
+  out += ": " + FormatShare(Percent(instance.baseline_errors, instance.baseline_requests)) +
+         " of " + FormatCount(instance.baseline_requests);
+  if (instance.baseline_releases > 1) {
+    out += " (with " + std::to_string(instance.baseline_releases - 1) + " other release" +
+           (instance.baseline_releases > 2 ? "s" : "") + ")";
+  }
+  return out;
+}
+
+std::vector<std::pair<std::string, std::string>> ReleaseRegressionRule::Fields(size_t i) const {
+  const Instance& instance = instances_[i];
+  std::vector<std::pair<std::string, std::string>> fields;
+  fields.emplace_back("Pool", instance.pool);
+  fields.emplace_back("Release", instance.release);
+  fields.emplace_back("5xx", Comparison(i));
+  fields.emplace_back("Bound", "above " + FormatShare(instance.bound_percent) + " (baseline + " +
+                                   FormatShare(config_.min_increase_points) + ", at least " +
+                                   FormatRatio(config_.min_ratio) + "× baseline)");
+  fields.emplace_back("Window", FormatWindow(config_.window));
+  fields.emplace_back("Current Pool", OrUnknown(serving_));
+  return fields;
+}
+
+Notification ReleaseRegressionRule::Firing(size_t i, TimePoint now) const {
+  const Instance& instance = instances_[i];
+  Notification n = BaseNotification(config_, conditions_[i].labels, AlertStatus::kFiring);
+  n.title = Upper(config_.name);
+  n.summary = Comparison(i);
+  n.fields = Fields(i);
+  n.action = "Stop the rollout of " + instance.release + " on pool " + instance.pool +
+             " and roll back to " + OrUnknown(instance.baseline_release) +
+             "; then read the new release's errors";
+  n.at = now;
+  return n;
+}
+
+Notification ReleaseRegressionRule::Resolved(size_t i, TimePoint now) const {
+  const Instance& instance = instances_[i];
+  Notification n = BaseNotification(config_, conditions_[i].labels, AlertStatus::kResolved);
+  n.title = Upper(config_.name) + " RESOLVED";
+  if (instance.stopped) {
+    n.summary = instance.release + " stopped serving on pool " + instance.pool +
+                " (no request in " + FormatWindow(config_.window) + ")";
+  } else {
+    n.summary =
+        instance.release + " on pool " + instance.pool + " is no longer worse: " + Comparison(i);
+  }
+  n.fields = Fields(i);
+  if (instance.cleared_at == now && !instance.stopped) {
+    n.fields.emplace_back("Clear for", FormatDuration(now - instance.clear_since) + ", " +
+                                           FormatCount(instance.clear_requests) + " requests");
+  }
+  n.at = now;
+  return n;
+}
+
+std::string ReleaseRegressionRule::Detail(size_t i) const {
+  const Instance& instance = instances_[i];
+  std::string out = Comparison(i) + " (bound " + FormatShare(instance.bound_percent) + ", min " +
+                    std::to_string(config_.min_requests) + " requests a side, window " +
+                    FormatWindow(config_.window) + ")";
+  if (instance.clearing) {
+    out += "; no longer worse for " + FormatDuration(last_evaluated_ - instance.clear_since) +
+           " and " + std::to_string(instance.clear_requests) + " requests (resolves after " +
+           FormatDuration(config_.ResolveFor()) + " and " +
+           std::to_string(config_.ResolveRequests()) + ")";
+  }
+  if (unalerted_ > 0) {
+    out += "; " + std::to_string(unalerted_) + " more regressions beyond " +
+           std::to_string(kMaxAlerts) + " alerts";
+  }
+  return out;
+}
+
+void ReleaseRegressionRule::Reconfigure(const RuleConfig& config,
+                                        std::string_view /*active_pool*/) {
+  const std::chrono::seconds old_window = config_.window;
+  config_ = config;
+  // The ring's bucket width follows the window: a new window starts counting afresh, and is
+  // watched whole before a release is taken as gone.
+  if (config_.window != old_window) {
+    windows_ = ReleaseWindows(config_.window, ReleaseWindows::Latency::kOff);
+    watch_start_ = last_evaluated_;
+  }
+}
+
+void ReleaseRegressionRule::RestoreActive(size_t i, TimePoint since) {
+  if (MarkActive(i, since)) {
+    instances_[i].clearing = false;
+    instances_[i].stopped = false;
+  }
+}
+
+int ReleaseRegressionRule::FindOrAddAlert(const Labels& labels) {
+  auto pool = labels.find("pool");
+  auto release = labels.find("release");
+  if (labels.size() != 2 || pool == labels.end() || release == labels.end() ||
+      !IsRealPool(pool->second) || release->second.empty()) {
+    return -1;
+  }
+  const int found = FindAlert(pool->second, release->second);
+  return found >= 0 ? found : AddAlert(pool->second, release->second);
+}
+
+}  // namespace poolwatch
