@@ -246,8 +246,7 @@ void ReleaseRegressionRule::Judge(size_t i, const ReleaseSummary& release, const
 void ReleaseRegressionRule::NotServing(size_t i, TimePoint now) {
   Instance& instance = instances_[i];
   AlertCondition& c = conditions_[i];
-  instance.requests = 0;
-  instance.errors = 0;
+  // The figures of the last judgement stay for the resolved message.
   instance.breaching = false;
   c.value = 0;
   c.window_fill = 0;
@@ -291,7 +290,8 @@ std::vector<std::pair<std::string, std::string>> ReleaseRegressionRule::Fields(s
   fields.emplace_back("Release", instance.release);
   fields.emplace_back("5xx", Comparison(i));
   fields.emplace_back("Bound", "above " + FormatShare(instance.bound_percent) + " (baseline + " +
-                                   FormatShare(config_.min_increase_points) + ", at least " +
+                                   FormatRatio(config_.min_increase_points) + " point" +
+                                   (config_.min_increase_points == 1 ? "" : "s") + ", at least " +
                                    FormatRatio(config_.min_ratio) + "× baseline)");
   fields.emplace_back("Window", FormatWindow(config_.window));
   fields.emplace_back("Current Pool", OrUnknown(serving_));
