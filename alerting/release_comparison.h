@@ -46,9 +46,13 @@ struct RegressionJudgement {
   double bound_percent = 0;
 };
 
+// With test_significance false, a release above the bound is kNotSignificant without the exact
+// test (which costs a few thousand operations): for an alert already firing, which stays firing
+// above the bound either way.
 RegressionJudgement CompareWithBaseline(uint64_t release_requests, uint64_t release_errors,
                                         uint64_t baseline_requests, uint64_t baseline_errors,
-                                        const RegressionSettings& settings);
+                                        const RegressionSettings& settings,
+                                        bool test_significance = true);
 
 // The upper end of the one-sided `confidence` interval (0..1) of a rate seen as `errors` in
 // `requests` (Clopper-Pearson: the rate at which that few errors or fewer have a chance of

@@ -69,6 +69,7 @@ ReleaseRegressionRule::ReleaseRegressionRule(RuleConfig config)
     : Rule(std::move(config)), windows_(config_.window, ReleaseWindows::Latency::kOff) {
   instances_.reserve(kMaxAlerts);
   conditions_.reserve(kMaxAlerts);
+  counts_.reserve(ReleaseWindows::kMaxPools * ReleaseWindows::kMaxReleasesPerPool);
 }
 
 void ReleaseRegressionRule::Observe(const LogRecord& record) {
@@ -141,58 +142,80 @@ void ReleaseRegressionRule::Evaluate(TimePoint now) {
     conditions_[i].changed = false;
     instances_[i].seen = false;
   }
-  const RegressionSettings settings = RegressionSettings::Of(config_);
+  // Each release's counts once, then every baseline from them: an evaluation sums each ring
+  // once, however many releases are compared with each other.
+  counts_.clear();
   for (const ReleaseWindows::Pool& pool : windows_.pools()) {
     for (const ReleaseWindows::Slot& slot : pool.releases) {
       if (!slot.in_use) continue;
-      ReleaseSummary release;
-      windows_.AddTo(slot, now, config_.window, release);
-      if (release.requests == 0) continue;
-      int i = FindAlert(pool.name, slot.release);
-      if (i < 0 && release.requests < settings.min_requests) continue;
-      const Baseline baseline =
-          BaselineOf(windows_, pool.name, slot.release, config_.compare, now, config_.window);
-      const RegressionJudgement judgement =
-          CompareWithBaseline(release.requests, release.errors, baseline.summary.requests,
-                              baseline.summary.errors, settings);
-      if (i < 0) {
-        if (judgement.finding != RegressionFinding::kWorse) continue;
-        i = AddAlert(pool.name, slot.release);
-        if (i < 0) {
-          ++unalerted_;
-          continue;
-        }
-      }
-      Judge(static_cast<size_t>(i), release, baseline, judgement, slot.observed, now);
+      const ReleaseWindows::Counts counts = windows_.CountIn(slot, now, config_.window);
+      if (counts.requests > 0) counts_.push_back(SlotCounts{&pool, &slot, counts});
     }
+  }
+  const RegressionSettings settings = RegressionSettings::Of(config_);
+  for (const SlotCounts& release : counts_) {
+    int i = FindAlert(release.pool->name, release.slot->release);
+    if (i < 0 && release.counts.requests < settings.min_requests) continue;
+    Side baseline;
+    uint64_t largest = 0;
+    for (const SlotCounts& other : counts_) {
+      const bool same_pool = other.pool == release.pool;
+      if (same_pool != (config_.compare == RegressionBaseline::kOtherReleases)) continue;
+      if (other.slot->release == release.slot->release) continue;
+      baseline.requests += other.counts.requests;
+      baseline.errors += other.counts.errors;
+      ++baseline.releases;
+      if (other.counts.requests > largest) {
+        largest = other.counts.requests;
+        baseline.largest = other.slot->release;
+        baseline.largest_pool = other.pool->name;
+      }
+    }
+    // A firing alert goes on while above the bound, significant or not: no exact test for it.
+    const bool active = i >= 0 && conditions_[static_cast<size_t>(i)].active;
+    const RegressionJudgement judgement =
+        CompareWithBaseline(release.counts.requests, release.counts.errors, baseline.requests,
+                            baseline.errors, settings, /*test_significance=*/!active);
+    if (i < 0) {
+      if (judgement.finding != RegressionFinding::kWorse) continue;
+      i = AddAlert(release.pool->name, release.slot->release);
+      if (i < 0) {
+        ++unalerted_;
+        continue;
+      }
+    }
+    Judge(static_cast<size_t>(i), release.counts, baseline, judgement, release.slot->observed, now);
   }
   for (size_t i = 0; i < instances_.size(); ++i) {
     if (!instances_[i].seen) NotServing(i, now);
   }
 }
 
-void ReleaseRegressionRule::Judge(size_t i, const ReleaseSummary& release, const Baseline& baseline,
-                                  const RegressionJudgement& judgement, uint64_t observed,
-                                  TimePoint now) {
+void ReleaseRegressionRule::Judge(size_t i, const ReleaseWindows::Counts& release,
+                                  const Side& baseline, const RegressionJudgement& judgement,
+                                  uint64_t observed, TimePoint now) {
   Instance& instance = instances_[i];
   AlertCondition& c = conditions_[i];
   instance.seen = true;
   instance.requests = release.requests;
   instance.errors = release.errors;
-  instance.baseline_requests = baseline.summary.requests;
-  instance.baseline_errors = baseline.summary.errors;
+  instance.baseline_requests = baseline.requests;
+  instance.baseline_errors = baseline.errors;
   instance.baseline_release.assign(baseline.largest);
   instance.baseline_pool.assign(baseline.largest_pool);
   instance.baseline_releases = baseline.releases;
   instance.bound_percent = judgement.bound_percent;
-  c.value = release.ErrorPercent();
+  c.value = Percent(release.errors, release.requests);
   c.threshold = judgement.bound_percent;
   c.window_fill = static_cast<size_t>(release.requests);
   c.window_size = static_cast<size_t>(config_.min_requests);
 
   const bool worse = judgement.finding == RegressionFinding::kWorse;
   const bool was_active = c.active;
-  c.breaching = worse;
+  // While active: above the bound (the exact test is not run then).
+  c.breaching = was_active ? judgement.finding == RegressionFinding::kWorse ||
+                                 judgement.finding == RegressionFinding::kNotSignificant
+                           : worse;
   if (!was_active) {
     if (!worse) {
       instance.breaching = false;

@@ -91,15 +91,31 @@ class ReleaseRegressionRule : public Rule {
     bool stopped = false;  // the last episode ended because the release stopped serving
   };
 
+  // One release's requests and 5xx in the window at an evaluation.
+  struct SlotCounts {
+    const ReleaseWindows::Pool* pool;
+    const ReleaseWindows::Slot* slot;
+    ReleaseWindows::Counts counts;
+  };
+  // A release's baseline at an evaluation (names point into the windows).
+  struct Side {
+    uint64_t requests = 0;
+    uint64_t errors = 0;
+    std::string_view largest;
+    std::string_view largest_pool;
+    size_t releases = 0;
+  };
+
   int FindAlert(std::string_view pool, std::string_view release) const;
   int AddAlert(std::string_view pool, std::string_view release);
-  void Judge(size_t i, const ReleaseSummary& release, const Baseline& baseline,
+  void Judge(size_t i, const ReleaseWindows::Counts& release, const Side& baseline,
              const RegressionJudgement& judgement, uint64_t observed, TimePoint now);
   void NotServing(size_t i, TimePoint now);
   std::string Comparison(size_t i) const;
   std::vector<std::pair<std::string, std::string>> Fields(size_t i) const;
 
   ReleaseWindows windows_;
+  std::vector<SlotCounts> counts_;   // Evaluate's scratch, reserved for every slot
   std::vector<Instance> instances_;  // parallel to conditions_
   std::string serving_;
   bool started_ = false;

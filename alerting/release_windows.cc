@@ -6,6 +6,18 @@
 #include "alerting/rule.h"
 
 namespace poolwatch {
+namespace {
+
+// Pool and release names are short: an inline loop beats a call to memcmp on every line.
+inline bool SameText(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    if (a[i] != b[i]) return false;
+  }
+  return true;
+}
+
+}  // namespace
 
 size_t ReleaseSummary::LatencyBin(double seconds) {
   const double ms = seconds * 1000;
@@ -116,8 +128,15 @@ ReleaseWindows::Slot* ReleaseWindows::SlotFor(std::string_view pool, std::string
 }
 
 void ReleaseWindows::Count(Slot& slot, const LogRecord& record) {
-  const int64_t index = IndexOf(record.time);
-  const size_t at = static_cast<size_t>(index % (kBuckets + 1));
+  // Consecutive lines mostly fall in the same bucket: two comparisons instead of a division.
+  if (record.time < index_begin_ || record.time >= index_end_) {
+    index_ = IndexOf(record.time);
+    index_slot_ = static_cast<size_t>((index_ % (kBuckets + 1) + kBuckets + 1) % (kBuckets + 1));
+    index_begin_ = TimePoint{} + std::chrono::seconds(index_ * width_seconds_);
+    index_end_ = index_begin_ + std::chrono::seconds(width_seconds_);
+  }
+  const int64_t index = index_;
+  const size_t at = index_slot_;
   Bucket& b = slot.buckets[at];
   if (b.index != index) {
     // Older than what the ring holds for this slot: the window has moved past it.
@@ -146,8 +165,8 @@ void ReleaseWindows::Observe(const LogRecord& record) {
   const std::string_view pool = ServingPoolOf(record);
   if (pool.empty()) return;
   Slot* slot = last_slot_;
-  if (slot == nullptr || last_pool_->name != pool || slot->release != record.release ||
-      !slot->in_use) {
+  if (slot == nullptr || !SameText(last_pool_->name, pool) ||
+      !SameText(slot->release, record.release) || !slot->in_use) {
     slot = SlotFor(pool, record.release, record.time);
     if (slot == nullptr) {
       ++dropped_;
@@ -159,16 +178,33 @@ void ReleaseWindows::Observe(const LogRecord& record) {
   Count(*slot, record);
 }
 
+int64_t ReleaseWindows::BucketsIn(Clock::duration window) const {
+  const int64_t seconds = std::chrono::ceil<std::chrono::seconds>(window).count();
+  return std::clamp<int64_t>((seconds + width_seconds_ - 1) / width_seconds_, 1, kBuckets);
+}
+
+ReleaseWindows::Counts ReleaseWindows::CountIn(const Slot& slot, TimePoint now,
+                                               Clock::duration window) const {
+  Counts out;
+  if (!slot.in_use) return out;
+  const int64_t newest = IndexOf(now);
+  const int64_t oldest = newest - BucketsIn(window);
+  for (const Bucket& b : slot.buckets) {
+    if (b.index > newest || b.index <= oldest) continue;
+    out.requests += b.requests;
+    out.errors += b.errors;
+  }
+  return out;
+}
+
 void ReleaseWindows::AddTo(const Slot& slot, TimePoint now, Clock::duration window,
                            ReleaseSummary& out) const {
   if (!slot.in_use) return;
   const int64_t newest = IndexOf(now);
-  const int64_t width = width_seconds_;
-  const int64_t n = std::clamp<int64_t>(
-      (std::chrono::ceil<std::chrono::seconds>(window).count() + width - 1) / width, 1, kBuckets);
+  const int64_t oldest = newest - BucketsIn(window);
   for (size_t at = 0; at < slot.buckets.size(); ++at) {
     const Bucket& b = slot.buckets[at];
-    if (b.index > newest || b.index <= newest - n) continue;
+    if (b.index > newest || b.index <= oldest) continue;
     out.requests += b.requests;
     out.errors += b.errors;
     if (!latency_) continue;

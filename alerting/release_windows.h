@@ -103,6 +103,12 @@ class ReleaseWindows {
   // Adds what `slot` counted in the `window` ending at `now` to `out`. A window longer than
   // span() is taken as span().
   void AddTo(const Slot& slot, TimePoint now, Clock::duration window, ReleaseSummary& out) const;
+  // The same without latency: requests and 5xx only (what a rule evaluates many times a second).
+  struct Counts {
+    uint64_t requests = 0;
+    uint64_t errors = 0;
+  };
+  Counts CountIn(const Slot& slot, TimePoint now, Clock::duration window) const;
 
   Clock::duration span() const { return std::chrono::seconds(width_seconds_ * kBuckets); }
   Clock::duration bucket() const { return std::chrono::seconds(width_seconds_); }
@@ -111,6 +117,8 @@ class ReleaseWindows {
 
  private:
   int64_t IndexOf(TimePoint t) const;
+  // The buckets of the `window` ending at `now`: indices in (newest - n, newest].
+  int64_t BucketsIn(Clock::duration window) const;
   Slot* SlotFor(std::string_view pool, std::string_view release, TimePoint at);
   void Take(Slot& slot, std::string_view release, TimePoint at);
   void Count(Slot& slot, const LogRecord& record);
@@ -121,6 +129,11 @@ class ReleaseWindows {
   // The one-entry cache: the slot of the last record's pool and release.
   Slot* last_slot_ = nullptr;
   const Pool* last_pool_ = nullptr;
+  // The bucket index of the last record's time, valid for [index_begin_, index_end_).
+  int64_t index_ = 0;
+  size_t index_slot_ = 0;  // its place in every slot's ring
+  TimePoint index_begin_ = TimePoint::max();
+  TimePoint index_end_ = TimePoint::min();
   uint64_t dropped_ = 0;
 };
 
