@@ -70,6 +70,7 @@ ReleaseRegressionRule::ReleaseRegressionRule(RuleConfig config)
   instances_.reserve(kMaxAlerts);
   conditions_.reserve(kMaxAlerts);
   counts_.reserve(ReleaseWindows::kMaxPools * ReleaseWindows::kMaxReleasesPerPool);
+  order_.reserve(ReleaseWindows::kMaxPools * ReleaseWindows::kMaxReleasesPerPool);
 }
 
 void ReleaseRegressionRule::Observe(const LogRecord& record) {
@@ -142,34 +143,74 @@ void ReleaseRegressionRule::Evaluate(TimePoint now) {
     conditions_[i].changed = false;
     instances_[i].seen = false;
   }
-  // Each release's counts once, then every baseline from them: an evaluation sums each ring
-  // once, however many releases are compared with each other.
+  // Each release's counts once, then every baseline from totals: an evaluation costs
+  // O(n log n) in the releases that served, not O(n²), even at 20 pools × 20 releases.
   counts_.clear();
-  for (const ReleaseWindows::Pool& pool : windows_.pools()) {
-    for (const ReleaseWindows::Slot& slot : pool.releases) {
+  const std::vector<ReleaseWindows::Pool>& pools = windows_.pools();
+  Totals all;
+  for (size_t p = 0; p < pools.size(); ++p) {
+    pool_totals_[p] = Totals{};
+    for (const ReleaseWindows::Slot& slot : pools[p].releases) {
       if (!slot.in_use) continue;
       const ReleaseWindows::Counts counts = windows_.CountIn(slot, now, config_.window);
-      if (counts.requests > 0) counts_.push_back(SlotCounts{&pool, &slot, counts});
+      if (counts.requests == 0) continue;
+      counts_.push_back(SlotCounts{p, &slot, counts, Totals{}});
+      pool_totals_[p].Add(counts);
+      all.Add(counts);
     }
   }
+  const bool by_pools = config_.compare == RegressionBaseline::kOtherPools;
+  order_.clear();
+  for (uint32_t k = 0; k < counts_.size(); ++k) order_.push_back(k);
+  if (by_pools) {
+    // The same release's requests in every pool: group by name.
+    std::sort(order_.begin(), order_.end(), [&](uint32_t a, uint32_t b) {
+      return counts_[a].slot->release < counts_[b].slot->release;
+    });
+    for (size_t g = 0; g < order_.size();) {
+      size_t end = g;
+      Totals same;
+      while (end < order_.size() &&
+             counts_[order_[end]].slot->release == counts_[order_[g]].slot->release) {
+        same.Add(counts_[order_[end]].counts);
+        ++end;
+      }
+      for (size_t k = g; k < end; ++k) counts_[order_[k]].same_release = same;
+      g = end;
+    }
+  }
+  // Largest first, for the baseline's largest release.
+  std::sort(order_.begin(), order_.end(), [&](uint32_t a, uint32_t b) {
+    return counts_[a].counts.requests > counts_[b].counts.requests;
+  });
   const RegressionSettings settings = RegressionSettings::Of(config_);
   for (const SlotCounts& release : counts_) {
-    int i = FindAlert(release.pool->name, release.slot->release);
+    const ReleaseWindows::Pool& pool = pools[release.pool];
+    int i = FindAlert(pool.name, release.slot->release);
     if (i < 0 && release.counts.requests < settings.min_requests) continue;
     Side baseline;
-    uint64_t largest = 0;
-    for (const SlotCounts& other : counts_) {
-      const bool same_pool = other.pool == release.pool;
-      if (same_pool != (config_.compare == RegressionBaseline::kOtherReleases)) continue;
+    Totals side;
+    if (by_pools) {
+      // Every other pool, less their requests of this same release.
+      side = all;
+      side.Subtract(pool_totals_[release.pool]);
+      Totals same_elsewhere = release.same_release;
+      same_elsewhere.Subtract(Totals{release.counts.requests, release.counts.errors, 1});
+      side.Subtract(same_elsewhere);
+    } else {
+      side = pool_totals_[release.pool];
+      side.Subtract(Totals{release.counts.requests, release.counts.errors, 1});
+    }
+    baseline.requests = side.requests;
+    baseline.errors = side.errors;
+    baseline.releases = side.releases;
+    for (uint32_t k : order_) {
+      const SlotCounts& other = counts_[k];
+      if ((other.pool == release.pool) == by_pools) continue;
       if (other.slot->release == release.slot->release) continue;
-      baseline.requests += other.counts.requests;
-      baseline.errors += other.counts.errors;
-      ++baseline.releases;
-      if (other.counts.requests > largest) {
-        largest = other.counts.requests;
-        baseline.largest = other.slot->release;
-        baseline.largest_pool = other.pool->name;
-      }
+      baseline.largest = other.slot->release;
+      baseline.largest_pool = pools[other.pool].name;
+      break;
     }
     // A firing alert goes on while above the bound, significant or not: no exact test for it.
     const bool active = i >= 0 && conditions_[static_cast<size_t>(i)].active;
@@ -178,7 +219,7 @@ void ReleaseRegressionRule::Evaluate(TimePoint now) {
                             baseline.errors, settings, /*test_significance=*/!active);
     if (i < 0) {
       if (judgement.finding != RegressionFinding::kWorse) continue;
-      i = AddAlert(release.pool->name, release.slot->release);
+      i = AddAlert(pool.name, release.slot->release);
       if (i < 0) {
         ++unalerted_;
         continue;

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <array>
 #include <cstdint>
 #include <string>
 #include <string_view>
@@ -91,11 +92,28 @@ class ReleaseRegressionRule : public Rule {
     bool stopped = false;  // the last episode ended because the release stopped serving
   };
 
+  // Requests, 5xx and releases summed over several releases.
+  struct Totals {
+    uint64_t requests = 0;
+    uint64_t errors = 0;
+    size_t releases = 0;
+    void Add(const ReleaseWindows::Counts& c) {
+      requests += c.requests;
+      errors += c.errors;
+      ++releases;
+    }
+    void Subtract(const Totals& t) {
+      requests -= t.requests;
+      errors -= t.errors;
+      releases -= t.releases;
+    }
+  };
   // One release's requests and 5xx in the window at an evaluation.
   struct SlotCounts {
-    const ReleaseWindows::Pool* pool;
+    size_t pool;  // index into windows_.pools()
     const ReleaseWindows::Slot* slot;
     ReleaseWindows::Counts counts;
+    Totals same_release;  // compare: pools: this release in every pool, this one included
   };
   // A release's baseline at an evaluation (names point into the windows).
   struct Side {
@@ -115,7 +133,10 @@ class ReleaseRegressionRule : public Rule {
   std::vector<std::pair<std::string, std::string>> Fields(size_t i) const;
 
   ReleaseWindows windows_;
-  std::vector<SlotCounts> counts_;   // Evaluate's scratch, reserved for every slot
+  // Evaluate's scratch, reserved for every slot: no allocation while evaluating.
+  std::vector<SlotCounts> counts_;
+  std::vector<uint32_t> order_;
+  std::array<Totals, ReleaseWindows::kMaxPools> pool_totals_{};
   std::vector<Instance> instances_;  // parallel to conditions_
   std::string serving_;
   bool started_ = false;

@@ -93,9 +93,10 @@ void ReleaseWindows::Take(Slot& slot, std::string_view release, TimePoint at) {
 
 ReleaseWindows::Slot* ReleaseWindows::SlotFor(std::string_view pool, std::string_view release,
                                               TimePoint at) {
-  Pool* p = nullptr;
-  for (Pool& candidate : pools_) {
-    if (candidate.name == pool) p = &candidate;
+  // The last record's pool first: releases of one pool interleave more than pools do.
+  Pool* p = last_pool_ != nullptr && SameText(last_pool_->name, pool) ? last_pool_ : nullptr;
+  for (size_t i = 0; p == nullptr && i < pools_.size(); ++i) {
+    if (SameText(pools_[i].name, pool)) p = &pools_[i];
   }
   if (p == nullptr) {
     if (pools_.size() >= kMaxPools) return nullptr;
@@ -107,7 +108,7 @@ ReleaseWindows::Slot* ReleaseWindows::SlotFor(std::string_view pool, std::string
   }
   last_pool_ = p;
   for (Slot& s : p->releases) {
-    if (s.in_use && s.release == release) return &s;
+    if (s.in_use && SameText(s.release, release)) return &s;
   }
   // A new release: a free slot, a slot whose release has not served for a whole span, a new
   // slot, or the pool's "other" slot, in that order.

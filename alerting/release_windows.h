@@ -128,7 +128,7 @@ class ReleaseWindows {
   std::vector<Pool> pools_;
   // The one-entry cache: the slot of the last record's pool and release.
   Slot* last_slot_ = nullptr;
-  const Pool* last_pool_ = nullptr;
+  Pool* last_pool_ = nullptr;
   // The bucket index of the last record's time, valid for [index_begin_, index_end_).
   int64_t index_ = 0;
   size_t index_slot_ = 0;  // its place in every slot's ring
