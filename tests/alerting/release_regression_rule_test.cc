@@ -236,5 +236,47 @@ TEST(ReleaseRegressionRule, the_engine_pages_once_and_resolves) {
   EXPECT_EQ(status.rules[0].labels, (Labels{{"pool", "green"}, {"release", "v2"}}));
 }
 
+TEST(ReleaseRegressionRule, an_announced_alert_survives_a_restart_and_resolves_on_evidence) {
+  AlertingConfig config;
+  config.rules = {RegressionConfig()};
+  config.rules[0].window = seconds(60);
+  AlertEngine before(config);
+  for (int t = 0; t < 60; ++t) {
+    for (int i = 0; i < 10; ++i) {
+      before.Observe(Request(t + i / 11.0, "green", 200, {}, "v1"));
+      before.Observe(Request(t + i / 11.0, "green", i % 4 == 0 ? 503 : 200, {}, "v2"));
+    }
+    before.Evaluate(At(t + 1));
+  }
+  const EngineState state = before.ExportState();
+  ASSERT_EQ(state.alerts.size(), 1u);
+  EXPECT_EQ(state.alerts[0].kind, RuleKind::kReleaseRegression);
+
+  AlertEngine after(config);
+  after.ImportState(state);
+  // Fresh windows, still the bad release: no resolution, and no second page.
+  int messages = 0;
+  for (int t = 60; t < 200; ++t) {
+    for (int i = 0; i < 10; ++i) {
+      after.Observe(Request(t + i / 11.0, "green", 200, {}, "v1"));
+      after.Observe(Request(t + i / 11.0, "green", i % 4 == 0 ? 503 : 200, {}, "v2"));
+    }
+    messages += static_cast<int>(after.Evaluate(At(t + 1)).notifications.size());
+  }
+  EXPECT_EQ(messages, 0);
+  // Fixed: it resolves after a minute and 200 requests no longer worse, once.
+  for (int t = 200; t < 400; ++t) {
+    for (int i = 0; i < 10; ++i) {
+      after.Observe(Request(t + i / 11.0, "green", 200, {}, "v1"));
+      after.Observe(Request(t + i / 11.0, "green", 200, {}, "v2"));
+    }
+    for (const Notification& n : after.Evaluate(At(t + 1)).notifications) {
+      EXPECT_EQ(n.status, AlertStatus::kResolved);
+      ++messages;
+    }
+  }
+  EXPECT_EQ(messages, 1);
+}
+
 }  // namespace
 }  // namespace poolwatch
