@@ -26,6 +26,11 @@ const ReleaseWindows::Slot* Newest(const ReleaseWindows::Pool& pool) {
 // Alerts about this pool and release: labelled with the pool (and, if with a release, this
 // one), or with no pool at all.
 bool Concerns(const RuleStatus& alert, const std::string& pool, const std::string& release) {
+  // A rule with no alert yet shows as one entry without labels: for the kinds whose alerts
+  // always name a pool, that is a placeholder, not an alert about every pool.
+  const bool always_per_pool =
+      alert.kind == RuleKind::kLatency || alert.kind == RuleKind::kReleaseRegression;
+  if (always_per_pool && alert.labels.empty()) return false;
   const auto p = alert.labels.find("pool");
   if (p != alert.labels.end() && p->second != pool) return false;
   const auto r = alert.labels.find("release");

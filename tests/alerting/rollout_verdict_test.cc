@@ -109,7 +109,10 @@ TEST(RolloutVerdict, an_alert_of_the_pool_fails_it_and_other_pools_alerts_do_not
   RuleStatus error_rate;
   error_rate.name = "error_rate";
   error_rate.kind = RuleKind::kErrorRate;
-  std::vector<RuleStatus> alerts = {latency, blue_latency, old_release, error_rate};
+  RuleStatus placeholder;  // a release_regression rule with no alert yet
+  placeholder.name = "release_regression";
+  placeholder.kind = RuleKind::kReleaseRegression;
+  std::vector<RuleStatus> alerts = {latency, blue_latency, old_release, error_rate, placeholder};
   RolloutVerdict v = DecideRolloutVerdict(Query("green", "v2.0.0"), w, alerts, {}, At(300));
   EXPECT_EQ(v.outcome, VerdictOutcome::kPass) << v.reason;
   ASSERT_EQ(v.alerts.size(), 2u);  // green's latency and the pool-less error_rate
