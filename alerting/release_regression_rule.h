@@ -25,19 +25,22 @@ namespace poolwatch {
 // Requests without a release header and a pool's "other releases" slot (ReleaseWindows'
 // cap) are neither judged nor part of a baseline.
 //
-// With `for`, the finding must hold that long (log time) before the alert is active. Resolves
-// once the release is no longer shown worse (at or below the bound, or too few requests on a
-// side to judge) for ResolveFor() (60 s) and over ResolveRequests() (2 × min_requests) of the
-// release's requests, or for two windows at traffic too low to bring them; or at once when the
-// release served nothing in the whole window (it was rolled back or replaced: nothing left to
-// be worse). That last one is judged only after the rule has watched a whole window (since its
-// start, or a SIGHUP that changed the window): after a restart, fresh windows say nothing yet.
+// With `for`, the finding must hold that long (log time) before the alert is active. A firing
+// alert stays firing while the release is above the bound, significantly or not (hysteresis:
+// the exact test is not run for it then). It resolves once the release is no longer above the
+// bound (or there are too few requests on a side to judge) for ResolveFor() (60 s) and over
+// ResolveRequests() (2 × min_requests) of the release's requests, or for two windows at traffic too
+// low to bring them; or at once when the release served nothing in the whole window (it was rolled
+// back or replaced: nothing left to be worse). That last one is judged only after the rule has
+// watched a whole window (since its start, or a SIGHUP that changed the window): after a restart,
+// fresh windows say nothing yet.
 //
 // Alerts are created when a (pool, release) first fires, so a site deploying many releases
 // does not collect one alert for each; at most kMaxAlerts, beyond which a regression is judged
 // but not alerted (Detail says so). Memory: ReleaseWindows without latency; Observe() is its
-// Observe (allocation-free in the steady state), Evaluate() sums at most
-// ReleaseWindows::kBuckets buckets per release and allocates nothing unless an alert is new.
+// Observe (allocation-free in the steady state); Evaluate() sums each release's ring once
+// (ReleaseWindows::kBuckets + 1 buckets), builds every baseline from totals (a sort of the
+// releases that served, O(n log n)), and allocates nothing unless an alert is new.
 class ReleaseRegressionRule : public Rule {
  public:
   static constexpr size_t kMaxAlerts = 256;
