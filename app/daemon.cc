@@ -21,6 +21,7 @@
 #include "app/pipeline.h"
 #include "app/read_step.h"
 #include "app/state_keeper.h"
+#include "config/value_parsers.h"
 #include "config/web_config.h"
 #include "exporter/exposition.h"
 #include "exporter/file_follower.h"
@@ -28,6 +29,7 @@
 #include "web/admin_api.h"
 #include "web/http_server.h"
 #include "web/status_page.h"
+#include "web/verdict_api.h"
 
 namespace poolwatch {
 namespace {
@@ -208,6 +210,16 @@ void Daemon::RegisterHandlers(HttpServer& server) {
   };
   admin.warn = [](std::string_view line) { LogWarn(line); };
   RegisterAdminHandlers(server, std::move(admin));
+  VerdictSource verdict;
+  verdict.parse_duration = [](std::string_view text) { return ParseDuration(text); };
+  verdict.decide = [this](const RolloutQuery& query) {
+    const TimePoint now = Clock::now();
+    std::lock_guard<std::mutex> lock(engine_mutex_);
+    const AlertEngine& engine = pipeline_.engine();
+    return DecideRolloutVerdict(query, engine.release_windows(), engine.Status(now).rules,
+                                engine.config().rules, now);
+  };
+  RegisterVerdictHandler(server, std::move(verdict));
 }
 
 void Daemon::Reload() {

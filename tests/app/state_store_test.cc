@@ -58,6 +58,12 @@ PersistedState FullState() {
       AlertStateRecord{"no_traffic", RuleKind::kTraffic, {}, true, At(1700000002000), 1});
   s.alerting.alerts.push_back(AlertStateRecord{
       "slow_primary", RuleKind::kLatency, {{"pool", "blue"}}, true, At(1700000000999), 1});
+  s.alerting.alerts.push_back(AlertStateRecord{"bad_release",
+                                               RuleKind::kReleaseRegression,
+                                               {{"pool", "green"}, {"release", "v2.0.0"}},
+                                               true,
+                                               At(1700000003000),
+                                               0});
   s.configured_maintenance = false;
   Notification n;
   n.rule = "failover";
