@@ -53,7 +53,7 @@ bool LogReader::Open(const std::string& path) {
   } else {
     fd_ = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (fd_ < 0) {
-      error_ = "cannot open " + path + ": " + std::strerror(errno);
+      error_ = "cannot read " + path + ": " + std::strerror(errno);
       failed_ = true;
       return false;
     }

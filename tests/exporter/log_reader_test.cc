@@ -210,7 +210,7 @@ TEST(LogReader, AMissingFileFailsToOpenWithItsName) {
   TempDir dir;
   LogReader reader;
   EXPECT_FALSE(reader.Open((dir / "nope.log.gz").string()));
-  EXPECT_THAT(reader.error(), HasSubstr("cannot open " + (dir / "nope.log.gz").string()));
+  EXPECT_THAT(reader.error(), HasSubstr("cannot read " + (dir / "nope.log.gz").string()));
   EXPECT_THAT(reader.error(), HasSubstr("No such file"));
 }
 
