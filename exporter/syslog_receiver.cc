@@ -19,6 +19,8 @@ namespace {
 // Room for what precedes the line: "<PRI>Mmm dd hh:mm:ss ", a host name (up to 255 bytes) and
 // a tag (nginx allows 32).
 constexpr size_t kHeaderAllowance = 512;
+// Several thousand access log lines, with the kernel's overhead per datagram counted.
+constexpr int kUdpReceiveBuffer = 8 << 20;
 
 std::string Describe(const SyslogEndpoint& e) {
   if (e.kind == SyslogEndpoint::Kind::kUnixgram) return "unixgram://" + e.path;
@@ -73,6 +75,10 @@ bool SyslogReceiver::Bind(const SyslogEndpoint& endpoint, std::string* error) {
     socklen_t len = sizeof(addr);
     ::getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
     socket.endpoint.port = ntohs(addr.sin_port);
+    // Room for bursts: nginx does not wait for poolwatch. The kernel caps the request at
+    // net.core.rmem_max (208 KiB unless raised), so a failure here is not an error.
+    const int buffer = kUdpReceiveBuffer;
+    ::setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &buffer, sizeof(buffer));
     // The kernel's count of datagrams dropped for a full receive buffer, on every datagram.
     const int on = 1;
     if (::setsockopt(fd, SOL_SOCKET, SO_RXQ_OVFL, &on, sizeof(on)) != 0) {

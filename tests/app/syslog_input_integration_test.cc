@@ -69,8 +69,8 @@ void ExpectEveryRequestCounted(Stack& stack, int requests) {
                 kDeadline))
       << stack.Metric("poolwatch_http_requests_total") << " counted, expected " << before + requests
       << "\n"
-      << stack.poolwatch()->Output() << "\nnginx: "
-      << ReadFile(stack.dir() / "nginx/logs/error.log");
+      << stack.poolwatch()->Output()
+      << "\nnginx: " << ReadFile(stack.dir() / "nginx/logs/error.log");
   const std::string metrics = stack.Metrics();
   EXPECT_EQ(Received(stack) - received_before, requests);
   EXPECT_EQ(MetricValue(metrics, "poolwatch_syslog_datagrams_total", {{"result", "malformed"}}), 0);
