@@ -17,6 +17,7 @@
 #include "alerting/notify/http_poster.h"
 #include "alerting/notify/notifier_factory.h"
 #include "alerting/notify/redact.h"
+#include "alerting/notify/slack_app_notifier.h"
 #include "app/alert_metrics.h"
 #include "app/logger.h"
 #include "app/pipeline.h"
@@ -135,6 +136,9 @@ class Daemon {
   // Dispatch().
   void EvaluateAndDispatch(TimePoint now);
   void Dispatch(std::vector<Pipeline::TimedEvaluation>& evaluations);
+  // Slack app mode: when maintenance starts or ends (admin API, reload, its end time), a note
+  // for the threads of the open incidents (Notification::incident_note).
+  void AppendMaintenanceNote(TimePoint now, std::vector<Notification>& notifications);
   void RegisterHandlers(HttpServer& server);
 
   std::string config_path_;
@@ -153,10 +157,30 @@ class Daemon {
   // The alert self-metrics (firing, window fill, ratios) are rebuilt from Status(), which costs
   // strings and maps: once per tick, or at once when an evaluation produced notifications.
   std::chrono::steady_clock::time_point status_published_{};
+  std::optional<bool> maintenance_seen_;  // maintenance at the last Dispatch(); engine_mutex_
+  bool incident_notes_ = false;           // a notifier keeps incident threads (the Slack app)
   prometheus::Gauge& log_readable_;
 };
 
 void Daemon::EvaluateAndDispatch(TimePoint now) { pipeline_.EvaluateAt(now); }
+
+void Daemon::AppendMaintenanceNote(TimePoint now, std::vector<Notification>& notifications) {
+  if (!incident_notes_) return;
+  const bool on = pipeline_.engine().MaintenanceActive(now);
+  // The first call only learns the state (restored or configured): it is no news.
+  const bool changed = maintenance_seen_.has_value() && *maintenance_seen_ != on;
+  maintenance_seen_ = on;
+  if (!changed) return;
+  Notification note;
+  note.rule = "maintenance";
+  note.incident_note = true;
+  note.status = on ? AlertStatus::kFiring : AlertStatus::kResolved;
+  note.title = on ? "MAINTENANCE" : "MAINTENANCE ENDED";
+  note.summary = on ? "Maintenance started: muted rules hold their alerts until it ends"
+                    : "Maintenance ended: alerts are sent again";
+  note.at = now;
+  notifications.push_back(std::move(note));
+}
 
 void Daemon::Dispatch(std::vector<Pipeline::TimedEvaluation>& evaluations) {
   std::vector<Notification> notifications;
@@ -171,9 +195,15 @@ void Daemon::Dispatch(std::vector<Pipeline::TimedEvaluation>& evaluations) {
     std::move(e.evaluation.notifications.begin(), e.evaluation.notifications.end(),
               std::back_inserter(notifications));
   }
+  AppendMaintenanceNote(evaluations.back().now, notifications);
   state_.BeforeEnqueue(notifications);  // all of them saved before Slack can see any
   for (Notification& n : notifications) {
-    LogInfo(n.state_only ? "alert (cooldown: to Alertmanager only)" : "alert",
+    if (n.incident_note) {
+      LogInfo("maintenance note for the open incidents' Slack threads", {{"summary", n.summary}});
+      dispatcher_->Enqueue(std::move(n));
+      continue;
+    }
+    LogInfo(n.state_only ? "alert (cooldown: to Alertmanager and Slack app threads only)" : "alert",
             {{"rule", n.rule},
              {"status", n.status == AlertStatus::kFiring ? "firing" : "resolved"},
              {"key", n.Key()}});
@@ -295,15 +325,20 @@ int Daemon::Run() {
   // The dispatcher owns the notifiers until the daemon ends; the Alertmanager ones are named
   // here to export and import the alerts they keep re-posting.
   std::vector<AlertmanagerNotifier*> alertmanagers;
+  SlackAppNotifier* slack_app = nullptr;
   NotifierContext notifier_context;
   notifier_context.instance = config_.instance;
   notifier_context.generator_url =
       GeneratorUrl(config_.notify, config_.instance, config_.listen_addresses);
   notifier_context.log = [](std::string_view line) { LogWarn(line); };
   notifier_context.registry = registry_.get();
-  dispatcher_ = std::make_unique<Dispatcher>(
-      BuildNotifiers(config_.notify, notifier_context, *poster_, std::cout, &alertmanagers),
-      dispatch_options);
+  notifier_context.status_url = notifier_context.generator_url;  // the node's status page
+  notifier_context.admin_api = config_.enable_admin_api;
+  dispatcher_ =
+      std::make_unique<Dispatcher>(BuildNotifiers(config_.notify, notifier_context, *poster_,
+                                                  std::cout, &alertmanagers, &slack_app),
+                                   dispatch_options);
+  incident_notes_ = slack_app != nullptr;
   for (const std::string& destination : dispatcher_->Destinations()) {
     LogInfo("alerts go to " + destination);
   }
@@ -375,12 +410,15 @@ int Daemon::Run() {
     for (AlertmanagerNotifier* alertmanager : alertmanagers) {
       exports.alertmanagers.push_back([alertmanager] { return alertmanager->ExportState(); });
     }
+    if (slack_app != nullptr)
+      exports.slack_threads = [slack_app] { return slack_app->ExportThreads(); };
     state_.AttachExports(std::move(exports));
     StateKeeper::Restored restored = state_.Restore(&follow);
     dispatcher_->ImportOutbox(std::move(restored.outbox));
     for (AlertmanagerNotifier* alertmanager : alertmanagers) {
       alertmanager->ImportState(restored.alertmanager_firing);
     }
+    if (slack_app != nullptr) slack_app->ImportThreads(restored.slack_threads);
   }
   // Without log.path only syslog feeds the pipeline.
   std::optional<FileFollower> follower;

@@ -327,7 +327,9 @@ void ReadNotifySection(const YamlReader& r, const YAML::Node& section, NotifyCon
       section, "notify",
       {"slack_webhook_url", "slack_webhook_url_file", "webhook_url", "dashboard_url", "runbook_url",
        "console", "queue_capacity", "slack_min_interval", "max_attempts", "timeout",
-       "alertmanager_urls", "alertmanager_resend_interval", "generator_url", "default_notifiers"});
+       "alertmanager_urls", "alertmanager_resend_interval", "generator_url", "default_notifiers",
+       // Slack app mode (issue 16).
+       "slack_bot_token", "slack_bot_token_file", "slack_channel", "slack_api_url"});
   if (section["slack_webhook_url"])
     notify.slack_webhook_url = r.String(section["slack_webhook_url"], "notify.slack_webhook_url");
   if (section["slack_webhook_url_file"]) {
@@ -338,6 +340,29 @@ void ReadNotifySection(const YamlReader& r, const YAML::Node& section, NotifyCon
       r.Fail(section["slack_webhook_url_file"], "notify.slack_webhook_url_file",
              "cannot read " + path);
     notify.slack_webhook_url = url;
+  }
+  // Slack app mode (issue 16): the token is a secret like the webhook URL, never echoed.
+  // Where the Slack app's keys are, for the errors that need them together (config.cc).
+  for (const char* key : {"slack_bot_token", "slack_bot_token_file", "slack_channel"}) {
+    if (section[key]) locations[std::string("notify.") + key] = r.Where(section[key]);
+  }
+  if (section["slack_bot_token"])
+    notify.slack_bot_token = r.String(section["slack_bot_token"], "notify.slack_bot_token");
+  if (section["slack_bot_token_file"]) {
+    std::string path = r.String(section["slack_bot_token_file"], "notify.slack_bot_token_file");
+    std::ifstream in(path);
+    std::string token;
+    if (!in || !std::getline(in, token))
+      r.Fail(section["slack_bot_token_file"], "notify.slack_bot_token_file", "cannot read " + path);
+    notify.slack_bot_token = token;
+  }
+  if (section["slack_channel"])
+    notify.slack_channel = r.String(section["slack_channel"], "notify.slack_channel");
+  if (section["slack_api_url"]) {
+    notify.slack_api_url = r.String(section["slack_api_url"], "notify.slack_api_url");
+    if (!IsHttpUrl(notify.slack_api_url))
+      r.Fail(section["slack_api_url"], "notify.slack_api_url",
+             "expected an http:// or https:// URL like https://slack.com/api");
   }
   if (section["webhook_url"])
     notify.webhook_url = r.String(section["webhook_url"], "notify.webhook_url");
