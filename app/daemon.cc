@@ -81,7 +81,7 @@ class SyslogCounters {
     if (published_.dropped == 0 && now.dropped > 0) {
       LogWarn(
           "syslog datagrams were dropped because the receive buffer was full; raise "
-          "net.core.rmem_default (later drops are only counted)",
+          "net.core.rmem_max (later drops are only counted)",
           {{"dropped", std::to_string(now.dropped)}});
     }
     published_ = now;
@@ -438,6 +438,7 @@ int Daemon::Run() {
   bool running = true;
   bool ready = false;
   auto last_read = std::chrono::steady_clock::time_point{};
+  std::vector<pollfd> fds;  // what the loop waits on; kept to reuse its memory
   while (running) {
     FileFollower::PollResult result;
     SyslogReceiver::PollResult received;
@@ -482,7 +483,7 @@ int Daemon::Run() {
     if (result.more || received.more) continue;
 
     // The signals, the follower's inotify descriptor (when it has one), the syslog sockets.
-    std::vector<pollfd> fds = {{signal_fd, POLLIN, 0}};
+    fds.assign(1, {signal_fd, POLLIN, 0});
     const bool follower_waits = follower && follower->WaitFd() >= 0;
     if (follower_waits) fds.push_back({follower->WaitFd(), POLLIN, 0});
     if (syslog) {

@@ -195,10 +195,11 @@ int RunReplay(const ReplayOptions& options) {
   }
   for (const ReplayLog& log : logs) {
     if (!log.first_line_time) {
-      LogWarn(
-          "no line of this log near its start matches log.format; it is read after the logs "
-          "whose time is known",
-          {{"log", log.path}});
+      LogWarn(options.order == "given"
+                  ? "no line of this log near its start matches log.format"
+                  : "no line of this log near its start matches log.format; it is read after "
+                    "the logs whose time is known",
+              {{"log", log.path}});
     }
   }
 

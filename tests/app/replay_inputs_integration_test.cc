@@ -198,6 +198,19 @@ TEST(ReplayInputs, TheOrderGivenIsKeptWhenAskedAndGoingBackInTimeIsWarnedAbout) 
   EXPECT_NE(given.notifications, Replay({Log("both_failing.log")}).notifications);
 }
 
+TEST(ReplayInputs, ALogWithNoLineOfTheFormatIsReadLastWithAWarning) {
+  TempDir dir;
+  WriteFile(dir / "access.log.1", "{\"json\": \"not this format\"}\n");
+  ReplayRun run = Replay({(dir / "access.log.1").string(), Log("both_failing.log")});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_EQ(run.notifications, Replay({Log("both_failing.log")}).notifications);
+  EXPECT_THAT(run.output, HasSubstr("no line of this log near its start matches log.format; it "
+                                    "is read after the logs whose time is known\" log=" +
+                                    (dir / "access.log.1").string()));
+  EXPECT_THAT(run.output, HasSubstr((dir / "access.log.1").string() + "  no time found"));
+  EXPECT_THAT(run.output, HasSubstr("3761 lines (3760 parsed, 1 malformed)"));
+}
+
 TEST(ReplayInputs, GzipIsRecognisedWithoutItsSuffixAndMembersFollowOneAnother) {
   TempDir dir;
   const std::vector<std::string> lines = Lines(ReadFile(Log("both_failing.log")));
