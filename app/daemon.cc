@@ -493,15 +493,20 @@ int Daemon::Run() {
         follower && !follower_waits ? std::min(kTick, FileFollower::kFallbackPollInterval) : kTick;
     int n = poll(fds.data(), fds.size(), static_cast<int>(timeout.count()));
     if (n <= 0) continue;
-    const bool file_woke = follower_waits && (fds[1].revents & POLLIN);
-    bool datagrams = false;
-    for (size_t i = follower_waits ? 2 : 1; i < fds.size(); ++i) {
-      datagrams = datagrams || (fds[i].revents & POLLIN);
+    const size_t first_socket = follower_waits ? 2 : 1;
+    bool input = false;
+    bool urgent = false;
+    for (size_t i = 1; i < fds.size(); ++i) {
+      if (!(fds[i].revents & POLLIN)) continue;
+      input = true;
+      // A unix datagram socket queues only 10 datagrams (net.unix.max_dgram_qlen) before
+      // nginx's sends fail and the lines are lost: read it at once. UDP's buffer holds
+      // hundreds at least, and is coalesced like the file.
+      urgent = urgent || (i >= first_socket && config_.syslog_listen[i - first_socket].kind ==
+                                                   SyslogEndpoint::Kind::kUnixgram);
     }
-    if (file_woke) follower->DrainWakeups();
-    // Datagrams are read at once: a unix datagram socket queues only 10 of them
-    // (net.unix.max_dgram_qlen) before nginx's sends fail and the lines are lost.
-    if (file_woke && !datagrams) {
+    if (follower_waits && (fds[1].revents & POLLIN)) follower->DrainWakeups();
+    if (input && !urgent) {
       auto since = std::chrono::steady_clock::now() - last_read;
       if (since < kCoalesce && !(fds[0].revents & POLLIN)) {
         auto rest = std::chrono::ceil<std::chrono::milliseconds>(kCoalesce - since);
