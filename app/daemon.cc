@@ -1,6 +1,7 @@
 #include "app/daemon.h"
 
 #include <poll.h>
+#include <prometheus/counter.h>
 #include <prometheus/gauge.h>
 #include <signal.h>
 #include <sys/signalfd.h>
@@ -9,6 +10,7 @@
 #include <iostream>
 #include <mutex>
 #include <optional>
+#include <vector>
 
 #include "alerting/notify/alertmanager_notifier.h"
 #include "alerting/notify/dispatcher.h"
@@ -26,6 +28,7 @@
 #include "exporter/exposition.h"
 #include "exporter/file_follower.h"
 #include "exporter/process_metrics.h"
+#include "exporter/syslog_receiver.h"
 #include "web/admin_api.h"
 #include "web/http_server.h"
 #include "web/status_page.h"
@@ -45,6 +48,55 @@ constexpr std::chrono::seconds kShutdownDrain{5};
 // stall): the pipeline evaluates them with the log's time, as replay does, instead of once per
 // read with the wall clock (see Pipeline::SetBacklogBefore).
 constexpr std::chrono::seconds kBacklogAge{2};
+
+// poolwatch_syslog_datagrams_total{result}: the receiver's counters as they grow, and a warning
+// the first time each kind of loss happens (later ones are only counted).
+class SyslogCounters {
+ public:
+  explicit SyslogCounters(prometheus::Registry& registry)
+      : family_(prometheus::BuildCounter()
+                    .Name("poolwatch_syslog_datagrams_total")
+                    .Help("Datagrams received on log.syslog.listen: received (all of them), "
+                          "malformed (not syslog as nginx sends it), oversized (a line longer "
+                          "than the maximum), dropped (lost to a full receive buffer); only "
+                          "received minus the others became log lines.")
+                    .Register(registry)),
+        received_(family_.Add({{"result", "received"}})),
+        malformed_(family_.Add({{"result", "malformed"}})),
+        oversized_(family_.Add({{"result", "oversized"}})),
+        dropped_(family_.Add({{"result", "dropped"}})) {}
+
+  void Publish(const SyslogStats& now) {
+    received_.Increment(static_cast<double>(now.received - published_.received));
+    malformed_.Increment(static_cast<double>(now.malformed - published_.malformed));
+    oversized_.Increment(static_cast<double>(now.oversized - published_.oversized));
+    dropped_.Increment(static_cast<double>(now.dropped - published_.dropped));
+    if (published_.malformed == 0 && now.malformed > 0) {
+      LogWarn(
+          "skipped a syslog datagram that is not what nginx sends; later ones are only counted");
+    }
+    if (published_.oversized == 0 && now.oversized > 0) {
+      LogWarn(
+          "skipped a syslog datagram longer than the maximum line length; later ones are "
+          "only counted");
+    }
+    if (published_.dropped == 0 && now.dropped > 0) {
+      LogWarn(
+          "syslog datagrams were dropped because the receive buffer was full; raise "
+          "net.core.rmem_max (later drops are only counted)",
+          {{"dropped", std::to_string(now.dropped)}});
+    }
+    published_ = now;
+  }
+
+ private:
+  prometheus::Family<prometheus::Counter>& family_;
+  prometheus::Counter& received_;
+  prometheus::Counter& malformed_;
+  prometheus::Counter& oversized_;
+  prometheus::Counter& dropped_;
+  SyslogStats published_;
+};
 
 std::string HostName() {
   char name[256] = {0};
@@ -227,8 +279,11 @@ void Daemon::Reload() {
   try {
     Config fresh = LoadEffectiveConfig(config_path_, flags_);
     if (fresh.log_path != config_.log_path || fresh.log_format != config_.log_format ||
-        fresh.listen_addresses != config_.listen_addresses) {
-      LogWarn("log path, log format and listen addresses take effect only after a restart");
+        fresh.listen_addresses != config_.listen_addresses ||
+        fresh.syslog_listen != config_.syslog_listen) {
+      LogWarn(
+          "log path, log format, syslog and web listen addresses take effect only after a "
+          "restart");
     }
     // The dispatcher and its notifiers live as long as the daemon (they hold the queued and
     // retried notifications): their settings need a restart. Key names only: URLs are secrets.
@@ -340,6 +395,23 @@ int Daemon::Run() {
                           {"telemetry_path", config_.telemetry_path}});
   }
 
+  // log.syslog.listen: lines that arrive as datagrams, alongside or instead of the file.
+  std::unique_ptr<SyslogReceiver> syslog;
+  std::optional<SyslogCounters> syslog_counters;
+  if (!config_.syslog_listen.empty()) {
+    SyslogReceiverOptions receive;
+    receive.endpoints = config_.syslog_listen;
+    syslog = std::make_unique<SyslogReceiver>(receive);
+    if (!syslog->Open(&error)) {
+      LogError(error);
+      return 1;
+    }
+    syslog_counters.emplace(*registry_);
+    for (const std::string& address : syslog->BoundAddresses()) {
+      LogInfo("listening for syslog", {{"address", address}});
+    }
+  }
+
   FileFollowerOptions follow;
   follow.path = config_.log_path;
   follow.start_at_end = !config_.start_at_beginning;
@@ -360,32 +432,44 @@ int Daemon::Run() {
     }
     if (slack_app != nullptr) slack_app->ImportThreads(restored.slack_threads);
   }
-  FileFollower follower(follow);
-  state_.Attach(&follower);
-  LogInfo("following " + config_.log_path + " from the " +
-          (follow.resume_from           ? "saved position"
-           : config_.start_at_beginning ? "beginning"
-                                        : "end") +
-          "; primary pool " + config_.alerting.active_pool);
-  if (!follower.status().empty()) LogWarn(follower.status());
+  // Without log.path only syslog feeds the pipeline.
+  std::optional<FileFollower> follower;
+  if (!config_.log_path.empty()) {
+    follower.emplace(follow);
+    state_.Attach(&*follower);
+    LogInfo("following " + config_.log_path + " from the " +
+            (follow.resume_from           ? "saved position"
+             : config_.start_at_beginning ? "beginning"
+                                          : "end") +
+            "; primary pool " + config_.alerting.active_pool);
+    if (!follower->status().empty()) LogWarn(follower->status());
+  } else {
+    LogInfo("no log file to follow, only syslog; primary pool " + config_.alerting.active_pool);
+  }
 
   bool running = true;
   bool ready = false;
   auto last_read = std::chrono::steady_clock::time_point{};
+  std::vector<pollfd> fds;  // what the loop waits on; kept to reuse its memory
   while (running) {
     FileFollower::PollResult result;
+    SyslogReceiver::PollResult received;
     {
       std::lock_guard<std::mutex> lock(engine_mutex_);
       last_read = std::chrono::steady_clock::now();
       pipeline_.SetBacklogBefore(Clock::now() - kBacklogAge);
-      result = ReadLogOnce(follower, pipeline_, state_);
-      follower_health_.stats = follower.stats();
-      follower_health_.problem = follower.status();
+      if (follower) {
+        result = ReadLogOnce(*follower, pipeline_, state_);
+        follower_health_.stats = follower->stats();
+        follower_health_.problem = follower->status();
+      }
+      if (syslog) received = ReadSyslogOnce(*syslog, pipeline_);
       // In the middle of a backlog the pipeline has evaluated with the log's time; the wall
       // clock would age its windows hours ahead of the lines still to come.
       if (!result.more || !pipeline_.InBacklog()) EvaluateAndDispatch(Clock::now());
       state_.Tick(dispatcher_->QueueLength());
     }
+    if (syslog) syslog_counters->Publish(syslog->stats());
     ExporterMetrics& metrics = pipeline_.metrics();
     if (result.rotated) {
       metrics.CountRotation();
@@ -395,27 +479,46 @@ int Daemon::Run() {
       metrics.CountTruncation();
       LogInfo("log truncated in place: reading " + config_.log_path + " from its start");
     }
-    log_readable_.Set(follower.status().empty() ? 1 : 0);
+    // Syslog only: the sockets are bound, which is all poolwatch can know of its input.
+    log_readable_.Set(!follower || follower->status().empty() ? 1 : 0);
     if (result.status_changed) {
-      if (follower.status().empty()) {
+      if (follower->status().empty()) {
         LogInfo("reading " + config_.log_path);
       } else {
-        LogWarn(follower.status());
+        LogWarn(follower->status());
       }
     }
     if (!ready) {
       ready = true;
       server.SetReady(true);
     }
-    if (result.more) continue;
+    if (result.more || received.more) continue;
 
-    pollfd fds[2] = {{signal_fd, POLLIN, 0}, {follower.WaitFd(), POLLIN, 0}};
+    // The signals, the follower's inotify descriptor (when it has one), the syslog sockets.
+    fds.assign(1, {signal_fd, POLLIN, 0});
+    const bool follower_waits = follower && follower->WaitFd() >= 0;
+    if (follower_waits) fds.push_back({follower->WaitFd(), POLLIN, 0});
+    if (syslog) {
+      for (int fd : syslog->fds()) fds.push_back({fd, POLLIN, 0});
+    }
     auto timeout =
-        follower.WaitFd() < 0 ? std::min(kTick, FileFollower::kFallbackPollInterval) : kTick;
-    int n = poll(fds, follower.WaitFd() < 0 ? 1 : 2, static_cast<int>(timeout.count()));
+        follower && !follower_waits ? std::min(kTick, FileFollower::kFallbackPollInterval) : kTick;
+    int n = poll(fds.data(), fds.size(), static_cast<int>(timeout.count()));
     if (n <= 0) continue;
-    if (fds[1].revents & POLLIN) {
-      follower.DrainWakeups();
+    const size_t first_socket = follower_waits ? 2 : 1;
+    bool input = false;
+    bool urgent = false;
+    for (size_t i = 1; i < fds.size(); ++i) {
+      if (!(fds[i].revents & POLLIN)) continue;
+      input = true;
+      // A unix datagram socket queues only 10 datagrams (net.unix.max_dgram_qlen) before
+      // nginx's sends fail and the lines are lost: read it at once. UDP's buffer holds
+      // hundreds at least, and is coalesced like the file.
+      urgent = urgent || (i >= first_socket && config_.syslog_listen[i - first_socket].kind ==
+                                                   SyslogEndpoint::Kind::kUnixgram);
+    }
+    if (follower_waits && (fds[1].revents & POLLIN)) follower->DrainWakeups();
+    if (input && !urgent) {
       auto since = std::chrono::steady_clock::now() - last_read;
       if (since < kCoalesce && !(fds[0].revents & POLLIN)) {
         auto rest = std::chrono::ceil<std::chrono::milliseconds>(kCoalesce - since);
@@ -441,7 +544,8 @@ int Daemon::Run() {
   {
     std::lock_guard<std::mutex> lock(engine_mutex_);
     pipeline_.SetBacklogBefore(Clock::now() - kBacklogAge);
-    ReadLogOnce(follower, pipeline_, state_);
+    if (follower) ReadLogOnce(*follower, pipeline_, state_);
+    if (syslog) ReadSyslogOnce(*syslog, pipeline_);
     EvaluateAndDispatch(Clock::now());
   }
   size_t abandoned = dispatcher_->Shutdown(kShutdownDrain);
@@ -498,8 +602,10 @@ int RunDaemon(const std::string& config_path, const FlagOverrides& flags) {
     LogError(std::string("configuration error: ") + e.what());
     return 2;
   }
-  if (config.log_path.empty()) {
-    LogError("no log to follow: set --log.path, log.path in the config file or POOLWATCH_LOG_PATH");
+  if (config.log_path.empty() && config.syslog_listen.empty()) {
+    LogError(
+        "no log to follow: set --log.path, log.path in the config file or POOLWATCH_LOG_PATH, "
+        "or receive it over syslog (log.syslog.listen)");
     return 2;
   }
   Logger::SetLevel(ParseLogLevel(config.log_level).value_or(LogLevel::kInfo));

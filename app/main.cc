@@ -79,7 +79,16 @@ int main(int argc, char** argv) {
       ->add_option("--report-format", replay.report_format,
                    "text (an aligned table, the default) or json (implies --report)")
       ->check(CLI::IsMember({"text", "json"}));
-  replay_cmd->add_option("logs", replay.logs, "access logs, read in order")->required();
+  replay_cmd
+      ->add_option("--order", replay.order,
+                   "time (the default: the logs by the time of their first line, so a shell "
+                   "glob of rotated logs is read oldest first) or given (as listed)")
+      ->check(CLI::IsMember({"time", "given"}));
+  replay_cmd
+      ->add_option("logs", replay.logs,
+                   "access logs, plain or gzip'd (recognised by their first bytes); - reads "
+                   "standard input")
+      ->required();
 
   std::string check_path;
   CLI::App* check_cmd =

@@ -14,4 +14,14 @@ FileFollower::PollResult ReadLogOnce(FileFollower& follower, Pipeline& pipeline,
   return result;
 }
 
+SyslogReceiver::PollResult ReadSyslogOnce(SyslogReceiver& receiver, Pipeline& pipeline) {
+  const uint64_t bytes_before = receiver.stats().bytes;
+  SyslogReceiver::PollResult result =
+      receiver.Poll([&pipeline](std::string_view line) { pipeline.ProcessLine(line); });
+  pipeline.Flush();
+  pipeline.metrics().AddBytesRead(receiver.stats().bytes - bytes_before);
+  pipeline.DeliverPending();
+  return result;
+}
+
 }  // namespace poolwatch

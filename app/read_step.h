@@ -3,6 +3,7 @@
 #include "app/pipeline.h"
 #include "app/state_keeper.h"
 #include "exporter/file_follower.h"
+#include "exporter/syslog_receiver.h"
 
 namespace poolwatch {
 
@@ -14,5 +15,9 @@ namespace poolwatch {
 // and a state file captured there would describe no line boundary.
 FileFollower::PollResult ReadLogOnce(FileFollower& follower, Pipeline& pipeline,
                                      StateKeeper& state);
+
+// The same for the datagrams nginx sent over syslog: each one's line through the pipeline, then
+// the evaluations delivered. Nothing for the state file: a datagram is not read twice.
+SyslogReceiver::PollResult ReadSyslogOnce(SyslogReceiver& receiver, Pipeline& pipeline);
 
 }  // namespace poolwatch

@@ -1,22 +1,25 @@
 #include "app/replay.h"
 
-#include <fcntl.h>
 #include <prometheus/text_serializer.h>
-#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
 #include <fstream>
 #include <iostream>
+#include <memory>
 #include <nlohmann/json.hpp>
+#include <optional>
+#include <span>
 #include <vector>
 
 #include "app/daemon.h"
 #include "app/incident_report.h"
 #include "app/logger.h"
 #include "app/pipeline.h"
+#include "app/replay_order.h"
 #include "exporter/line_splitter.h"
+#include "exporter/log_reader.h"
 
 namespace poolwatch {
 namespace {
@@ -24,6 +27,49 @@ namespace {
 // Large enough that read() calls cost nothing next to parsing (a few thousand lines each),
 // small enough to stay in L2 and keep peak RSS low.
 constexpr size_t kReadBlock = 128 << 10;
+// How much of a log is searched for a first line with a time, to order the logs: a log with
+// no line in the format that far is not an access log of this format anyway.
+constexpr size_t kFirstLineSearchBytes = 1 << 20;
+// nginx stamps a line when its request ends and each worker reopens the log on its own after a
+// rotation, so a log may start a little before the previous one ended; beyond this it is not
+// a continuation.
+constexpr auto kOverlapTolerance = std::chrono::minutes(1);
+
+// One log of the command line.
+struct ReplayLog {
+  std::string path;
+  std::optional<TimePoint> first_line_time;
+  // Standard input cannot be read twice: its reader stays open, and what was read from it to
+  // find its first line waits in `head`. A file is opened again when its turn comes.
+  std::unique_ptr<LogReader> reader;
+  std::string head;
+};
+
+// Reads the start of `reader` until a line parses with `format`: that line's time goes to
+// `log.first_line_time`, and what was read to `head`. False on a read error.
+bool FindFirstLineTime(LogReader& reader, const LogFormat& format, std::span<char> buffer,
+                       ReplayLog& log, std::string& head) {
+  LineSplitter splitter;
+  LogRecord record;
+  auto on_line = [&](std::string_view line) {
+    if (!log.first_line_time && !format.Parse(line, record)) log.first_line_time = record.time;
+  };
+  while (!log.first_line_time && head.size() < kFirstLineSearchBytes) {
+    const std::optional<size_t> n = reader.Read(buffer);
+    if (!n) return false;
+    if (*n == 0) {
+      splitter.Flush(on_line);
+      break;
+    }
+    head.append(buffer.data(), *n);
+    splitter.Feed(std::string_view(buffer.data(), *n), on_line);
+  }
+  return true;
+}
+
+std::string TimeOrUnknown(const std::optional<TimePoint>& t) {
+  return t ? FormatRfc3339(*t) : std::string("no time found");
+}
 
 // One line of replay output: what would have been sent, when (log time), and its text.
 void PrintNotification(const Notification& n, std::ostream& out) {
@@ -105,33 +151,105 @@ int RunReplay(const ReplayOptions& options) {
     }
   });
 
+  if (std::count(options.logs.begin(), options.logs.end(), LogReader::kStdin) > 1) {
+    LogError("standard input (-) can be read only once; it is named more than once");
+    return 2;
+  }
   std::vector<char> buffer(kReadBlock);
-  auto started = std::chrono::steady_clock::now();
-  for (const std::string& path : options.logs) {
-    int fd = open(path.c_str(), O_RDONLY | O_CLOEXEC);
-    if (fd < 0) {
-      LogError("cannot read " + path + ": " + std::strerror(errno));
+  const std::span<char> block(buffer.data(), buffer.size());
+  std::string format_error;
+  const std::optional<LogFormat> format =
+      LogFormat::Compile(config.log_format, config.format_options, &format_error);
+  if (!format) {  // the pipeline compiled the same format above: it cannot fail here
+    LogError("log.format: " + format_error);
+    return 2;
+  }
+
+  // Where each log starts, before anything is replayed: an unreadable log fails at once.
+  std::vector<ReplayLog> logs(options.logs.size());
+  std::vector<std::optional<TimePoint>> first_line_times;
+  LogReader reader;
+  for (size_t i = 0; i < logs.size(); ++i) {
+    ReplayLog& log = logs[i];
+    log.path = options.logs[i];
+    const bool is_stdin = log.path == LogReader::kStdin;
+    if (is_stdin) log.reader = std::make_unique<LogReader>();
+    LogReader& peek = is_stdin ? *log.reader : reader;
+    std::string discarded;
+    if (!peek.Open(log.path) ||
+        !FindFirstLineTime(peek, *format, block, log, is_stdin ? log.head : discarded)) {
+      LogError(peek.error());
       return 1;
     }
-    posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+    first_line_times.push_back(log.first_line_time);
+  }
+  std::vector<size_t> order(logs.size());
+  for (size_t i = 0; i < order.size(); ++i) order[i] = i;
+  if (options.order != "given") order = OrderByFirstLine(first_line_times);
+  if (!std::is_sorted(order.begin(), order.end())) {
+    std::cerr << "reading the logs by the time of their first line (--order given keeps the "
+                 "command line's order):\n";
+    for (size_t i : order) {
+      std::cerr << "  " << logs[i].path << "  " << TimeOrUnknown(logs[i].first_line_time) << '\n';
+    }
+  }
+  for (const ReplayLog& log : logs) {
+    if (!log.first_line_time) {
+      LogWarn(options.order == "given"
+                  ? "no line of this log near its start matches log.format"
+                  : "no line of this log near its start matches log.format; it is read after "
+                    "the logs whose time is known",
+              {{"log", log.path}});
+    }
+  }
+
+  auto started = std::chrono::steady_clock::now();
+  const ReplayLog* previous = nullptr;
+  for (size_t index : order) {
+    const ReplayLog& log = logs[index];
+    if (previous != nullptr && log.first_line_time && pipeline.lines_parsed() > 0 &&
+        *log.first_line_time + kOverlapTolerance < pipeline.last_record_time()) {
+      LogWarn(
+          "this log starts before the end of the log read before it: replay does not "
+          "interleave the lines of two logs and its clock does not go back, so the rules see "
+          "these lines out of their time (the rotations of one log do not overlap like this)",
+          {{"log", log.path},
+           {"starts", FormatRfc3339(*log.first_line_time)},
+           {"previous_log", previous->path},
+           {"previous_ends", FormatRfc3339(pipeline.last_record_time())}});
+    }
+    previous = &log;
+    LogReader& in = log.reader ? *log.reader : reader;
+    if (!log.reader && !in.Open(log.path)) {
+      LogError(in.error());
+      return 1;
+    }
+    const uint64_t lines_before = pipeline.lines_parsed() + pipeline.lines_malformed();
     LineSplitter splitter;
     auto on_line = [&](std::string_view line) { pipeline.ProcessLine(line); };
     auto on_overlong = [&]() { pipeline.CountOverlong(1); };
+    splitter.Feed(log.head, on_line, on_overlong);
+    pipeline.DeliverPending();
     while (true) {
-      ssize_t n = read(fd, buffer.data(), buffer.size());
-      if (n < 0 && errno == EINTR) continue;
-      if (n < 0) {
-        LogError("error reading " + path + ": " + std::strerror(errno));
-        close(fd);
+      const std::optional<size_t> n = in.Read(block);
+      if (!n) {
+        const uint64_t lines = pipeline.lines_parsed() + pipeline.lines_malformed() - lines_before;
+        std::string message = in.error() + "; replay stopped: " + std::to_string(lines) +
+                              " lines of it were replayed";
+        if (splitter.pending_bytes() > 0) {
+          message += " (not the incomplete line after them, " +
+                     std::to_string(splitter.pending_bytes()) + " bytes)";
+        }
+        if (&log != &logs[order.back()]) message += ", the logs after it were not read";
+        LogError(message);
         return 1;
       }
-      if (n == 0) break;
-      bytes += static_cast<uint64_t>(n);
-      splitter.Feed(std::string_view(buffer.data(), static_cast<size_t>(n)), on_line, on_overlong);
+      if (*n == 0) break;
+      splitter.Feed(std::string_view(buffer.data(), *n), on_line, on_overlong);
       pipeline.DeliverPending();
     }
     splitter.Flush(on_line);
-    close(fd);
+    bytes += in.log_bytes();  // standard input's head included: its reader read it
   }
   // The end of the log is the end of time: no resolution is invented past the last line.
   if (pipeline.lines_parsed() > 0) pipeline.EvaluateAt(pipeline.last_record_time());

@@ -15,7 +15,9 @@
 #   RUNS              runs of each fast program (poolwatch, wc, cat; default 5)
 #   SLOW_RUNS         runs of mtail and the Python watcher (default 3)
 #   SEED              generator seed (default 1)
-#   SKIP              space-separated programs to leave out, e.g. "mtail python"
+#   SKIP              space-separated programs to leave out, e.g. "mtail python"; "gz" leaves
+#                     out poolwatch-gz (replay of the log gzip'd as logrotate does, gzip -6)
+#                     and zcat (its decompression alone)
 set -euo pipefail
 
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -84,7 +86,12 @@ for lines in $SIZES; do
     python3 "$here/gen_log.py" --lines "$lines" --seed "$SEED" --out "$log.tmp"
     mv "$log.tmp" "$log"
   fi
+  if ! skipped gz && [ ! -s "$log.gz" ]; then
+    gzip -6 -c "$log" >"$log.gz.tmp"  # logrotate's compress: gzip's default level
+    mv "$log.gz.tmp" "$log.gz"
+  fi
   cat "$log" >/dev/null  # into the page cache: every program reads it from memory
+  skipped gz || cat "$log.gz" >/dev/null
 
   # Same counts first, or the times mean nothing.
   out="$BENCH_DIR/$lines"
@@ -100,12 +107,25 @@ for lines in $SIZES; do
     python3 "$here/seed_watcher.py" --metrics-out "$out/python.prom" "$log" >/dev/null
     check+=("python=$out/python.prom")
   fi
-  python3 "$here/check_totals.py" "${check[@]}"
+  # With mtail and python skipped there is nothing to compare poolwatch with.
+  [ ${#check[@]} -lt 2 ] || python3 "$here/check_totals.py" "${check[@]}"
+  if ! skipped gz; then
+    "$POOLWATCH" replay --metrics-out "$out/poolwatch-gz.prom" "$log.gz" >"$out/poolwatch-gz.notifications" 2>/dev/null
+    cmp -s "$out/poolwatch.prom" "$out/poolwatch-gz.prom" &&
+      cmp -s "$out/poolwatch.notifications" "$out/poolwatch-gz.notifications" || {
+      echo "poolwatch replay of $log.gz differs from the plain log's" >&2
+      exit 1
+    }
+    echo "poolwatch-gz: same exposition and notifications as the plain log"
+  fi
 
   run poolwatch "$log" "$RUNS" "$POOLWATCH" replay --metrics-out "$out/poolwatch.prom" "$log"
   if [ -n "$POOLWATCH_BEFORE" ]; then
     run poolwatch-before "$log" "$RUNS" "$POOLWATCH_BEFORE" replay --metrics-out "$out/before.prom" "$log"
   fi
+  # Lines and MB/s of the gzip rows count the plain log, as replay's do.
+  skipped gz || run poolwatch-gz "$log" "$RUNS" "$POOLWATCH" replay --metrics-out "$out/poolwatch-gz.prom" "$log.gz"
+  skipped gz || run zcat "$log" "$RUNS" zcat "$log.gz"
   run wc-l "$log" "$RUNS" wc -l "$log"
   run cat "$log" "$RUNS" cat "$log"
   skipped mtail || run mtail "$log" "$SLOW_RUNS" mtail --one_shot --one_shot_format=prometheus \

@@ -27,6 +27,8 @@ struct Config {
   std::string log_format{kDefaultLogFormat};
   LogFormatOptions format_options;
   std::map<std::string, std::string> pools;  // upstream address → pool
+  // log.syslog.listen: nginx's access_log over syslog, alongside or instead of log.path.
+  std::vector<SyslogEndpoint> syslog_listen;
 
   // web
   // Every address is served alike (same endpoints, TLS and auth): --web.listen-address

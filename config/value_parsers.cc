@@ -1,5 +1,7 @@
 #include "config/value_parsers.h"
 
+#include <arpa/inet.h>
+
 #include <cctype>
 #include <charconv>
 
@@ -177,6 +179,36 @@ std::string TelemetryPathProblem(const std::string& path) {
     }
   }
   return "";
+}
+
+std::optional<SyslogEndpoint> ParseSyslogListen(std::string_view text) {
+  SyslogEndpoint out;
+  constexpr std::string_view kUdp = "udp://";
+  constexpr std::string_view kUnixgram = "unixgram://";
+  if (text.substr(0, kUnixgram.size()) == kUnixgram) {
+    out.kind = SyslogEndpoint::Kind::kUnixgram;
+    out.path = std::string(text.substr(kUnixgram.size()));
+    // sun_path holds 108 bytes with its terminating NUL.
+    if (out.path.size() < 2 || out.path.front() != '/' || out.path.size() > 107) {
+      return std::nullopt;
+    }
+    return out;
+  }
+  if (text.substr(0, kUdp.size()) != kUdp) return std::nullopt;
+  const std::string_view rest = text.substr(kUdp.size());
+  const size_t colon = rest.rfind(':');
+  if (colon == std::string_view::npos) return std::nullopt;
+  out.host = std::string(rest.substr(0, colon));
+  in_addr ignored{};
+  if (inet_pton(AF_INET, out.host.c_str(), &ignored) != 1) return std::nullopt;
+  const std::string_view port = rest.substr(colon + 1);
+  unsigned value = 0;
+  const auto [end, ec] = std::from_chars(port.data(), port.data() + port.size(), value);
+  if (ec != std::errc() || end != port.data() + port.size() || value == 0 || value > 65535) {
+    return std::nullopt;
+  }
+  out.port = static_cast<uint16_t>(value);
+  return out;
 }
 
 std::string ExpectedGot(std::string_view expected, std::string_view text) {

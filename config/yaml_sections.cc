@@ -202,11 +202,36 @@ void ReadAlertingRules(const YamlReader& r, const YAML::Node& rules, std::vector
   }
 }
 
+// log.syslog (issue 17 part 2): `listen` is one address or a list of them.
+void ReadLogSyslog(const YamlReader& r, const YAML::Node& syslog, Config& config) {
+  if (!syslog.IsMap()) r.Fail(syslog, "log.syslog", "expected a mapping with listen");
+  r.CheckKeys(syslog, "log.syslog", {"listen"});
+  const YAML::Node listen = syslog["listen"];
+  if (!listen) r.Fail(syslog, "log.syslog.listen", "missing: where nginx sends to");
+  std::vector<YAML::Node> items;
+  if (listen.IsSequence()) {
+    for (const YAML::Node& item : listen) items.push_back(item);
+  } else {
+    items.push_back(listen);
+  }
+  config.syslog_listen.clear();
+  for (const YAML::Node& item : items) {
+    const std::string text = r.String(item, "log.syslog.listen");
+    const std::optional<SyslogEndpoint> endpoint = ParseSyslogListen(text);
+    if (!endpoint) r.Fail(item, "log.syslog.listen", ExpectedGot(kSyslogListenExpected, text));
+    for (const SyslogEndpoint& seen : config.syslog_listen) {
+      if (seen == *endpoint) r.Fail(item, "log.syslog.listen", "'" + text + "' is listed twice");
+    }
+    config.syslog_listen.push_back(*endpoint);
+  }
+}
+
 void ReadLogSection(const YamlReader& r, const YAML::Node& section, Config& config) {
-  r.CheckKeys(
-      section, "log",
-      {"path", "start_at", "format", "escape", "pool_variable", "release_variable", "pools"});
+  r.CheckKeys(section, "log",
+              {"path", "start_at", "format", "escape", "pool_variable", "release_variable", "pools",
+               "syslog"});
   if (section["path"]) config.log_path = r.String(section["path"], "log.path");
+  if (const YAML::Node syslog = section["syslog"]) ReadLogSyslog(r, syslog, config);
   if (section["start_at"]) {
     const std::string start = r.String(section["start_at"], "log.start_at");
     const std::optional<StartAt> start_at = ParseStartAt(start);

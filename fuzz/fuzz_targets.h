@@ -4,6 +4,8 @@
 // and the sanitizer builds. An invariant that does not hold traps, like a crash.
 #include <prometheus/registry.h>
 #include <prometheus/text_serializer.h>
+#include <sys/mman.h>
+#include <unistd.h>
 
 #include <cstddef>
 #include <cstdint>
@@ -17,8 +19,10 @@
 #include "config/web_config.h"
 #include "core/log_record.h"
 #include "exporter/log_format.h"
+#include "exporter/log_reader.h"
 #include "exporter/metrics.h"
 #include "exporter/pool_resolver.h"
+#include "exporter/syslog_message.h"
 
 namespace poolwatch::fuzz {
 
@@ -114,5 +118,54 @@ inline void ConfigTarget(const uint8_t* data, size_t size) {
     if (EncodeState(again) != EncodeState(state)) __builtin_trap();
   }
 }
+
+// --- log inputs (issue 17): what arrives before the line parser ---
+// Byte 0 even: the rest is one syslog datagram for ParseNginxSyslog; its views must lie inside
+// the datagram. Byte 0 odd: the rest is a file for LogReader (plain or gzip by its first
+// bytes), read in blocks of byte0 / 2 + 1 bytes: what Read() returns must add up to
+// log_bytes(), and a failure must say why. Output is capped (a small input may inflate ~1000×).
+inline void LogInputTarget(const uint8_t* data, size_t size) {
+  if (size == 0) return;
+  const std::string_view input(reinterpret_cast<const char*>(data) + 1, size - 1);
+  if (data[0] % 2 == 0) {
+    const auto message = ParseNginxSyslog(input);
+    if (!message) return;
+    auto inside = [&](std::string_view part) {
+      return part.empty() || (part.data() >= input.data() &&
+                              part.data() + part.size() <= input.data() + input.size());
+    };
+    if (!inside(message->host) || !inside(message->tag) || !inside(message->message) ||
+        message->tag.empty() || message->priority > 191) {
+      __builtin_trap();
+    }
+    return;
+  }
+  const int fd = memfd_create("log_input", MFD_CLOEXEC);
+  if (fd < 0) return;
+  if (write(fd, input.data(), input.size()) != static_cast<ssize_t>(input.size())) {
+    close(fd);
+    return;
+  }
+  LogReader reader;
+  if (reader.Open("/proc/self/fd/" + std::to_string(fd))) {
+    std::string block(data[0] / 2 + 1, '\0');
+    uint64_t total = 0;
+    for (;;) {
+      const std::optional<size_t> n = reader.Read(std::span<char>(block.data(), block.size()));
+      if (!n) {
+        if (reader.error().empty()) __builtin_trap();
+        break;
+      }
+      if (*n > block.size()) __builtin_trap();
+      total += *n;
+      if (*n == 0 || total > (64u << 20)) break;
+    }
+    if (total != reader.log_bytes()) __builtin_trap();
+  } else if (reader.error().empty()) {
+    __builtin_trap();
+  }
+  close(fd);
+}
+// --- end log inputs ---
 
 }  // namespace poolwatch::fuzz

@@ -9,8 +9,8 @@ set -euo pipefail
 # libssl-dev: the TLS shims for civetweb (web/tls_shim); openssl: test certificates;
 # clang, libclang-rt-14-dev: libFuzzer (scripts/fuzz.sh); wrk: the load test;
 # clang-format: the formatting check (scripts/check.sh).
-# zlib1g-dev: gzip on /metrics; prometheus-cpp-dev pulls it in today, but poolwatch links zlib
-# itself (find_package(ZLIB)), so it is named here.
+# zlib1g-dev: gzip on /metrics and replay of .gz logs; prometheus-cpp-dev pulls it in today,
+# but poolwatch links zlib itself (find_package(ZLIB)), so it is named here.
 # help2man: poolwatch(1), generated from --help at build time (cmake/Packaging.cmake);
 # lintian, man-db: the package test checks the .deb with lintian and renders the page with man.
 packages=(

@@ -44,6 +44,10 @@ TEST(FuzzRegression, EveryConfigSeedAndPastCrashRunsClean) {
   EXPECT_GE(Replay("config", fuzz::ConfigTarget), 6u);
 }
 
+TEST(FuzzRegression, EveryLogInputSeedAndPastCrashRunsClean) {
+  EXPECT_GE(Replay("log_input", fuzz::LogInputTarget), 6u);
+}
+
 // Found by log_format_fuzzer: a year past 2262 overflowed the nanosecond clock (UB).
 TEST(FuzzRegression, AYearBeyondTheClocksRangeIsABadTimeNotAnOverflow) {
   std::string error;

@@ -107,6 +107,18 @@ std::string Stack::RenderNginx() {
                        {"NGINX_RUN_DIR", (dir_ / "nginx").string()},
                        {"NGINX_WORKER_PROCESSES", std::to_string(options_.nginx_workers)}});
   if (rc != 0) throw std::runtime_error("nginx/render.sh failed: " + out);
+  if (!options_.extra_access_logs.empty()) {
+    std::string conf = ReadFile(nginx_conf_);
+    const std::string file_log = "access_log " + access_log().string() + " poolwatch;\n";
+    const size_t at = conf.find(file_log);
+    if (at == std::string::npos) throw std::runtime_error("no access_log line to add to");
+    std::string extra;
+    for (const std::string& target : options_.extra_access_logs) {
+      extra += "    access_log " + target + " poolwatch;\n";
+    }
+    conf.insert(at + file_log.size(), extra);
+    WriteFile(nginx_conf_, conf);
+  }
   return out;
 }
 
@@ -172,8 +184,11 @@ int Stack::SwitchActivePool(const std::string& pool) {
 
 void Stack::StartPoolwatch() {
   // Port 0, read back from its log: no window for another test to take the port meanwhile.
-  std::vector<std::string> argv = {POOLWATCH_BINARY, "--log.path", access_log().string(),
-                                   "--web.listen-address", "127.0.0.1:0"};
+  std::vector<std::string> argv = {POOLWATCH_BINARY, "--web.listen-address", "127.0.0.1:0"};
+  if (options_.poolwatch_follows_file) {
+    argv.push_back("--log.path");
+    argv.push_back(access_log().string());
+  }
   if (!options_.poolwatch_config_yaml.empty()) {
     WriteFile(dir_ / "poolwatch.yml", options_.poolwatch_config_yaml);
     argv.push_back("--config.file");

@@ -29,6 +29,11 @@ struct StackOptions {
   // More than one makes nginx behave as in production: each worker writes the log through its
   // own descriptor and reopens it on its own after USR1.
   int nginx_workers = 1;
+  // More access_log targets after the file, each logged in the poolwatch format, e.g.
+  // "syslog:server=127.0.0.1:5514,tag=nginx" (issue 17's syslog input).
+  std::vector<std::string> extra_access_logs;
+  // false: poolwatch gets no --log.path (syslog only, from its configuration).
+  bool poolwatch_follows_file = true;
 };
 
 class Stack {

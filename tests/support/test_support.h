@@ -91,6 +91,8 @@ HttpResponse HttpGetWithHeaders(const std::string& url,
 // Inflates one gzip member (zlib's own inflate, an independent check of what poolwatch sent).
 // False when `compressed` is not exactly one complete member.
 bool Gunzip(const std::string& compressed, std::string* out);
+// `data` as one gzip member (zlib's deflate at its default level), as gzip(1) writes a file.
+std::string Gzip(const std::string& data);
 
 // Polls `condition` every `interval` until it holds or `deadline` passes.
 bool WaitUntil(const std::function<bool()>& condition, std::chrono::milliseconds deadline,

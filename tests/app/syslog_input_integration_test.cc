@@ -1,0 +1,137 @@
+// Real nginx sending its access log over syslog (access_log syslog:server=…) to poolwatch
+// listening with log.syslog.listen, over UDP and over a unix datagram socket, with no log file
+// followed: every request is counted and a failover pages as it does from the file.
+#include <arpa/inet.h>
+#include <gmock/gmock.h>
+#include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "tests/support/stack.h"
+
+namespace poolwatch::testing {
+namespace {
+
+using ::testing::HasSubstr;
+constexpr auto kDeadline = std::chrono::seconds(20);
+
+int FreeUdpPort() {
+  const int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  sockaddr_in addr{};
+  addr.sin_family = AF_INET;
+  addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  if (bind(fd, reinterpret_cast<sockaddr*>(&addr), sizeof(addr)) != 0) {
+    close(fd);
+    throw std::runtime_error("bind failed");
+  }
+  socklen_t len = sizeof(addr);
+  getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len);
+  close(fd);
+  return ntohs(addr.sin_port);
+}
+
+double Received(Stack& stack) {
+  return stack.Metric("poolwatch_syslog_datagrams_total", {{"result", "received"}});
+}
+
+// nginx sent to poolwatch before it listened (its start-up probe): those datagrams are lost,
+// and a UDP sender learns of it on its next send. Requests until poolwatch counts them.
+double WarmUp(Stack& stack) {
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        stack.Get("/version");
+        return stack.Metric("poolwatch_http_requests_total") >= 3;
+      },
+      kDeadline, std::chrono::milliseconds(100)))
+      << stack.poolwatch()->Output();
+  double counted = -1;
+  // Settled: no request in flight.
+  EXPECT_TRUE(WaitUntil(
+      [&] {
+        const double now = stack.Metric("poolwatch_http_requests_total");
+        const bool same = now == counted;
+        counted = now;
+        return same;
+      },
+      kDeadline, std::chrono::milliseconds(300)));
+  return counted;
+}
+
+void ExpectEveryRequestCounted(Stack& stack, int requests) {
+  const double before = WarmUp(stack);
+  const double received_before = Received(stack);
+  for (int i = 0; i < requests; ++i) ASSERT_GT(stack.Get("/version").status, 0);
+  ASSERT_TRUE(
+      WaitUntil([&] { return stack.Metric("poolwatch_http_requests_total") == before + requests; },
+                kDeadline))
+      << stack.Metric("poolwatch_http_requests_total") << " counted, expected " << before + requests
+      << "\n"
+      << stack.poolwatch()->Output()
+      << "\nnginx: " << ReadFile(stack.dir() / "nginx/logs/error.log");
+  const std::string metrics = stack.Metrics();
+  EXPECT_EQ(Received(stack) - received_before, requests);
+  EXPECT_EQ(MetricValue(metrics, "poolwatch_syslog_datagrams_total", {{"result", "malformed"}}), 0);
+  EXPECT_EQ(MetricValue(metrics, "poolwatch_syslog_datagrams_total", {{"result", "dropped"}}), 0);
+  EXPECT_EQ(MetricValue(metrics, "poolwatch_log_lines_total", {{"result", "malformed"}}), 0);
+  EXPECT_EQ(MetricValue(metrics, "poolwatch_http_requests_total", {{"pool", "blue"}}),
+            before + requests);
+  // The file is still written by nginx, and poolwatch did not read it.
+  EXPECT_EQ(MetricValue(metrics, "poolwatch_log_rotations_total"), 0);
+}
+
+TEST(SyslogInput, NginxOverUdpWithItsHostNameEveryRequestCountedAndAFailoverPaged) {
+  const int port = FreeUdpPort();
+  StackOptions options;
+  options.extra_access_logs = {"syslog:server=127.0.0.1:" + std::to_string(port) + ",tag=shop"};
+  options.poolwatch_follows_file = false;
+  options.poolwatch_config_yaml =
+      "log:\n  syslog:\n    listen: udp://127.0.0.1:" + std::to_string(port) + "\n";
+  Stack stack(options);
+  EXPECT_THAT(stack.poolwatch()->Output(),
+              HasSubstr("address=udp://127.0.0.1:" + std::to_string(port)));
+  ExpectEveryRequestCounted(stack, 100);
+
+  stack.StartChaos("blue", "error");
+  for (int i = 0; i < 20; ++i) ASSERT_GT(stack.Get("/version").status, 0);
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        for (const std::string& text : stack.SlackTexts()) {
+          if (text.find("FAILOVER") != std::string::npos &&
+              text.find("RESOLVED") == std::string::npos) {
+            return true;
+          }
+        }
+        return false;
+      },
+      kDeadline))
+      << stack.poolwatch()->Output();
+  EXPECT_EQ(stack.Metric("poolwatch_alert_firing", {{"rule", "failover"}}), 1);
+}
+
+TEST(SyslogInput, NginxOverAUnixDatagramSocketWithoutHostNameFromTwoWorkers) {
+  // Not under the stack's directory: the path must be known before nginx is rendered. Mode
+  // 755: nginx started as root writes from workers running as nobody.
+  TempDir sockets;
+  std::filesystem::permissions(
+      sockets.path(), std::filesystem::perms::owner_all | std::filesystem::perms::group_read |
+                          std::filesystem::perms::group_exec | std::filesystem::perms::others_read |
+                          std::filesystem::perms::others_exec);
+  const std::string path = (sockets / "syslog.sock").string();
+  StackOptions options;
+  options.slack = false;
+  options.nginx_workers = 2;
+  options.extra_access_logs = {"syslog:server=unix:" + path + ",tag=shop_blue,nohostname"};
+  options.poolwatch_follows_file = false;
+  options.poolwatch_config_yaml = "log:\n  syslog:\n    listen:\n      - unixgram://" + path + "\n";
+  Stack stack(options);
+  EXPECT_THAT(stack.poolwatch()->Output(), HasSubstr("address=unixgram://" + path));
+  ExpectEveryRequestCounted(stack, 100);
+  stack.StopPoolwatch();
+  EXPECT_FALSE(std::filesystem::exists(path)) << "the socket file is removed at exit";
+}
+
+}  // namespace
+}  // namespace poolwatch::testing
