@@ -3,6 +3,8 @@
 #include <chrono>
 #include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace poolwatch {
 
@@ -22,6 +24,29 @@ class HttpPoster {
   virtual HttpResult Post(const std::string& url, const std::string& body,
                           const std::string& content_type, std::chrono::milliseconds timeout) = 0;
 };
+
+// --- remote write: a POST that needs more than a JSON notifier's ---
+// What a client of a metrics receiver (remote write) sends besides a body: its own headers,
+// credentials and TLS settings. The secrets in it never reach an error string.
+struct HttpTlsClientOptions {
+  std::string ca_file;    // "" : the system's trust store
+  std::string cert_file;  // client certificate (with key_file), "" : none
+  std::string key_file;
+  std::string server_name;  // the name the certificate must carry, "" : the URL's host
+  bool insecure_skip_verify = false;
+};
+struct HttpPostRequest {
+  std::string url;
+  std::string body;
+  std::string content_type;
+  std::vector<std::pair<std::string, std::string>> headers;  // name, value; sent as given
+  std::string basic_auth_username;                           // "" : none
+  std::string basic_auth_password;
+  std::string bearer_token;  // "" : none
+  HttpTlsClientOptions tls;
+  std::chrono::milliseconds timeout{5000};
+};
+// --- end remote write ---
 
 // libcurl implementation. Thread-safe: calls are serialized on one easy handle, which keeps
 // the TLS connection to Slack alive between posts. Verifies TLS peers and host names, follows
@@ -43,6 +68,9 @@ class CurlHttpPoster final : public HttpPoster {
 
   HttpResult Post(const std::string& url, const std::string& body, const std::string& content_type,
                   std::chrono::milliseconds timeout) override;
+  // The same POST with headers, credentials and TLS settings of the request's own (remote
+  // write). Post() is this with none of them.
+  HttpResult Send(const HttpPostRequest& request);
 
  private:
   Options options_;

@@ -1,0 +1,82 @@
+#include "remote_write/write_request.h"
+
+#include <snappy.h>
+
+#include <algorithm>
+
+#include "remote_write/remote_write.pb.h"
+
+namespace poolwatch {
+namespace {
+
+bool HasLabel(const LabelSet& labels, std::string_view name) {
+  return std::any_of(labels.begin(), labels.end(),
+                     [name](const auto& label) { return label.first == name; });
+}
+
+}  // namespace
+
+LabelSet PushedLabels(std::vector<std::pair<std::string, std::string>> own,
+                      const std::map<std::string, std::string>& external_labels,
+                      const std::map<std::string, std::string>& target_labels) {
+  LabelSet labels = std::move(own);
+  for (const auto& [name, value] : external_labels) {
+    if (!HasLabel(labels, name)) labels.emplace_back(name, value);
+  }
+  for (const auto& [name, value] : target_labels) {
+    if (!HasLabel(labels, name)) labels.emplace_back(name, value);
+  }
+  std::sort(labels.begin(), labels.end(),
+            [](const auto& a, const auto& b) { return a.first < b.first; });
+  return labels;
+}
+
+std::vector<QueuedSample> SnapshotSamples(std::vector<ExposedSample> exposed, int64_t timestamp_ms,
+                                          const std::map<std::string, std::string>& external_labels,
+                                          const std::map<std::string, std::string>& target_labels) {
+  std::vector<QueuedSample> samples;
+  samples.reserve(exposed.size());
+  for (ExposedSample& sample : exposed) {
+    auto labels = std::make_shared<const LabelSet>(
+        PushedLabels(std::move(sample.labels), external_labels, target_labels));
+    samples.push_back(QueuedSample{std::move(labels), sample.value, timestamp_ms});
+  }
+  return samples;
+}
+
+std::string SerializeWriteRequest(const std::vector<QueuedSample>& batch) {
+  remote_write::WriteRequest request;
+  const LabelSet* current = nullptr;
+  remote_write::TimeSeries* series = nullptr;
+  for (const QueuedSample& sample : batch) {
+    if (series == nullptr || sample.labels.get() != current) {
+      current = sample.labels.get();
+      series = request.add_timeseries();
+      for (const auto& [name, value] : *current) {
+        remote_write::Label* label = series->add_labels();
+        label->set_name(name);
+        label->set_value(value);
+      }
+    }
+    remote_write::Sample* out = series->add_samples();
+    out->set_value(sample.value);
+    out->set_timestamp(sample.timestamp_ms);
+  }
+  return request.SerializeAsString();
+}
+
+std::string EncodeWriteRequest(const std::vector<QueuedSample>& batch) {
+  return SnappyCompress(SerializeWriteRequest(batch));
+}
+
+std::string SnappyCompress(std::string_view raw) {
+  std::string compressed;
+  snappy::Compress(raw.data(), raw.size(), &compressed);
+  return compressed;
+}
+
+bool SnappyUncompress(std::string_view compressed, std::string& raw) {
+  return snappy::Uncompress(compressed.data(), compressed.size(), &raw);
+}
+
+}  // namespace poolwatch

@@ -1,0 +1,51 @@
+#pragma once
+
+#include <cstdint>
+#include <map>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <utility>
+#include <vector>
+
+#include "remote_write/exposition_parser.h"
+
+namespace poolwatch {
+
+// A series' labels as remote write wants them: sorted by name, each name once.
+using LabelSet = std::vector<std::pair<std::string, std::string>>;
+
+// One sample waiting to be sent. Labels are shared by the samples of a series in one snapshot
+// and built once per snapshot.
+struct QueuedSample {
+  std::shared_ptr<const LabelSet> labels;
+  double value = 0;
+  int64_t timestamp_ms = 0;
+};
+
+// The labels a pushed series carries: its own, then each of `external_labels` it does not have
+// (Prometheus' rule: a series' label wins over an external one), then each of `target_labels`
+// (job, instance: what a Prometheus that scraped poolwatch would have added) it still lacks.
+// Sorted by name.
+LabelSet PushedLabels(std::vector<std::pair<std::string, std::string>> own,
+                      const std::map<std::string, std::string>& external_labels,
+                      const std::map<std::string, std::string>& target_labels);
+
+// A snapshot's samples, all stamped `timestamp_ms`, with the labels above.
+std::vector<QueuedSample> SnapshotSamples(std::vector<ExposedSample> exposed, int64_t timestamp_ms,
+                                          const std::map<std::string, std::string>& external_labels,
+                                          const std::map<std::string, std::string>& target_labels);
+
+// The body of one remote-write 1.0 request: a protobuf WriteRequest (consecutive samples of the
+// same label set share one TimeSeries) compressed with snappy's block format.
+std::string EncodeWriteRequest(const std::vector<QueuedSample>& batch);
+
+// The protobuf WriteRequest before compression (what EncodeWriteRequest compresses).
+std::string SerializeWriteRequest(const std::vector<QueuedSample>& batch);
+
+// Snappy block format, both ways (the receiver's side is for tests). Uncompress returns false
+// for a corrupt block.
+std::string SnappyCompress(std::string_view raw);
+bool SnappyUncompress(std::string_view compressed, std::string& raw);
+
+}  // namespace poolwatch
