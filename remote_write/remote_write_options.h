@@ -34,6 +34,8 @@ struct RemoteWriteOptions {
   size_t max_samples_per_send = 2000;
   std::chrono::milliseconds min_backoff{30};
   std::chrono::milliseconds max_backoff{std::chrono::seconds(5)};
+
+  bool operator==(const RemoteWriteOptions&) const = default;
 };
 
 }  // namespace poolwatch

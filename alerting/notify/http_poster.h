@@ -34,6 +34,8 @@ struct HttpTlsClientOptions {
   std::string key_file;
   std::string server_name;  // the name the certificate must carry, "" : the URL's host
   bool insecure_skip_verify = false;
+
+  bool operator==(const HttpTlsClientOptions&) const = default;
 };
 struct HttpPostRequest {
   std::string url;
