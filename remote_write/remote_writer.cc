@@ -100,7 +100,7 @@ RemoteWriter::SendStep RemoteWriter::SendOnce(TimePoint now, std::chrono::millis
   if (batch_.empty()) {
     batch_ = queue_.Take(options_.max_samples_per_send);
     if (batch_.empty()) return step;
-    body_ = EncodeWriteRequest(batch_);
+    body_ = encoder_.Encode(batch_);
     retries_ = 0;
   }
   step.samples = batch_.size();

@@ -20,6 +20,7 @@
 #include "core/log_record.h"
 #include "remote_write/remote_write_options.h"
 #include "remote_write/sample_queue.h"
+#include "remote_write/write_request.h"
 
 namespace poolwatch {
 
@@ -84,10 +85,11 @@ class RemoteWriter {
   std::string remote_;
   SampleQueue queue_;
   std::vector<QueuedSample> batch_;  // taken from the queue, not yet delivered
-  std::string body_;                 // batch_ encoded
-  int retries_ = 0;                  // of batch_
-  bool failing_ = false;             // logged a failure; the next success logs the recovery
-  std::string exposition_;           // reused between snapshots
+  WriteRequestEncoder encoder_;
+  std::string body_;        // batch_ encoded
+  int retries_ = 0;         // of batch_
+  bool failing_ = false;    // logged a failure; the next success logs the recovery
+  std::string exposition_;  // reused between snapshots
   std::mt19937_64 random_{std::random_device{}()};
 
   prometheus::Counter* samples_total_ = nullptr;

@@ -14,6 +14,27 @@ bool HasLabel(const LabelSet& labels, std::string_view name) {
                      [name](const auto& label) { return label.first == name; });
 }
 
+// Fills `request` (cleared) with `batch`.
+void Fill(const std::vector<QueuedSample>& batch, remote_write::WriteRequest& request) {
+  request.Clear();
+  const LabelSet* current = nullptr;
+  remote_write::TimeSeries* series = nullptr;
+  for (const QueuedSample& sample : batch) {
+    if (series == nullptr || sample.labels.get() != current) {
+      current = sample.labels.get();
+      series = request.add_timeseries();
+      for (const auto& [name, value] : *current) {
+        remote_write::Label* label = series->add_labels();
+        label->set_name(name);
+        label->set_value(value);
+      }
+    }
+    remote_write::Sample* out = series->add_samples();
+    out->set_value(sample.value);
+    out->set_timestamp(sample.timestamp_ms);
+  }
+}
+
 }  // namespace
 
 LabelSet PushedLabels(std::vector<std::pair<std::string, std::string>> own,
@@ -46,23 +67,21 @@ std::vector<QueuedSample> SnapshotSamples(std::vector<ExposedSample> exposed, in
 
 std::string SerializeWriteRequest(const std::vector<QueuedSample>& batch) {
   remote_write::WriteRequest request;
-  const LabelSet* current = nullptr;
-  remote_write::TimeSeries* series = nullptr;
-  for (const QueuedSample& sample : batch) {
-    if (series == nullptr || sample.labels.get() != current) {
-      current = sample.labels.get();
-      series = request.add_timeseries();
-      for (const auto& [name, value] : *current) {
-        remote_write::Label* label = series->add_labels();
-        label->set_name(name);
-        label->set_value(value);
-      }
-    }
-    remote_write::Sample* out = series->add_samples();
-    out->set_value(sample.value);
-    out->set_timestamp(sample.timestamp_ms);
-  }
+  Fill(batch, request);
   return request.SerializeAsString();
+}
+
+WriteRequestEncoder::WriteRequestEncoder()
+    : request_(std::make_unique<remote_write::WriteRequest>()) {}
+WriteRequestEncoder::~WriteRequestEncoder() = default;
+
+const std::string& WriteRequestEncoder::Encode(const std::vector<QueuedSample>& batch) {
+  Fill(batch, *request_);
+  raw_.clear();
+  request_->SerializeToString(&raw_);
+  body_.clear();
+  snappy::Compress(raw_.data(), raw_.size(), &body_);
+  return body_;
 }
 
 std::string EncodeWriteRequest(const std::vector<QueuedSample>& batch) {
