@@ -38,7 +38,9 @@ const std::map<std::string, std::string> kExternal = {{"region", "eu-west"}};
 const std::map<std::string, std::string> kTarget = {{"instance", "edge-1.example"},
                                                     {"job", "poolwatch"}};
 
-// Text → samples with their labels (external, job, instance), what Snapshot() queues.
+// Text → samples with their labels (external, job, instance), what Snapshot() queues: built
+// afresh (SnapshotSamples), and kept from one snapshot to the next (SnapshotReader, what
+// RemoteWriter does).
 void BM_RemoteWriteSnapshot(benchmark::State& state) {
   std::string text;
   size_t samples = 0;
@@ -52,6 +54,17 @@ void BM_RemoteWriteSnapshot(benchmark::State& state) {
   state.counters["samples"] = static_cast<double>(samples);
 }
 BENCHMARK(BM_RemoteWriteSnapshot)->Unit(benchmark::kMillisecond);
+
+void BM_RemoteWriteSnapshotReader(benchmark::State& state) {
+  SnapshotReader reader(kExternal, kTarget);
+  std::string text;
+  for (auto _ : state) {
+    text.clear();
+    Capped().AppendText(text);
+    benchmark::DoNotOptimize(reader.Read(text, 1764140400000));
+  }
+}
+BENCHMARK(BM_RemoteWriteSnapshotReader)->Unit(benchmark::kMillisecond);
 
 // The queued samples in batches of max_samples_per_send (the argument).
 std::vector<std::vector<QueuedSample>> Batches(size_t batch) {

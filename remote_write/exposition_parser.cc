@@ -2,6 +2,7 @@
 
 #include <cmath>
 #include <cstdlib>
+#include <functional>
 #include <limits>
 
 namespace poolwatch {
@@ -42,8 +43,9 @@ bool ParseValue(std::string_view text, double& value) {
   return end == buffer + text.size();
 }
 
-// `{a="x",b="y"}` at the start of `rest` into `labels`; advances `rest` past it.
-bool ParseLabels(std::string_view& rest, std::vector<std::pair<std::string, std::string>>& labels) {
+// `{a="x",b="y"}` at the start of `rest` into `labels` (only checked when null); advances `rest`
+// past it.
+bool ParseLabels(std::string_view& rest, std::vector<std::pair<std::string, std::string>>* labels) {
   rest.remove_prefix(1);  // '{'
   while (true) {
     if (!rest.empty() && rest.front() == '}') {
@@ -55,7 +57,7 @@ bool ParseLabels(std::string_view& rest, std::vector<std::pair<std::string, std:
         rest[name_length + 1] != '"') {
       return false;
     }
-    std::string name(rest.substr(0, name_length));
+    const std::string_view name = rest.substr(0, name_length);
     rest.remove_prefix(name_length + 2);
     std::string value;
     bool closed = false;
@@ -70,37 +72,35 @@ bool ParseLabels(std::string_view& rest, std::vector<std::pair<std::string, std:
         if (rest.empty()) return false;
         char escaped = rest.front();
         rest.remove_prefix(1);
-        value += escaped == 'n' ? '\n' : escaped;
-      } else {
+        if (labels != nullptr) value += escaped == 'n' ? '\n' : escaped;
+      } else if (labels != nullptr) {
         value += c;
       }
     }
     if (!closed) return false;
-    labels.emplace_back(std::move(name), std::move(value));
+    if (labels != nullptr) labels->emplace_back(std::string(name), std::move(value));
     if (!rest.empty() && rest.front() == ',') rest.remove_prefix(1);
   }
 }
 
 }  // namespace
 
-std::vector<ExposedSample> ParseTextExposition(std::string_view text, size_t* malformed) {
-  std::vector<ExposedSample> samples;
+size_t ForEachSampleLine(std::string_view text,
+                         const std::function<void(const SampleLine&)>& each) {
   size_t bad = 0;
   while (!text.empty()) {
-    size_t newline = text.find('\n');
-    std::string_view line = text.substr(0, newline);
+    const size_t newline = text.find('\n');
+    const std::string_view line = text.substr(0, newline);
     text.remove_prefix(newline == std::string_view::npos ? text.size() : newline + 1);
     if (line.empty() || line.front() == '#') continue;
 
-    ExposedSample sample;
-    size_t name_length = NameLength(line);
+    const size_t name_length = NameLength(line);
     if (name_length == 0) {
       ++bad;
       continue;
     }
-    sample.labels.emplace_back("__name__", std::string(line.substr(0, name_length)));
     std::string_view rest = line.substr(name_length);
-    if (!rest.empty() && rest.front() == '{' && !ParseLabels(rest, sample.labels)) {
+    if (!rest.empty() && rest.front() == '{' && !ParseLabels(rest, nullptr)) {
       ++bad;
       continue;
     }
@@ -108,14 +108,33 @@ std::vector<ExposedSample> ParseTextExposition(std::string_view text, size_t* ma
       ++bad;
       continue;
     }
+    SampleLine sample;
+    sample.series = line.substr(0, line.size() - rest.size());
     rest.remove_prefix(1);
-    std::string_view value_text = rest.substr(0, rest.find(' '));  // then maybe a timestamp
+    const std::string_view value_text = rest.substr(0, rest.find(' '));  // maybe a timestamp
     if (!ParseValue(value_text, sample.value)) {
       ++bad;
       continue;
     }
-    samples.push_back(std::move(sample));
+    each(sample);
   }
+  return bad;
+}
+
+std::vector<std::pair<std::string, std::string>> SeriesLabels(std::string_view series) {
+  std::vector<std::pair<std::string, std::string>> labels;
+  const size_t name_length = NameLength(series);
+  labels.emplace_back("__name__", std::string(series.substr(0, name_length)));
+  std::string_view rest = series.substr(name_length);
+  if (!rest.empty() && rest.front() == '{') ParseLabels(rest, &labels);
+  return labels;
+}
+
+std::vector<ExposedSample> ParseTextExposition(std::string_view text, size_t* malformed) {
+  std::vector<ExposedSample> samples;
+  const size_t bad = ForEachSampleLine(text, [&samples](const SampleLine& line) {
+    samples.push_back(ExposedSample{SeriesLabels(line.series), line.value});
+  });
   if (malformed != nullptr) *malformed = bad;
   return samples;
 }

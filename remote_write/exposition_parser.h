@@ -1,5 +1,6 @@
 #pragma once
 
+#include <functional>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -24,5 +25,15 @@ struct ExposedSample {
 // sees, and any future part of /metrics without a change here. A line that cannot be read is
 // skipped and counted in `malformed` (none is expected from our writers).
 std::vector<ExposedSample> ParseTextExposition(std::string_view text, size_t* malformed = nullptr);
+
+// The same reading in two halves, for a reader that keeps labels between snapshots: each sample
+// line with its series as written ("name{a=\"x\"}", checked) and its value, without a copy;
+// returns how many lines could not be read. SeriesLabels() then reads such a series' labels.
+struct SampleLine {
+  std::string_view series;
+  double value = 0;
+};
+size_t ForEachSampleLine(std::string_view text, const std::function<void(const SampleLine&)>& each);
+std::vector<std::pair<std::string, std::string>> SeriesLabels(std::string_view series);
 
 }  // namespace poolwatch

@@ -22,6 +22,7 @@ RemoteWriter::RemoteWriter(RemoteWriteOptions options, Deps deps)
     : options_(std::move(options)),
       deps_(std::move(deps)),
       remote_(options_.name.empty() ? DefaultRemoteName(options_.url) : options_.name),
+      reader_(options_.external_labels, deps_.target_labels),
       queue_(options_.capacity) {
   if (deps_.registry != nullptr) {
     prometheus::Registry& r = *deps_.registry;
@@ -83,9 +84,7 @@ void RemoteWriter::PublishPending() {
 void RemoteWriter::Snapshot(TimePoint now) {
   exposition_.clear();
   deps_.exposition(exposition_);
-  std::vector<QueuedSample> samples =
-      SnapshotSamples(ParseTextExposition(exposition_), UnixMillis(now), options_.external_labels,
-                      deps_.target_labels);
+  std::vector<QueuedSample> samples = reader_.Read(exposition_, UnixMillis(now));
   if (samples_total_ != nullptr) samples_total_->Increment(static_cast<double>(samples.size()));
   const size_t dropped = queue_.Push(std::move(samples));
   if (dropped > 0 && dropped_queue_full_ != nullptr) {

@@ -83,6 +83,7 @@ class RemoteWriter {
   RemoteWriteOptions options_;
   Deps deps_;
   std::string remote_;
+  SnapshotReader reader_;
   SampleQueue queue_;
   std::vector<QueuedSample> batch_;  // taken from the queue, not yet delivered
   WriteRequestEncoder encoder_;

@@ -65,6 +65,30 @@ std::vector<QueuedSample> SnapshotSamples(std::vector<ExposedSample> exposed, in
   return samples;
 }
 
+std::vector<QueuedSample> SnapshotReader::Read(std::string_view exposition, int64_t timestamp_ms,
+                                               size_t* malformed) {
+  std::vector<QueuedSample> samples;
+  Cache seen;
+  seen.reserve(labels_.size());
+  const size_t bad = ForEachSampleLine(exposition, [&](const SampleLine& line) {
+    std::shared_ptr<const LabelSet> labels;
+    if (auto kept = labels_.find(line.series); kept != labels_.end()) {
+      labels = kept->second;
+      seen.insert(labels_.extract(kept));  // moves the node: no new key
+    } else if (auto again = seen.find(line.series); again != seen.end()) {
+      labels = again->second;  // the same series twice in one exposition
+    } else {
+      labels = std::make_shared<const LabelSet>(
+          PushedLabels(SeriesLabels(line.series), external_labels_, target_labels_));
+      seen.emplace(std::string(line.series), labels);
+    }
+    samples.push_back(QueuedSample{std::move(labels), line.value, timestamp_ms});
+  });
+  labels_ = std::move(seen);  // series gone from /metrics are forgotten
+  if (malformed != nullptr) *malformed = bad;
+  return samples;
+}
+
 std::string SerializeWriteRequest(const std::vector<QueuedSample>& batch) {
   remote_write::WriteRequest request;
   Fill(batch, request);

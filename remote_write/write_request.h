@@ -5,6 +5,7 @@
 #include <memory>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -35,6 +36,30 @@ LabelSet PushedLabels(std::vector<std::pair<std::string, std::string>> own,
 std::vector<QueuedSample> SnapshotSamples(std::vector<ExposedSample> exposed, int64_t timestamp_ms,
                                           const std::map<std::string, std::string>& external_labels,
                                           const std::map<std::string, std::string>& target_labels);
+
+// SnapshotSamples for a reader that snapshots the same exposition again and again: a series
+// seen in the previous snapshot (same text of name and labels) keeps its LabelSet, so a
+// snapshot at the caps allocates almost nothing and snapshots queued during an outage share
+// their labels instead of holding a copy each.
+class SnapshotReader {
+ public:
+  SnapshotReader(std::map<std::string, std::string> external_labels,
+                 std::map<std::string, std::string> target_labels)
+      : external_labels_(std::move(external_labels)), target_labels_(std::move(target_labels)) {}
+
+  std::vector<QueuedSample> Read(std::string_view exposition, int64_t timestamp_ms,
+                                 size_t* malformed = nullptr);
+
+ private:
+  struct Hash {
+    using is_transparent = void;
+    size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
+  };
+  using Cache =
+      std::unordered_map<std::string, std::shared_ptr<const LabelSet>, Hash, std::equal_to<>>;
+  std::map<std::string, std::string> external_labels_, target_labels_;
+  Cache labels_;  // the previous snapshot's series
+};
 
 // The body of one remote-write 1.0 request: a protobuf WriteRequest (consecutive samples of the
 // same label set share one TimeSeries) compressed with snappy's block format.

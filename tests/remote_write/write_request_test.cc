@@ -121,3 +121,37 @@ TEST(SampleQueue, KeepsTheNewestPartOfASnapshotLargerThanItself) {
 
 }  // namespace
 }  // namespace poolwatch
+
+namespace poolwatch {
+namespace {
+
+TEST(SnapshotReader, ReadsWhatSnapshotSamplesBuilds) {
+  const std::string text =
+      "# TYPE a counter\na{pool=\"blue\",s=\"x\\\"y\"} 3\nb 4\nbroken{ 5\nc{region=\"own\"} 6\n";
+  SnapshotReader reader({{"region", "eu"}}, {{"job", "poolwatch"}});
+  size_t malformed = 0;
+  const auto read = reader.Read(text, 1000, &malformed);
+  const auto built =
+      SnapshotSamples(ParseTextExposition(text), 1000, {{"region", "eu"}}, {{"job", "poolwatch"}});
+  EXPECT_EQ(malformed, 1u);
+  ASSERT_EQ(read.size(), built.size());
+  for (size_t i = 0; i < read.size(); ++i) {
+    EXPECT_EQ(*read[i].labels, *built[i].labels);
+    EXPECT_EQ(read[i].value, built[i].value);
+    EXPECT_EQ(read[i].timestamp_ms, 1000);
+  }
+}
+
+TEST(SnapshotReader, ASeriesKeepsItsLabelSetFromOneSnapshotToTheNext) {
+  SnapshotReader reader({}, {});
+  const auto first = reader.Read("a{p=\"1\"} 1\nb 2\n", 1000);
+  const auto second = reader.Read("b 3\na{p=\"1\"} 4\nc 5\n", 2000);
+  ASSERT_EQ(second.size(), 3u);
+  EXPECT_EQ(second[0].labels.get(), first[1].labels.get());
+  EXPECT_EQ(second[1].labels.get(), first[0].labels.get());
+  EXPECT_EQ(second[1].value, 4);
+  EXPECT_EQ(*second[2].labels, (LabelSet{{"__name__", "c"}}));
+}
+
+}  // namespace
+}  // namespace poolwatch
