@@ -90,7 +90,8 @@ TEST(RemoteWrite, SeriesArriveWithTheExternalLabelsAndTheValuesOfMetrics) {
   WriteFile(dir / "access.log", log);
   WriteFile(dir / "poolwatch.yml",
             PoolwatchConfig(dir.path(), receiver_port,
-                            "    interval: 200ms\n    external_labels: {region: eu-west}\n"));
+                            "    interval: 200ms\n    external_labels: {region: eu-west}\n"
+                            "    headers: {X-Api-Key: hdrsecret77}\n"));
   Process poolwatch({POOLWATCH_BINARY, "--config.file", (dir / "poolwatch.yml").string(),
                      "--web.listen-address", "127.0.0.1:0"},
                     dir / "poolwatch.out");
@@ -138,13 +139,18 @@ TEST(RemoteWrite, SeriesArriveWithTheExternalLabelsAndTheValuesOfMetrics) {
       },
       kDeadline, 250ms));
 
-  ASSERT_EQ(poolwatch.Stop(), 0);
-  const std::string everything =
-      poolwatch.Output() + HttpGet(metrics_url).body +
+  // No secret in what poolwatch shows, nor in the series it pushed.
+  const std::string base = "http://127.0.0.1:" + std::to_string(port);
+  std::string everything =
+      HttpGet(metrics_url).body + HttpGet(base + "/").body + HttpGet(base + "/api/v1/status").body +
       HttpGet("http://127.0.0.1:" + std::to_string(receiver_port) + "/api/v1/label/remote/values")
           .body;
-  EXPECT_THAT(everything, Not(HasSubstr("urlsecret99")));
-  EXPECT_THAT(everything, Not(HasSubstr("pusher")));
+  ASSERT_NE(everything.find("poolwatch_remote_write_samples_sent_total"), std::string::npos);
+  ASSERT_EQ(poolwatch.Stop(), 0);
+  everything += poolwatch.Output();
+  for (const std::string secret : {"urlsecret99", "pusher", "hdrsecret77"}) {
+    EXPECT_THAT(everything, Not(HasSubstr(secret)));
+  }
 }
 
 // Counters of the writer in one scrape of /metrics.
