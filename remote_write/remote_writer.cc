@@ -77,6 +77,11 @@ RemoteWriter::RemoteWriter(RemoteWriteOptions options, Deps deps)
 
 RemoteWriter::~RemoteWriter() { Stop(std::chrono::milliseconds(0)); }
 
+size_t RemoteWriter::pending() const {
+  std::lock_guard<std::mutex> lock(mutex_);
+  return queue_.size() + in_flight_;
+}
+
 void RemoteWriter::PublishPending() {
   if (pending_gauge_ != nullptr) pending_gauge_->Set(static_cast<double>(pending()));
 }
@@ -86,7 +91,12 @@ void RemoteWriter::Snapshot(TimePoint now) {
   deps_.exposition(exposition_);
   std::vector<QueuedSample> samples = reader_.Read(exposition_, UnixMillis(now));
   if (samples_total_ != nullptr) samples_total_->Increment(static_cast<double>(samples.size()));
-  const size_t dropped = queue_.Push(std::move(samples));
+  size_t dropped = 0;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    dropped = queue_.Push(std::move(samples));
+  }
+  wake_.notify_all();
   if (dropped > 0 && dropped_queue_full_ != nullptr) {
     dropped_queue_full_->Increment(static_cast<double>(dropped));
   }
@@ -97,7 +107,11 @@ RemoteWriter::SendStep RemoteWriter::SendOnce(TimePoint now, std::chrono::millis
                                               double unit_random) {
   SendStep step;
   if (batch_.empty()) {
-    batch_ = queue_.Take(options_.max_samples_per_send);
+    {
+      std::lock_guard<std::mutex> lock(mutex_);
+      batch_ = queue_.Take(options_.max_samples_per_send);
+      in_flight_ = batch_.size();
+    }
     if (batch_.empty()) return step;
     body_ = encoder_.Encode(batch_);
     retries_ = 0;
@@ -157,78 +171,100 @@ RemoteWriter::SendStep RemoteWriter::SendOnce(TimePoint now, std::chrono::millis
   batch_.clear();
   body_.clear();
   retries_ = 0;
+  {
+    std::lock_guard<std::mutex> lock(mutex_);
+    in_flight_ = 0;
+  }
   PublishPending();
   return step;
 }
 
 void RemoteWriter::Start() {
-  if (thread_.joinable()) return;
-  thread_ = std::thread([this] { Run(); });
+  if (send_thread_.joinable()) return;
+  snapshot_thread_ = std::thread([this] { SnapshotLoop(); });
+  send_thread_ = std::thread([this] { SendLoop(); });
 }
 
 size_t RemoteWriter::Stop(std::chrono::milliseconds deadline) {
-  if (!thread_.joinable()) return 0;
+  if (!send_thread_.joinable()) return 0;
   {
     std::lock_guard<std::mutex> lock(mutex_);
     stopping_ = true;
     stop_by_ = std::chrono::steady_clock::now() + deadline;
   }
   wake_.notify_all();
-  thread_.join();
+  snapshot_thread_.join();
+  send_thread_.join();
   return abandoned_;
 }
 
-void RemoteWriter::Run() {
+void RemoteWriter::SnapshotLoop() {
+  auto next = std::chrono::steady_clock::now();
+  std::unique_lock<std::mutex> lock(mutex_);
+  while (!stopping_) {
+    const auto now = std::chrono::steady_clock::now();
+    if (now >= next) {
+      lock.unlock();
+      Snapshot(Clock::now());
+      lock.lock();
+      next += options_.interval;
+      if (next <= now) next = now + options_.interval;  // fell behind: no burst of snapshots
+      continue;
+    }
+    wake_.wait_until(lock, next, [this] { return stopping_; });
+  }
+  lock.unlock();
+  // The last values before shutdown, so the receiver sees the final counts.
+  Snapshot(Clock::now());
+  lock.lock();
+  snapshots_done_ = true;
+  lock.unlock();
+  wake_.notify_all();
+}
+
+void RemoteWriter::SendLoop() {
   using Steady = std::chrono::steady_clock;
   std::uniform_real_distribution<double> unit(0.0, 1.0);
-  Steady::time_point next_snapshot = Steady::now();
   Steady::time_point retry_at{};
-  bool stopping = false;
-  Steady::time_point stop_by{};
-  bool final_snapshot_taken = false;
+  bool saw_stop = false;
+  std::unique_lock<std::mutex> lock(mutex_);
   while (true) {
     const Steady::time_point now = Steady::now();
-    if (!stopping) {
-      std::lock_guard<std::mutex> lock(mutex_);
-      stopping = stopping_;
-      stop_by = stop_by_;
-    }
-    if (stopping && !final_snapshot_taken) {
-      // The last values before shutdown, so the receiver sees the final counts.
-      Snapshot(Clock::now());
-      final_snapshot_taken = true;
+    if (stopping_ && !saw_stop) {
+      saw_stop = true;
       retry_at = {};  // a backoff longer than the deadline would only lose the batch
-    } else if (!stopping && now >= next_snapshot) {
-      Snapshot(Clock::now());
-      next_snapshot += options_.interval;
-      if (next_snapshot <= now) next_snapshot = now + options_.interval;  // fell behind
     }
-    if (stopping && (pending() == 0 || now >= stop_by)) break;
-
-    if (pending() > 0 && now >= retry_at) {
+    const bool have = queue_.size() + in_flight_ > 0;
+    if (snapshots_done_ && (!have || now >= stop_by_)) break;
+    if (have && now >= retry_at) {
       auto timeout = options_.remote_timeout;
-      if (stopping) {
-        timeout = std::min(timeout, std::chrono::ceil<std::chrono::milliseconds>(stop_by - now));
+      if (stopping_) {
+        timeout = std::min(timeout, std::chrono::ceil<std::chrono::milliseconds>(stop_by_ - now));
+        timeout = std::max(timeout, std::chrono::milliseconds(1));
       }
-      SendStep step = SendOnce(Clock::now(), timeout, unit(random_));
-      if (step.outcome == SendStep::kRetry) {
-        retry_at = Steady::now() + step.wait;
-      } else {
-        continue;  // the next batch at once
-      }
+      lock.unlock();
+      const SendStep step = SendOnce(Clock::now(), timeout, unit(random_));
+      lock.lock();
+      if (step.outcome == SendStep::kRetry) retry_at = Steady::now() + step.wait;
+      continue;
     }
-
-    Steady::time_point wake_at = stopping ? stop_by : next_snapshot;
-    if (pending() > 0) wake_at = std::min(wake_at, retry_at);
-    std::unique_lock<std::mutex> lock(mutex_);
-    wake_.wait_until(lock, wake_at, [&] { return stopping_ && !stopping; });
+    Steady::time_point wake_at = have ? retry_at : Steady::time_point::max();
+    if (stopping_) wake_at = std::min(wake_at, stop_by_);
+    if (wake_at == Steady::time_point::max() || wake_at <= now) {
+      // Nothing to send, or the deadline passed before the last snapshot was queued: a
+      // snapshot or Stop() wakes us.
+      wake_.wait(lock);
+    } else {
+      wake_.wait_until(lock, wake_at);
+    }
   }
-  abandoned_ = pending();
+  abandoned_ = queue_.Clear() + in_flight_;
+  in_flight_ = 0;
+  lock.unlock();
+  batch_.clear();
   if (abandoned_ > 0 && dropped_shutdown_ != nullptr) {
     dropped_shutdown_->Increment(static_cast<double>(abandoned_));
   }
-  queue_.Clear();
-  batch_.clear();
   PublishPending();
 }
 

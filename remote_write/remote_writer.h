@@ -24,9 +24,10 @@
 
 namespace poolwatch {
 
-// Pushes what /metrics shows to one remote-write receiver. Every `interval` its thread
+// Pushes what /metrics shows to one remote-write receiver. Every `interval` one thread
 // snapshots the exposition into a SampleQueue (bounded: the oldest samples are dropped and
-// counted), and sends the queue in batches of max_samples_per_send: 2xx → sent; 5xx, 429 and
+// counted); another sends the queue in batches of max_samples_per_send, so a slow or hanging
+// receiver delays no snapshot (its samples wait in the queue instead): 2xx → sent; 5xx, 429 and
 // network errors → the same batch again after a full-jitter backoff or the receiver's
 // Retry-After (ClassifyHttpResult and FullJitterBackoff, the notifiers' policy); any other
 // status → the batch is dropped as failed (a malformed request does not get better). Failures
@@ -34,8 +35,9 @@ namespace poolwatch {
 // line, a metric or an error: the `remote` label is `name`, or the URL without user info,
 // path or query.
 //
-// Snapshot() and SendOnce() are the thread's steps, public so tests drive them without the
-// thread and with time passed in; a RemoteWriter is then used by one thread only.
+// Snapshot() and SendOnce() are the threads' steps, public so tests drive them without the
+// threads and with time passed in. The queue between them is guarded by a mutex; everything
+// else belongs to one of the two.
 class RemoteWriter {
  public:
   struct Deps {
@@ -60,10 +62,11 @@ class RemoteWriter {
   RemoteWriter(const RemoteWriter&) = delete;
   RemoteWriter& operator=(const RemoteWriter&) = delete;
 
-  // Starts the thread; its first snapshot is taken at once.
+  // Starts the threads; the first snapshot is taken at once.
   void Start();
-  // Ends the thread after one last snapshot and as much sending as fits in `deadline`
+  // Ends the threads after one last snapshot and as much sending as fits in `deadline`
   // (retries included); what is still queued then is dropped and counted. Returns that count.
+  // A request under way when the deadline passes is not cut short (at most remote_timeout).
   size_t Stop(std::chrono::milliseconds deadline);
 
   // Takes the exposition into the queue with `now` as the samples' time.
@@ -72,25 +75,26 @@ class RemoteWriter {
   // POST; `unit_random` in [0, 1) draws the backoff.
   SendStep SendOnce(TimePoint now, std::chrono::milliseconds timeout, double unit_random);
 
-  size_t pending() const { return queue_.size() + batch_.size(); }
+  size_t pending() const;  // queued or in flight
   const std::string& remote() const { return remote_; }
   static std::string DefaultRemoteName(std::string_view url);  // the URL, nothing secret
 
  private:
-  void Run();
+  void SnapshotLoop();
+  void SendLoop();
   void PublishPending();
 
   RemoteWriteOptions options_;
   Deps deps_;
   std::string remote_;
-  SnapshotReader reader_;
-  SampleQueue queue_;
-  std::vector<QueuedSample> batch_;  // taken from the queue, not yet delivered
+  SnapshotReader reader_;   // the snapshot thread's
+  std::string exposition_;  // the snapshot thread's, reused between snapshots
+  // The sender's: the batch taken from the queue and not yet delivered, and its state.
+  std::vector<QueuedSample> batch_;
   WriteRequestEncoder encoder_;
-  std::string body_;        // batch_ encoded
-  int retries_ = 0;         // of batch_
-  bool failing_ = false;    // logged a failure; the next success logs the recovery
-  std::string exposition_;  // reused between snapshots
+  std::string body_;      // batch_ encoded
+  int retries_ = 0;       // of batch_
+  bool failing_ = false;  // logged a failure; the next success logs the recovery
   std::mt19937_64 random_{std::random_device{}()};
 
   prometheus::Counter* samples_total_ = nullptr;
@@ -102,12 +106,15 @@ class RemoteWriter {
   prometheus::Gauge* pending_gauge_ = nullptr;
   prometheus::Gauge* last_success_ = nullptr;
 
-  std::mutex mutex_;
-  std::condition_variable wake_;
-  bool stopping_ = false;                            // mutex_
+  mutable std::mutex mutex_;
+  std::condition_variable wake_;  // a snapshot was queued, or stopping began or advanced
+  SampleQueue queue_;             // mutex_
+  size_t in_flight_ = 0;          // mutex_: batch_.size(), for pending()
+  bool stopping_ = false;         // mutex_
+  bool snapshots_done_ = false;   // mutex_: the last snapshot is queued
   std::chrono::steady_clock::time_point stop_by_{};  // mutex_
-  size_t abandoned_ = 0;                             // set by the thread before it ends
-  std::thread thread_;
+  size_t abandoned_ = 0;                             // set by the sender before it ends
+  std::thread snapshot_thread_, send_thread_;
 };
 
 }  // namespace poolwatch

@@ -232,6 +232,39 @@ TEST(RemoteWriter, StopSendsALastSnapshotWithinTheDeadline) {
   EXPECT_EQ(h.Metric("poolwatch_remote_write_samples_dropped_total", "reason=\"shutdown\""), 0);
 }
 
+// Snapshots keep their schedule while a request hangs: their samples wait in the queue.
+TEST(RemoteWriter, AHangingReceiverDelaysNoSnapshot) {
+  Harness h;
+  std::mutex mutex;
+  std::condition_variable released_cv;
+  bool released = false;
+  RemoteWriteOptions options = Options();
+  options.interval = 20ms;
+  options.max_samples_per_send = 1000;
+  RemoteWriter::Deps deps;
+  deps.exposition = [&h](std::string& out) { out += h.exposition; };
+  deps.send = [&](const HttpPostRequest&) {
+    std::unique_lock<std::mutex> lock(mutex);
+    released_cv.wait(lock, [&] { return released; });
+    return HttpResult{200, "", "", ""};
+  };
+  deps.registry = &h.registry;
+  RemoteWriter writer(options, deps);
+  writer.Start();
+  // The first request hangs; meanwhile at least five more snapshots are queued.
+  EXPECT_TRUE(testing::WaitUntil(
+      [&] { return h.Metric("poolwatch_remote_write_samples_total") >= 18; }, 10s));
+  EXPECT_EQ(h.Metric("poolwatch_remote_write_samples_sent_total"), 0);
+  {
+    std::lock_guard<std::mutex> lock(mutex);
+    released = true;
+  }
+  released_cv.notify_all();
+  EXPECT_EQ(writer.Stop(5s), 0u);
+  EXPECT_EQ(h.Metric("poolwatch_remote_write_samples_sent_total"),
+            h.Metric("poolwatch_remote_write_samples_total"));
+}
+
 TEST(RemoteWriter, StopGivesUpAtTheDeadlineAndCountsWhatIsLeft) {
   Harness h;
   for (int i = 0; i < 1000; ++i) h.receiver.script.push_back(HttpResult{503, "", "", ""});
