@@ -303,7 +303,10 @@ int Daemon::Run() {
     deps.target_labels = {{"job", "poolwatch"}, {"instance", config_.instance}};
     auto& writer = remote_writers.emplace_back(std::make_unique<RemoteWriter>(options, deps));
     writer->Start();
-    LogInfo("metrics pushed to " + writer->remote() + " every " + FormatDuration(options.interval));
+    LogInfo("metrics pushed to " + writer->remote() + " every " +
+            (options.interval < std::chrono::seconds(1)
+                 ? std::to_string(options.interval.count()) + "ms"
+                 : FormatDuration(options.interval)));
   }
   // --- end remote write ---
   // One line per listener with the port as bound, so whoever asked for port 0 can read it.

@@ -141,8 +141,10 @@ RemoteWriter::SendStep RemoteWriter::SendOnce(TimePoint now, std::chrono::millis
       if (last_success_ != nullptr) {
         last_success_->Set(std::chrono::duration<double>(now.time_since_epoch()).count());
       }
-      if (failing_ && deps_.log) deps_.log("remote write to " + remote_ + " recovered");
-      failing_ = false;
+      if (logged_ != SendStep::kIdle && deps_.log) {
+        deps_.log("remote write to " + remote_ + " recovered");
+      }
+      logged_ = SendStep::kIdle;
       break;
     case DeliveryResult::kRetryable:
       step.outcome = SendStep::kRetry;
@@ -152,20 +154,20 @@ RemoteWriter::SendStep RemoteWriter::SendOnce(TimePoint now, std::chrono::millis
                       ? result.retry_after
                       : FullJitterBackoff(retries_, options_.min_backoff, options_.max_backoff,
                                           unit_random);
-      if (!failing_ && deps_.log) {
+      if (logged_ != SendStep::kRetry && deps_.log) {
         deps_.log("remote write to " + remote_ + " failed, retrying with backoff: " + error());
       }
-      failing_ = true;
+      logged_ = SendStep::kRetry;
       PublishPending();
       return step;
     case DeliveryResult::kPermanent:
       step.outcome = SendStep::kRejected;
       if (failed_ != nullptr) failed_->Increment(static_cast<double>(batch_.size()));
-      if (!failing_ && deps_.log) {
+      if (logged_ != SendStep::kRejected && deps_.log) {
         deps_.log("remote write to " + remote_ + " refused " + std::to_string(batch_.size()) +
                   " samples, dropped without retry: " + error());
       }
-      failing_ = true;
+      logged_ = SendStep::kRejected;
       break;
   }
   batch_.clear();

@@ -30,10 +30,10 @@ namespace poolwatch {
 // receiver delays no snapshot (its samples wait in the queue instead): 2xx → sent; 5xx, 429 and
 // network errors → the same batch again after a full-jitter backoff or the receiver's
 // Retry-After (ClassifyHttpResult and FullJitterBackoff, the notifiers' policy); any other
-// status → the batch is dropped as failed (a malformed request does not get better). Failures
-// are logged once per outage, and the recovery once. No secret of the options reaches a log
-// line, a metric or an error: the `remote` label is `name`, or the URL without user info,
-// path or query.
+// status → the batch is dropped as failed (a malformed request does not get better). Each kind
+// of failure (retried, refused) is logged once until a request succeeds, and the recovery once. No
+// secret of the options reaches a log line, a metric or an error: the `remote` label is `name`, or
+// the URL without user info, path or query.
 //
 // Snapshot() and SendOnce() are the threads' steps, public so tests drive them without the
 // threads and with time passed in. The queue between them is guarded by a mutex; everything
@@ -92,9 +92,11 @@ class RemoteWriter {
   // The sender's: the batch taken from the queue and not yet delivered, and its state.
   std::vector<QueuedSample> batch_;
   WriteRequestEncoder encoder_;
-  std::string body_;      // batch_ encoded
-  int retries_ = 0;       // of batch_
-  bool failing_ = false;  // logged a failure; the next success logs the recovery
+  std::string body_;  // batch_ encoded
+  int retries_ = 0;   // of batch_
+  // The kind of failure last logged (kRetry or kRejected; kIdle: none since the last success):
+  // each kind is logged once until a request succeeds, which is logged then.
+  SendStep::Outcome logged_ = SendStep::kIdle;
   std::mt19937_64 random_{std::random_device{}()};
 
   prometheus::Counter* samples_total_ = nullptr;

@@ -8,6 +8,7 @@
 
 #include "core/log_record.h"
 #include "tests/support/test_support.h"
+#include "web/basic_auth.h"
 
 namespace poolwatch::testing {
 namespace {
@@ -237,6 +238,85 @@ TEST(RemoteWrite, AnOutageLosesOnlyWhatTheQueueCannotHoldAndCountsIt) {
   EXPECT_THAT(poolwatch.Output(), HasSubstr("failed, retrying with backoff"));
   EXPECT_THAT(poolwatch.Output(), HasSubstr("recovered"));
   EXPECT_THAT(poolwatch.Output(), Not(HasSubstr("urlsecret99")));
+}
+
+// TLS with a CA file and server_name, and basic auth from a password file, against a Prometheus
+// that requires both (its --web.config.file). The certificate names only receiver.test, so
+// only the receiver with server_name gets through; a wrong password is refused with 401 and
+// counted as failed, not retried.
+TEST(RemoteWrite, TlsServerNameAndBasicAuthReachAGuardedReceiver) {
+  if (FindProgram("prometheus").empty() || FindProgram("openssl").empty()) {
+    GTEST_SKIP() << "needs prometheus and openssl";
+  }
+  TempDir dir;
+  std::string out;
+  ASSERT_EQ(
+      RunCommand({FindProgram("openssl"), "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days",
+                  "2", "-subj", "/CN=receiver.test", "-addext", "subjectAltName=DNS:receiver.test",
+                  "-keyout", (dir / "server.key").string(), "-out", (dir / "server.crt").string()},
+                 &out),
+      0)
+      << out;
+  WriteFile(dir / "web.yml",
+            "tls_server_config:\n  cert_file: " + (dir / "server.crt").string() +
+                "\n  key_file: " + (dir / "server.key").string() +
+                "\nbasic_auth_users:\n  pusher: " + BasicAuth::Hash("pushpass42", 10) + "\n");
+  WriteFile(dir / "prometheus.yml", "global:\n  scrape_interval: 1m\n");
+  const int receiver_port = FreePort();
+  Process receiver(
+      {FindProgram("prometheus"), "--config.file=" + (dir / "prometheus.yml").string(),
+       "--storage.tsdb.path=" + (dir / "tsdb").string(),
+       "--web.listen-address=127.0.0.1:" + std::to_string(receiver_port),
+       "--web.config.file=" + (dir / "web.yml").string(), "--web.enable-remote-write-receiver"},
+      dir / "prometheus.log");
+  WriteFile(dir / "password", "pushpass42\n");
+  WriteFile(dir / "wrong", "not-the-password\n");
+  const std::string url = "https://127.0.0.1:" + std::to_string(receiver_port) + "/api/v1/write\n";
+  const std::string tls = "    tls_config: {ca_file: " + (dir / "server.crt").string();
+  WriteFile(dir / "access.log", "");
+  WriteFile(dir / "poolwatch.yml",
+            "log:\n  path: " + (dir / "access.log").string() +
+                "\nremote_write:\n"
+                "  - name: good\n    interval: 200ms\n    url: " +
+                url + tls + ", server_name: receiver.test}\n" +
+                "    basic_auth: {username: pusher, password_file: " + (dir / "password").string() +
+                "}\n"
+                "  - name: no_server_name\n    interval: 200ms\n    url: " +
+                url + tls + "}\n" +
+                "    basic_auth: {username: pusher, password_file: " + (dir / "password").string() +
+                "}\n"
+                "  - name: wrong_password\n    interval: 200ms\n    url: " +
+                url + tls + ", server_name: receiver.test}\n" +
+                "    basic_auth: {username: pusher, password_file: " + (dir / "wrong").string() +
+                "}\n");
+  Process poolwatch({POOLWATCH_BINARY, "--config.file", (dir / "poolwatch.yml").string(),
+                     "--web.listen-address", "127.0.0.1:0"},
+                    dir / "poolwatch.out");
+  const int port = WaitForListeningPort(poolwatch);
+  ASSERT_NE(port, 0) << poolwatch.Output();
+  const std::string metrics_url = "http://127.0.0.1:" + std::to_string(port) + "/metrics";
+  auto metric = [&](const std::string& name, const std::string& remote) {
+    return MetricValue(HttpGet(metrics_url).body, name, {{"remote", remote}});
+  };
+  EXPECT_TRUE(WaitUntil(
+      [&] { return metric("poolwatch_remote_write_samples_sent_total", "good") > 0; }, kDeadline))
+      << poolwatch.Output() << receiver.Output();
+  EXPECT_TRUE(WaitUntil(
+      [&] { return metric("poolwatch_remote_write_samples_failed_total", "wrong_password") > 0; },
+      kDeadline))
+      << poolwatch.Output();
+  EXPECT_TRUE(WaitUntil(
+      [&] { return metric("poolwatch_remote_write_retries_total", "no_server_name") > 0; },
+      kDeadline))
+      << poolwatch.Output();
+  EXPECT_EQ(metric("poolwatch_remote_write_samples_failed_total", "good"), 0);
+  EXPECT_EQ(metric("poolwatch_remote_write_samples_sent_total", "no_server_name"), 0);
+  EXPECT_EQ(metric("poolwatch_remote_write_samples_sent_total", "wrong_password"), 0);
+  EXPECT_THAT(poolwatch.Output(), HasSubstr("refused"));
+  EXPECT_THAT(poolwatch.Output(), HasSubstr("HTTP 401"));
+  ASSERT_EQ(poolwatch.Stop(), 0);
+  EXPECT_THAT(poolwatch.Output(), Not(HasSubstr("pushpass42")));
+  EXPECT_THAT(poolwatch.Output(), Not(HasSubstr("not-the-password")));
 }
 
 }  // namespace

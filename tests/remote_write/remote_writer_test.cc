@@ -177,6 +177,24 @@ TEST(RemoteWriter, DropsABatchRefusedWith4xxCountsItAndLogsOnce) {
   EXPECT_THAT(h.logs[0], HasSubstr("HTTP 400: out of order sample"));
 }
 
+TEST(RemoteWriter, LogsEachKindOfFailureOnceUntilARequestSucceeds) {
+  Harness h;
+  h.receiver.script = {HttpResult{503, "", "", ""}, HttpResult{503, "", "", ""},
+                       HttpResult{401, "", "", ""}, HttpResult{401, "", "", ""},
+                       HttpResult{503, "", "", ""}};
+  RemoteWriteOptions options = Options();
+  options.max_samples_per_send = 1;
+  auto writer = h.Make(options);
+  writer->Snapshot(kT0);
+  writer->Snapshot(kT0 + 1s);
+  for (int i = 0; i < 6; ++i) writer->SendOnce(kT0 + 2s, 1s, 0.5);
+  ASSERT_EQ(h.logs.size(), 4u) << ::testing::PrintToString(h.logs);
+  EXPECT_THAT(h.logs[0], HasSubstr("HTTP 503"));
+  EXPECT_THAT(h.logs[1], HasSubstr("HTTP 401"));
+  EXPECT_THAT(h.logs[2], HasSubstr("HTTP 503"));
+  EXPECT_THAT(h.logs[3], HasSubstr("recovered"));
+}
+
 TEST(RemoteWriter, AFullQueueDropsTheOldestSamplesAndCountsThem) {
   Harness h;
   RemoteWriteOptions options = Options();
