@@ -130,6 +130,11 @@ RemoteWriter::SendStep RemoteWriter::SendOnce(TimePoint now, std::chrono::millis
   request.bearer_token = options_.bearer_token;
   request.tls = options_.tls;
   request.timeout = timeout;
+  // Stop()'s deadline also ends a request that was under way when shutdown began.
+  request.cancelled = [this] {
+    const int64_t deadline = cancel_at_ticks_.load(std::memory_order_relaxed);
+    return deadline != 0 && std::chrono::steady_clock::now().time_since_epoch().count() >= deadline;
+  };
   const DeliveryResult result = ClassifyHttpResult(deps_.send(request));
   // The receiver's body and curl's message may echo the URL; neither may reach the log.
   auto error = [&] { return ScrubSecret(result.error, options_.url); };
@@ -193,6 +198,7 @@ size_t RemoteWriter::Stop(std::chrono::milliseconds deadline) {
     std::lock_guard<std::mutex> lock(mutex_);
     stopping_ = true;
     stop_by_ = std::chrono::steady_clock::now() + deadline;
+    cancel_at_ticks_ = std::max<int64_t>(1, stop_by_.time_since_epoch().count());
   }
   wake_.notify_all();
   snapshot_thread_.join();

@@ -4,6 +4,7 @@
 #include <prometheus/gauge.h>
 #include <prometheus/registry.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <cstdint>
@@ -66,7 +67,7 @@ class RemoteWriter {
   void Start();
   // Ends the threads after one last snapshot and as much sending as fits in `deadline`
   // (retries included); what is still queued then is dropped and counted. Returns that count.
-  // A request under way when the deadline passes is not cut short (at most remote_timeout).
+  // A request still under way at the deadline is ended (within about a second).
   size_t Stop(std::chrono::milliseconds deadline);
 
   // Takes the exposition into the queue with `now` as the samples' time.
@@ -115,7 +116,9 @@ class RemoteWriter {
   bool stopping_ = false;         // mutex_
   bool snapshots_done_ = false;   // mutex_: the last snapshot is queued
   std::chrono::steady_clock::time_point stop_by_{};  // mutex_
-  size_t abandoned_ = 0;                             // set by the sender before it ends
+  // stop_by_ in steady_clock ticks once stopping, for a request under way; 0 before.
+  std::atomic<int64_t> cancel_at_ticks_{0};
+  size_t abandoned_ = 0;  // set by the sender before it ends
   std::thread snapshot_thread_, send_thread_;
 };
 

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <mutex>
 #include <string>
 #include <utility>
@@ -47,6 +48,9 @@ struct HttpPostRequest {
   std::string bearer_token;  // "" : none
   HttpTlsClientOptions tls;
   std::chrono::milliseconds timeout{5000};
+  // Polled while the request runs (about once a second at least); true ends it at once as a
+  // transport error. Empty: the request runs until it ends or times out.
+  std::function<bool()> cancelled;
 };
 // --- end remote write ---
 

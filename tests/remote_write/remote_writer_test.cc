@@ -4,7 +4,9 @@
 #include <gtest/gtest.h>
 #include <prometheus/registry.h>
 
+#include <atomic>
 #include <deque>
+#include <thread>
 
 #include "exporter/exposition.h"
 #include "remote_write/remote_write.pb.h"
@@ -281,6 +283,34 @@ TEST(RemoteWriter, AHangingReceiverDelaysNoSnapshot) {
   EXPECT_EQ(writer.Stop(5s), 0u);
   EXPECT_EQ(h.Metric("poolwatch_remote_write_samples_sent_total"),
             h.Metric("poolwatch_remote_write_samples_total"));
+}
+
+// A request that hangs when shutdown begins is told to end at the deadline (CurlHttpPoster
+// polls `cancelled` from curl's progress callback).
+TEST(RemoteWriter, StopEndsARequestStillUnderWayAtTheDeadline) {
+  Harness h;
+  std::atomic<bool> in_request{false};
+  RemoteWriteOptions options = Options();
+  options.interval = std::chrono::hours(1);
+  options.max_samples_per_send = 1000;
+  RemoteWriter::Deps deps;
+  deps.exposition = [&h](std::string& out) { out += h.exposition; };
+  deps.send = [&](const HttpPostRequest& request) {
+    in_request = true;
+    const auto give_up = std::chrono::steady_clock::now() + 20s;  // the test's own bound
+    while (!request.cancelled() && std::chrono::steady_clock::now() < give_up) {
+      std::this_thread::sleep_for(1ms);  // a hanging receiver, as curl polls it
+    }
+    return HttpResult{0, "", "", "Callback aborted"};
+  };
+  deps.registry = &h.registry;
+  RemoteWriter writer(options, deps);
+  writer.Start();
+  ASSERT_TRUE(testing::WaitUntil([&] { return in_request.load(); }, 10s));
+  const auto started = std::chrono::steady_clock::now();
+  EXPECT_EQ(writer.Stop(200ms), 6u);  // the hanging batch and the last snapshot
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 5s);
+  EXPECT_EQ(h.Metric("poolwatch_remote_write_samples_dropped_total", "reason=\"shutdown\""), 6);
 }
 
 TEST(RemoteWriter, StopGivesUpAtTheDeadlineAndCountsWhatIsLeft) {
