@@ -10,11 +10,23 @@
 
 namespace poolwatch {
 
-enum class RuleKind { kFailover, kErrorRate, kTraffic, kLatency };
-inline constexpr RuleKind kAllRuleKinds[] = {RuleKind::kFailover, RuleKind::kErrorRate,
-                                             RuleKind::kTraffic, RuleKind::kLatency};
+enum class RuleKind {
+  kFailover,
+  kErrorRate,
+  kTraffic,
+  kLatency,
+  kReleaseRegression,
+};
+inline constexpr RuleKind kAllRuleKinds[] = {
+    RuleKind::kFailover, RuleKind::kErrorRate,         RuleKind::kTraffic,
+    RuleKind::kLatency,  RuleKind::kReleaseRegression,
+};
 // The kind as the YAML `kind:` key, the state file and the status JSON spell it.
 std::string_view RuleKindName(RuleKind kind);
+
+// What a release_regression rule compares a release with: the other releases of its pool, or
+// (a canary split across pools) the other pools' requests of other releases.
+enum class RegressionBaseline { kOtherReleases, kOtherPools };
 
 // Which requests an error_rate or latency rule judges: what the client got, or every
 // upstream attempt of one pool (so a failing primary hidden by retries shows).
@@ -57,6 +69,13 @@ struct RuleConfig {
   std::optional<std::chrono::milliseconds> latency_resolve_threshold;
   size_t min_slow = 3;
 
+  // release_regression (window, min_requests — the reader's default for this kind is 100, on
+  // each side — and confidence as above): a release's 5xx share above max(baseline +
+  // min_increase_points, baseline × min_ratio), significantly (see release_comparison.h).
+  double min_increase_points = 1;
+  double min_ratio = 2;
+  RegressionBaseline compare = RegressionBaseline::kOtherReleases;
+
   // Resolution (both kinds): the condition must stay clear for `resolve_for` and over
   // `resolve_requests` requests before a firing alert resolves; any relapse restarts the count.
   // Unset: the kind's default (ResolveFor(), ResolveRequests()).
@@ -92,6 +111,8 @@ struct RuleConfig {
   // stray request after an outage does not resolve it.
   size_t ResolveRequests() const {
     if (!resolve_requests && kind == RuleKind::kTraffic) return 2 * min_requests;
+    // release_regression: twice min_requests of the release's own requests.
+    if (!resolve_requests && kind == RuleKind::kReleaseRegression) return 2 * min_requests;
     return resolve_requests.value_or(kind == RuleKind::kFailover ? 10 : 2 * window_size);
   }
   double ResolveThreshold() const {

@@ -31,11 +31,16 @@ std::optional<StartAt> ParseStartAt(std::string_view text);
 inline constexpr std::string_view kLogEscapeExpected = "default, json or none";
 std::optional<LogEscape> ParseLogEscape(std::string_view text);
 
-inline constexpr std::string_view kRuleKindExpected = "failover, error_rate, traffic or latency";
+inline constexpr std::string_view kRuleKindExpected =
+    "failover, error_rate, traffic, latency or release_regression";
 std::optional<RuleKind> ParseRuleKind(std::string_view text);
 
 inline constexpr std::string_view kErrorScopeExpected = "client or upstream";
 std::optional<ErrorScope> ParseErrorScope(std::string_view text);
+
+// release_regression's `compare`.
+inline constexpr std::string_view kRegressionBaselineExpected = "releases or pools";
+std::optional<RegressionBaseline> ParseRegressionBaseline(std::string_view text);
 
 // true/yes/on/y/1 and false/no/off/n/0, in any case: what YAML 1.1 and shell habits both
 // write.

@@ -91,6 +91,19 @@ HttpResult CurlHttpPoster::Post(const std::string& url, const std::string& body,
   return Send(request);
 }
 
+HttpResult CurlHttpPoster::PostWithBearer(const std::string& url, const std::string& body,
+                                          const std::string& content_type,
+                                          const std::string& bearer_token,
+                                          std::chrono::milliseconds timeout) {
+  HttpPostRequest request;
+  request.url = url;
+  request.body = body;
+  request.content_type = content_type;
+  request.bearer_token = bearer_token;
+  request.timeout = timeout;
+  return Send(request);
+}
+
 HttpResult CurlHttpPoster::Send(const HttpPostRequest& request) {
   const std::string& url = request.url;
   HttpResult result;
@@ -117,7 +130,10 @@ HttpResult CurlHttpPoster::Send(const HttpPostRequest& request) {
     headers = curl_slist_append(headers, (name + ": " + value).c_str());
   }
   if (!request.bearer_token.empty()) {
-    headers = curl_slist_append(headers, ("Authorization: Bearer " + request.bearer_token).c_str());
+    // The token only ever goes into this header, never into the URL or an error string.
+    std::string authorization = "Authorization: Bearer ";
+    authorization += request.bearer_token;
+    headers = curl_slist_append(headers, authorization.c_str());
   }
   // The certificate must carry server_name while the connection goes to the URL's host: the
   // URL names server_name (TLS SNI and verification follow it) and CONNECT_TO sends it to the

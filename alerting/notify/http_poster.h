@@ -24,6 +24,18 @@ class HttpPoster {
   virtual ~HttpPoster() = default;
   virtual HttpResult Post(const std::string& url, const std::string& body,
                           const std::string& content_type, std::chrono::milliseconds timeout) = 0;
+  // The same with `Authorization: Bearer <bearer_token>` (Slack's Web API). The token is a
+  // secret like a webhook URL. A poster that cannot send the header fails the call rather
+  // than send it unauthenticated.
+  virtual HttpResult PostWithBearer(const std::string& url, const std::string& body,
+                                    const std::string& content_type,
+                                    const std::string& bearer_token,
+                                    std::chrono::milliseconds timeout) {
+    (void)url, (void)body, (void)content_type, (void)bearer_token, (void)timeout;
+    HttpResult result;
+    result.error = "this HTTP poster cannot send an Authorization header";
+    return result;
+  }
 };
 
 // --- remote write: a POST that needs more than a JSON notifier's ---
@@ -74,8 +86,11 @@ class CurlHttpPoster final : public HttpPoster {
 
   HttpResult Post(const std::string& url, const std::string& body, const std::string& content_type,
                   std::chrono::milliseconds timeout) override;
+  HttpResult PostWithBearer(const std::string& url, const std::string& body,
+                            const std::string& content_type, const std::string& bearer_token,
+                            std::chrono::milliseconds timeout) override;
   // The same POST with headers, credentials and TLS settings of the request's own (remote
-  // write). Post() is this with none of them.
+  // write). Post() and PostWithBearer() are this with none of them, or the token only.
   HttpResult Send(const HttpPostRequest& request);
 
  private:
