@@ -11,7 +11,7 @@ RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       build-essential cmake ninja-build pkg-config \
       prometheus-cpp-dev libcivetweb-dev libcurl4-openssl-dev libyaml-cpp-dev zlib1g-dev \
-      libcli11-dev nlohmann-json3-dev \
+      libcli11-dev nlohmann-json3-dev libprotobuf-dev protobuf-compiler libsnappy-dev \
  && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 # Only what the build reads (a test checks that each add_subdirectory of the top-level
@@ -21,6 +21,7 @@ COPY core core
 COPY exporter exporter
 COPY alerting alerting
 COPY web web
+COPY remote_write remote_write
 COPY config config
 COPY demo demo
 COPY app app
@@ -37,7 +38,7 @@ FROM debian:12-slim
 RUN apt-get update \
  && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
       ca-certificates libcivetweb1 libcurl4 libprometheus-cpp-core1.0 libyaml-cpp0.7 \
-      libcrypt1 libssl3 zlib1g \
+      libcrypt1 libssl3 zlib1g libprotobuf-lite32 libsnappy1v5 \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --no-create-home --shell /usr/sbin/nologin poolwatch \
  && install -d -o poolwatch -g poolwatch -m 750 /var/lib/poolwatch

@@ -29,6 +29,7 @@
 #include "exporter/file_follower.h"
 #include "exporter/process_metrics.h"
 #include "exporter/syslog_receiver.h"
+#include "remote_write/remote_writer.h"
 #include "web/admin_api.h"
 #include "web/http_server.h"
 #include "web/status_page.h"
@@ -299,6 +300,9 @@ void Daemon::Reload() {
       LogWarn("notifier settings changed (" + keys +
               "): they take effect only after a restart; alerts still go out with the old ones");
     }
+    if (fresh.remote_write != config_.remote_write) {
+      LogWarn("remote_write settings changed: they take effect only after a restart");
+    }
     std::lock_guard<std::mutex> lock(engine_mutex_);
     pipeline_.Reconfigure(fresh);
     config_.alerting = fresh.alerting;
@@ -388,6 +392,26 @@ int Daemon::Run() {
     LogError(error);
     return 1;
   }
+  // --- remote write: pushes what /metrics serves, each receiver from its own thread ---
+  std::vector<std::unique_ptr<CurlHttpPoster>> remote_posters;
+  std::vector<std::unique_ptr<RemoteWriter>> remote_writers;
+  for (const RemoteWriteOptions& options : config_.remote_write) {
+    CurlHttpPoster* poster = remote_posters.emplace_back(std::make_unique<CurlHttpPoster>()).get();
+    RemoteWriter::Deps deps;
+    deps.exposition = [&server](std::string& out) { server.AppendMetricsText(out); };
+    deps.send = [poster](const HttpPostRequest& request) { return poster->Send(request); };
+    deps.log = [](std::string_view line) { LogWarn(line); };
+    deps.registry = registry_.get();
+    // What a Prometheus scraping poolwatch would add (see README, "Remote write").
+    deps.target_labels = {{"job", "poolwatch"}, {"instance", config_.instance}};
+    auto& writer = remote_writers.emplace_back(std::make_unique<RemoteWriter>(options, deps));
+    writer->Start();
+    LogInfo("metrics pushed to " + writer->remote() + " every " +
+            (options.interval < std::chrono::seconds(1)
+                 ? std::to_string(options.interval.count()) + "ms"
+                 : FormatDuration(options.interval)));
+  }
+  // --- end remote write ---
   // One line per listener with the port as bound, so whoever asked for port 0 can read it.
   for (const std::string& address : server.BoundAddresses()) {
     LogInfo("listening", {{"address", address},
@@ -548,6 +572,18 @@ int Daemon::Run() {
     if (syslog) ReadSyslogOnce(*syslog, pipeline_);
     EvaluateAndDispatch(Clock::now());
   }
+  // --- remote write: the last values, sent within the same drain time as the notifications ---
+  const auto drain_end = std::chrono::steady_clock::now() + kShutdownDrain;
+  for (auto& writer : remote_writers) {
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+        drain_end - std::chrono::steady_clock::now());
+    size_t lost = writer->Stop(std::max(left, std::chrono::milliseconds(0)));
+    if (lost > 0) {
+      LogError(std::to_string(lost) + " samples could not be pushed to " + writer->remote() +
+               " before shutdown");
+    }
+  }
+  // --- end remote write ---
   size_t abandoned = dispatcher_->Shutdown(kShutdownDrain);
   if (abandoned > 0) {
     LogError(std::to_string(abandoned) + " notifications could not be delivered before shutdown" +

@@ -106,7 +106,12 @@ int main(int argc, char** argv) {
     try {
       poolwatch::Config config = poolwatch::LoadEffectiveConfig(check_path, FlagOverrides{});
       std::cout << check_path << ": OK (" << config.alerting.rules.size() << " rules, primary pool "
-                << config.alerting.active_pool << ")\n";
+                << config.alerting.active_pool;
+      if (!config.remote_write.empty()) {
+        std::cout << ", remote write to " << config.remote_write.size() << " receiver"
+                  << (config.remote_write.size() == 1 ? "" : "s");
+      }
+      std::cout << ")\n";
       return 0;
     } catch (const poolwatch::ConfigError& e) {
       std::cerr << e.what() << "\n";

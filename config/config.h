@@ -12,6 +12,7 @@
 #include "config/value_parsers.h"
 #include "exporter/log_format.h"
 #include "exporter/metrics.h"
+#include "remote_write/remote_write_options.h"
 
 namespace poolwatch {
 
@@ -48,6 +49,7 @@ struct Config {
   NotifyConfig notify;
   std::string instance;  // node identity; defaults to the host name
   std::string log_level = "info";
+  std::vector<RemoteWriteOptions> remote_write;  // receivers metrics are pushed to
 
   // Where some keys were set ("poolwatch.yml:12", or "environment variable …"), for mistakes
   // only found once everything is merged: a rule's notify list (key

@@ -1,11 +1,14 @@
 #include "config/yaml_sections.h"
 
+#include <cctype>
 #include <fstream>
+#include <iterator>
 #include <optional>
 #include <set>
 #include <string>
 
 #include "config/value_parsers.h"
+#include "remote_write/remote_writer.h"
 
 namespace poolwatch {
 
@@ -462,10 +465,218 @@ void ReadStateSection(const YamlReader& r, const YAML::Node& section, Config& co
   }
 }
 
+// --- remote_write ---
+namespace {
+
+// A secret kept in a file (password_file, bearer_token_file): its content without the
+// surrounding white space, as Prometheus reads it. The content is never echoed.
+std::string ReadSecretFile(const YamlReader& r, const YAML::Node& node, const std::string& key) {
+  const std::string path = r.String(node, key);
+  std::ifstream in(path);
+  if (!in) r.Fail(node, key, "cannot read " + path);
+  std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  const size_t begin = text.find_first_not_of(" \t\r\n");
+  const size_t end = text.find_last_not_of(" \t\r\n");
+  if (begin == std::string::npos) r.Fail(node, key, path + " is empty");
+  return text.substr(begin, end - begin + 1);
+}
+
+// A file the TLS client needs; missing is a start-up mistake rather than a failed push later.
+std::string ReadableFile(const YamlReader& r, const YAML::Node& node, const std::string& key) {
+  const std::string path = r.String(node, key);
+  if (!std::ifstream(path)) r.Fail(node, key, "cannot read " + path);
+  return path;
+}
+
+bool IsLabelName(std::string_view name) {
+  if (name.empty()) return false;
+  for (size_t i = 0; i < name.size(); ++i) {
+    const char c = name[i];
+    const bool letter = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || c == '_';
+    if (!letter && !(i > 0 && c >= '0' && c <= '9')) return false;
+  }
+  return true;
+}
+
+// Headers the remote-write protocol or the client sets itself (Prometheus refuses the same).
+bool IsReservedHeader(std::string_view name) {
+  static const std::set<std::string> kReserved = {"authorization",
+                                                  "host",
+                                                  "content-encoding",
+                                                  "content-length",
+                                                  "content-type",
+                                                  "user-agent",
+                                                  "connection",
+                                                  "keep-alive",
+                                                  "proxy-authenticate",
+                                                  "proxy-authorization",
+                                                  "www-authenticate",
+                                                  "transfer-encoding",
+                                                  "x-prometheus-remote-write-version"};
+  std::string lower(name);
+  for (char& c : lower) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+  return kReserved.count(lower) > 0;
+}
+
+bool IsHeaderName(std::string_view name) {
+  if (name.empty()) return false;
+  for (char c : name) {
+    const bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                    std::string_view("!#$%&'*+-.^_`|~").find(c) != std::string_view::npos;
+    if (!ok) return false;
+  }
+  return true;
+}
+
+void ReadRemoteWriteEntry(const YamlReader& r, const YAML::Node& node, const std::string& path,
+                          RemoteWriteOptions& out) {
+  r.CheckKeys(node, path,
+              {"url", "name", "interval", "remote_timeout", "headers", "basic_auth", "bearer_token",
+               "bearer_token_file", "tls_config", "external_labels", "queue_config"});
+  const std::string url_key = YamlReader::Join(path, "url");
+  if (!node["url"]) r.Fail(node, url_key, "is required");
+  out.url = r.String(node["url"], url_key);
+  // Not echoed: the URL may carry credentials.
+  if (!IsHttpUrl(out.url)) r.Fail(node["url"], url_key, "expected an http:// or https:// URL");
+  if (node["name"]) out.name = r.String(node["name"], YamlReader::Join(path, "name"));
+  if (const auto v = node["interval"]) {
+    const std::string key = YamlReader::Join(path, "interval");
+    out.interval = r.Duration(v, key);
+    if (out.interval < std::chrono::milliseconds(100) || out.interval > std::chrono::hours(1))
+      r.Fail(v, key, "must be between 100ms and 1h, got " + r.Scalar(v));
+  }
+  if (const auto v = node["remote_timeout"]) {
+    const std::string key = YamlReader::Join(path, "remote_timeout");
+    out.remote_timeout = r.Duration(v, key);
+    if (out.remote_timeout < std::chrono::milliseconds(100) ||
+        out.remote_timeout > std::chrono::minutes(5))
+      r.Fail(v, key, "must be between 100ms and 5m, got " + r.Scalar(v));
+  }
+  if (const auto headers = node["headers"]) {
+    const std::string key = YamlReader::Join(path, "headers");
+    if (!headers.IsMap()) r.Fail(headers, key, "expected a mapping of header names to values");
+    r.CheckUnique(headers, key);
+    for (const auto& entry : headers) {
+      const std::string name = entry.first.as<std::string>();
+      const std::string header_key = YamlReader::Join(key, name);
+      if (!IsHeaderName(name)) r.Fail(entry.first, header_key, "is not a valid header name");
+      if (IsReservedHeader(name))
+        r.Fail(entry.first, header_key,
+               "is set by poolwatch itself (use basic_auth or bearer_token for credentials)");
+      // The value may be a secret: never echoed.
+      const std::string value = r.String(entry.second, header_key);
+      if (value.find_first_of("\r\n") != std::string::npos)
+        r.Fail(entry.second, header_key, "must be on one line");
+      out.headers.emplace_back(name, value);
+    }
+  }
+  if (const auto auth = node["basic_auth"]) {
+    const std::string key = YamlReader::Join(path, "basic_auth");
+    r.CheckKeys(auth, key, {"username", "password", "password_file"});
+    if (!auth["username"]) r.Fail(auth, YamlReader::Join(key, "username"), "is required");
+    out.basic_auth_username = r.String(auth["username"], YamlReader::Join(key, "username"));
+    if (auth["password"] && auth["password_file"])
+      r.Fail(auth["password_file"], YamlReader::Join(key, "password_file"),
+             "give password or password_file, not both");
+    if (auth["password"])
+      out.basic_auth_password = r.String(auth["password"], YamlReader::Join(key, "password"));
+    if (auth["password_file"])
+      out.basic_auth_password =
+          ReadSecretFile(r, auth["password_file"], YamlReader::Join(key, "password_file"));
+  }
+  if (node["bearer_token"] && node["bearer_token_file"])
+    r.Fail(node["bearer_token_file"], YamlReader::Join(path, "bearer_token_file"),
+           "give bearer_token or bearer_token_file, not both");
+  if (node["bearer_token"])
+    out.bearer_token = r.String(node["bearer_token"], YamlReader::Join(path, "bearer_token"));
+  if (node["bearer_token_file"])
+    out.bearer_token =
+        ReadSecretFile(r, node["bearer_token_file"], YamlReader::Join(path, "bearer_token_file"));
+  if (node["basic_auth"] && (node["bearer_token"] || node["bearer_token_file"]))
+    r.Fail(node["basic_auth"], YamlReader::Join(path, "basic_auth"),
+           "give basic_auth or a bearer token, not both");
+  if (const auto tls = node["tls_config"]) {
+    const std::string key = YamlReader::Join(path, "tls_config");
+    r.CheckKeys(tls, key,
+                {"ca_file", "cert_file", "key_file", "server_name", "insecure_skip_verify"});
+    if (tls["ca_file"])
+      out.tls.ca_file = ReadableFile(r, tls["ca_file"], YamlReader::Join(key, "ca_file"));
+    if (tls["cert_file"])
+      out.tls.cert_file = ReadableFile(r, tls["cert_file"], YamlReader::Join(key, "cert_file"));
+    if (tls["key_file"])
+      out.tls.key_file = ReadableFile(r, tls["key_file"], YamlReader::Join(key, "key_file"));
+    if (out.tls.cert_file.empty() != out.tls.key_file.empty())
+      r.Fail(tls, key, "cert_file and key_file go together (a client certificate needs its key)");
+    if (tls["server_name"])
+      out.tls.server_name = r.String(tls["server_name"], YamlReader::Join(key, "server_name"));
+    if (tls["insecure_skip_verify"])
+      out.tls.insecure_skip_verify =
+          r.Bool(tls["insecure_skip_verify"], YamlReader::Join(key, "insecure_skip_verify"));
+  }
+  if (const auto labels = node["external_labels"]) {
+    const std::string key = YamlReader::Join(path, "external_labels");
+    if (!labels.IsMap()) r.Fail(labels, key, "expected a mapping of label names to values");
+    r.CheckUnique(labels, key);
+    for (const auto& entry : labels) {
+      const std::string name = entry.first.as<std::string>();
+      const std::string label_key = YamlReader::Join(key, name);
+      if (!IsLabelName(name) || name.rfind("__", 0) == 0)
+        r.Fail(entry.first, label_key,
+               "expected a label name like region (letters, digits, _; not starting with __)");
+      const std::string value = r.String(entry.second, label_key);
+      if (value.empty()) r.Fail(entry.second, label_key, "must not be empty");
+      out.external_labels[name] = value;
+    }
+  }
+  if (const auto queue = node["queue_config"]) {
+    const std::string key = YamlReader::Join(path, "queue_config");
+    r.CheckKeys(queue, key, {"capacity", "max_samples_per_send", "min_backoff", "max_backoff"});
+    if (queue["capacity"])
+      out.capacity = r.Count(queue["capacity"], YamlReader::Join(key, "capacity"), 1, 100000000);
+    if (queue["max_samples_per_send"])
+      out.max_samples_per_send = r.Count(queue["max_samples_per_send"],
+                                         YamlReader::Join(key, "max_samples_per_send"), 1, 1000000);
+    if (queue["min_backoff"])
+      out.min_backoff = r.Duration(queue["min_backoff"], YamlReader::Join(key, "min_backoff"));
+    if (queue["max_backoff"])
+      out.max_backoff = r.Duration(queue["max_backoff"], YamlReader::Join(key, "max_backoff"));
+    if (out.min_backoff <= std::chrono::milliseconds(0))
+      r.Fail(queue["min_backoff"] ? queue["min_backoff"] : queue,
+             YamlReader::Join(key, "min_backoff"), "must be above 0");
+    if (out.max_backoff < out.min_backoff)
+      r.Fail(queue["max_backoff"] ? queue["max_backoff"] : queue,
+             YamlReader::Join(key, "max_backoff"), "must not be below min_backoff");
+  }
+}
+
+}  // namespace
+
+void ReadRemoteWriteSection(const YamlReader& r, const YAML::Node& section,
+                            std::vector<RemoteWriteOptions>& out) {
+  if (!section.IsSequence())
+    r.Fail(section, "remote_write", "expected a list of receivers, each with a url");
+  out.clear();
+  std::set<std::string> remotes;
+  for (size_t i = 0; i < section.size(); ++i) {
+    const std::string path = "remote_write[" + std::to_string(i) + "]";
+    RemoteWriteOptions options;
+    ReadRemoteWriteEntry(r, section[i], path, options);
+    // The self-metrics tell receivers apart by this name.
+    const std::string remote =
+        options.name.empty() ? RemoteWriter::DefaultRemoteName(options.url) : options.name;
+    if (!remotes.insert(remote).second)
+      r.Fail(section[i], YamlReader::Join(path, "name"),
+             "two receivers would both be called " + remote + ": give each a name");
+    out.push_back(std::move(options));
+  }
+}
+// --- end remote_write ---
+
 void ReadYaml(const YAML::Node& root, const YamlReader& r, Config& config) {
   if (root.IsNull()) return;
   r.CheckKeys(root, "",
-              {"log", "web", "metrics", "alerting", "notify", "state", "instance", "log_level"});
+              {"log", "web", "metrics", "alerting", "notify", "state", "instance", "log_level",
+               "remote_write"});
 
   if (const YAML::Node section = root["log"]) ReadLogSection(r, section, config);
   if (const YAML::Node section = root["web"]) ReadWebSection(r, section, config);
@@ -475,6 +686,8 @@ void ReadYaml(const YAML::Node& root, const YamlReader& r, Config& config) {
   if (const YAML::Node section = root["notify"])
     ReadNotifySection(r, section, config.notify, config.key_locations);
   if (const YAML::Node section = root["state"]) ReadStateSection(r, section, config);
+  if (const YAML::Node section = root["remote_write"])
+    ReadRemoteWriteSection(r, section, config.remote_write);
 
   if (root["instance"]) config.instance = r.String(root["instance"], "instance");
   if (root["log_level"]) {

@@ -28,6 +28,9 @@ void ReadAlertingRule(const YamlReader& r, const YAML::Node& node, const std::st
                       RuleConfig& rule);
 void ReadNotifySection(const YamlReader& r, const YAML::Node& section, NotifyConfig& notify,
                        KeyLocations& locations);
+// remote_write: a list of receivers.
+void ReadRemoteWriteSection(const YamlReader& r, const YAML::Node& section,
+                            std::vector<RemoteWriteOptions>& out);
 
 // The whole document: the top-level keys, each section through its reader. An empty
 // document leaves `config` as it is.

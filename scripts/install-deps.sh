@@ -13,6 +13,7 @@ set -euo pipefail
 # but poolwatch links zlib itself (find_package(ZLIB)), so it is named here.
 # help2man: poolwatch(1), generated from --help at build time (cmake/Packaging.cmake);
 # lintian, man-db: the package test checks the .deb with lintian and renders the page with man.
+# libprotobuf-dev, protobuf-compiler, libsnappy-dev: remote write (protobuf + snappy).
 packages=(
   build-essential cmake ninja-build pkg-config
   prometheus-cpp-dev libcivetweb-dev libcurl4-openssl-dev libyaml-cpp-dev zlib1g-dev
@@ -22,6 +23,7 @@ packages=(
   chromium systemd file
   libssl-dev openssl clang libclang-rt-14-dev wrk clang-format
   help2man lintian man-db
+  libprotobuf-dev protobuf-compiler libsnappy-dev
 )
 if [ "${POOLWATCH_EXTRA_PACKAGES:-}" != "" ]; then
   # shellcheck disable=SC2206

@@ -343,13 +343,17 @@ void HttpServer::Stop() {
   }
 }
 
+void HttpServer::AppendMetricsText(std::string& out) const {
+  AppendTextExposition(registry_->Collect(), out);
+  for (const auto& append : expositions_) append(out);
+}
+
 HttpReply HttpServer::ServeMetrics(const HttpRequest& request) const {
   // Each of civetweb's worker threads keeps the text of its last scrape: at the cardinality caps
   // it is about 1.6 MB, and a fresh string would fault those pages in again on every scrape.
   thread_local std::string text;
   text.clear();
-  AppendTextExposition(registry_->Collect(), text);
-  for (const auto& append : expositions_) append(text);
+  AppendMetricsText(text);
   HttpReply reply{200, "text/plain; version=0.0.4; charset=utf-8", ""};
   reply.vary = "Accept-Encoding";  // a cache must not hand the gzip'd body to another client
   if (GzipAccepted(request.accept_encoding)) {

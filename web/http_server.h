@@ -91,6 +91,9 @@ class HttpServer {
   // and written directly, or a prometheus::Collectable (a prometheus-cpp 1.0.1 Registry cannot
   // hold one) through AppendTextExposition. Runs on civetweb's threads; call before Start().
   void AddExposition(std::function<void(std::string& out)> append);
+  // Appends the text /metrics serves (the registry, then every AddExposition part), for those
+  // who push it elsewhere (remote write). Thread-safe, as scrapes are.
+  void AppendMetricsText(std::string& out) const;
 
   // Binds and starts serving. Returns false with `error` set when the address is unusable.
   bool Start(std::string* error);

@@ -1,8 +1,11 @@
 #pragma once
 
 #include <chrono>
+#include <functional>
 #include <mutex>
 #include <string>
+#include <utility>
+#include <vector>
 
 namespace poolwatch {
 
@@ -35,6 +38,34 @@ class HttpPoster {
   }
 };
 
+// --- remote write: a POST that needs more than a JSON notifier's ---
+// What a client of a metrics receiver (remote write) sends besides a body: its own headers,
+// credentials and TLS settings. The secrets in it never reach an error string.
+struct HttpTlsClientOptions {
+  std::string ca_file;    // "" : the system's trust store
+  std::string cert_file;  // client certificate (with key_file), "" : none
+  std::string key_file;
+  std::string server_name;  // the name the certificate must carry, "" : the URL's host
+  bool insecure_skip_verify = false;
+
+  bool operator==(const HttpTlsClientOptions&) const = default;
+};
+struct HttpPostRequest {
+  std::string url;
+  std::string body;
+  std::string content_type;
+  std::vector<std::pair<std::string, std::string>> headers;  // name, value; sent as given
+  std::string basic_auth_username;                           // "" : none
+  std::string basic_auth_password;
+  std::string bearer_token;  // "" : none
+  HttpTlsClientOptions tls;
+  std::chrono::milliseconds timeout{5000};
+  // Polled while the request runs (about once a second at least); true ends it at once as a
+  // transport error. Empty: the request runs until it ends or times out.
+  std::function<bool()> cancelled;
+};
+// --- end remote write ---
+
 // libcurl implementation. Thread-safe: calls are serialized on one easy handle, which keeps
 // the TLS connection to Slack alive between posts. Verifies TLS peers and host names, follows
 // no redirects, ignores signals (CURLOPT_NOSIGNAL, required in a threaded daemon), and honours
@@ -58,12 +89,11 @@ class CurlHttpPoster final : public HttpPoster {
   HttpResult PostWithBearer(const std::string& url, const std::string& body,
                             const std::string& content_type, const std::string& bearer_token,
                             std::chrono::milliseconds timeout) override;
+  // The same POST with headers, credentials and TLS settings of the request's own (remote
+  // write). Post() and PostWithBearer() are this with none of them, or the token only.
+  HttpResult Send(const HttpPostRequest& request);
 
  private:
-  HttpResult DoPost(const std::string& url, const std::string& body,
-                    const std::string& content_type, const std::string* bearer_token,
-                    std::chrono::milliseconds timeout);
-
   Options options_;
   std::mutex mu_;
   void* curl_ = nullptr;  // CURL*; kept opaque so this header does not pull in curl.h
