@@ -18,6 +18,7 @@
 #include "alerting/failover_rule.h"
 #include "alerting/latency_rule.h"
 #include "alerting/rule.h"
+#include "alerting/slo_rule.h"
 #include "alerting/traffic_rule.h"
 
 namespace poolwatch {

@@ -43,6 +43,9 @@ struct PersistedState {
   // Optional in the file: state files written before it load with none.
   std::vector<AlertmanagerFiring> alertmanager_firing;
   TimePoint saved_at{};  // set by the writer; not part of the change detection
+  // Set by DecodeState: parts of the file it skipped as corrupt without refusing the whole file
+  // (a rule's saved counts, which only cost their history), one line each for the log.
+  std::vector<std::string> skipped;
 };
 
 // JSON, version 1. Strings that are not valid UTF-8 (hostile label values) are kept exactly as

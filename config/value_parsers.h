@@ -31,11 +31,18 @@ std::optional<StartAt> ParseStartAt(std::string_view text);
 inline constexpr std::string_view kLogEscapeExpected = "default, json or none";
 std::optional<LogEscape> ParseLogEscape(std::string_view text);
 
-inline constexpr std::string_view kRuleKindExpected = "failover, error_rate, traffic or latency";
+inline constexpr std::string_view kRuleKindExpected =
+    "failover, error_rate, traffic, latency or slo";
 std::optional<RuleKind> ParseRuleKind(std::string_view text);
 
 inline constexpr std::string_view kErrorScopeExpected = "client or upstream";
 std::optional<ErrorScope> ParseErrorScope(std::string_view text);
+
+// slo: the `sli` key, and a burn_rates entry's `urgency` (true: page).
+inline constexpr std::string_view kSloIndicatorExpected = "availability or latency";
+std::optional<SloIndicator> ParseSloIndicator(std::string_view text);
+inline constexpr std::string_view kUrgencyExpected = "page or ticket";
+std::optional<bool> ParseUrgencyIsPage(std::string_view text);
 
 // true/yes/on/y/1 and false/no/off/n/0, in any case: what YAML 1.1 and shell habits both
 // write.
