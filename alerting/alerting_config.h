@@ -84,6 +84,9 @@ struct RuleConfig {
   SloIndicator sli = SloIndicator::kAvailability;
   std::vector<BurnRateWindows> burn_rates;
   std::string ticket_severity = "warning";
+  // The error budget's period ("budget left", "exhausted in"); unset: the longest long window
+  // (3d by default), so no counts are kept beyond the windows' own.
+  std::optional<std::chrono::seconds> slo_period;
 
   // Resolution (both kinds): the condition must stay clear for `resolve_for` and over
   // `resolve_requests` requests before a firing alert resolves; any relapse restarts the count.

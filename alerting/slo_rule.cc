@@ -65,8 +65,15 @@ std::vector<BurnRateWindows> SloRule::PairsOf(const RuleConfig& config) {
   return config.burn_rates.empty() ? DefaultBurnRates() : config.burn_rates;
 }
 
+std::chrono::seconds SloRule::PeriodOf(const RuleConfig& config,
+                                       const std::vector<BurnRateWindows>& pairs) {
+  std::chrono::seconds period{0};
+  for (const BurnRateWindows& pair : pairs) period = std::max(period, pair.long_window);
+  return std::max(period, config.slo_period.value_or(period));
+}
+
 std::vector<std::chrono::seconds> SloRule::SpansOf(const std::vector<BurnRateWindows>& pairs,
-                                                   bool fine) {
+                                                   std::chrono::seconds period, bool fine) {
   std::vector<std::chrono::seconds> spans;
   auto take = [&](std::chrono::seconds window) {
     if ((window <= kFineUpTo) != fine) return;
@@ -76,20 +83,22 @@ std::vector<std::chrono::seconds> SloRule::SpansOf(const std::vector<BurnRateWin
     take(pair.long_window);
     take(pair.short_window);
   }
+  take(period);
   return spans;
 }
 
 SloRule::SloRule(RuleConfig config)
     : Rule(std::move(config)),
       pairs_(PairsOf(config_)),
-      fine_(kFineBucket, SpansOf(pairs_, true)),
-      coarse_(kCoarseBucket, SpansOf(pairs_, false)) {
+      period_(PeriodOf(config_, pairs_)),
+      fine_(kFineBucket, SpansOf(pairs_, period_, true)),
+      coarse_(kCoarseBucket, SpansOf(pairs_, period_, false)) {
   BuildAlerts();
 }
 
 SloRule::WindowRef SloRule::RefOf(std::chrono::seconds window) const {
   const bool fine = window <= kFineUpTo;
-  const std::vector<std::chrono::seconds> spans = SpansOf(pairs_, fine);
+  const std::vector<std::chrono::seconds> spans = SpansOf(pairs_, period_, fine);
   const auto it = std::find(spans.begin(), spans.end(), window);
   return WindowRef{fine, static_cast<size_t>(it - spans.begin())};
 }
@@ -97,15 +106,11 @@ SloRule::WindowRef SloRule::RefOf(std::chrono::seconds window) const {
 void SloRule::BuildAlerts() {
   long_refs_.clear();
   short_refs_.clear();
-  std::chrono::seconds period{0};
   for (const BurnRateWindows& pair : pairs_) {
     long_refs_.push_back(RefOf(pair.long_window));
     short_refs_.push_back(RefOf(pair.short_window));
-    if (pair.long_window > period) {
-      period = pair.long_window;
-      period_ref_ = long_refs_.back();
-    }
   }
+  period_ref_ = RefOf(period_);
   for (const bool page : {true, false}) {
     const bool wanted = std::any_of(pairs_.begin(), pairs_.end(),
                                     [page](const BurnRateWindows& p) { return p.page == page; });
@@ -189,12 +194,6 @@ double SloRule::BudgetLeft() const {
   return 1 - BurnOf(period);
 }
 
-std::chrono::seconds SloRule::Period() const {
-  std::chrono::seconds period{0};
-  for (const BurnRateWindows& pair : pairs_) period = std::max(period, pair.long_window);
-  return period;
-}
-
 std::chrono::seconds SloRule::ShortestShortWindow(bool page) const {
   std::chrono::seconds shortest{0};
   for (const BurnRateWindows& pair : pairs_) {
@@ -202,6 +201,19 @@ std::chrono::seconds SloRule::ShortestShortWindow(bool page) const {
     if (shortest.count() == 0 || pair.short_window < shortest) shortest = pair.short_window;
   }
   return shortest.count() == 0 ? std::chrono::seconds(300) : shortest;
+}
+
+Clock::duration SloRule::ResolveFor(bool page) const {
+  if (config_.resolve_for) return *config_.resolve_for;
+  return ShortestShortWindow(page);
+}
+
+bool SloRule::ClearLongEnough(const Alert& alert, TimePoint now) const {
+  const Clock::duration clear_for = now - alert.clear.since();
+  if (!alert.clear.clearing() || clear_for < ResolveFor(alert.page)) return false;
+  // At traffic too low to bring the requests: twice the short window, replaced twice by then.
+  return alert.clear.entries() >= config_.ResolveRequests() ||
+         clear_for >= 2 * ShortestShortWindow(alert.page);
 }
 
 void SloRule::Evaluate(TimePoint now) {
@@ -251,7 +263,7 @@ void SloRule::Evaluate(TimePoint now) {
     } else {
       c.breaching = false;
       alert.clear.Continue(now);
-      c.active = !alert.clear.LongEnough(now, config_, ShortestShortWindow(alert.page));
+      c.active = !ClearLongEnough(alert, now);
       c.reason = c.active ? Decision::kResolving : judged_reason;
       if (!c.active) alert.cleared_at = now;
     }
@@ -274,7 +286,7 @@ std::string SloRule::Objective() const {
     out += upstream ? " availability of upstream attempts" : " availability (no 5xx)";
   }
   if (!config_.pool.empty()) out += " on pool " + config_.pool;
-  return out + ", budget over " + WindowName(Period());
+  return out + ", budget over " + WindowName(period_);
 }
 
 std::string SloRule::Counted() const {
@@ -324,7 +336,7 @@ std::vector<std::pair<std::string, std::string>> SloRule::Fields(size_t i, bool 
   const double left = BudgetLeft();
   const RequestCounts period = CountsOf(period_ref_);
   const double allowed = static_cast<double>(period.requests) * Allowance();
-  fields.emplace_back("Error budget left", Fixed(left * 100, 1) + "% of " + WindowName(Period()) +
+  fields.emplace_back("Error budget left", Fixed(left * 100, 1) + "% of " + WindowName(period_) +
                                                " (" + Thousands(period.bad) + " bad of " +
                                                Thousands(static_cast<uint64_t>(allowed + 0.5)) +
                                                " allowed in " + Thousands(period.requests) +
@@ -332,7 +344,7 @@ std::vector<std::pair<std::string, std::string>> SloRule::Fields(size_t i, bool 
   if (left <= 0) {
     fields.emplace_back("Exhausted in", "already exhausted");
   } else if (rate > 0) {
-    const auto seconds = static_cast<int64_t>(left * static_cast<double>(Period().count()) / rate);
+    const auto seconds = static_cast<int64_t>(left * static_cast<double>(period_.count()) / rate);
     fields.emplace_back("Exhausted in", FormatDuration(std::chrono::seconds(seconds)) + " at " +
                                             FormatBurnRate(rate));
   }
@@ -383,14 +395,19 @@ Notification SloRule::Resolved(size_t i, TimePoint now) const {
 std::string SloRule::Detail(size_t i) const {
   std::string out = std::string(alerts_[i].page ? "page: " : "ticket: ") + BurnText(i, false) +
                     "; budget left " + Fixed(BudgetLeft() * 100, 1) + "% of " +
-                    WindowName(Period()) + "; min " + std::to_string(config_.min_requests) +
+                    WindowName(period_) + "; min " + std::to_string(config_.min_requests) +
                     " requests";
   const Alert& alert = alerts_[i];
   if (alert.breaching && !conditions_[i].active && config_.for_duration.count() > 0) {
     out += "; breaching for " + FormatDuration(last_evaluated_ - alert.breach_since) + " of " +
            FormatDuration(config_.for_duration);
   }
-  if (alert.clear.clearing()) out += "; " + alert.clear.Progress(last_evaluated_, config_);
+  if (alert.clear.clearing()) {
+    out += "; clear for " + FormatDuration(last_evaluated_ - alert.clear.since()) + " and " +
+           std::to_string(alert.clear.entries()) + " requests (resolves after " +
+           FormatDuration(ResolveFor(alert.page)) + " and " +
+           std::to_string(config_.ResolveRequests()) + ")";
+  }
   return out;
 }
 
@@ -401,8 +418,9 @@ void SloRule::Reconfigure(const RuleConfig& config, std::string_view /*active_po
   const SpanCounters::Snapshot coarse = coarse_.Export();
   config_ = config;
   pairs_ = PairsOf(config_);
-  fine_ = SpanCounters(kFineBucket, SpansOf(pairs_, true));
-  coarse_ = SpanCounters(kCoarseBucket, SpansOf(pairs_, false));
+  period_ = PeriodOf(config_, pairs_);
+  fine_ = SpanCounters(kFineBucket, SpansOf(pairs_, period_, true));
+  coarse_ = SpanCounters(kCoarseBucket, SpansOf(pairs_, period_, false));
   fine_.Import(fine);
   coarse_.Import(coarse);
   BuildAlerts();

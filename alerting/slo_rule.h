@@ -34,13 +34,17 @@ namespace poolwatch {
 // resolves opens it then. With `for`, the breach must hold that long first.
 //
 // Resolution: the workbook resets when the short window drops below the rate; here, like the
-// other kinds, the alert must stay clear (no entry breaching) for ResolveFor() (60 s) and
-// ResolveRequests() (min_requests) requests, or for twice the shortest short window at traffic
-// too low to bring them. Never while a long and its short window both still burn above a rate.
+// other kinds, the alert must stay clear (no entry breaching) for a while: resolve_for (by
+// default the urgency's shortest short window: 5m for the page, 6h for the ticket) and
+// ResolveRequests() (min_requests) requests, or twice the shortest short window at traffic too
+// low to bring them. Never while a long and its short window both still burn above a rate.
 //
-// The budget period is the longest long window (3 days by default): "budget left" is the share
-// of its allowance of bad requests not yet spent, and "exhausted in" how long what is left lasts
-// at the firing long window's burn rate.
+// The budget period is `period`, by default the longest long window (3 days): "budget left" is
+// the share of its allowance of bad requests (1 - objective of its requests) not yet spent, and
+// "exhausted in" how long what is left lasts at the firing long window's burn rate. With the
+// default period a ticket (1x over 3 days) always finds the budget spent; a longer period (the
+// workbook's rates assume 30 days) makes both figures meaningful for tickets, at 43,200
+// one-minute buckets (340 KB) for 30 days.
 //
 // Memory: windows up to an hour count in 10 s buckets (the 5 m window then moves in 10 s
 // steps), longer ones in one-minute buckets, each ring as long as its longest window (3 days:
@@ -93,8 +97,10 @@ class SloRule : public Rule {
   };
 
   static std::vector<BurnRateWindows> PairsOf(const RuleConfig& config);
+  static std::chrono::seconds PeriodOf(const RuleConfig& config,
+                                       const std::vector<BurnRateWindows>& pairs);
   static std::vector<std::chrono::seconds> SpansOf(const std::vector<BurnRateWindows>& pairs,
-                                                   bool fine);
+                                                   std::chrono::seconds period, bool fine);
   WindowRef RefOf(std::chrono::seconds window) const;
   RequestCounts CountsOf(const WindowRef& ref) const;
   double BurnOf(const RequestCounts& counts) const;
@@ -106,13 +112,18 @@ class SloRule : public Rule {
   bool Judged(size_t pair) const;
   bool Breaching(size_t pair) const;
   std::chrono::seconds ShortestShortWindow(bool page) const;
-  std::chrono::seconds Period() const;
+  // resolve_for, or by default the urgency's shortest short window (5m for the page, 6h for
+  // the ticket): the workbook's reset, held for a whole short window so that a burn rate
+  // hovering at the rate is one incident, not one each time it crosses.
+  Clock::duration ResolveFor(bool page) const;
+  bool ClearLongEnough(const Alert& alert, TimePoint now) const;
   // "99.9% availability" / "99% of requests within 300ms", with scope and pool.
   std::string Objective() const;
   std::string BurnText(size_t i, bool firing_only) const;
   std::vector<std::pair<std::string, std::string>> Fields(size_t i, bool firing) const;
 
   std::vector<BurnRateWindows> pairs_;
+  std::chrono::seconds period_;  // the error budget's
   SpanCounters fine_;
   SpanCounters coarse_;
   std::vector<WindowRef> long_refs_, short_refs_;  // parallel to pairs_

@@ -29,7 +29,7 @@ struct RequestCounts {
 // not strictly in, time order). Not thread-safe; the rule that owns it serialises calls.
 class SpanCounters {
  public:
-  static constexpr size_t kMaxSpans = 8;
+  static constexpr size_t kMaxSpans = 10;
 
   // What a restart keeps (the state file): the bucket width, the index of the newest bucket
   // (time since the epoch in buckets) and the counts from the oldest bucket to the newest.

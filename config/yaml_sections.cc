@@ -108,6 +108,12 @@ void ReadSloKey(const YamlReader& r, RuleConfig& rule, const std::string& key, c
     rule.sli = *indicator;
   } else if (key == "ticket_severity") {
     rule.ticket_severity = r.String(v, where);
+  } else if (key == "period") {
+    const auto period = std::chrono::duration_cast<std::chrono::seconds>(r.Duration(v, where));
+    if (period < std::chrono::minutes(1) || period > std::chrono::hours(35 * 24)) {
+      r.Fail(v, where, "must be from 1m to 35d, got " + r.Scalar(v));
+    }
+    rule.slo_period = period;
   } else if (key == "burn_rates") {
     if (!v.IsSequence() || v.size() == 0 || v.size() > 4) {
       r.Fail(v, where,
@@ -145,6 +151,14 @@ void CheckSloRule(const YamlReader& r, const YAML::Node& node, const std::string
              "slo rules do not take " + std::string(key) + " (see objective and burn_rates)");
     }
   }
+  const std::vector<BurnRateWindows> entries =
+      rule.burn_rates.empty() ? DefaultBurnRates() : rule.burn_rates;
+  for (const BurnRateWindows& entry : entries) {
+    if (rule.slo_period && *rule.slo_period < entry.long_window) {
+      r.Fail(node["period"], path + ".period",
+             "must be at least the longest long window of burn_rates (the budget covers them)");
+    }
+  }
   const double highest = 100 / (100 - rule.objective_percent);
   for (size_t i = 0; i < rule.burn_rates.size(); ++i) {
     if (rule.burn_rates[i].burn_rate >= highest) {
@@ -166,9 +180,9 @@ void ReadAlertingRule(const YamlReader& r, const YAML::Node& node, const std::st
                               "min_errors", "confidence", "resolve_for", "resolve_requests",
                               "cooldown", "repeat_interval", "send_resolved",
                               "muted_in_maintenance", "notify"});
-  keys.insert({"window", "pool"});                                          // traffic
-  keys.insert({"quantile", "threshold", "resolve_threshold", "min_slow"});  // latency
-  keys.insert({"objective", "sli", "burn_rates", "ticket_severity"});       // slo
+  keys.insert({"window", "pool"});                                               // traffic
+  keys.insert({"quantile", "threshold", "resolve_threshold", "min_slow"});       // latency
+  keys.insert({"objective", "sli", "burn_rates", "ticket_severity", "period"});  // slo
   r.CheckKeys(node, path, keys);
   if (!node["name"]) r.Fail(node, path + ".name", "every rule needs a name");
   rule.name = r.String(node["name"], path + ".name");
@@ -243,7 +257,7 @@ void ReadAlertingRule(const YamlReader& r, const YAML::Node& node, const std::st
                key == "min_slow") {
       ReadLatencyKey(r, rule, key, v, where);
     } else if (key == "objective" || key == "sli" || key == "burn_rates" ||
-               key == "ticket_severity") {
+               key == "ticket_severity" || key == "period") {
       ReadSloKey(r, rule, key, v, where);
     }
   }
