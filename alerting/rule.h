@@ -56,6 +56,8 @@ struct RuleCounters {
   std::string rule;
   RuleKind kind = RuleKind::kFailover;
   std::string counted;
+  // Since when the rule had been watching: its windows are only full after that.
+  std::optional<TimePoint> watched_since;
   std::vector<SpanCounters::Snapshot> rings;
 };
 

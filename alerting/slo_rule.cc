@@ -4,6 +4,7 @@
 #include <cstdio>
 #include <utility>
 
+#include "alerting/evidence.h"
 #include "alerting/rule_internal.h"
 
 namespace poolwatch {
@@ -137,6 +138,7 @@ bool SloRule::IsBad(double seconds, int status) const {
 }
 
 void SloRule::Count(TimePoint at, bool bad) {
+  if (!watching_) Watch(at);
   fine_.Add(at, bad);
   coarse_.Add(at, bad);
   // A bad request now and then is what the objective allows: the clear stretch counts requests
@@ -185,7 +187,22 @@ bool SloRule::Judged(size_t pair) const {
 
 bool SloRule::Breaching(size_t pair) const {
   const double rate = pairs_[pair].burn_rate;
-  return Judged(pair) && BurnRate(pair, true) > rate && BurnRate(pair, false) > rate;
+  if (!Judged(pair) || BurnRate(pair, true) <= rate || BurnRate(pair, false) <= rate) {
+    return false;
+  }
+  if (now_ - watch_start_ >= pairs_[pair].long_window) return true;
+  // A long window not yet watched in full (after a start without saved counts) holds only the
+  // requests since then: one bad request among the first 150 is a burn rate of 6.7x. There a
+  // share is taken only as significant evidence, as error_rate does in a part-filled window.
+  const RequestCounts counts = Counts(pair, true);
+  return ShowsRateAbove(counts.requests, counts.bad, rate * Allowance(), config_.min_errors,
+                        config_.confidence_percent);
+}
+
+void SloRule::Watch(TimePoint at) {
+  if (watching_ && at >= watch_start_) return;
+  watching_ = true;
+  watch_start_ = at;
 }
 
 double SloRule::BudgetLeft() const {
@@ -218,6 +235,8 @@ bool SloRule::ClearLongEnough(const Alert& alert, TimePoint now) const {
 
 void SloRule::Evaluate(TimePoint now) {
   last_evaluated_ = now;
+  now_ = now;
+  if (!watching_) Watch(now);
   fine_.AdvanceTo(now);
   coarse_.AdvanceTo(now);
   bool page_active = false;  // alerts_ has the page first
@@ -442,6 +461,7 @@ std::optional<RuleCounters> SloRule::ExportCounters() const {
   out.rule = config_.name;
   out.kind = config_.kind;
   out.counted = Counted();
+  if (watching_) out.watched_since = watch_start_;
   out.rings = {fine_.Export(), coarse_.Export()};
   return out;
 }
@@ -464,6 +484,9 @@ std::string SloRule::ImportCounters(const RuleCounters& counters) {
   }
   fine_ = std::move(fine);
   coarse_ = std::move(coarse);
+  // The windows hold what was watched before the restart (and the downtime, empty): as full
+  // as they were then.
+  if (counters.watched_since) Watch(*counters.watched_since);
   return "";
 }
 

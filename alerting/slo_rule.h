@@ -29,9 +29,12 @@ namespace poolwatch {
 // plus {pool} with `pool`; a kind of alert exists only if some burn_rates entry has it. An alert
 // breaches when any of its entries has both windows above the entry's burn rate, the long one
 // holding at least min_requests requests (the volume guard: a handful of requests says nothing
-// about a 99.9 % objective). The ticket does not begin while the page is active (reason
-// "inhibited"): one incident, one message; a budget still burning above 1x once the page
-// resolves opens it then. With `for`, the breach must hold that long first.
+// about a 99.9 % objective). A long window not yet watched in full (a start without saved
+// counts) also needs its bad share to be significant evidence of a burn above the rate
+// (ShowsRateAbove with min_errors and confidence), or a first bad request would page. The ticket
+// does not begin while the page is active (reason "inhibited"): one incident, one message; a budget
+// still burning above 1x once the page resolves opens it then. With `for`, the breach must hold
+// that long first.
 //
 // Resolution: the workbook resets when the short window drops below the rate; here, like the
 // other kinds, the alert must stay clear (no entry breaching) for a while: resolve_for (by
@@ -117,6 +120,8 @@ class SloRule : public Rule {
   // hovering at the rate is one incident, not one each time it crosses.
   Clock::duration ResolveFor(bool page) const;
   bool ClearLongEnough(const Alert& alert, TimePoint now) const;
+  // The rule has watched requests since `at` at the latest.
+  void Watch(TimePoint at);
   // "99.9% availability" / "99% of requests within 300ms", with scope and pool.
   std::string Objective() const;
   std::string BurnText(size_t i, bool firing_only) const;
@@ -131,6 +136,9 @@ class SloRule : public Rule {
   std::vector<Alert> alerts_;  // parallel to conditions_
   std::string serving_;
   TimePoint last_evaluated_{};
+  TimePoint now_{};  // of the last Evaluate(): what Breaching() judges at
+  bool watching_ = false;
+  TimePoint watch_start_{};  // the first request or evaluation, or the saved counts' start
 };
 
 // A burn rate as people read it: "16.2x", "0.41x", "1000x".

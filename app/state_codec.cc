@@ -262,6 +262,7 @@ json EncodeCounters(const RuleCounters& c) {
   return {{"rule", Str(c.rule)},
           {"kind", RuleKindName(c.kind)},
           {"counted", Str(c.counted)},
+          {"watched_since_ms", OptMillis(c.watched_since)},
           {"rings", rings}};
 }
 
@@ -270,6 +271,7 @@ RuleCounters DecodeCounters(const json& j) {
   c.rule = GetStr(Field(j, "rule"), "alerting.counters.rule");
   c.kind = GetKind(Field(j, "kind"));
   c.counted = GetStr(Field(j, "counted"), "alerting.counters.counted");
+  c.watched_since = GetOptTime(Field(j, "watched_since_ms"), "alerting.counters.watched_since_ms");
   for (const json& r : GetArray(Field(j, "rings"), "alerting.counters.rings")) {
     SpanCounters::Snapshot ring;
     ring.bucket_seconds = GetI64(Field(r, "bucket_s"), "alerting.counters.rings.bucket_s");

@@ -144,8 +144,8 @@ void CheckSloRule(const YamlReader& r, const YAML::Node& node, const std::string
            "an availability slo (5xx) takes no threshold; write sli: latency");
   }
   // Keys of the windowed kinds that mean nothing here, rather than be ignored without a word.
-  for (const char* key : {"threshold_percent", "resolve_threshold_percent", "window_size",
-                          "max_age", "min_errors", "confidence", "window"}) {
+  for (const char* key :
+       {"threshold_percent", "resolve_threshold_percent", "window_size", "max_age", "window"}) {
     if (node[key]) {
       r.Fail(node[key], path + "." + key,
              "slo rules do not take " + std::string(key) + " (see objective and burn_rates)");

@@ -203,12 +203,25 @@ TEST(SloRule, never_resolves_while_a_long_window_and_its_short_one_both_burn) {
 TEST(SloRule, a_slow_burn_opens_a_ticket_and_never_pages) {
   SloRule rule(SloConfig());
   Clocked clock(rule);
-  clock.Traffic(0, 86400, 2, 0.0005);                 // a day at half the allowance
-  clock.Traffic(86400, 86400 + 14 * 3600, 2, 0.002);  // then 2x
+  clock.Traffic(0, kWarm, 1, 0.0005);                 // three days at half the allowance
+  clock.Traffic(kWarm, kWarm + 30 * 3600, 1, 0.002);  // then 2x
   EXPECT_THAT(clock.fired[kPage], IsEmpty());
-  // The 3 days' burn passes 1x when (24 h x 0.5 + t x 2) / (24 h + t) > 1: after 12 hours.
+  // The 3 days' burn passes 1x when ((72 h - t) x 0.5 + t x 2) / 72 h > 1: after 24 hours.
   ASSERT_THAT(clock.fired[kTicket], SizeIs(1));
-  EXPECT_NEAR(clock.fired[kTicket][0], 86400 + 12 * 3600, 600);
+  EXPECT_NEAR(clock.fired[kTicket][0], kWarm + 24 * 3600, 600);
+}
+
+TEST(SloRule, a_first_bad_request_after_a_start_is_not_evidence_of_a_burn) {
+  SloRule rule(SloConfig());
+  Clocked clock(rule);
+  // One bad request in 150 is 6.7x, above the 6h/30m entry's 6x, in windows that hold only
+  // these requests: significant evidence is asked for until a window has been watched in full.
+  clock.Traffic(0, 150, 1, 1.0 / 150);
+  EXPECT_THAT(clock.fired[kPage], IsEmpty());
+  EXPECT_GT(rule.BurnRate(1, true), 6);
+  // Failing for real is evidence soon enough.
+  clock.Traffic(150, 170, 1, 1);
+  EXPECT_THAT(clock.fired[kPage], SizeIs(1));
 }
 
 TEST(SloRule, for_holds_the_page_pending) {

@@ -64,6 +64,7 @@ PersistedState FullState() {
   counters.rule = "checkout_slo";
   counters.kind = RuleKind::kSlo;
   counters.counted = "availability client";
+  counters.watched_since = At(1699990000000);
   counters.rings.push_back(SpanCounters::Snapshot{
       10, 170000000, {0, 0, 0, 5, 7, 0, 4294967295u}, {0, 0, 0, 1, 0, 0, 4294967295u}});
   counters.rings.push_back(SpanCounters::Snapshot{60, 28333333, {}, {}});
@@ -119,6 +120,7 @@ void ExpectSame(const PersistedState& a, const PersistedState& b) {
     EXPECT_EQ(x.rule, y.rule);
     EXPECT_EQ(x.kind, y.kind);
     EXPECT_EQ(x.counted, y.counted);
+    EXPECT_EQ(x.watched_since, y.watched_since);
     ASSERT_EQ(x.rings.size(), y.rings.size());
     for (size_t k = 0; k < x.rings.size(); ++k) {
       EXPECT_EQ(x.rings[k].bucket_seconds, y.rings[k].bucket_seconds);
