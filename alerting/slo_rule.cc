@@ -239,7 +239,13 @@ void SloRule::Evaluate(TimePoint now) {
   if (!watching_) Watch(now);
   fine_.AdvanceTo(now);
   coarse_.AdvanceTo(now);
-  bool page_active = false;  // alerts_ has the page first
+  // A ticket is about a slow burn: it waits while the page is on (alerts_ has it first) or the
+  // burn is fast now (a page entry's short window above its rate), when the page decides.
+  bool page_active = false;
+  bool fast = false;
+  for (size_t p = 0; p < pairs_.size(); ++p) {
+    if (pairs_[p].page && BurnRate(p, false) > pairs_[p].burn_rate) fast = true;
+  }
   for (size_t i = 0; i < alerts_.size(); ++i) {
     Alert& alert = alerts_[i];
     AlertCondition& c = conditions_[i];
@@ -268,7 +274,7 @@ void SloRule::Evaluate(TimePoint now) {
                                    : judged  ? Decision::kBelowThreshold
                                              : Decision::kTooFewRequests;
     if (!was_active) {
-      const bool held = !alert.page && page_active;
+      const bool held = !alert.page && (page_active || fast);
       c.active = breaching && !held && now - alert.breach_since >= config_.for_duration;
       c.breaching = c.active;
       if (c.active || !breaching) {

@@ -32,9 +32,11 @@ namespace poolwatch {
 // about a 99.9 % objective). A long window not yet watched in full (a start without saved
 // counts) also needs its bad share to be significant evidence of a burn above the rate
 // (ShowsRateAbove with min_errors and confidence), or a first bad request would page. The ticket
-// does not begin while the page is active (reason "inhibited"): one incident, one message; a budget
-// still burning above 1x once the page resolves opens it then. With `for`, the breach must hold
-// that long first.
+// is for slow burns: it does not begin while the page is active or the burn is fast (a page
+// entry's short window above its rate), reason "inhibited": one incident, one message, and no
+// ticket ahead of the page while windows not yet full make 3 days look short. A budget still
+// burning above 1x once the page resolves opens it then. With `for`, the breach must hold that
+// long first.
 //
 // Resolution: the workbook resets when the short window drops below the rate; here, like the
 // other kinds, the alert must stay clear (no entry breaching) for a while: resolve_for (by
