@@ -230,6 +230,22 @@ TEST(StateFormat, ACorruptCountersRecordIsSkippedAndTheRestLoads) {
   EXPECT_THAT(skipped([](auto& c) { c.erase("counted"); }), HasSubstr("alerting.counters[0]"));
 }
 
+TEST(StateFormat, TheFuzzersSloSeedIsAWholeStateFile) {
+  // Seeds the state decoder's fuzzing with counters: it must decode, not be skipped.
+  const std::string text =
+      ReadFile(fs::path(POOLWATCH_SOURCE_DIR) / "fuzz" / "corpus" / "config" / "state_slo.json");
+  PersistedState decoded;
+  std::string error;
+  ASSERT_TRUE(DecodeState(text, &decoded, &error)) << error;
+  EXPECT_THAT(decoded.skipped, IsEmpty());
+  ASSERT_EQ(decoded.alerting.counters.size(), 1u);
+  const RuleCounters& c = decoded.alerting.counters[0];
+  ASSERT_EQ(c.rings.size(), 2u);
+  EXPECT_EQ(c.rings[0].requests, (std::vector<uint32_t>{0, 0, 0, 600, 598, 0, 0, 5}));
+  EXPECT_EQ(c.rings[0].bad, (std::vector<uint32_t>{0, 0, 0, 12, 0, 0, 0, 5}));
+  EXPECT_EQ(c.rings[1].requests.size(), 4302u);
+}
+
 TEST(StateFormat, RejectsWhatItDoesNotUnderstand) {
   const std::string good = EncodeState(FullState());
   std::string error;
