@@ -45,6 +45,7 @@ void AlertEngine::Observe(const LogRecord& record) {
     serving_since_ = record.time;
   }
   for (Slot& slot : slots_) slot.rule->Observe(record);
+  release_windows_.Observe(record);
 }
 
 bool AlertEngine::MaintenanceActive(TimePoint now) const {

@@ -1,5 +1,6 @@
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
@@ -10,6 +11,7 @@
 #include "alerting/decision.h"
 #include "alerting/notification.h"
 #include "alerting/policy.h"
+#include "alerting/release_windows.h"
 #include "alerting/rules.h"
 #include "core/log_record.h"
 
@@ -105,6 +107,10 @@ class AlertEngine {
   EngineStatus Status(TimePoint now) const;
   // The configuration as given (maintenance as configured; Status() has the runtime state).
   const AlertingConfig& config() const { return config_; }
+  // Requests, 5xx and latency per pool and release over the last kReleaseWindowSpan, for the
+  // rollout verdict (rollout_verdict.h); kept whatever the rules, and across reloads.
+  static constexpr std::chrono::minutes kReleaseWindowSpan{15};
+  const ReleaseWindows& release_windows() const { return release_windows_; }
 
   EngineState ExportState() const;
   // Restores announced alerts, cooldowns and suppressed counts for rules that exist by name and
@@ -132,6 +138,7 @@ class AlertEngine {
   TimePoint serving_since_{};
   TimePoint last_now_{};
   std::vector<Notification> pending_;  // resolutions of rules removed by Reconfigure
+  ReleaseWindows release_windows_{kReleaseWindowSpan, ReleaseWindows::Latency::kOn};
 };
 
 }  // namespace poolwatch

@@ -12,6 +12,8 @@ std::string_view RuleKindName(RuleKind kind) {
       return "traffic";
     case RuleKind::kLatency:
       return "latency";
+    case RuleKind::kReleaseRegression:
+      return "release_regression";
     case RuleKind::kSlo:
       return "slo";
   }

@@ -10,12 +10,24 @@
 
 namespace poolwatch {
 
-enum class RuleKind { kFailover, kErrorRate, kTraffic, kLatency, kSlo };
-inline constexpr RuleKind kAllRuleKinds[] = {RuleKind::kFailover, RuleKind::kErrorRate,
-                                             RuleKind::kTraffic, RuleKind::kLatency,
-                                             RuleKind::kSlo};
+enum class RuleKind {
+  kFailover,
+  kErrorRate,
+  kTraffic,
+  kLatency,
+  kReleaseRegression,
+  kSlo,
+};
+inline constexpr RuleKind kAllRuleKinds[] = {
+    RuleKind::kFailover, RuleKind::kErrorRate,         RuleKind::kTraffic,
+    RuleKind::kLatency,  RuleKind::kReleaseRegression, RuleKind::kSlo,
+};
 // The kind as the YAML `kind:` key, the state file and the status JSON spell it.
 std::string_view RuleKindName(RuleKind kind);
+
+// What a release_regression rule compares a release with: the other releases of its pool, or
+// (a canary split across pools) the other pools' requests of other releases.
+enum class RegressionBaseline { kOtherReleases, kOtherPools };
 
 // Which requests an error_rate or latency rule judges: what the client got, or every
 // upstream attempt of one pool (so a failing primary hidden by retries shows).
@@ -76,6 +88,12 @@ struct RuleConfig {
   std::optional<std::chrono::milliseconds> latency_resolve_threshold;
   size_t min_slow = 3;
 
+  // release_regression (window, min_requests — the reader's default for this kind is 100, on
+  // each side — and confidence as above): a release's 5xx share above max(baseline +
+  // min_increase_points, baseline × min_ratio), significantly (see release_comparison.h).
+  double min_increase_points = 1;
+  double min_ratio = 2;
+  RegressionBaseline compare = RegressionBaseline::kOtherReleases;
   // slo (scope, pool, min_requests, latency_threshold and `for` as above): `objective_percent`
   // of the requests are good; alerts per `burn_rates` (empty: DefaultBurnRates()), judged only
   // on at least min_requests requests in the long window (the config reader's default for this
@@ -123,6 +141,8 @@ struct RuleConfig {
   // stray request after an outage does not resolve it.
   size_t ResolveRequests() const {
     if (!resolve_requests && kind == RuleKind::kTraffic) return 2 * min_requests;
+    // release_regression: twice min_requests of the release's own requests.
+    if (!resolve_requests && kind == RuleKind::kReleaseRegression) return 2 * min_requests;
     // slo: the volume its guard asks for, of clear requests.
     if (!resolve_requests && kind == RuleKind::kSlo) return min_requests;
     return resolve_requests.value_or(kind == RuleKind::kFailover ? 10 : 2 * window_size);

@@ -32,6 +32,10 @@ struct Notification {
   // alert state (Alertmanager, which deduplicates by itself) get it, so they never show an
   // alert resolved while its condition still holds.
   bool state_only = false;
+  // Not an alert: news for the threads of the open incidents (maintenance started, status
+  // kFiring, or ended, kResolved). Only notifiers that keep a thread per incident
+  // (Notifier::NeedsEveryNotification(): the Slack app) get it.
+  bool incident_note = false;
 
   // Plain-text rendering shared by the console notifier, Slack's fallback `text` and replay.
   std::string Text() const;

@@ -12,6 +12,8 @@ std::unique_ptr<Rule> MakeRule(const RuleConfig& config, std::string_view active
       return std::make_unique<TrafficRule>(config);
     case RuleKind::kLatency:
       return std::make_unique<LatencyRule>(config);
+    case RuleKind::kReleaseRegression:
+      return std::make_unique<ReleaseRegressionRule>(config);
     case RuleKind::kSlo:
       return std::make_unique<SloRule>(config);
   }

@@ -17,6 +17,7 @@
 #include "alerting/error_rate_rule.h"
 #include "alerting/failover_rule.h"
 #include "alerting/latency_rule.h"
+#include "alerting/release_regression_rule.h"
 #include "alerting/rule.h"
 #include "alerting/slo_rule.h"
 #include "alerting/traffic_rule.h"

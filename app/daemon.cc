@@ -8,17 +8,20 @@
 
 #include <iostream>
 #include <mutex>
+#include <optional>
 
 #include "alerting/notify/alertmanager_notifier.h"
 #include "alerting/notify/dispatcher.h"
 #include "alerting/notify/http_poster.h"
 #include "alerting/notify/notifier_factory.h"
 #include "alerting/notify/redact.h"
+#include "alerting/notify/slack_app_notifier.h"
 #include "app/alert_metrics.h"
 #include "app/logger.h"
 #include "app/pipeline.h"
 #include "app/read_step.h"
 #include "app/state_keeper.h"
+#include "config/value_parsers.h"
 #include "config/web_config.h"
 #include "exporter/exposition.h"
 #include "exporter/file_follower.h"
@@ -26,6 +29,7 @@
 #include "web/admin_api.h"
 #include "web/http_server.h"
 #include "web/status_page.h"
+#include "web/verdict_api.h"
 
 namespace poolwatch {
 namespace {
@@ -82,6 +86,9 @@ class Daemon {
   // Dispatch().
   void EvaluateAndDispatch(TimePoint now);
   void Dispatch(std::vector<Pipeline::TimedEvaluation>& evaluations);
+  // Slack app mode: when maintenance starts or ends (admin API, reload, its end time), a note
+  // for the threads of the open incidents (Notification::incident_note).
+  void AppendMaintenanceNote(TimePoint now, std::vector<Notification>& notifications);
   void RegisterHandlers(HttpServer& server);
 
   std::string config_path_;
@@ -100,10 +107,30 @@ class Daemon {
   // The alert self-metrics (firing, window fill, ratios) are rebuilt from Status(), which costs
   // strings and maps: once per tick, or at once when an evaluation produced notifications.
   std::chrono::steady_clock::time_point status_published_{};
+  std::optional<bool> maintenance_seen_;  // maintenance at the last Dispatch(); engine_mutex_
+  bool incident_notes_ = false;           // a notifier keeps incident threads (the Slack app)
   prometheus::Gauge& log_readable_;
 };
 
 void Daemon::EvaluateAndDispatch(TimePoint now) { pipeline_.EvaluateAt(now); }
+
+void Daemon::AppendMaintenanceNote(TimePoint now, std::vector<Notification>& notifications) {
+  if (!incident_notes_) return;
+  const bool on = pipeline_.engine().MaintenanceActive(now);
+  // The first call only learns the state (restored or configured): it is no news.
+  const bool changed = maintenance_seen_.has_value() && *maintenance_seen_ != on;
+  maintenance_seen_ = on;
+  if (!changed) return;
+  Notification note;
+  note.rule = "maintenance";
+  note.incident_note = true;
+  note.status = on ? AlertStatus::kFiring : AlertStatus::kResolved;
+  note.title = on ? "MAINTENANCE" : "MAINTENANCE ENDED";
+  note.summary = on ? "Maintenance started: muted rules hold their alerts until it ends"
+                    : "Maintenance ended: alerts are sent again";
+  note.at = now;
+  notifications.push_back(std::move(note));
+}
 
 void Daemon::Dispatch(std::vector<Pipeline::TimedEvaluation>& evaluations) {
   std::vector<Notification> notifications;
@@ -118,9 +145,15 @@ void Daemon::Dispatch(std::vector<Pipeline::TimedEvaluation>& evaluations) {
     std::move(e.evaluation.notifications.begin(), e.evaluation.notifications.end(),
               std::back_inserter(notifications));
   }
+  AppendMaintenanceNote(evaluations.back().now, notifications);
   state_.BeforeEnqueue(notifications);  // all of them saved before Slack can see any
   for (Notification& n : notifications) {
-    LogInfo(n.state_only ? "alert (cooldown: to Alertmanager only)" : "alert",
+    if (n.incident_note) {
+      LogInfo("maintenance note for the open incidents' Slack threads", {{"summary", n.summary}});
+      dispatcher_->Enqueue(std::move(n));
+      continue;
+    }
+    LogInfo(n.state_only ? "alert (cooldown: to Alertmanager and Slack app threads only)" : "alert",
             {{"rule", n.rule},
              {"status", n.status == AlertStatus::kFiring ? "firing" : "resolved"},
              {"key", n.Key()}});
@@ -177,6 +210,16 @@ void Daemon::RegisterHandlers(HttpServer& server) {
   };
   admin.warn = [](std::string_view line) { LogWarn(line); };
   RegisterAdminHandlers(server, std::move(admin));
+  VerdictSource verdict;
+  verdict.parse_duration = [](std::string_view text) { return ParseDuration(text); };
+  verdict.decide = [this](const RolloutQuery& query) {
+    const TimePoint now = Clock::now();
+    std::lock_guard<std::mutex> lock(engine_mutex_);
+    const AlertEngine& engine = pipeline_.engine();
+    return DecideRolloutVerdict(query, engine.release_windows(), engine.Status(now).rules,
+                                engine.config().rules, now);
+  };
+  RegisterVerdictHandler(server, std::move(verdict));
 }
 
 void Daemon::Reload() {
@@ -239,15 +282,20 @@ int Daemon::Run() {
   // The dispatcher owns the notifiers until the daemon ends; the Alertmanager ones are named
   // here to export and import the alerts they keep re-posting.
   std::vector<AlertmanagerNotifier*> alertmanagers;
+  SlackAppNotifier* slack_app = nullptr;
   NotifierContext notifier_context;
   notifier_context.instance = config_.instance;
   notifier_context.generator_url =
       GeneratorUrl(config_.notify, config_.instance, config_.listen_addresses);
   notifier_context.log = [](std::string_view line) { LogWarn(line); };
   notifier_context.registry = registry_.get();
-  dispatcher_ = std::make_unique<Dispatcher>(
-      BuildNotifiers(config_.notify, notifier_context, *poster_, std::cout, &alertmanagers),
-      dispatch_options);
+  notifier_context.status_url = notifier_context.generator_url;  // the node's status page
+  notifier_context.admin_api = config_.enable_admin_api;
+  dispatcher_ =
+      std::make_unique<Dispatcher>(BuildNotifiers(config_.notify, notifier_context, *poster_,
+                                                  std::cout, &alertmanagers, &slack_app),
+                                   dispatch_options);
+  incident_notes_ = slack_app != nullptr;
   for (const std::string& destination : dispatcher_->Destinations()) {
     LogInfo("alerts go to " + destination);
   }
@@ -302,12 +350,15 @@ int Daemon::Run() {
     for (AlertmanagerNotifier* alertmanager : alertmanagers) {
       exports.alertmanagers.push_back([alertmanager] { return alertmanager->ExportState(); });
     }
+    if (slack_app != nullptr)
+      exports.slack_threads = [slack_app] { return slack_app->ExportThreads(); };
     state_.AttachExports(std::move(exports));
     StateKeeper::Restored restored = state_.Restore(&follow);
     dispatcher_->ImportOutbox(std::move(restored.outbox));
     for (AlertmanagerNotifier* alertmanager : alertmanagers) {
       alertmanager->ImportState(restored.alertmanager_firing);
     }
+    if (slack_app != nullptr) slack_app->ImportThreads(restored.slack_threads);
   }
   FileFollower follower(follow);
   state_.Attach(&follower);

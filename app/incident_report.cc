@@ -61,7 +61,7 @@ std::string FormatSpan(Clock::duration d) {
 std::string FormatPeak(const Incident& incident) {
   if (incident.kind == RuleKind::kLatency) return FormatLatency(incident.peak_value);
   if (incident.kind == RuleKind::kSlo) return FormatBurnRate(incident.peak_value);
-  if (incident.kind == RuleKind::kErrorRate) {
+  if (incident.kind == RuleKind::kErrorRate || incident.kind == RuleKind::kReleaseRegression) {
     char buf[32];
     std::snprintf(buf, sizeof(buf), "%.2f%%", incident.peak_value);
     return buf;
@@ -339,7 +339,7 @@ std::string FormatIncidentReportJson(const IncidentReport& report, TimePoint end
                              ? nlohmann::ordered_json(FormatRfc3339(*incident.announced_at))
                              : nlohmann::ordered_json()},
     };
-    if (incident.kind == RuleKind::kErrorRate) {
+    if (incident.kind == RuleKind::kErrorRate || incident.kind == RuleKind::kReleaseRegression) {
       entry["peak_error_percent"] = incident.peak_value;
     } else if (incident.kind == RuleKind::kLatency) {
       entry["peak_seconds"] = incident.peak_value;

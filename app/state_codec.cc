@@ -159,7 +159,8 @@ json EncodeNotification(const Notification& n) {
           {"at_ms", Millis(n.at)},
           {"suppressed", n.suppressed},
           {"notifiers", n.notifiers},
-          {"state_only", n.state_only}};
+          {"state_only", n.state_only},
+          {"incident_note", n.incident_note}};
 }
 
 // `where` names the list in error messages: "outbox" or "alertmanager_firing.notification".
@@ -189,6 +190,10 @@ Notification DecodeNotification(const json& j, const std::string& where) {
     }
   }
   if (j.contains("state_only")) n.state_only = GetBool(j["state_only"], at("state_only").c_str());
+  // Slack app mode (issue 16); absent in older files.
+  if (j.contains("incident_note")) {
+    n.incident_note = GetBool(j["incident_note"], at("incident_note").c_str());
+  }
   return n;
 }
 
@@ -319,6 +324,20 @@ json EncodeBody(const PersistedState& s) {
     alertmanager.push_back({{"notification", EncodeNotification(a.notification)},
                             {"starts_at_ms", Millis(a.starts_at)}});
   }
+  // Slack app mode (issue 16).
+  json slack_threads = json::array();
+  for (const SlackThread& t : s.slack_threads) {
+    slack_threads.push_back({{"key", Str(t.key)},
+                             {"channel", Str(t.channel)},
+                             {"ts", Str(t.ts)},
+                             {"started_ms", Millis(t.started)},
+                             {"replies", t.replies},
+                             {"suppressed", t.suppressed},
+                             {"peak_text", Str(t.peak_text)},
+                             {"peak", t.peak},
+                             {"resolved", t.resolved},
+                             {"resolved_at_ms", Millis(t.resolved_at)}});
+  }
   return {{"version", kVersion},
           {"log", {{"path", Str(s.log_path)}, {"position", position}, {"lines", s.lines}}},
           {"pools", pools},
@@ -330,7 +349,8 @@ json EncodeBody(const PersistedState& s) {
             {"alerts", alerts},
             {"counters", counters}}},
           {"outbox", outbox},
-          {"alertmanager_firing", alertmanager}};
+          {"alertmanager_firing", alertmanager},
+          {"slack_threads", slack_threads}};
 }
 
 void DecodeBody(const json& root, PersistedState* s) {
@@ -403,6 +423,25 @@ void DecodeBody(const json& root, PersistedState* s) {
           DecodeNotification(Field(a, "notification"), "alertmanager_firing.notification");
       firing.starts_at = GetTime(Field(a, "starts_at_ms"), "alertmanager_firing.starts_at_ms");
       s->alertmanager_firing.push_back(std::move(firing));
+    }
+  }
+  // Slack app mode (issue 16); absent in older files.
+  if (root.contains("slack_threads")) {
+    for (const json& t : GetArray(root["slack_threads"], "slack_threads")) {
+      SlackThread thread;
+      thread.key = GetStr(Field(t, "key"), "slack_threads.key");
+      thread.channel = GetStr(Field(t, "channel"), "slack_threads.channel");
+      thread.ts = GetStr(Field(t, "ts"), "slack_threads.ts");
+      thread.started = GetTime(Field(t, "started_ms"), "slack_threads.started_ms");
+      thread.replies = GetCount(Field(t, "replies"), "slack_threads.replies");
+      thread.suppressed = GetCount(Field(t, "suppressed"), "slack_threads.suppressed");
+      thread.peak_text = GetStr(Field(t, "peak_text"), "slack_threads.peak_text");
+      const json& peak = Field(t, "peak");
+      if (!peak.is_number()) throw Corrupt{"slack_threads.peak: expected a number"};
+      thread.peak = peak.get<double>();
+      thread.resolved = GetBool(Field(t, "resolved"), "slack_threads.resolved");
+      thread.resolved_at = GetTime(Field(t, "resolved_at_ms"), "slack_threads.resolved_at_ms");
+      s->slack_threads.push_back(std::move(thread));
     }
   }
 }

@@ -10,6 +10,7 @@
 #include "alerting/alert_engine.h"
 #include "alerting/notification.h"
 #include "alerting/notify/alertmanager_notifier.h"
+#include "alerting/notify/slack_incident.h"
 #include "exporter/file_follower.h"
 
 namespace poolwatch {
@@ -42,6 +43,10 @@ struct PersistedState {
   // re-posted at once, so Alertmanager does not let a still-firing alert expire and resolve.
   // Optional in the file: state files written before it load with none.
   std::vector<AlertmanagerFiring> alertmanager_firing;
+  // The Slack app's open incidents: the top message (channel, ts) later events update and
+  // thread under, so a restart between a firing and its resolution updates the same message.
+  // Optional in the file: older state files load with none.
+  std::vector<SlackThread> slack_threads;
   TimePoint saved_at{};  // set by the writer; not part of the change detection
   // Set by DecodeState: parts of the file it skipped as corrupt without refusing the whole file
   // (a rule's saved counts, which only cost their history), one line each for the log.

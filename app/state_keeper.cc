@@ -45,6 +45,7 @@ StateKeeper::Restored StateKeeper::Restore(FileFollowerOptions* follow) {
   size_t announced = 0;
   for (const AlertStateRecord& a : saved->alerting.alerts) announced += a.announced ? 1 : 0;
   restored.alertmanager_firing = AdoptableFiring(saved->alertmanager_firing);
+  restored.slack_threads = AdoptableThreads(saved->slack_threads);
 
   if (saved->log_path != config_.log_path) {
     LogWarn("the state file was saved while following " + saved->log_path + ", not " +
@@ -72,13 +73,7 @@ StateKeeper::Restored StateKeeper::Restore(FileFollowerOptions* follow) {
   return restored;
 }
 
-std::vector<AlertmanagerFiring> StateKeeper::AdoptableFiring(
-    const std::vector<AlertmanagerFiring>& saved) {
-  const size_t alertmanagers = exports_.alertmanagers.size();
-  if (alertmanagers == 0 || saved.empty()) return {};
-  // Only alerts the restored engine still has as announced: it will send their resolution.
-  // One it no longer knows (its rule was removed or renamed while poolwatch was down) would
-  // otherwise be re-posted forever; left alone, Alertmanager lets it expire.
+std::set<std::string> StateKeeper::AnnouncedKeys() const {
   std::set<std::string> announced;
   for (const AlertStateRecord& a : pipeline_.engine().ExportState().alerts) {
     if (!a.announced) continue;
@@ -87,6 +82,30 @@ std::vector<AlertmanagerFiring> StateKeeper::AdoptableFiring(
     key.labels = a.labels;
     announced.insert(key.Key());
   }
+  return announced;
+}
+
+std::vector<SlackThread> StateKeeper::AdoptableThreads(const std::vector<SlackThread>& saved) {
+  if (!exports_.slack_threads || saved.empty()) return {};
+  // An open incident the restored engine no longer has as announced (its rule was removed or
+  // renamed while poolwatch was down) will get no resolution: kept, its message would take the
+  // next, unrelated firing of that key as a repeat, days later.
+  const std::set<std::string> announced = AnnouncedKeys();
+  std::vector<SlackThread> adopt;
+  for (const SlackThread& thread : saved) {
+    if (thread.resolved || announced.count(thread.key) > 0) adopt.push_back(thread);
+  }
+  return adopt;
+}
+
+std::vector<AlertmanagerFiring> StateKeeper::AdoptableFiring(
+    const std::vector<AlertmanagerFiring>& saved) {
+  const size_t alertmanagers = exports_.alertmanagers.size();
+  if (alertmanagers == 0 || saved.empty()) return {};
+  // Only alerts the restored engine still has as announced: it will send their resolution.
+  // One it no longer knows (its rule was removed or renamed while poolwatch was down) would
+  // otherwise be re-posted forever; left alone, Alertmanager lets it expire.
+  const std::set<std::string> announced = AnnouncedKeys();
   std::vector<AlertmanagerFiring> adopt;
   for (const AlertmanagerFiring& a : saved) {
     if (announced.count(a.notification.Key()) > 0) adopt.push_back(a);
@@ -136,6 +155,7 @@ PersistedState StateKeeper::Capture(const std::vector<Notification>& handing_on)
     }
   }
   for (auto& [key, a] : firing) state.alertmanager_firing.push_back(std::move(a));
+  if (exports_.slack_threads) state.slack_threads = exports_.slack_threads();
   return state;
 }
 

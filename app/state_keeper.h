@@ -6,10 +6,13 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <set>
+#include <string>
 #include <vector>
 
 #include "alerting/notification.h"
 #include "alerting/notify/alertmanager_notifier.h"
+#include "alerting/notify/slack_incident.h"
 #include "app/checkpointer.h"
 #include "app/pipeline.h"
 #include "config/config.h"
@@ -33,6 +36,10 @@ namespace poolwatch {
 //   handed back to them at start-up (those the restored engine still has as announced), so a
 //   still-firing alert is re-posted at once with its original startsAt instead of expiring in
 //   Alertmanager as a false resolution. A change is saved at the next checkpoint.
+// - Slack app: the open incidents' top messages (channel, ts) are saved too. A top message is
+//   posted while its firing is in the outbox, and the outbox is saved again as soon as the
+//   dispatcher has finished it, with the new ts: a later event (a reply, the resolution)
+//   after a restart finds the message it updates. A crash in between re-posts the firing.
 //
 // Each part comes from its component as a value (the resolver's learned addresses, the
 // engine's state, the dispatcher's outbox, each Alertmanager notifier's firing alerts) and is
@@ -49,6 +56,8 @@ class StateKeeper {
     std::function<std::vector<Notification>()> outbox;
     // One per Alertmanager notifier (AlertmanagerNotifier::ExportState).
     std::vector<std::function<std::vector<AlertmanagerFiring>()>> alertmanagers;
+    // The Slack app notifier's open incidents (SlackAppNotifier::ExportThreads); empty: none.
+    std::function<std::vector<SlackThread>()> slack_threads;
   };
   // What Restore() hands back for the owner to import.
   struct Restored {
@@ -56,6 +65,9 @@ class StateKeeper {
     // For each AlertmanagerNotifier::ImportState: the saved alerts the restored engine still
     // has as announced; empty without Alertmanager exports.
     std::vector<AlertmanagerFiring> alertmanager_firing;
+    // For SlackAppNotifier::ImportThreads: the saved incidents, less the open ones the restored
+    // engine no longer has as announced.
+    std::vector<SlackThread> slack_threads;
   };
 
   StateKeeper(const Config& config, Pipeline& pipeline, prometheus::Registry* registry);
@@ -90,6 +102,9 @@ class StateKeeper {
   // `handing_on`: notifications about to be enqueued, saved in the outbox with the exported.
   PersistedState Capture(const std::vector<Notification>& handing_on = {}) const;
   std::vector<AlertmanagerFiring> AdoptableFiring(const std::vector<AlertmanagerFiring>& saved);
+  // The saved Slack incidents to hand back: resolved ones, and open ones still announced.
+  std::vector<SlackThread> AdoptableThreads(const std::vector<SlackThread>& saved);
+  std::set<std::string> AnnouncedKeys() const;  // Notification::Key() of announced alerts
   bool Save(const PersistedState& state, std::chrono::steady_clock::time_point now, bool urgent);
 
   const Config& config_;

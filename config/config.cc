@@ -74,6 +74,16 @@ void ApplyEnvironment(const Environment& env, Config& config) {
 
   if (auto v = get("SLACK_WEBHOOK_URL")) config.notify.slack_webhook_url = *v;
   if (auto v = get("POOLWATCH_WEBHOOK_URL")) config.notify.webhook_url = *v;
+  if (auto v = get("SLACK_BOT_TOKEN")) {
+    config.notify.slack_bot_token = *v;
+    config.key_locations.erase("notify.slack_bot_token_file");
+    config.key_locations["notify.slack_bot_token"] = "environment variable SLACK_BOT_TOKEN";
+  }
+  if (auto v = get("SLACK_CHANNEL")) {
+    config.notify.slack_channel = *v;
+    config.key_locations["notify.slack_channel"] = "environment variable SLACK_CHANNEL";
+  }
+  if (auto v = get("POOLWATCH_SLACK_API_URL")) config.notify.slack_api_url = *v;
   if (auto v = get("ACTIVE_POOL")) config.alerting.active_pool = *v;
   if (auto v = get("MAINTENANCE_MODE"))
     config.alerting.maintenance = boolean("MAINTENANCE_MODE", *v);
@@ -227,6 +237,50 @@ void ValidateConfig(const Config& config) {
     throw ConfigError(
         "notify.slack_webhook_url (or SLACK_WEBHOOK_URL): expected an http:// or "
         "https:// URL like https://hooks.slack.com/services/…");
+  }
+  // Slack app mode (issue 16). The token is never echoed either.
+  const NotifyConfig& notify = config.notify;
+  // "poolwatch.yml:3: " when the key came from the file; "" from the environment.
+  auto where = [&config](std::initializer_list<const char*> keys) {
+    for (const char* key : keys) {
+      auto at = config.key_locations.find(key);
+      if (at != config.key_locations.end()) return at->second + ": ";
+    }
+    return std::string();
+  };
+  const auto token_keys = {"notify.slack_bot_token", "notify.slack_bot_token_file"};
+  if (!notify.slack_bot_token.empty()) {
+    for (char c : notify.slack_bot_token) {
+      // It goes into an HTTP header: a space or a line break would split or forge one.
+      if (static_cast<unsigned char>(c) <= 0x20 || static_cast<unsigned char>(c) >= 0x7f) {
+        throw ConfigError(where(token_keys) +
+                          "notify.slack_bot_token (or SLACK_BOT_TOKEN, "
+                          "notify.slack_bot_token_file): expected a token like xoxb-…, without "
+                          "spaces or line breaks");
+      }
+    }
+    if (notify.slack_channel.empty()) {
+      throw ConfigError(where(token_keys) +
+                        "notify.slack_channel (or SLACK_CHANNEL): required with "
+                        "notify.slack_bot_token: the channel incidents are posted to, like #ops "
+                        "or C0123ABCD");
+    }
+    if (!notify.slack_webhook_url.empty()) {
+      throw ConfigError(where(token_keys) +
+                        "notify.slack_bot_token and notify.slack_webhook_url (or "
+                        "SLACK_WEBHOOK_URL) are both set: choose one Slack notifier, the app "
+                        "(one message per incident) or the webhook");
+    }
+  } else if (!notify.slack_channel.empty()) {
+    throw ConfigError(where({"notify.slack_channel"}) +
+                      "notify.slack_channel (or SLACK_CHANNEL) is set without "
+                      "notify.slack_bot_token (or SLACK_BOT_TOKEN): the channel is for the Slack "
+                      "app; a webhook has its own channel");
+  }
+  if (!IsHttpUrl(notify.slack_api_url)) {
+    throw ConfigError(
+        "notify.slack_api_url (or POOLWATCH_SLACK_API_URL): expected an http:// or https:// URL "
+        "like https://slack.com/api");
   }
   if (!config.notify.webhook_url.empty() && !IsHttpUrl(config.notify.webhook_url)) {
     throw ConfigError(

@@ -68,6 +68,12 @@ std::optional<ErrorScope> ParseErrorScope(std::string_view text) {
   return Lookup(text, kNames);
 }
 
+std::optional<RegressionBaseline> ParseRegressionBaseline(std::string_view text) {
+  static constexpr std::pair<std::string_view, RegressionBaseline> kNames[] = {
+      {"releases", RegressionBaseline::kOtherReleases}, {"pools", RegressionBaseline::kOtherPools}};
+  return Lookup(text, kNames);
+}
+
 std::optional<SloIndicator> ParseSloIndicator(std::string_view text) {
   static constexpr std::pair<std::string_view, SloIndicator> kNames[] = {
       {"availability", SloIndicator::kAvailability}, {"latency", SloIndicator::kLatency}};

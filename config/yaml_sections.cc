@@ -53,6 +53,36 @@ void CheckLatencyRule(const YamlReader& r, const YAML::Node& node, const std::st
   }
 }
 
+// --- release_regression ---
+// The keys only a release_regression rule takes, read like latency's.
+void ReadReleaseRegressionKey(const YamlReader& r, RuleConfig& rule, const std::string& key,
+                              const YAML::Node& v, const std::string& where) {
+  if (rule.kind != RuleKind::kReleaseRegression) {
+    r.Fail(v, where, "only release_regression rules take " + key);
+  }
+  if (key == "min_increase_points") {
+    rule.min_increase_points = r.Number(v, where, 0, 100);
+  } else if (key == "min_ratio") {
+    rule.min_ratio = r.Number(v, where, 1, 1000000);
+  } else if (key == "compare") {
+    const std::string compare = r.String(v, where);
+    const std::optional<RegressionBaseline> baseline = ParseRegressionBaseline(compare);
+    if (!baseline) r.Fail(v, where, ExpectedGot(kRegressionBaselineExpected, compare));
+    rule.compare = *baseline;
+  }
+}
+
+void CheckReleaseRegressionRule(const YamlReader& r, const YAML::Node& node,
+                                const std::string& path, const RuleConfig& rule) {
+  // Both at their weakest would call any release with more errors than its baseline worse.
+  if (rule.min_increase_points <= 0 && rule.min_ratio <= 1) {
+    r.Fail(node["min_increase_points"] ? node["min_increase_points"] : node["min_ratio"],
+           path + (node["min_increase_points"] ? ".min_increase_points" : ".min_ratio"),
+           "min_increase_points 0 with min_ratio 1 would call any difference a regression: "
+           "raise one of them");
+  }
+}
+// --- end release_regression ---
 // ---- slo (kind: slo) ----
 
 // One burn_rates entry: {long: 1h, short: 5m, burn_rate: 14.4, urgency: page}.
@@ -180,8 +210,9 @@ void ReadAlertingRule(const YamlReader& r, const YAML::Node& node, const std::st
                               "min_errors", "confidence", "resolve_for", "resolve_requests",
                               "cooldown", "repeat_interval", "send_resolved",
                               "muted_in_maintenance", "notify"});
-  keys.insert({"window", "pool"});                                               // traffic
-  keys.insert({"quantile", "threshold", "resolve_threshold", "min_slow"});       // latency
+  keys.insert({"window", "pool"});                                          // traffic
+  keys.insert({"quantile", "threshold", "resolve_threshold", "min_slow"});  // latency
+  keys.insert({"min_increase_points", "min_ratio", "compare"});             // release_regression
   keys.insert({"objective", "sli", "burn_rates", "ticket_severity", "period"});  // slo
   r.CheckKeys(node, path, keys);
   if (!node["name"]) r.Fail(node, path + ".name", "every rule needs a name");
@@ -196,6 +227,8 @@ void ReadAlertingRule(const YamlReader& r, const YAML::Node& node, const std::st
   rule.kind = *rule_kind;
   // One request in the window is traffic; the error_rate's default of 5 is about a rate.
   if (rule.kind == RuleKind::kTraffic) rule.min_requests = 1;
+  // release_regression: a share on each side of the comparison needs some volume.
+  if (rule.kind == RuleKind::kReleaseRegression) rule.min_requests = 100;
   // slo: the volume guard on the long window. At 99.9 % one bad request in 100 is a burn rate
   // of 10: below the fastest page (14.4x) alone; it takes two, which chance gives a service at
   // its objective in about 1 of 200 hours of 100 requests, and never at ordinary traffic.
@@ -256,11 +289,14 @@ void ReadAlertingRule(const YamlReader& r, const YAML::Node& node, const std::st
     } else if (key == "quantile" || key == "threshold" || key == "resolve_threshold" ||
                key == "min_slow") {
       ReadLatencyKey(r, rule, key, v, where);
+    } else if (key == "min_increase_points" || key == "min_ratio" || key == "compare") {
+      ReadReleaseRegressionKey(r, rule, key, v, where);
     } else if (key == "objective" || key == "sli" || key == "burn_rates" ||
                key == "ticket_severity" || key == "period") {
       ReadSloKey(r, rule, key, v, where);
     }
   }
+  if (rule.kind == RuleKind::kReleaseRegression) CheckReleaseRegressionRule(r, node, path, rule);
   if (node["pool"] && rule.kind != RuleKind::kTraffic && rule.kind != RuleKind::kSlo) {
     r.Fail(node["pool"], path + ".pool", "only rules of kind traffic and slo take a pool");
   }
@@ -270,8 +306,8 @@ void ReadAlertingRule(const YamlReader& r, const YAML::Node& node, const std::st
       rule.resolve_threshold_percent > rule.threshold_percent) {
     r.Fail(node, path + ".resolve_threshold_percent", "must not exceed threshold_percent");
   }
-  if (rule.kind != RuleKind::kTraffic && rule.kind != RuleKind::kSlo &&
-      rule.min_requests > rule.window_size) {
+  if (rule.kind != RuleKind::kTraffic && rule.kind != RuleKind::kReleaseRegression &&
+      rule.kind != RuleKind::kSlo && rule.min_requests > rule.window_size) {
     r.Fail(node, path + ".min_requests", "must not exceed window_size");
   }
 }
@@ -431,7 +467,9 @@ void ReadNotifySection(const YamlReader& r, const YAML::Node& section, NotifyCon
       section, "notify",
       {"slack_webhook_url", "slack_webhook_url_file", "webhook_url", "dashboard_url", "runbook_url",
        "console", "queue_capacity", "slack_min_interval", "max_attempts", "timeout",
-       "alertmanager_urls", "alertmanager_resend_interval", "generator_url", "default_notifiers"});
+       "alertmanager_urls", "alertmanager_resend_interval", "generator_url", "default_notifiers",
+       // Slack app mode (issue 16).
+       "slack_bot_token", "slack_bot_token_file", "slack_channel", "slack_api_url"});
   if (section["slack_webhook_url"])
     notify.slack_webhook_url = r.String(section["slack_webhook_url"], "notify.slack_webhook_url");
   if (section["slack_webhook_url_file"]) {
@@ -442,6 +480,29 @@ void ReadNotifySection(const YamlReader& r, const YAML::Node& section, NotifyCon
       r.Fail(section["slack_webhook_url_file"], "notify.slack_webhook_url_file",
              "cannot read " + path);
     notify.slack_webhook_url = url;
+  }
+  // Slack app mode (issue 16): the token is a secret like the webhook URL, never echoed.
+  // Where the Slack app's keys are, for the errors that need them together (config.cc).
+  for (const char* key : {"slack_bot_token", "slack_bot_token_file", "slack_channel"}) {
+    if (section[key]) locations[std::string("notify.") + key] = r.Where(section[key]);
+  }
+  if (section["slack_bot_token"])
+    notify.slack_bot_token = r.String(section["slack_bot_token"], "notify.slack_bot_token");
+  if (section["slack_bot_token_file"]) {
+    std::string path = r.String(section["slack_bot_token_file"], "notify.slack_bot_token_file");
+    std::ifstream in(path);
+    std::string token;
+    if (!in || !std::getline(in, token))
+      r.Fail(section["slack_bot_token_file"], "notify.slack_bot_token_file", "cannot read " + path);
+    notify.slack_bot_token = token;
+  }
+  if (section["slack_channel"])
+    notify.slack_channel = r.String(section["slack_channel"], "notify.slack_channel");
+  if (section["slack_api_url"]) {
+    notify.slack_api_url = r.String(section["slack_api_url"], "notify.slack_api_url");
+    if (!IsHttpUrl(notify.slack_api_url))
+      r.Fail(section["slack_api_url"], "notify.slack_api_url",
+             "expected an http:// or https:// URL like https://slack.com/api");
   }
   if (section["webhook_url"])
     notify.webhook_url = r.String(section["webhook_url"], "notify.webhook_url");

@@ -34,6 +34,8 @@ std::string_view UnitOf(RuleKind kind) {
       return "requests";  // in the window; fires below the threshold
     case RuleKind::kLatency:
       return "seconds";  // the window's quantile
+    case RuleKind::kReleaseRegression:
+      return "percent";  // the release's 5xx share against its bound from the baseline
     case RuleKind::kSlo:
       return "burn_rate";  // the first entry's long window against its rate, for each urgency
   }

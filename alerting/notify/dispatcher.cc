@@ -91,6 +91,7 @@ Dispatcher::Dispatcher(std::vector<std::unique_ptr<Notifier>> notifiers, Dispatc
     channel.name = std::string(notifier->Name());
     channel.kind = std::string(notifier->Kind());
     channel.mirrors_state = notifier->MirrorsState();
+    channel.needs_every = notifier->NeedsEveryNotification();
     channel.min_interval = notifier->MinInterval();
     channel.notifier = std::move(notifier);
     channels_.push_back(std::move(channel));
@@ -152,6 +153,7 @@ void Dispatcher::CreateMetrics(prometheus::Registry& registry) {
 
 bool Dispatcher::RoutedTo(const Channel& channel, const Notification& notification) {
   if (notification.state_only && !channel.mirrors_state) return false;
+  if (notification.incident_note && !channel.needs_every) return false;
   const auto& kinds = notification.notifiers;
   return kinds.empty() || std::find(kinds.begin(), kinds.end(), channel.kind) != kinds.end();
 }
@@ -184,7 +186,7 @@ void Dispatcher::Enqueue(Notification notification) {
   std::string key;  // computed only when a notifier is failing
   for (Channel& channel : channels_) {
     if (!RoutedTo(channel, entry->notification)) continue;
-    if (channel.consecutive_failures > 0 && !channel.pending.empty()) {
+    if (channel.consecutive_failures > 0 && !channel.pending.empty() && !channel.needs_every) {
       // The receiver is down: what waits for the same alert is old news once this arrives.
       if (key.empty()) key = entry->notification.Key();
       for (size_t i = channel.pending.size(); i-- > 0;) {
@@ -400,7 +402,7 @@ void Dispatcher::CompleteLocked(Channel& channel, const std::shared_ptr<Entry>& 
   RecordLocked(channel, n, DeliveryRecord::Result::kRetrying, attempt, result.http_status,
                result.error);
   const std::string key = n.Key();
-  for (size_t i = 1; i < channel.pending.size(); ++i) {
+  for (size_t i = 1; i < channel.pending.size() && !channel.needs_every; ++i) {
     if (channel.pending[i]->notification.Key() == key) {
       // Its resolution (or a new firing) is already waiting: send that instead.
       SupersedeLocked(channel, 0, channel.pending[i]->notification);

@@ -75,9 +75,10 @@ struct DispatcherOptions {
 //   poolwatch_notifications_dropped_total{reason="queue_full"} and logged.
 // - Each notification goes to each notifier it is routed to: those whose Kind() its
 //   `notifiers` list names (all when the list is empty), and of those only the ones that
-//   MirrorsState() when it is `state_only`. Per notifier, notifications are delivered in
-//   enqueue order: a head that is being retried holds back the later ones for that notifier
-//   (a "resolved" must never overtake its "firing"), while other notifiers carry on.
+//   MirrorsState() when it is `state_only`, and of those only the ones that
+//   NeedsEveryNotification() when it is an `incident_note`. Per notifier, notifications are
+//   delivered in enqueue order: a head that is being retried holds back the later ones for that
+//   notifier (a "resolved" must never overtake its "firing"), while other notifiers carry on.
 // - Per notifier, attempts are spaced by at least Notifier::MinInterval().
 // - A receiver outage delays alerts but never drops them silently: a retryable failure
 //   (network error, 5xx, 429) is retried until delivered, after Retry-After when the receiver
@@ -86,8 +87,10 @@ struct DispatcherOptions {
 //   or when superseded: a newer notification for the same alert key (its resolution, or a new
 //   firing after a resolution) replaces an older one that failed, or that waits while its
 //   notifier is failing, so after an outage people get each alert's latest state in order,
-//   not a backlog. A permanent failure (other 4xx) is not retried and is logged with the
-//   receiver's error body (Slack's "invalid_payload" …).
+//   not a backlog (except for a notifier that NeedsEveryNotification(), such as the Slack app,
+//   whose every notification is a thread reply: it gets them all, in order). A permanent failure
+//   (other 4xx) is not retried and is logged with the receiver's error body (Slack's
+//   "invalid_payload" …).
 // - Shutdown(timeout) keeps delivering until the queue is empty or the timeout passes, then
 //   counts and logs what is left.
 //
@@ -149,6 +152,7 @@ class Dispatcher {
     std::string name;
     std::string kind;            // Notifier::Kind(), what Notification::notifiers names
     bool mirrors_state = false;  // Notifier::MirrorsState()
+    bool needs_every = false;    // Notifier::NeedsEveryNotification(): never supersede
     std::chrono::milliseconds min_interval{0};
     std::deque<std::shared_ptr<Entry>> pending;  // front = the one being tried
     int attempts = 0;                            // attempts made on pending.front()

@@ -29,7 +29,8 @@ DeliveryResult PostJsonNotification(HttpPoster& poster, const std::string& url,
                                     std::string_view receiver,
                                     const std::function<nlohmann::json()>& build_payload,
                                     std::chrono::milliseconds timeout,
-                                    std::initializer_list<std::string_view> more_secrets) {
+                                    std::initializer_list<std::string_view> more_secrets,
+                                    const JsonPostExtras& extras) {
   std::string body;
   try {
     // Invalid UTF-8 from a log line becomes U+FFFD instead of failing the whole alert.
@@ -39,10 +40,21 @@ DeliveryResult PostJsonNotification(HttpPoster& poster, const std::string& url,
     failed.outcome = DeliveryResult::kPermanent;
     failed.error = ScrubSecrets("cannot build " + std::string(receiver) + " payload: " + e.what(),
                                 url, more_secrets);
+    failed.error = ScrubSecrets(std::move(failed.error), extras.bearer_token);
     return failed;
   }
-  DeliveryResult result = ClassifyHttpResult(poster.Post(url, body, "application/json", timeout));
+  HttpResult answer;
+  if (extras.bearer_token.empty()) {
+    answer = poster.Post(url, body, "application/json", timeout);
+  } else {
+    // Slack's Web API wants the charset named, or it warns in every answer.
+    answer = poster.PostWithBearer(url, body, "application/json; charset=utf-8",
+                                   std::string(extras.bearer_token), timeout);
+  }
+  DeliveryResult result = ClassifyHttpResult(answer);
   result.error = ScrubSecrets(std::move(result.error), url, more_secrets);
+  result.error = ScrubSecrets(std::move(result.error), extras.bearer_token);
+  if (extras.answer != nullptr) *extras.answer = std::move(answer);
   return result;
 }
 

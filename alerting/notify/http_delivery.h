@@ -12,6 +12,15 @@
 
 namespace poolwatch {
 
+// What an API notifier (Slack's Web API) needs besides a webhook's post.
+struct JsonPostExtras {
+  // Sent as `Authorization: Bearer <token>`; a secret, scrubbed from errors like the URL.
+  std::string_view bearer_token;
+  // Receives the raw answer (status, body, Retry-After): Slack's Web API says in a 200's body
+  // whether the call worked and which message it made. Null: not wanted.
+  HttpResult* answer = nullptr;
+};
+
 // One delivery attempt of an HTTP notifier (Slack, webhook, Alertmanager): builds and
 // serializes the JSON payload, POSTs it to `url`, classifies the answer (ClassifyHttpResult)
 // and scrubs the error. `url` is always treated as a secret (Slack's token is its path, an
@@ -22,7 +31,8 @@ DeliveryResult PostJsonNotification(HttpPoster& poster, const std::string& url,
                                     std::string_view receiver,
                                     const std::function<nlohmann::json()>& build_payload,
                                     std::chrono::milliseconds timeout,
-                                    std::initializer_list<std::string_view> more_secrets = {});
+                                    std::initializer_list<std::string_view> more_secrets = {},
+                                    const JsonPostExtras& extras = {});
 
 // `error` with every secret scrubbed; when a secret would still show (e.g. echoed in a form
 // ScrubSecret does not know), the whole text is replaced.

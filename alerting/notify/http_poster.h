@@ -21,6 +21,18 @@ class HttpPoster {
   virtual ~HttpPoster() = default;
   virtual HttpResult Post(const std::string& url, const std::string& body,
                           const std::string& content_type, std::chrono::milliseconds timeout) = 0;
+  // The same with `Authorization: Bearer <bearer_token>` (Slack's Web API). The token is a
+  // secret like a webhook URL. A poster that cannot send the header fails the call rather
+  // than send it unauthenticated.
+  virtual HttpResult PostWithBearer(const std::string& url, const std::string& body,
+                                    const std::string& content_type,
+                                    const std::string& bearer_token,
+                                    std::chrono::milliseconds timeout) {
+    (void)url, (void)body, (void)content_type, (void)bearer_token, (void)timeout;
+    HttpResult result;
+    result.error = "this HTTP poster cannot send an Authorization header";
+    return result;
+  }
 };
 
 // libcurl implementation. Thread-safe: calls are serialized on one easy handle, which keeps
@@ -43,8 +55,15 @@ class CurlHttpPoster final : public HttpPoster {
 
   HttpResult Post(const std::string& url, const std::string& body, const std::string& content_type,
                   std::chrono::milliseconds timeout) override;
+  HttpResult PostWithBearer(const std::string& url, const std::string& body,
+                            const std::string& content_type, const std::string& bearer_token,
+                            std::chrono::milliseconds timeout) override;
 
  private:
+  HttpResult DoPost(const std::string& url, const std::string& body,
+                    const std::string& content_type, const std::string* bearer_token,
+                    std::chrono::milliseconds timeout);
+
   Options options_;
   std::mutex mu_;
   void* curl_ = nullptr;  // CURL*; kept opaque so this header does not pull in curl.h

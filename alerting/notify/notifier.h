@@ -42,6 +42,10 @@ class Notifier {
   // (Alertmanager): it is also sent the transitions the cooldown holds back from people.
   virtual bool MirrorsState() const { return false; }
 
+  // True for a receiver for which every notification adds something of its own (the Slack
+  // app's thread replies): the dispatcher never supersedes a waiting one with a newer one.
+  virtual bool NeedsEveryNotification() const { return false; }
+
   // Where it sends, safe to show (webhook URLs redacted), for start-up logs and status pages.
   virtual std::string Destination() const = 0;
 

@@ -4,6 +4,7 @@
 
 #include "alerting/notify/alertmanager_notifier.h"
 #include "alerting/notify/console_notifier.h"
+#include "alerting/notify/slack_app_notifier.h"
 #include "alerting/notify/slack_notifier.h"
 #include "alerting/notify/webhook_notifier.h"
 
@@ -44,13 +45,36 @@ std::vector<std::string> ChangedNotifierSettings(const NotifyConfig& a, const No
   check(a.alertmanager_resend_interval != b.alertmanager_resend_interval,
         "notify.alertmanager_resend_interval");
   check(a.generator_url != b.generator_url, "notify.generator_url");
+  check(a.slack_bot_token != b.slack_bot_token, "notify.slack_bot_token");
+  check(a.slack_channel != b.slack_channel, "notify.slack_channel");
+  check(a.slack_api_url != b.slack_api_url, "notify.slack_api_url");
   return changed;
 }
 
 std::vector<std::unique_ptr<Notifier>> BuildNotifiers(
     const NotifyConfig& notify, const NotifierContext& context, HttpPoster& poster,
-    std::ostream& console, std::vector<AlertmanagerNotifier*>* alertmanagers) {
+    std::ostream& console, std::vector<AlertmanagerNotifier*>* alertmanagers,
+    SlackAppNotifier** slack_app) {
   std::vector<std::unique_ptr<Notifier>> notifiers;
+  if (!notify.slack_bot_token.empty()) {
+    SlackAppOptions options;
+    options.message.dashboard_url = notify.dashboard_url;
+    options.message.runbook_url = notify.runbook_url;
+    options.message.min_interval = notify.slack_min_interval;
+    options.message.instance = context.instance;
+    options.message.status_url = context.status_url;
+    // The status page's maintenance controls (the admin API behind them).
+    if (context.admin_api && !context.status_url.empty()) {
+      options.message.maintenance_url = context.status_url + "#maintenance";
+    }
+    options.api_url = notify.slack_api_url;
+    options.channel = notify.slack_channel;
+    options.log = context.log;
+    options.registry = context.registry;
+    auto notifier = std::make_unique<SlackAppNotifier>(notify.slack_bot_token, poster, options);
+    if (slack_app != nullptr) *slack_app = notifier.get();
+    notifiers.push_back(std::move(notifier));
+  }
   if (!notify.slack_webhook_url.empty()) {
     SlackOptions options;
     options.dashboard_url = notify.dashboard_url;
@@ -89,7 +113,7 @@ std::vector<std::unique_ptr<Notifier>> BuildNotifiers(
 }
 
 const char* NotifierMissing(const NotifyConfig& notify, std::string_view kind) {
-  if (kind == "slack" && notify.slack_webhook_url.empty()) {
+  if (kind == "slack" && notify.slack_webhook_url.empty() && notify.slack_bot_token.empty()) {
     return "set notify.slack_webhook_url or SLACK_WEBHOOK_URL";
   }
   if (kind == "webhook" && notify.webhook_url.empty()) {
@@ -100,7 +124,7 @@ const char* NotifierMissing(const NotifyConfig& notify, std::string_view kind) {
   }
   const bool console =
       notify.console || (notify.slack_webhook_url.empty() && notify.webhook_url.empty() &&
-                         notify.alertmanager_urls.empty());
+                         notify.alertmanager_urls.empty() && notify.slack_bot_token.empty());
   if (kind == "console" && !console) {
     return "set notify.console: true; it is only on by itself when no other notifier is set";
   }

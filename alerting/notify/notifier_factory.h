@@ -18,6 +18,7 @@ class Registry;
 namespace poolwatch {
 
 class AlertmanagerNotifier;
+class SlackAppNotifier;
 
 // The Notifier::Kind() of every notifier BuildNotifiers can make, as a `notify` list names them.
 inline constexpr std::string_view kNotifierKinds[] = {"slack", "webhook", "console",
@@ -29,6 +30,10 @@ struct NotifierContext {
   std::string generator_url;  // the Alertmanager alerts' generatorURL (see GeneratorUrl)
   LogSink log;                // the Alertmanager re-post failures; empty: StderrLogSink()
   prometheus::Registry* registry = nullptr;  // the Alertmanager re-post metrics; null: none
+  // The node's status page (GeneratorUrl) and whether its admin API is on: the Slack app's
+  // messages link to them ("" / false: no such links).
+  std::string status_url;
+  bool admin_api = false;
 };
 
 // The notifiers `notify` asks for: Slack and/or the generic webhook, one AlertmanagerNotifier
@@ -36,9 +41,12 @@ struct NotifierContext {
 // "alertmanager-2"… when there are several), and the console when none of them is set (so the
 // demo shows alerts with no Slack) or when asked for. `alertmanagers`, when given, receives the
 // AlertmanagerNotifiers among them (owned by the returned list) for the state file.
+// The Slack app notifier, when notify.slack_bot_token is set, instead of the webhook one;
+// `slack_app`, when given, receives it (owned by the returned list) for the state file.
 std::vector<std::unique_ptr<Notifier>> BuildNotifiers(
     const NotifyConfig& notify, const NotifierContext& context, HttpPoster& poster,
-    std::ostream& console, std::vector<AlertmanagerNotifier*>* alertmanagers = nullptr);
+    std::ostream& console, std::vector<AlertmanagerNotifier*>* alertmanagers = nullptr,
+    SlackAppNotifier** slack_app = nullptr);
 
 // Why BuildNotifiers would make no notifier of `kind` from `notify` (what to set), or nullptr
 // when it would make one: the console is there when asked for or when nothing else is.

@@ -34,6 +34,13 @@ struct NotifyConfig {
   std::vector<std::string> default_notifiers;
   // The alerts' generatorURL; "" derives the status page, http://<instance>:<port>/.
   std::string generator_url;
+
+  // Slack app mode (issue 16), instead of slack_webhook_url: one message per incident, updated
+  // in place, with a thread. Token: notify.slack_bot_token(_file) or SLACK_BOT_TOKEN, a
+  // secret (sent only as Authorization: Bearer); channel: notify.slack_channel or SLACK_CHANNEL.
+  std::string slack_bot_token;
+  std::string slack_channel;
+  std::string slack_api_url = "https://slack.com/api";  // tests: a local stand-in
 };
 
 }  // namespace poolwatch

@@ -109,7 +109,8 @@ std::string TruncateForSlack(std::string_view text, size_t max_bytes) {
   return std::string(text.substr(0, cut)) + std::string(kEllipsis);
 }
 
-json BuildSlackPayload(const Notification& n, const SlackOptions& options) {
+json BuildSlackPayload(const Notification& n, const SlackOptions& options,
+                       std::string_view status_line) {
   const bool firing = n.status == AlertStatus::kFiring;
   const std::string emoji(AlertEmoji(n));
 
@@ -130,6 +131,10 @@ json BuildSlackPayload(const Notification& n, const SlackOptions& options) {
     context.push_back(
         Mrkdwn(TruncateForSlack("*Action:* " + EscapeSlackMrkdwn(n.action), kSlackMaxSectionText)));
   }
+  if (!status_line.empty()) {
+    context.push_back(Mrkdwn(TruncateForSlack(
+        std::string("*Incident:* ").append(EscapeSlackMrkdwn(status_line)), kSlackMaxSectionText)));
+  }
   if (n.suppressed > 0) {
     context.push_back(Mrkdwn("*Suppressed:* " + std::to_string(n.suppressed) + " repeat" +
                              (n.suppressed == 1 ? "" : "s") + " during cooldown"));
@@ -145,6 +150,14 @@ json BuildSlackPayload(const Notification& n, const SlackOptions& options) {
     links.append("<")
         .append(LinkTarget(RunbookFor(options.runbook_url, n.rule)))
         .append("|Runbook>");
+  }
+  if (!options.status_url.empty()) {
+    if (!links.empty()) links += "  ·  ";
+    links.append("<").append(LinkTarget(options.status_url)).append("|Status page>");
+  }
+  if (!options.maintenance_url.empty()) {
+    if (!links.empty()) links += "  ·  ";
+    links.append("<").append(LinkTarget(options.maintenance_url)).append("|Set maintenance>");
   }
 
   // Sections: the summary and the fields, ten fields per section, within the block budget

@@ -35,6 +35,10 @@ struct SlackOptions {
   // The sending node (Config::instance), shown as an "Instance" field so that messages from
   // several nodes in one channel can be told apart; "" shows none.
   std::string instance;
+  // The node's status page and, when the admin API is on, where to set maintenance; linked
+  // next to the dashboard and runbook when set (the Slack app notifier sets them).
+  std::string status_url;
+  std::string maintenance_url;
 };
 
 // Escapes Slack mrkdwn's control characters (&, <, >) as &amp; &lt; &gt;, so that a value such
@@ -49,10 +53,12 @@ std::string TruncateForSlack(std::string_view text, size_t max_bytes);
 // detected!", shown above the attachment and in notifications) plus one coloured attachment
 // holding blocks — header, a section with the summary and one mrkdwn field
 // per Notification field (10 per section), a context line with alert key, time, action and
-// suppressed count, and links to the dashboard and runbook when configured. Colour is only
+// suppressed count (and `status_line`, when given: the Slack app's "Firing for 12 min"), and
+// links to the dashboard, runbook, status page and maintenance when configured. Colour is only
 // possible in attachments. Every user-controlled string is mrkdwn-escaped; serialize with
 // nlohmann's error_handler_t::replace so invalid UTF-8 in a label cannot make dump() throw.
-nlohmann::json BuildSlackPayload(const Notification& notification, const SlackOptions& options);
+nlohmann::json BuildSlackPayload(const Notification& notification, const SlackOptions& options,
+                                 std::string_view status_line = {});
 
 // Posts to a Slack incoming webhook through an HttpPoster (which must outlive it).
 class SlackNotifier final : public Notifier {

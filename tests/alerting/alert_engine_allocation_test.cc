@@ -76,6 +76,16 @@ AlertingConfig ConfigWithEveryRuleKind() {
     latency.quantile = scope == ErrorScope::kClient ? 0.99 : 0.5;
     config.rules.push_back(latency);
   }
+  for (RegressionBaseline compare :
+       {RegressionBaseline::kOtherReleases, RegressionBaseline::kOtherPools}) {
+    RuleConfig regression;
+    regression.name =
+        compare == RegressionBaseline::kOtherReleases ? "release_regression" : "canary_regression";
+    regression.kind = RuleKind::kReleaseRegression;
+    regression.compare = compare;
+    regression.min_requests = 100;
+    config.rules.push_back(regression);
+  }
   RuleConfig slo;
   slo.name = "availability_slo";
   slo.kind = RuleKind::kSlo;
@@ -107,7 +117,9 @@ TEST(AlertEngineAllocations, observe_does_not_allocate_in_the_steady_state) {
     if (i % 7 == 0) {
       records.push_back(Retried(i * 0.01));
     } else {
-      records.push_back(Request(i * 0.01, "blue", i % 13 == 0 ? 502 : 200));
+      // Two releases on blue, so release_regression compares them.
+      records.push_back(
+          Request(i * 0.01, "blue", i % 13 == 0 ? 502 : 200, {}, i % 5 == 0 ? "v1.1.0" : "v1.0.0"));
     }
     // Durations all over the latency windows' sorted arrays, some above their threshold.
     records.back().request_time = 0.001 * (i * 7 % 50);
@@ -126,7 +138,9 @@ TEST(AlertEngineAllocations, observe_does_not_allocate_in_the_steady_state) {
 TEST(AlertEngineAllocations, evaluate_does_not_allocate_when_nothing_changed) {
   AlertEngine engine(ConfigWithEveryRuleKind());
   std::vector<LogRecord> records;
-  for (int i = 0; i < 300; ++i) records.push_back(Request(i * 0.01, "blue"));
+  for (int i = 0; i < 300; ++i) {
+    records.push_back(Request(i * 0.01, "blue", 200, {}, i % 3 == 0 ? "v1.1.0" : "v1.0.0"));
+  }
   for (const LogRecord& r : records) engine.Observe(r);
   engine.Evaluate(At(3));  // first decisions are reported (and allocate)
 

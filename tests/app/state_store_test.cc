@@ -58,6 +58,12 @@ PersistedState FullState() {
       AlertStateRecord{"no_traffic", RuleKind::kTraffic, {}, true, At(1700000002000), 1});
   s.alerting.alerts.push_back(AlertStateRecord{
       "slow_primary", RuleKind::kLatency, {{"pool", "blue"}}, true, At(1700000000999), 1});
+  s.alerting.alerts.push_back(AlertStateRecord{"bad_release",
+                                               RuleKind::kReleaseRegression,
+                                               {{"pool", "green"}, {"release", "v2.0.0"}},
+                                               true,
+                                               At(1700000003000),
+                                               0});
   s.alerting.alerts.push_back(AlertStateRecord{
       "checkout_slo", RuleKind::kSlo, {{"urgency", "page"}}, true, At(1700000003000), 0});
   RuleCounters counters;
@@ -81,11 +87,29 @@ PersistedState FullState() {
   n.at = At(1700000001000);
   n.suppressed = 3;
   s.outbox.push_back(n);
+  Notification note = n;
+  note.rule = "maintenance";
+  note.incident_note = true;
+  s.outbox.push_back(note);
   Notification firing = n;
   firing.status = AlertStatus::kFiring;
   firing.title = "FAILOVER";
   firing.labels = {{"pool", std::string("bl\xffue", 5)}};
   s.alertmanager_firing.push_back(AlertmanagerFiring{firing, At(1699999999456)});
+  SlackThread thread;
+  thread.key = std::string("failover{pool=bl\xffue}", 20);
+  thread.channel = "C0OPS";
+  thread.ts = "1700000000.000100";
+  thread.started = At(1699999999456);
+  thread.replies = 2;
+  thread.suppressed = 4;
+  thread.peak_text = "Error rate 30.5%";
+  thread.peak = 30.5;
+  s.slack_threads.push_back(thread);
+  thread.key = "failover{pool=green}";
+  thread.resolved = true;
+  thread.resolved_at = At(1700000001000);
+  s.slack_threads.push_back(thread);
   return s;
 }
 
@@ -138,6 +162,7 @@ void ExpectSame(const PersistedState& a, const PersistedState& b) {
     EXPECT_EQ(a.outbox[i].Text(), b.outbox[i].Text());
     EXPECT_EQ(a.outbox[i].at, b.outbox[i].at);
     EXPECT_EQ(a.outbox[i].suppressed, b.outbox[i].suppressed);
+    EXPECT_EQ(a.outbox[i].incident_note, b.outbox[i].incident_note);
   }
   ASSERT_EQ(a.alertmanager_firing.size(), b.alertmanager_firing.size());
   for (size_t i = 0; i < a.alertmanager_firing.size(); ++i) {
@@ -148,6 +173,21 @@ void ExpectSame(const PersistedState& a, const PersistedState& b) {
     EXPECT_EQ(x.Text(), y.Text());
     EXPECT_EQ(x.at, y.at);
     EXPECT_EQ(a.alertmanager_firing[i].starts_at, b.alertmanager_firing[i].starts_at);
+  }
+  ASSERT_EQ(a.slack_threads.size(), b.slack_threads.size());
+  for (size_t i = 0; i < a.slack_threads.size(); ++i) {
+    const SlackThread& x = a.slack_threads[i];
+    const SlackThread& y = b.slack_threads[i];
+    EXPECT_EQ(x.key, y.key);
+    EXPECT_EQ(x.channel, y.channel);
+    EXPECT_EQ(x.ts, y.ts);
+    EXPECT_EQ(x.started, y.started);
+    EXPECT_EQ(x.replies, y.replies);
+    EXPECT_EQ(x.suppressed, y.suppressed);
+    EXPECT_EQ(x.peak_text, y.peak_text);
+    EXPECT_EQ(x.peak, y.peak);
+    EXPECT_EQ(x.resolved, y.resolved);
+    EXPECT_EQ(x.resolved_at, y.resolved_at);
   }
 }
 
@@ -181,6 +221,18 @@ TEST(StateFormat, AFileWithoutAlertmanagerAlertsStillLoads) {
   EXPECT_THAT(decoded.alertmanager_firing, IsEmpty());
   PersistedState expected = FullState();
   expected.alertmanager_firing.clear();
+  ExpectSame(expected, decoded);
+}
+
+TEST(StateFormat, AFileWithoutSlackThreadsStillLoads) {
+  nlohmann::json old = nlohmann::json::parse(EncodeState(FullState()));
+  ASSERT_TRUE(old.contains("slack_threads"));
+  old.erase("slack_threads");
+  PersistedState decoded;
+  std::string error;
+  ASSERT_TRUE(DecodeState(old.dump(), &decoded, &error)) << error;
+  PersistedState expected = FullState();
+  expected.slack_threads.clear();
   ExpectSame(expected, decoded);
 }
 
@@ -755,6 +807,67 @@ TEST(StateKeeper, DisabledWithoutAPath) {
   keeper.Tick(0);
   keeper.Shutdown();
   EXPECT_EQ(MetricValue(Exposition(registry), "poolwatch_state_writes_total"), -1);
+}
+
+// The Slack app's incidents are saved with the rest and handed back to the next run: resolved
+// ones (for flaps) and open ones the restored engine still has as announced, whose resolution
+// will come and update the saved message.
+TEST(StateKeeper, SlackIncidentsAreSavedAndTheStillAnnouncedOnesAdoptedByTheNextRun) {
+  TempDir dir;
+  Config config;
+  config.log_path = (dir / "access.log").string();
+  config.state_path = (dir / "state.json").string();
+  config.state_interval = std::chrono::milliseconds(0);
+  WriteFile(dir / "access.log", "");
+  const TimePoint started = At(1761920000000);
+  SlackThread open;
+  open.key = "failover{pool=blue}";
+  open.channel = "C0OPS";
+  open.ts = "1.1";
+  open.started = started;
+  SlackThread gone = open;  // its rule was removed meanwhile: no resolution would come
+  gone.key = "error_rate{pool=green}";
+  gone.ts = "2.2";
+  SlackThread resolved = open;
+  resolved.key = "failover{pool=green}";
+  resolved.ts = "3.3";
+  resolved.resolved = true;
+  resolved.resolved_at = started + std::chrono::minutes(5);
+  std::vector<SlackThread> exported = {gone, open, resolved};
+
+  {
+    prometheus::Registry registry;
+    Pipeline pipeline(config, registry);
+    StateKeeper keeper(config, pipeline, &registry);
+    StateKeeper::Exports exports;
+    exports.slack_threads = [&exported] { return exported; };
+    keeper.AttachExports(std::move(exports));
+    FileFollowerOptions follow;
+    follow.path = config.log_path;
+    EXPECT_THAT(keeper.Restore(&follow).slack_threads, IsEmpty());
+    pipeline.engine().ImportState(EngineState{
+        false,
+        std::nullopt,
+        {AlertStateRecord{"failover", RuleKind::kFailover, {{"pool", "blue"}}, true, started, 0}},
+        {}});
+    keeper.Tick(0);
+  }  // killed: no Shutdown()
+  PersistedState saved;
+  std::string error;
+  ASSERT_TRUE(DecodeState(ReadFile(dir / "state.json"), &saved, &error)) << error;
+  ASSERT_EQ(saved.slack_threads.size(), 3u);
+
+  prometheus::Registry registry;
+  Pipeline pipeline(config, registry);
+  StateKeeper keeper(config, pipeline, &registry);
+  StateKeeper::Exports exports;
+  exports.slack_threads = [] { return std::vector<SlackThread>{}; };
+  keeper.AttachExports(std::move(exports));
+  FileFollowerOptions follow;
+  follow.path = config.log_path;
+  std::vector<std::string> adopted;
+  for (const SlackThread& t : keeper.Restore(&follow).slack_threads) adopted.push_back(t.ts);
+  EXPECT_EQ(adopted, (std::vector<std::string>{"1.1", "3.3"}));
 }
 
 }  // namespace

@@ -264,7 +264,8 @@ TEST(ConfigTrafficRule, BadValuesNameFileLineAndKey) {
   ExpectErrorAt("alerting:\n  rules:\n    - name: e\n      kind: error_rate\n      pool: blue\n",
                 "5", "alerting.rules[0].pool", "only rules of kind traffic");
   ExpectErrorAt("alerting:\n  rules:\n    - {name: t, kind: trafic}\n", "3",
-                "alerting.rules[0].kind", "failover, error_rate, traffic, latency or slo");
+                "alerting.rules[0].kind",
+                "failover, error_rate, traffic, latency, release_regression or slo");
 }
 
 TEST(ConfigErrors, LatencyRulesNeedAThresholdAndNameFileLineAndKey) {
@@ -294,7 +295,8 @@ TEST(ConfigErrors, LatencyRulesNeedAThresholdAndNameFileLineAndKey) {
                 "alerting.rules[0].quantile", "only latency rules take quantile");
   ExpectErrorAt("alerting:\n  rules:\n    - {name: l, kind: latncy}\n", "3",
                 "alerting.rules[0].kind",
-                "expected failover, error_rate, traffic, latency or slo, got 'latncy'");
+                "expected failover, error_rate, traffic, latency, release_regression or slo, "
+                "got 'latncy'");
 }
 
 TEST(ConfigErrors, ALatencyRuleReadsItsKeysAndTheSharedResolutionDefaults) {
@@ -422,3 +424,62 @@ TEST(ConfigErrors, AnSloRuleReadsItsKeysAndDefaults) {
 
 }  // namespace
 }  // namespace poolwatch
+
+// --- release_regression ---
+namespace poolwatch {
+namespace {
+
+TEST(ConfigReleaseRegressionRule, ReadsItsKeysAndItsOwnDefaults) {
+  const Config config = LoadConfigFromString(
+      "alerting:\n  rules:\n"
+      "    - {name: release, kind: release_regression}\n"
+      "    - name: canary\n      kind: release_regression\n      compare: pools\n"
+      "      window: 10m\n      min_increase_points: 0.5\n      min_ratio: 1.5\n"
+      "      min_requests: 500\n      confidence: 99\n",
+      "p.yml", {});
+  const std::vector<RuleConfig>& rules = config.alerting.rules;
+  ASSERT_EQ(rules.size(), 2u);
+  EXPECT_EQ(rules[0].kind, RuleKind::kReleaseRegression);
+  EXPECT_EQ(rules[0].compare, RegressionBaseline::kOtherReleases);
+  EXPECT_EQ(rules[0].window, std::chrono::minutes(5));
+  EXPECT_DOUBLE_EQ(rules[0].min_increase_points, 1);
+  EXPECT_DOUBLE_EQ(rules[0].min_ratio, 2);
+  EXPECT_EQ(rules[0].min_requests, 100u);
+  EXPECT_DOUBLE_EQ(rules[0].confidence_percent, 99.9);
+  EXPECT_EQ(rules[0].ResolveFor(), std::chrono::seconds(60));
+  EXPECT_EQ(rules[0].ResolveRequests(), 200u);
+  EXPECT_FALSE(rules[0].MutedInMaintenance());
+  EXPECT_EQ(rules[1].compare, RegressionBaseline::kOtherPools);
+  EXPECT_EQ(rules[1].window, std::chrono::minutes(10));
+  EXPECT_DOUBLE_EQ(rules[1].min_increase_points, 0.5);
+  EXPECT_DOUBLE_EQ(rules[1].min_ratio, 1.5);
+  // min_requests is per side, not bounded by window_size (a count rule's key).
+  EXPECT_EQ(rules[1].min_requests, 500u);
+  EXPECT_EQ(rules[1].ResolveRequests(), 1000u);
+}
+
+TEST(ConfigReleaseRegressionRule, BadValuesNameFileLineAndKey) {
+  ExpectErrorAt("alerting:\n  rules:\n    - {name: r, kind: release_regression, compare: hosts}\n",
+                "3", "alerting.rules[0].compare", "expected releases or pools, got 'hosts'");
+  ExpectErrorAt(
+      "alerting:\n  rules:\n    - name: r\n      kind: release_regression\n      min_ratio: 0.5\n",
+      "5", "alerting.rules[0].min_ratio", "between 1 and");
+  ExpectErrorAt(
+      "alerting:\n  rules:\n    - {name: r, kind: release_regression, min_increase_points: 101}\n",
+      "3", "alerting.rules[0].min_increase_points", "between 0 and 100");
+  ExpectErrorAt(
+      "alerting:\n  rules:\n    - name: r\n      kind: release_regression\n"
+      "      min_increase_points: 0\n      min_ratio: 1\n",
+      "5", "alerting.rules[0].min_increase_points", "would call any difference a regression");
+  ExpectErrorAt("alerting:\n  rules:\n    - {name: e, kind: error_rate, min_ratio: 2}\n", "3",
+                "alerting.rules[0].min_ratio", "only release_regression rules take min_ratio");
+  ExpectErrorAt(
+      "alerting:\n  rules:\n    - {name: l, kind: latency, threshold: 1s, compare: pools}\n", "3",
+      "alerting.rules[0].compare", "only release_regression rules take compare");
+  ExpectErrorAt("alerting:\n  rules:\n    - {name: r, kind: release_regression, window: 0s}\n", "3",
+                "alerting.rules[0].window", "from 1s to 24h");
+}
+
+}  // namespace
+}  // namespace poolwatch
+// --- end release_regression ---

@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include "tests/config/config_error_of.h"
+#include "tests/support/test_support.h"
 
 namespace poolwatch {
 namespace {
@@ -234,6 +235,57 @@ TEST(Config, WebhookUrlsMustBeHttpAndAreNeverEchoed) {
   EXPECT_EQ(validate_error(
                 LoadConfig("", {{"SLACK_WEBHOOK_URL", "https://hooks.slack.com/services/T/B/x"}})),
             "");
+}
+
+// Slack app mode (issue 16): the token from the file, the environment or a file, never echoed.
+TEST(Config, SlackAppTokenChannelAndApiUrlComeFromYamlEnvironmentOrFile) {
+  Config yaml = LoadConfigFromString(
+      "notify:\n  slack_bot_token: xoxb-yaml-secret\n  slack_channel: \"#ops\"\n"
+      "  slack_api_url: http://127.0.0.1:9/api\n",
+      "poolwatch.yml", {});
+  EXPECT_EQ(yaml.notify.slack_bot_token, "xoxb-yaml-secret");
+  EXPECT_EQ(yaml.notify.slack_channel, "#ops");
+  EXPECT_EQ(yaml.notify.slack_api_url, "http://127.0.0.1:9/api");
+  EXPECT_EQ(ConfigErrorOf("notify:\n  slack_bot_token: xoxb-yaml-secret\n  slack_channel: C01\n"),
+            "");
+
+  Config env = LoadConfig("", {{"SLACK_BOT_TOKEN", "xoxb-env-secret"}, {"SLACK_CHANNEL", "C0123"}});
+  EXPECT_EQ(env.notify.slack_bot_token, "xoxb-env-secret");
+  EXPECT_EQ(env.notify.slack_channel, "C0123");
+  EXPECT_EQ(env.notify.slack_api_url, "https://slack.com/api");
+
+  ::poolwatch::testing::TempDir dir;
+  ::poolwatch::testing::WriteFile(dir / "token", "xoxb-file-secret\n");
+  Config file = LoadConfigFromString(
+      "notify:\n  slack_bot_token_file: " + (dir / "token").string() + "\n  slack_channel: C01\n",
+      "poolwatch.yml", {});
+  EXPECT_EQ(file.notify.slack_bot_token, "xoxb-file-secret");
+}
+
+TEST(Config, SlackAppMistakesAreClearAndNeverEchoTheToken) {
+  const std::string token = "  slack_bot_token: xoxb-never-shown\n";
+  std::string error = ConfigErrorOf("notify:\n" + token);
+  EXPECT_THAT(error, HasSubstr("poolwatch.yml:2: notify.slack_channel"));
+  EXPECT_THAT(error, ::testing::Not(HasSubstr("xoxb-never-shown")));
+  error = ConfigErrorOf("notify:\n" + token +
+                        "  slack_channel: C01\n"
+                        "  slack_webhook_url: https://hooks.slack.com/services/T/B/x\n");
+  EXPECT_THAT(error, HasSubstr("choose one Slack notifier"));
+  EXPECT_THAT(error, ::testing::Not(HasSubstr("xoxb-never-shown")));
+  error = ConfigErrorOf("notify:\n  slack_channel: C01\n");
+  EXPECT_THAT(error, HasSubstr("poolwatch.yml:2: notify.slack_channel"));
+  EXPECT_THAT(error, HasSubstr("without notify.slack_bot_token"));
+  error = ConfigErrorOf("", {{"SLACK_BOT_TOKEN", "xoxb-never-shown"}});
+  EXPECT_THAT(error, ::testing::StartsWith("environment variable SLACK_BOT_TOKEN: "
+                                           "notify.slack_channel (or SLACK_CHANNEL)"));
+  error = ConfigErrorOf("notify:\n  slack_bot_token: \"xoxb-never shown\"\n  slack_channel: C01\n");
+  EXPECT_THAT(error, HasSubstr("without spaces or line breaks"));
+  EXPECT_THAT(error, ::testing::Not(HasSubstr("never shown")));
+  error = ConfigErrorOf("notify:\n  slack_api_url: slack.com/api\n");
+  EXPECT_THAT(error, HasSubstr("poolwatch.yml:2"));
+  EXPECT_THAT(error, HasSubstr("notify.slack_api_url"));
+  error = ConfigErrorOf("notify:\n  slack_bot_token_file: /nonexistent/token\n");
+  EXPECT_THAT(error, HasSubstr("notify.slack_bot_token_file"));
 }
 
 }  // namespace

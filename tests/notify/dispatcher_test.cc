@@ -178,6 +178,48 @@ TEST_F(DispatcherTest, a_ten_minute_outage_delays_the_page_but_delivers_it_on_re
   EXPECT_EQ(ResultName(dispatcher->RecentDeliveries().back().result), "sent");
 }
 
+// The Slack app's every notification is a thread reply: a receiver outage delays them all but
+// supersedes none, and they arrive in order.
+TEST_F(DispatcherTest, never_supersedes_for_a_notifier_that_needs_every_notification) {
+  auto* slack = new FakeNotifier("slack", &clock_);
+  slack->needs_every = true;
+  slack->fallback = FakeNotifier::Retryable("ratelimited", 200, 2000ms);
+  auto dispatcher = Make({slack}, Options());
+  dispatcher->Enqueue(MakeNotification("FIRING"));
+  dispatcher->RunDue();
+  dispatcher->Enqueue(MakeNotification("REPEAT"));
+  dispatcher->Enqueue(MakeNotification("RESOLVED", AlertStatus::kResolved));
+  clock_.AdvanceTo(dispatcher->RunDue().value());
+  dispatcher->RunDue();
+  EXPECT_EQ(dispatcher->QueueLength(), 3u) << "nothing superseded while the receiver fails";
+
+  slack->fallback = FakeNotifier::Delivered();
+  ASSERT_TRUE(RunUntilIdle(*dispatcher, clock_));
+  EXPECT_EQ(slack->Titles(),
+            (std::vector<std::string>{"FIRING", "FIRING", "FIRING", "REPEAT", "RESOLVED"}));
+  EXPECT_EQ(
+      Metric("poolwatch_notifications_total", {{"notifier", "slack"}, {"result", "superseded"}}),
+      0);
+  EXPECT_EQ(
+      Metric("poolwatch_notifications_total", {{"notifier", "slack"}, {"result", "delivered"}}), 3);
+}
+
+TEST_F(DispatcherTest, an_incident_note_goes_only_to_notifiers_that_keep_incident_threads) {
+  auto* app = new FakeNotifier("slack", &clock_);
+  app->needs_every = true;
+  auto* console = new FakeNotifier("console", &clock_);
+  auto* alertmanager = new FakeNotifier("alertmanager", &clock_);
+  alertmanager->mirrors_state = true;
+  auto dispatcher = Make({app, console, alertmanager}, Options());
+  Notification note = MakeNotification("MAINTENANCE");
+  note.incident_note = true;
+  dispatcher->Enqueue(note);
+  ASSERT_TRUE(RunUntilIdle(*dispatcher, clock_));
+  EXPECT_EQ(app->Titles(), (std::vector<std::string>{"MAINTENANCE"}));
+  EXPECT_TRUE(console->Titles().empty());
+  EXPECT_TRUE(alertmanager->Titles().empty());
+}
+
 TEST_F(DispatcherTest, a_resolution_supersedes_a_firing_stuck_in_retries_and_keeps_the_order) {
   auto* slack = new FakeNotifier("slack", &clock_);
   auto* console = new FakeNotifier("console", &clock_);

@@ -88,6 +88,55 @@ TEST(PostJsonNotification, invalid_utf8_is_replaced_rather_than_failing_the_aler
   EXPECT_THAT(poster.calls[0].body, HasSubstr("bad \xEF\xBF\xBD byte"));
 }
 
+TEST(PostJsonNotification, sends_a_bearer_token_only_in_its_header_and_hands_back_the_answer) {
+  FakePoster poster;
+  const std::string token = "xoxb-42-bearer-SECRET";
+  poster.script = {FakePoster::Status(200, R"({"ok":true,"ts":"1.2"})"),
+                   FakePoster::NetworkError("connect failed, token " + token)};
+  HttpResult answer;
+  JsonPostExtras extras;
+  extras.bearer_token = token;
+  extras.answer = &answer;
+  DeliveryResult ok = PostJsonNotification(
+      poster, "https://slack.com/api/chat.postMessage", "Slack",
+      [] {
+        return nlohmann::json{{"text", "hi"}};
+      },
+      std::chrono::seconds(1), {}, extras);
+  EXPECT_EQ(ok.outcome, DeliveryResult::kDelivered);
+  EXPECT_EQ(answer.body, R"({"ok":true,"ts":"1.2"})");
+  ASSERT_EQ(poster.calls.size(), 1u);
+  EXPECT_EQ(poster.calls[0].bearer_token, token);
+  EXPECT_EQ(poster.calls[0].content_type, "application/json; charset=utf-8");
+  EXPECT_THAT(poster.calls[0].body, Not(HasSubstr(token)));
+
+  DeliveryResult failed = PostJsonNotification(
+      poster, "https://slack.com/api/chat.postMessage", "Slack",
+      [] {
+        return nlohmann::json{{"text", "hi"}};
+      },
+      std::chrono::seconds(1), {}, extras);
+  EXPECT_EQ(failed.outcome, DeliveryResult::kRetryable);
+  EXPECT_THAT(failed.error, Not(HasSubstr(token)));
+}
+
+TEST(HttpPoster, a_poster_without_header_support_fails_rather_than_post_unauthenticated) {
+  class PlainPoster final : public HttpPoster {
+   public:
+    HttpResult Post(const std::string&, const std::string&, const std::string&,
+                    std::chrono::milliseconds) override {
+      ++posts;
+      return {200, "ok", "", ""};
+    }
+    int posts = 0;
+  } plain;
+  HttpResult result = plain.PostWithBearer("http://x/api", "{}", "application/json", "xoxb-t",
+                                           std::chrono::seconds(1));
+  EXPECT_EQ(result.status, 0);
+  EXPECT_THAT(result.error, HasSubstr("Authorization"));
+  EXPECT_EQ(plain.posts, 0);
+}
+
 TEST(ScrubSecrets, scrubs_the_extra_secrets_too) {
   EXPECT_EQ(ScrubSecrets("token abc is wrong", "https://am.example:9093", {"abc"}),
             "token <redacted> is wrong");

@@ -23,7 +23,7 @@ std::vector<std::string> Names(const std::vector<std::unique_ptr<Notifier>>& not
 
 TEST(BuildNotifiers, alertmanagers_alone_replace_the_console_and_are_named_apart) {
   NotifyConfig notify;
-  const NotifierContext context{"node-a", "", {}, nullptr};
+  const NotifierContext context{"node-a", "", {}, nullptr, "", false};
   notify.alertmanager_urls = {"http://am-1:9093", "http://am-2:9093"};
   NullPoster poster;
   std::ostringstream console;
@@ -53,7 +53,7 @@ class RecordingPoster final : public HttpPoster {
 
 TEST(BuildNotifiers, every_message_names_the_instance_that_sent_it) {
   NotifyConfig notify;
-  const NotifierContext context{"lb-3.example", "", {}, nullptr};
+  const NotifierContext context{"lb-3.example", "", {}, nullptr, "", false};
   notify.slack_webhook_url = "https://hooks.slack.com/services/T/B/X";
   notify.webhook_url = "https://receiver.example/hook";
   notify.console = true;

@@ -72,12 +72,18 @@ class FakePoster final : public HttpPoster {
     std::string body;
     std::string content_type;
     std::chrono::milliseconds timeout;
+    std::string bearer_token;  // PostWithBearer's; "" for Post
   };
 
   HttpResult Post(const std::string& url, const std::string& body, const std::string& content_type,
                   std::chrono::milliseconds timeout) override {
+    return PostWithBearer(url, body, content_type, "", timeout);
+  }
+  HttpResult PostWithBearer(const std::string& url, const std::string& body,
+                            const std::string& content_type, const std::string& bearer_token,
+                            std::chrono::milliseconds timeout) override {
     std::lock_guard<std::mutex> lock(mu_);
-    calls.push_back({url, body, content_type, timeout});
+    calls.push_back({url, body, content_type, timeout, bearer_token});
     if (script.empty()) return fallback;
     HttpResult next = script.front();
     script.pop_front();
@@ -152,6 +158,8 @@ class FakeNotifier final : public Notifier {
   std::function<void(const Notification&)> on_send;  // runs during Send, without the lock
   std::string kind;                                  // Kind(); "" : the name
   bool mirrors_state = false;                        // MirrorsState(), as an Alertmanager notifier
+  bool needs_every = false;  // NeedsEveryNotification(), as the Slack app notifier
+  bool NeedsEveryNotification() const override { return needs_every; }
 
  private:
   std::string name_;

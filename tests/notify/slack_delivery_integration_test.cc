@@ -12,6 +12,7 @@
 
 #include "alerting/notify/dispatcher.h"
 #include "alerting/notify/http_poster.h"
+#include "alerting/notify/slack_app_notifier.h"
 #include "alerting/notify/slack_notifier.h"
 #include "tests/notify/notify_fakes.h"
 #include "tests/support/test_support.h"
@@ -49,6 +50,12 @@ class SlackStandin {
   void SetMode(const json& mode) {
     auto response = testing::HttpPost(Base() + "/_mode", mode.dump());
     ASSERT_EQ(response.status, 200) << response.body << response.error;
+  }
+
+  json Messages() {
+    auto response = testing::HttpGet(Base() + "/_messages");
+    if (response.status != 200) return json::array();
+    return json::parse(response.body);
   }
 
   json Received() {
@@ -232,6 +239,77 @@ TEST(SlackDeliveryIntegration, delivers_in_order_through_429_500_400_and_a_hang_
                         {{"notifier", "slack"}}),
             105);
   EXPECT_LT(std::chrono::steady_clock::now() - test_start, 20s);
+}
+
+// The stand-in's Web API (chat.postMessage, chat.update) through real libcurl and the Slack app
+// notifier: the bearer token is checked, ts and thread_ts are recorded, and its ratelimited,
+// 429, message_not_found, invalid_auth and hang answers come out as the notifier expects.
+TEST(SlackAppDeliveryIntegration, the_stand_ins_web_api_answers_as_slack_does) {
+  setenv("NO_PROXY", "127.0.0.1,localhost", 1);
+  setenv("no_proxy", "127.0.0.1,localhost", 1);
+  testing::TempDir dir;
+  SlackStandin standin(dir);
+  ASSERT_GT(standin.port(), 0) << "stand-in did not start";
+  CurlHttpPoster poster;
+  SlackAppOptions options;
+  options.api_url = standin.Base() + "/api";
+  options.channel = "#ops";
+  SlackAppNotifier app("xoxb-standin-token", poster, options);
+  const TimePoint start = Clock::from_time_t(1761920625);
+  Notification firing = MakeNotification("FAILOVER");
+  firing.at = start;
+  Notification resolved = MakeNotification("FAILOVER RESOLVED", AlertStatus::kResolved);
+  resolved.at = start + 4min;
+
+  ASSERT_EQ(app.Send(firing, 2s).outcome, DeliveryResult::kDelivered);
+  json messages = standin.Messages();
+  ASSERT_EQ(messages.size(), 1u);
+  const std::string ts = messages[0]["ts"];
+  EXPECT_EQ(messages[0]["channel"], "C0STANDIN");
+
+  // ok:false ratelimited with Retry-After, then HTTP 429 with Retry-After.
+  standin.SetMode({{"mode", "ratelimited"}, {"retry_after", 3}, {"count", 1}});
+  DeliveryResult limited = app.Send(resolved, 2s);
+  EXPECT_EQ(limited.outcome, DeliveryResult::kRetryable);
+  EXPECT_EQ(limited.retry_after, 3000ms);
+  standin.SetMode({{"mode", "429"}, {"retry_after", 2}, {"count", 1}});
+  limited = app.Send(resolved, 2s);
+  EXPECT_EQ(limited.outcome, DeliveryResult::kRetryable);
+  EXPECT_EQ(limited.http_status, 429);
+  EXPECT_EQ(limited.retry_after, 2000ms);
+  // A hang: the attempt times out and may be retried.
+  standin.SetMode({{"mode", "hang"}, {"hang_seconds", 3}, {"count", 1}});
+  EXPECT_EQ(app.Send(resolved, 300ms).outcome, DeliveryResult::kRetryable);
+
+  ASSERT_EQ(app.Send(resolved, 2s).outcome, DeliveryResult::kDelivered);
+  messages = standin.Messages();
+  ASSERT_EQ(messages.size(), 1u);
+  EXPECT_EQ(messages[0]["ts"], ts);
+  EXPECT_GE(messages[0]["updates"], 1);
+  EXPECT_EQ(messages[0]["body"]["attachments"][0]["color"], kSlackColorResolved);
+  ASSERT_EQ(messages[0]["replies"].size(), 1u) << "the reply once, whatever the retries";
+  EXPECT_EQ(messages[0]["replies"][0]["thread_ts"], ts);
+
+  // message_not_found on the update: a new top message, the reply under it.
+  Notification again = MakeNotification("FAILOVER");
+  again.at = start + 2h;
+  ASSERT_EQ(app.Send(again, 2s).outcome, DeliveryResult::kDelivered);
+  standin.SetMode({{"mode", "message_not_found"}, {"count", 1}, {"methods", {"chat.update"}}});
+  Notification repeat = again;
+  repeat.at = start + 2h + 5min;
+  ASSERT_EQ(app.Send(repeat, 2s).outcome, DeliveryResult::kDelivered);
+  messages = standin.Messages();
+  ASSERT_EQ(messages.size(), 3u);
+  EXPECT_EQ(messages[2]["replies"].size(), 1u);
+  EXPECT_EQ(messages[1]["replies"].size(), 0u);
+
+  // A wrong token: invalid_auth, permanent; every call so far carried the right one.
+  for (const json& call : standin.Received()) EXPECT_TRUE(call["authorized"].get<bool>());
+  SlackAppNotifier wrong("xoxb-wrong-token", poster, options);
+  DeliveryResult refused = wrong.Send(firing, 2s);
+  EXPECT_EQ(refused.outcome, DeliveryResult::kPermanent);
+  EXPECT_EQ(refused.error, "chat.postMessage: invalid_auth");
+  EXPECT_FALSE(standin.Received().back()["authorized"].get<bool>());
 }
 
 }  // namespace

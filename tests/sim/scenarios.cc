@@ -42,6 +42,11 @@ Phase WithLatency(Phase phase, LatencyModel latency) {
   return phase;
 }
 
+Phase WithCanary(Phase phase, std::string release, double share, double error_probability) {
+  phase.canary = CanarySpec{std::move(release), share, error_probability};
+  return phase;
+}
+
 Phase AsIncident(Phase phase) {
   phase.incident = true;
   return phase;

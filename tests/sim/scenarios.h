@@ -21,6 +21,9 @@ Phase Requests(uint64_t count, double rate, int64_t errors);
 Phase PrimaryDown(Millis duration, double rate);
 // The same phase with its requests taking the time `latency` says.
 Phase WithLatency(Phase phase, LatencyModel latency);
+// The same phase with `share` of the primary's requests answered by `release`, failing with
+// `error_probability`.
+Phase WithCanary(Phase phase, std::string release, double share, double error_probability);
 // The same phase, marked as an incident in the truth.
 Phase AsIncident(Phase phase);
 // The same phase, written to a new log file (the old one rotated away).

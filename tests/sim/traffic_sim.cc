@@ -139,7 +139,8 @@ bool TrafficSimulator::Next() {
         ++phase_requests_;
         ++requests_;
         const RequestKind& kind = DrawKind();
-        client_error_ = DrawError(kind);
+        canary_ = phase.canary.share > 0 && Uniform() < phase.canary.share;
+        client_error_ = canary_ ? Uniform() < phase.canary.error_probability : DrawError(kind);
         Format(kind);
         return true;
       }
@@ -232,7 +233,7 @@ void TrafficSimulator::Format(const RequestKind& kind) {
   }
   line_.append(serving->name);
   line_.append(" release=");
-  line_.append(serving->release);
+  line_.append(canary_ && serving == &primary ? phase.canary.release : serving->release);
   line_.append(" upstream_status=");
   if (probe_failed) {
     AppendUnsigned(line_, static_cast<uint64_t>(scenario_.primary_failure_status));

@@ -55,6 +55,15 @@ struct LatencyModel {
   double slow_ms = 5000;
 };
 
+// A second release on the primary pool (a canary, or a rollout in progress): this share of the
+// requests the primary answers come from `release`, and fail with `error_probability` instead
+// of their kind's. share 0: none (and no extra draw, so older scenarios keep their lines).
+struct CanarySpec {
+  std::string release;
+  double share = 0;
+  double error_probability = 0;
+};
+
 struct Phase {
   std::string name;
   // How long the phase lasts in log time, or (when `requests` > 0) how many requests it holds.
@@ -68,6 +77,7 @@ struct Phase {
   int64_t exact_errors = -1;
   Serving serving = Serving::kPrimary;
   LatencyModel latency;
+  CanarySpec canary;
   bool incident = false;  // the truth: an incident is really on during this phase
   bool new_file = false;  // the log is rotated just before this phase
 };
@@ -114,6 +124,8 @@ class TrafficSimulator {
   std::string_view line_with_newline() const { return line_; }
   TimePoint time() const;  // its exact time; the line shows it to the second
   bool client_error() const { return client_error_; }
+  // The request went to the phase's canary release (when the primary answers it).
+  bool canary() const { return canary_; }
   // How long the serving pool took to answer, in milliseconds (0 when nginx answered itself).
   uint64_t answer_ms() const { return answer_ms_; }
   bool in_incident() const { return phases_[phase_].incident; }
@@ -148,6 +160,7 @@ class TrafficSimulator {
   size_t file_index_ = 0;
   uint64_t requests_ = 0;
   bool client_error_ = false;
+  bool canary_ = false;  // the current request is the phase's canary release's
   uint64_t answer_ms_ = 0;
   std::vector<Incident> incidents_;
   bool incident_open_ = false;

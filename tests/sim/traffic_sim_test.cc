@@ -219,3 +219,31 @@ TEST(TrafficSimulator, StampsRollOverMidnightAndMonths) {
 
 }  // namespace
 }  // namespace poolwatch::sim
+
+// --- release_regression ---
+namespace poolwatch::sim {
+namespace {
+
+TEST(TrafficSimulator, ACanaryServesItsShareWithItsOwnErrorRate) {
+  const Scenario s = Of({WithCanary(Traffic(Minutes(30), 20, 0.01), "v1.1.0", 0.25, 0.05)});
+  const LogFormat format = DefaultFormat();
+  TrafficSimulator sim(s, 7);
+  uint64_t canary = 0, canary_errors = 0, baseline = 0, baseline_errors = 0;
+  LogRecord record;
+  while (sim.Next()) {
+    record.Clear();
+    ASSERT_FALSE(format.Parse(sim.line(), record));
+    EXPECT_EQ(record.release, sim.canary() ? "v1.1.0" : "v1.0.0");
+    EXPECT_EQ(record.status >= 500, sim.client_error());
+    (sim.canary() ? canary : baseline) += 1;
+    (sim.canary() ? canary_errors : baseline_errors) += sim.client_error();
+  }
+  const double total = static_cast<double>(canary + baseline);
+  EXPECT_NEAR(static_cast<double>(canary) / total, 0.25, 0.01);
+  EXPECT_NEAR(static_cast<double>(canary_errors) / static_cast<double>(canary), 0.05, 0.006);
+  EXPECT_NEAR(static_cast<double>(baseline_errors) / static_cast<double>(baseline), 0.01, 0.002);
+}
+
+}  // namespace
+}  // namespace poolwatch::sim
+// --- end release_regression ---

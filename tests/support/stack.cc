@@ -184,7 +184,11 @@ void Stack::StartPoolwatch() {
   // of the timing itself set their own.
   std::map<std::string, std::string> env = {{"ACTIVE_POOL", options_.active_pool},
                                             {"POOLWATCH_RESOLVE_FOR_SEC", "1"}};
-  if (slack_) {
+  if (slack_ && options_.slack_app) {
+    env["SLACK_BOT_TOKEN"] = kSlackStandinToken;
+    env["SLACK_CHANNEL"] = "#ops";
+    env["POOLWATCH_SLACK_API_URL"] = "http://127.0.0.1:" + std::to_string(slack_port_) + "/api";
+  } else if (slack_) {
     env["SLACK_WEBHOOK_URL"] =
         "http://127.0.0.1:" + std::to_string(slack_port_) + "/services/T000/B000/secret-token";
   }
@@ -263,6 +267,24 @@ std::vector<std::string> Stack::SlackTexts() {
   std::vector<std::string> texts;
   for (const auto& m : SlackMessages()) texts.push_back(m.value("text", ""));
   return texts;
+}
+
+std::vector<nlohmann::json> Stack::SlackAppMessages() {
+  auto r = HttpGet("http://127.0.0.1:" + std::to_string(slack_port_) + "/_messages");
+  auto all = nlohmann::json::parse(r.body, nullptr, false);
+  if (!all.is_array()) return {};
+  return {all.begin(), all.end()};
+}
+
+std::vector<nlohmann::json> Stack::SlackAppCalls() {
+  std::vector<nlohmann::json> out;
+  auto r = HttpGet("http://127.0.0.1:" + std::to_string(slack_port_) + "/_received");
+  auto all = nlohmann::json::parse(r.body, nullptr, false);
+  if (!all.is_array()) return out;
+  for (const auto& d : all) {
+    if (d.contains("method")) out.push_back(d);
+  }
+  return out;
 }
 
 void Stack::SetSlackMode(const nlohmann::json& mode) {

@@ -13,10 +13,16 @@ namespace poolwatch::testing {
 // The blue/green stack of the seed README on 127.0.0.1 with free ports: real nginx rendered
 // from nginx/nginx.conf.template, two demo apps, optionally the Slack stand-in and poolwatch.
 // Everything is stopped by PID when the Stack is destroyed.
+// The bot token the Slack stand-in accepts by default (slack_standin.py).
+inline constexpr char kSlackStandinToken[] = "xoxb-standin-token";
+
 struct StackOptions {
   std::string active_pool = "blue";
-  bool slack = true;      // start tests/support/slack_standin.py and point poolwatch at it
-  bool poolwatch = true;  // start poolwatch following nginx's access log
+  bool slack = true;  // start tests/support/slack_standin.py and point poolwatch at it
+  // With slack: poolwatch talks to the stand-in as a Slack app (kSlackStandinToken, channel
+  // #ops, the stand-in as notify.slack_api_url) instead of as an incoming webhook.
+  bool slack_app = false;
+  bool poolwatch = true;                             // start poolwatch following nginx's access log
   std::vector<std::string> poolwatch_args;           // extra flags
   std::map<std::string, std::string> poolwatch_env;  // extra environment (seed variables…)
   std::string poolwatch_config_yaml;                 // written to a file and passed when not empty
@@ -62,6 +68,11 @@ class Stack {
   std::vector<std::string> SlackTexts();
   // Changes how the stand-in answers (see slack_standin.py: ok, 429, 500, 400, hang).
   void SetSlackMode(const nlohmann::json& mode);
+  // Slack app mode: the stand-in's top-level messages, each with its current body, number of
+  // updates and thread replies (slack_standin.py's GET /_messages).
+  std::vector<nlohmann::json> SlackAppMessages();
+  // Every Web API call the stand-in received (accepted or not), in arrival order.
+  std::vector<nlohmann::json> SlackAppCalls();
 
   // Lines nginx has written to the access log so far.
   size_t AccessLogLines() const;

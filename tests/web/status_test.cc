@@ -165,6 +165,24 @@ TEST(StatusJson, a_latency_rule_gives_its_quantile_in_seconds) {
   EXPECT_EQ(rule["labels"]["pool"], "blue");
 }
 
+TEST(StatusJson, a_release_regression_rule_gives_the_releases_share_against_its_bound) {
+  StatusSnapshot s = FailedOver();
+  RuleStatus release;
+  release.name = "bad_release";
+  release.kind = RuleKind::kReleaseRegression;
+  release.firing = true;
+  release.value = 3.1;
+  release.threshold = 1.13;
+  release.labels = {{"pool", "green"}, {"release", "v2.0.0"}};
+  s.engine.rules.push_back(release);
+  const json j = Status(s);
+  const json& rule = j["rules"][2];
+  EXPECT_EQ(rule["kind"], "release_regression");
+  EXPECT_EQ(rule["unit"], "percent");
+  EXPECT_DOUBLE_EQ(rule["threshold"].get<double>(), 1.13);
+  EXPECT_EQ(rule["labels"]["release"], "v2.0.0");
+}
+
 TEST(StatusJson, an_slo_rule_gives_its_burn_rate_and_its_tickets_severity) {
   StatusSnapshot s = FailedOver();
   RuleConfig slo;

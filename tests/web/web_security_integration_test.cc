@@ -135,6 +135,14 @@ TEST_F(WebSecurity, TlsAndBasicAuthGuardEveryEndpointAndTheAdminApi) {
     EXPECT_EQ(curl.Status(base + path, {"-u", "prometheus:wrong"}), "401") << path;
     EXPECT_EQ(curl.Status(base + path, {"-u", "nobody:s3cret"}), "401") << path;
   }
+  // The rollout verdict (no traffic yet: the pool is unknown, a 400) behind the same auth, GET
+  // and POST alike.
+  EXPECT_EQ(curl.Status(base + "/api/v1/verdict?pool=blue", good), "400");
+  EXPECT_EQ(curl.Status(base + "/api/v1/verdict?pool=blue", {}), "401");
+  EXPECT_EQ(curl.Status(base + "/api/v1/verdict?pool=blue", {"-X", "POST", "-d", "{}"}), "401");
+  EXPECT_EQ(curl.Status(base + "/api/v1/verdict?pool=blue",
+                        {"-u", "prometheus:s3cret", "-X", "POST", "-d", "{}"}),
+            "400");
   // TLS only: plain HTTP on that port gets no answer; TLS is verified against the certificate.
   const Curl plain{FindProgram("curl"), ""};
   EXPECT_EQ(plain.Status("http://127.0.0.1:" + std::to_string(pw.port()) + "/metrics", good),
