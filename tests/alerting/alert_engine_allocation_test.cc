@@ -86,6 +86,18 @@ AlertingConfig ConfigWithEveryRuleKind() {
     regression.min_requests = 100;
     config.rules.push_back(regression);
   }
+  RuleConfig slo;
+  slo.name = "availability_slo";
+  slo.kind = RuleKind::kSlo;
+  slo.objective_percent = 99.9;
+  slo.min_requests = 100;
+  config.rules.push_back(slo);
+  slo.name = "blue_latency_slo";
+  slo.sli = SloIndicator::kLatency;
+  slo.scope = ErrorScope::kUpstream;
+  slo.pool = "blue";
+  slo.latency_threshold = std::chrono::milliseconds(30);
+  config.rules.push_back(slo);
   return config;
 }
 
@@ -138,6 +150,34 @@ TEST(AlertEngineAllocations, evaluate_does_not_allocate_when_nothing_changed) {
     const Evaluation e = engine.Evaluate(At(3 + tick * 0.1));
     EXPECT_TRUE(e.notifications.empty());
     EXPECT_TRUE(e.decisions.empty());
+  }
+  EXPECT_EQ(count.value(), 0);
+}
+
+TEST(AlertEngineAllocations, slo_windows_advancing_over_hours_do_not_allocate) {
+  AlertingConfig config;
+  for (const RuleConfig& rule : ConfigWithEveryRuleKind().rules) {
+    if (rule.kind == RuleKind::kSlo) config.rules.push_back(rule);
+  }
+  AlertEngine engine(config);
+  LogRecord record = Request(0, "blue");
+  // Enough requests for the volume guard: the decisions are below_threshold from the start.
+  for (int k = 0; k < 200; ++k) {
+    record.time = At(k * 0.2);
+    engine.Observe(record);
+  }
+  engine.Evaluate(At(40));  // first decisions are reported (and allocate)
+
+  AllocationCount count;
+  // Two hours of 5 requests a second, evaluated every second: every bucket of the 10 s and
+  // one-minute rings is entered and left.
+  for (int second = 40; second < 2 * 3600; ++second) {
+    for (int k = 0; k < 5; ++k) {
+      record.time = At(second + k * 0.2);
+      engine.Observe(record);
+    }
+    const Evaluation e = engine.Evaluate(At(second + 1));
+    EXPECT_TRUE(e.notifications.empty());
   }
   EXPECT_EQ(count.value(), 0);
 }
