@@ -14,15 +14,7 @@ using rule_internal::BaseNotification;
 using rule_internal::IsRealPool;
 using rule_internal::OrUnknown;
 using rule_internal::Upper;
-
-// A window the way the configuration writes it: "3d", "6h", "5m", "90s".
-std::string WindowName(std::chrono::seconds window) {
-  const int64_t s = window.count();
-  if (s >= 86400 && s % 86400 == 0) return std::to_string(s / 86400) + "d";
-  if (s >= 3600 && s % 3600 == 0) return std::to_string(s / 3600) + "h";
-  if (s >= 60 && s % 60 == 0) return std::to_string(s / 60) + "m";
-  return std::to_string(s) + "s";
-}
+using rule_internal::WindowName;
 
 std::string Fixed(double value, int decimals) {
   char buf[48];

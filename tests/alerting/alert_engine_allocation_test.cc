@@ -4,47 +4,21 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
 #include <string>
 #include <vector>
 
 #include "alerting/alert_engine.h"
 #include "tests/alerting/alerting_test_util.h"
-
-namespace {
-std::atomic<bool> g_counting{false};
-std::atomic<long> g_allocations{0};
-}  // namespace
-
-// Not inlined: GCC would otherwise pair a new-expression with the free() inside and warn
-// (-Wmismatched-new-delete) although both sides are replaced consistently.
-[[gnu::noinline]] void* operator new(std::size_t size) {
-  if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-[[gnu::noinline]] void operator delete(void* p) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#include "tests/support/allocation_count.h"
 
 namespace poolwatch {
 namespace {
 
+using ::poolwatch::testing::AllocationCount;
 using poolwatch::testing::At;
 using poolwatch::testing::Attempt;
 using poolwatch::testing::Request;
 using poolwatch::testing::Retried;
-
-class AllocationCount {
- public:
-  AllocationCount() {
-    g_allocations = 0;
-    g_counting = true;
-  }
-  ~AllocationCount() { g_counting = false; }
-  long value() const { return g_allocations.load(); }
-};
 
 AlertingConfig ConfigWithEveryRuleKind() {
   AlertingConfig config = AlertingConfig::SeedDefaults();
