@@ -19,13 +19,6 @@ inline bool SameText(std::string_view a, std::string_view b) {
 
 }  // namespace
 
-size_t ReleaseSummary::LatencyBin(double seconds) {
-  const double ms = seconds * 1000;
-  if (!(ms >= 1)) return 0;  // also NaN
-  const double bin = std::floor(3 * std::log2(ms)) + 1;
-  return bin >= static_cast<double>(kLatencyBins - 1) ? kLatencyBins - 1 : static_cast<size_t>(bin);
-}
-
 double ReleaseSummary::LatencyQuantile(double q) const {
   if (timed == 0) return -1;
   // Nearest rank, as the latency rule: the ceil(q × n)-th smallest.
