@@ -23,10 +23,11 @@ bool SameRule(const RuleConfig& a, const RuleConfig& b) {
 
 }  // namespace
 
-AlertEngine::AlertEngine(AlertingConfig config)
+AlertEngine::AlertEngine(AlertingConfig config, VerdictWindows verdict_windows)
     : config_(std::move(config)),
       maintenance_(config_.maintenance),
-      maintenance_until_(config_.maintenance_until) {
+      maintenance_until_(config_.maintenance_until),
+      keep_verdict_windows_(verdict_windows == VerdictWindows::kKept) {
   for (const RuleConfig& rule : config_.rules) {
     slots_.push_back(MakeSlot(rule, config_.active_pool));
   }
@@ -45,7 +46,7 @@ void AlertEngine::Observe(const LogRecord& record) {
     serving_since_ = record.time;
   }
   for (Slot& slot : slots_) slot.rule->Observe(record);
-  release_windows_.Observe(record);
+  if (keep_verdict_windows_) release_windows_.Observe(record);
 }
 
 bool AlertEngine::MaintenanceActive(TimePoint now) const {
