@@ -18,6 +18,7 @@ using rule_internal::IsRealPool;
 using rule_internal::MinRequests;
 using rule_internal::OrUnknown;
 using rule_internal::PoolOfLabels;
+using rule_internal::SameText;
 using rule_internal::Upper;
 
 // "%.<decimals>f" without trailing zeros: 1.50 → "1.5", 5.00 → "5".
@@ -93,7 +94,7 @@ void LatencyRule::Push(std::string_view pool, TimePoint at, double seconds,
 
 void LatencyRule::Observe(const LogRecord& record) {
   const std::string_view pool = ServingPoolOf(record);
-  if (!pool.empty() && pool != serving_) serving_.assign(pool);
+  if (!pool.empty() && !SameText(pool, serving_)) serving_.assign(pool);
   if (config_.scope == ErrorScope::kClient) {
     // Requests nginx answered itself have no pool to blame (and take no time).
     if (pool.empty() || record.request_time < 0) return;

@@ -12,6 +12,7 @@ namespace {
 using rule_internal::BaseNotification;
 using rule_internal::IsRealPool;
 using rule_internal::OrUnknown;
+using rule_internal::SameText;
 using rule_internal::Upper;
 
 Decision DecisionOf(RegressionFinding finding) {
@@ -79,7 +80,7 @@ void ReleaseRegressionRule::Observe(const LogRecord& record) {
     watch_start_ = record.time;
   }
   std::string_view pool = record.pool;
-  if (serving_.empty() || pool != serving_) {
+  if (serving_.empty() || !SameText(pool, serving_)) {
     pool = ServingPoolOf(record);
     if (!pool.empty() && pool != serving_) serving_.assign(pool);
   }

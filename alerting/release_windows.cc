@@ -4,20 +4,10 @@
 #include <cmath>
 
 #include "alerting/rule.h"
+#include "alerting/rule_internal.h"
 
 namespace poolwatch {
-namespace {
-
-// Pool and release names are short: an inline loop beats a call to memcmp on every line.
-inline bool SameText(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (a[i] != b[i]) return false;
-  }
-  return true;
-}
-
-}  // namespace
+using rule_internal::SameText;
 
 double ReleaseSummary::LatencyQuantile(double q) const {
   if (timed == 0) return -1;

@@ -13,6 +13,7 @@ namespace {
 using rule_internal::BaseNotification;
 using rule_internal::IsRealPool;
 using rule_internal::OrUnknown;
+using rule_internal::SameText;
 using rule_internal::Upper;
 
 // A window the way the configuration writes it: "3d", "6h", "5m", "90s".
@@ -148,7 +149,7 @@ void SloRule::Count(TimePoint at, bool bad) {
 
 void SloRule::Observe(const LogRecord& record) {
   const std::string_view serving = ServingPoolOf(record);
-  if (!serving.empty() && serving != serving_) serving_.assign(serving);
+  if (!serving.empty() && !SameText(serving, serving_)) serving_.assign(serving);
   const bool latency = config_.sli == SloIndicator::kLatency;
   if (config_.scope == ErrorScope::kClient) {
     if (!config_.pool.empty() && serving != config_.pool) return;
