@@ -3,6 +3,8 @@
 #include <chrono>
 #include <utility>
 
+#include "alerting/rule_internal.h"
+
 namespace poolwatch {
 namespace {
 
@@ -41,7 +43,7 @@ AlertEngine::Slot AlertEngine::MakeSlot(const RuleConfig& config, std::string_vi
 
 void AlertEngine::Observe(const LogRecord& record) {
   const std::string_view pool = ServingPoolOf(record);
-  if (!pool.empty() && pool != serving_) {
+  if (!pool.empty() && !rule_internal::SameText(pool, serving_)) {
     serving_.assign(pool);
     serving_since_ = record.time;
   }

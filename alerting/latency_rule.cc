@@ -68,11 +68,11 @@ int LatencyRule::FindOrAddPool(std::string_view pool) {
 
 uint16_t LatencyRule::AddressTag(std::string_view address) {
   if (address.empty()) return 0;
-  if (last_address_tag_ != 0 && addresses_[last_address_tag_ - 1] == address) {
+  if (last_address_tag_ != 0 && SameText(addresses_[last_address_tag_ - 1], address)) {
     return last_address_tag_;
   }
   for (size_t i = 0; i < addresses_.size(); ++i) {
-    if (addresses_[i] == address) {
+    if (SameText(addresses_[i], address)) {
       last_address_tag_ = static_cast<uint16_t>(i + 1);
       return last_address_tag_;
     }
