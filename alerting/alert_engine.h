@@ -86,7 +86,7 @@ class AlertEngine {
  public:
   // Whether Observe() feeds the rollout verdict's windows (release_windows()). Only a process
   // that answers verdict queries needs them: the daemon keeps them; replay, which has no HTTP
-  // API, skips them (a latency bin and a bucket per line, about 8 % of its CPU with every rule
+  // API, skips them (a latency bin and a bucket per line, about 3 % of its CPU with every rule
   // kind; see bench/README.md). Skipped, release_windows() stays empty.
   enum class VerdictWindows { kKept, kSkipped };
   explicit AlertEngine(AlertingConfig config,
