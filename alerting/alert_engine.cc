@@ -3,6 +3,8 @@
 #include <chrono>
 #include <utility>
 
+#include "alerting/rule_internal.h"
+
 namespace poolwatch {
 namespace {
 
@@ -23,10 +25,11 @@ bool SameRule(const RuleConfig& a, const RuleConfig& b) {
 
 }  // namespace
 
-AlertEngine::AlertEngine(AlertingConfig config)
+AlertEngine::AlertEngine(AlertingConfig config, VerdictWindows verdict_windows)
     : config_(std::move(config)),
       maintenance_(config_.maintenance),
-      maintenance_until_(config_.maintenance_until) {
+      maintenance_until_(config_.maintenance_until),
+      keep_verdict_windows_(verdict_windows == VerdictWindows::kKept) {
   for (const RuleConfig& rule : config_.rules) {
     slots_.push_back(MakeSlot(rule, config_.active_pool));
   }
@@ -40,12 +43,12 @@ AlertEngine::Slot AlertEngine::MakeSlot(const RuleConfig& config, std::string_vi
 
 void AlertEngine::Observe(const LogRecord& record) {
   const std::string_view pool = ServingPoolOf(record);
-  if (!pool.empty() && pool != serving_) {
+  if (!pool.empty() && !rule_internal::SameText(pool, serving_)) {
     serving_.assign(pool);
     serving_since_ = record.time;
   }
   for (Slot& slot : slots_) slot.rule->Observe(record);
-  release_windows_.Observe(record);
+  if (keep_verdict_windows_) release_windows_.Observe(record);
 }
 
 bool AlertEngine::MaintenanceActive(TimePoint now) const {

@@ -84,7 +84,13 @@ struct EngineState {
 // Not thread-safe: the caller serialises all calls (the daemon's run loop owns the engine).
 class AlertEngine {
  public:
-  explicit AlertEngine(AlertingConfig config);
+  // Whether Observe() feeds the rollout verdict's windows (release_windows()). Only a process
+  // that answers verdict queries needs them: the daemon keeps them; replay, which has no HTTP
+  // API, skips them (a latency bin and a bucket per line, about 3 % of its CPU with every rule
+  // kind; see bench/README.md). Skipped, release_windows() stays empty.
+  enum class VerdictWindows { kKept, kSkipped };
+  explicit AlertEngine(AlertingConfig config,
+                       VerdictWindows verdict_windows = VerdictWindows::kKept);
   ~AlertEngine();
   AlertEngine(const AlertEngine&) = delete;
   AlertEngine& operator=(const AlertEngine&) = delete;
@@ -108,7 +114,8 @@ class AlertEngine {
   // The configuration as given (maintenance as configured; Status() has the runtime state).
   const AlertingConfig& config() const { return config_; }
   // Requests, 5xx and latency per pool and release over the last kReleaseWindowSpan, for the
-  // rollout verdict (rollout_verdict.h); kept whatever the rules, and across reloads.
+  // rollout verdict (rollout_verdict.h); kept whatever the rules, and across reloads (unless
+  // VerdictWindows::kSkipped).
   static constexpr std::chrono::minutes kReleaseWindowSpan{15};
   const ReleaseWindows& release_windows() const { return release_windows_; }
 
@@ -139,6 +146,7 @@ class AlertEngine {
   TimePoint last_now_{};
   std::vector<Notification> pending_;  // resolutions of rules removed by Reconfigure
   ReleaseWindows release_windows_{kReleaseWindowSpan, ReleaseWindows::Latency::kOn};
+  bool keep_verdict_windows_ = true;
 };
 
 }  // namespace poolwatch

@@ -17,6 +17,7 @@ using rule_internal::IsRealPool;
 using rule_internal::MinRequests;
 using rule_internal::OrUnknown;
 using rule_internal::PoolOfLabels;
+using rule_internal::SameText;
 using rule_internal::Upper;
 
 // 2 → "2", 2.5 → "2.5": thresholds are written the way people configure them.
@@ -57,7 +58,7 @@ int ErrorRateRule::FindOrAddPool(std::string_view pool) {
 
 void ErrorRateRule::Observe(const LogRecord& record) {
   const std::string_view pool = ServingPoolOf(record);
-  if (!pool.empty() && pool != serving_) serving_.assign(pool);
+  if (!pool.empty() && !SameText(pool, serving_)) serving_.assign(pool);
   if (config_.scope == ErrorScope::kClient) {
     // Every request counts, including those nginx answered itself (a 502 with no upstream
     // live is exactly what the client saw).

@@ -9,6 +9,7 @@ namespace {
 
 using rule_internal::BaseNotification;
 using rule_internal::OrUnknown;
+using rule_internal::SameText;
 using rule_internal::Upper;
 
 }  // namespace
@@ -86,7 +87,7 @@ void FailoverRule::Observe(const LogRecord& record) {
   if (pool.empty()) return;
   last_record_time_ = record.time;
   Track& track = tracks_[current_];
-  if (seen_pool_ && pool == serving_) {
+  if (seen_pool_ && SameText(pool, serving_)) {
     // The common case: the same pool as the line before.
     if (track.returning) {
       ++track.back_requests;

@@ -18,6 +18,7 @@ using rule_internal::IsRealPool;
 using rule_internal::MinRequests;
 using rule_internal::OrUnknown;
 using rule_internal::PoolOfLabels;
+using rule_internal::SameText;
 using rule_internal::Upper;
 
 // "%.<decimals>f" without trailing zeros: 1.50 → "1.5", 5.00 → "5".
@@ -67,11 +68,11 @@ int LatencyRule::FindOrAddPool(std::string_view pool) {
 
 uint16_t LatencyRule::AddressTag(std::string_view address) {
   if (address.empty()) return 0;
-  if (last_address_tag_ != 0 && addresses_[last_address_tag_ - 1] == address) {
+  if (last_address_tag_ != 0 && SameText(addresses_[last_address_tag_ - 1], address)) {
     return last_address_tag_;
   }
   for (size_t i = 0; i < addresses_.size(); ++i) {
-    if (addresses_[i] == address) {
+    if (SameText(addresses_[i], address)) {
       last_address_tag_ = static_cast<uint16_t>(i + 1);
       return last_address_tag_;
     }
@@ -93,7 +94,7 @@ void LatencyRule::Push(std::string_view pool, TimePoint at, double seconds,
 
 void LatencyRule::Observe(const LogRecord& record) {
   const std::string_view pool = ServingPoolOf(record);
-  if (!pool.empty() && pool != serving_) serving_.assign(pool);
+  if (!pool.empty() && !SameText(pool, serving_)) serving_.assign(pool);
   if (config_.scope == ErrorScope::kClient) {
     // Requests nginx answered itself have no pool to blame (and take no time).
     if (pool.empty() || record.request_time < 0) return;

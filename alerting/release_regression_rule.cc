@@ -12,6 +12,7 @@ namespace {
 using rule_internal::BaseNotification;
 using rule_internal::IsRealPool;
 using rule_internal::OrUnknown;
+using rule_internal::SameText;
 using rule_internal::Upper;
 using rule_internal::WindowName;
 
@@ -73,7 +74,7 @@ void ReleaseRegressionRule::Observe(const LogRecord& record) {
     watch_start_ = record.time;
   }
   std::string_view pool = record.pool;
-  if (serving_.empty() || pool != serving_) {
+  if (serving_.empty() || !SameText(pool, serving_)) {
     pool = ServingPoolOf(record);
     if (!pool.empty() && pool != serving_) serving_.assign(pool);
   }
@@ -177,6 +178,17 @@ void ReleaseRegressionRule::Evaluate(TimePoint now) {
   std::sort(order_.begin(), order_.end(), [&](uint32_t a, uint32_t b) {
     return counts_[a].counts.requests > counts_[b].counts.requests;
   });
+  if (!by_pools) {
+    for (size_t p = 0; p < pools.size(); ++p) pool_largest_[p] = {kNone, kNone};
+    for (uint32_t k : order_) {
+      std::array<uint32_t, 2>& largest = pool_largest_[counts_[k].pool];
+      if (largest[0] == kNone) {
+        largest[0] = k;
+      } else if (largest[1] == kNone) {
+        largest[1] = k;
+      }
+    }
+  }
   const RegressionSettings settings = RegressionSettings::Of(config_);
   for (const SlotCounts& release : counts_) {
     const ReleaseWindows::Pool& pool = pools[release.pool];
@@ -198,9 +210,20 @@ void ReleaseRegressionRule::Evaluate(TimePoint now) {
     baseline.requests = side.requests;
     baseline.errors = side.errors;
     baseline.releases = side.releases;
+    if (!by_pools) {
+      // The pool's largest release, or its second when that is this one (a pool's releases
+      // have distinct names: the first of order_ in this pool that is another release).
+      const std::array<uint32_t, 2>& largest = pool_largest_[release.pool];
+      const uint32_t k = &counts_[largest[0]] == &release ? largest[1] : largest[0];
+      if (k != kNone) {
+        baseline.largest = counts_[k].slot->release;
+        baseline.largest_pool = pools[counts_[k].pool].name;
+      }
+    }
     for (uint32_t k : order_) {
+      if (!by_pools) break;
       const SlotCounts& other = counts_[k];
-      if ((other.pool == release.pool) == by_pools) continue;
+      if (other.pool == release.pool) continue;
       if (other.slot->release == release.slot->release) continue;
       baseline.largest = other.slot->release;
       baseline.largest_pool = pools[other.pool].name;

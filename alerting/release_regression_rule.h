@@ -140,6 +140,11 @@ class ReleaseRegressionRule : public Rule {
   std::vector<SlotCounts> counts_;
   std::vector<uint32_t> order_;
   std::array<Totals, ReleaseWindows::kMaxPools> pool_totals_{};
+  // compare: releases: each pool's two largest releases (indices into counts_, in order_'s
+  // order; kNone when absent), so finding a release's largest baseline release is O(1), not a
+  // walk of every pool's releases (O(n²) an evaluation at 20 pools × 20 releases).
+  static constexpr uint32_t kNone = UINT32_MAX;
+  std::array<std::array<uint32_t, 2>, ReleaseWindows::kMaxPools> pool_largest_{};
   std::vector<Instance> instances_;  // parallel to conditions_
   std::string serving_;
   bool started_ = false;

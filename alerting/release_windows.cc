@@ -4,27 +4,10 @@
 #include <cmath>
 
 #include "alerting/rule.h"
+#include "alerting/rule_internal.h"
 
 namespace poolwatch {
-namespace {
-
-// Pool and release names are short: an inline loop beats a call to memcmp on every line.
-inline bool SameText(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    if (a[i] != b[i]) return false;
-  }
-  return true;
-}
-
-}  // namespace
-
-size_t ReleaseSummary::LatencyBin(double seconds) {
-  const double ms = seconds * 1000;
-  if (!(ms >= 1)) return 0;  // also NaN
-  const double bin = std::floor(3 * std::log2(ms)) + 1;
-  return bin >= static_cast<double>(kLatencyBins - 1) ? kLatencyBins - 1 : static_cast<size_t>(bin);
-}
+using rule_internal::SameText;
 
 double ReleaseSummary::LatencyQuantile(double q) const {
   if (timed == 0) return -1;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <array>
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <string>
@@ -34,7 +35,28 @@ struct ReleaseSummary {
   double LatencyQuantile(double q) const;
   void Add(const ReleaseSummary& other);
 
-  static size_t LatencyBin(double seconds);
+  // floor(3 × log2(ms)) + 1, from the double's bits rather than a log2 (the verdict's windows
+  // bin every line): ms = m × 2^e with m in [1, 2) is in bin 3e + 1, + 1 more from m ≥ 2^(1/3),
+  // + 1 more from m ≥ 2^(2/3). The thresholds are the smallest doubles at or above those, so
+  // a value is binned exactly, where a log2 rounded within a few ulps of an edge.
+  static size_t LatencyBin(double seconds) { return LatencyBinOfMilliseconds(seconds * 1000); }
+  static size_t LatencyBinOfMilliseconds(double ms) {
+    if (!(ms >= 1)) return 0;  // also NaN
+    const uint64_t bits = std::bit_cast<uint64_t>(ms);
+    const int64_t exponent = static_cast<int64_t>(bits >> 52) - 1023;  // ms ≥ 1: sign bit 0
+    if (exponent >= static_cast<int64_t>(kLatencyBins / 3)) return kLatencyBins - 1;  // and inf
+    const uint64_t mantissa = bits & kMantissaMask;
+    const size_t bin = static_cast<size_t>(3 * exponent + 1) + (mantissa >= kCbrt2Mantissa) +
+                       (mantissa >= kCbrt4Mantissa);
+    return bin < kLatencyBins - 1 ? bin : kLatencyBins - 1;
+  }
+
+ private:
+  static constexpr uint64_t kMantissaMask = (uint64_t{1} << 52) - 1;
+  // The 52 stored mantissa bits of the smallest doubles ≥ 2^(1/3) (1.2599210498948732) and
+  // ≥ 2^(2/3) (1.5874010519681996).
+  static constexpr uint64_t kCbrt2Mantissa = 0x428a2f98d728b;
+  static constexpr uint64_t kCbrt4Mantissa = 0x965fea53d6e3d;
 };
 
 // Per (pool, release): requests, 5xx and (optionally) request times over the last `span` of

@@ -13,6 +13,7 @@ namespace {
 using rule_internal::BaseNotification;
 using rule_internal::IsRealPool;
 using rule_internal::OrUnknown;
+using rule_internal::SameText;
 using rule_internal::Upper;
 using rule_internal::WindowName;
 
@@ -140,7 +141,7 @@ void SloRule::Count(TimePoint at, bool bad) {
 
 void SloRule::Observe(const LogRecord& record) {
   const std::string_view serving = ServingPoolOf(record);
-  if (!serving.empty() && serving != serving_) serving_.assign(serving);
+  if (!serving.empty() && !SameText(serving, serving_)) serving_.assign(serving);
   const bool latency = config_.sli == SloIndicator::kLatency;
   if (config_.scope == ErrorScope::kClient) {
     if (!config_.pool.empty() && serving != config_.pool) return;

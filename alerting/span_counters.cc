@@ -43,10 +43,14 @@ void SpanCounters::AdvanceToIndex(int64_t index) {
     for (size_t s = 0; s < span_count_; ++s) sums_[s] = RequestCounts{};
   } else {
     for (int64_t i = head_ + 1; i <= index; ++i) {
-      // Bucket i enters every span; bucket i - n_s leaves span s (its slot still holds it: no
-      // span is longer than the ring).
+      // Bucket i - 1 (the newest until now) joins every span's sum; bucket i - n_s leaves span
+      // s (its slot still holds it: no span is longer than the ring). For a span of one bucket
+      // both are the same bucket.
+      const size_t joining = SlotOf(i - 1);
       for (size_t s = 0; s < span_count_; ++s) {
         const size_t leaving = SlotOf(i - static_cast<int64_t>(span_buckets_[s]));
+        sums_[s].requests += requests_[joining];
+        sums_[s].bad += bad_[joining];
         sums_[s].requests -= requests_[leaving];
         sums_[s].bad -= bad_[leaving];
       }
@@ -67,7 +71,8 @@ void SpanCounters::AddAtIndex(int64_t index, uint32_t requests, uint32_t bad) {
   const size_t slot = SlotOf(index);
   requests_[slot] += requests;
   bad_[slot] += bad;
-  for (size_t s = 0; s < span_count_; ++s) {
+  // The newest bucket is in no sum (Sum adds it).
+  for (size_t s = 0; s < span_count_ && index < head_; ++s) {
     if (index > head_ - static_cast<int64_t>(span_buckets_[s])) {
       sums_[s].requests += requests;
       sums_[s].bad += bad;

@@ -44,15 +44,12 @@ class SpanCounters {
   // kept; the ring holds the longest.
   SpanCounters(std::chrono::seconds bucket, const std::vector<std::chrono::seconds>& spans);
 
-  // Inline: consecutive log lines mostly share the newest bucket.
+  // Inline: consecutive log lines mostly share the newest bucket, which every span includes:
+  // it is added to the sums when read (Sum) and when the ring moves on, not on every line.
   void Add(TimePoint at, bool bad) {
     if (at >= head_begin_ && at < head_end_) {
       ++requests_[head_slot_];
       bad_[head_slot_] += bad ? 1 : 0;
-      for (size_t s = 0; s < span_count_; ++s) {
-        ++sums_[s].requests;
-        sums_[s].bad += bad ? 1 : 0;
-      }
       return;
     }
     AddElsewhere(at, 1, bad ? 1 : 0);
@@ -61,7 +58,9 @@ class SpanCounters {
   // taken out of its sum.
   void AdvanceTo(TimePoint now);
   // The sum over span `i` (in the order given) ending at the newest bucket.
-  RequestCounts Sum(size_t i) const { return sums_[i]; }
+  RequestCounts Sum(size_t i) const {
+    return {sums_[i].requests + requests_[head_slot_], sums_[i].bad + bad_[head_slot_]};
+  }
   size_t span_buckets(size_t i) const { return span_buckets_[i]; }
   std::chrono::seconds bucket() const { return std::chrono::seconds(bucket_seconds_); }
   size_t buckets() const { return requests_.size(); }
@@ -87,6 +86,7 @@ class SpanCounters {
   std::vector<uint32_t> bad_;
   size_t span_count_ = 0;
   std::array<size_t, kMaxSpans> span_buckets_{};
+  // Each span's sum without the newest bucket: the n - 1 buckets before it.
   std::array<RequestCounts, kMaxSpans> sums_{};
   bool started_ = false;
   int64_t head_ = 0;

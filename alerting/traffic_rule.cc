@@ -9,6 +9,7 @@ namespace poolwatch {
 namespace {
 
 using rule_internal::BaseNotification;
+using rule_internal::SameText;
 using rule_internal::Upper;
 using rule_internal::WindowName;
 
@@ -33,7 +34,7 @@ void TrafficRule::Observe(const LogRecord& record) {
   // Mostly the same pool as the line before: serving_ only ever holds a real pool, so a record
   // naming it was served by it, without asking ServingPoolOf.
   std::string_view pool = record.pool;
-  if (serving_.empty() || pool != serving_) {
+  if (serving_.empty() || !SameText(pool, serving_)) {
     pool = ServingPoolOf(record);
     if (!pool.empty() && pool != serving_) serving_.assign(pool);
   }

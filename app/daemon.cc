@@ -114,7 +114,7 @@ class Daemon {
         flags_(std::move(flags)),
         config_(std::move(config)),
         registry_(std::make_shared<prometheus::Registry>()),
-        pipeline_(config_, *registry_, &series_registry_),
+        pipeline_(config_, *registry_, &series_registry_, AlertEngine::VerdictWindows::kKept),
         state_(config_, pipeline_, registry_.get()),
         alert_metrics_(*registry_),
         log_readable_(prometheus::BuildGauge()

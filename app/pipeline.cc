@@ -28,11 +28,12 @@ LogFormat Pipeline::CompileFormat(const Config& config) {
 }
 
 Pipeline::Pipeline(const Config& config, prometheus::Registry& registry,
-                   prometheus::Registry* series_registry)
+                   prometheus::Registry* series_registry,
+                   AlertEngine::VerdictWindows verdict_windows)
     : format_(CompileFormat(config)),
       resolver_(config.pools),
       metrics_(registry, config.metrics, series_registry),
-      engine_(config.alerting),
+      engine_(config.alerting, verdict_windows),
       evaluate_every_(EvaluateEvery(config.alerting)) {}
 
 size_t Pipeline::EvaluateEvery(const AlertingConfig& config) {

@@ -24,8 +24,10 @@ class Pipeline {
  public:
   // Throws ConfigError when the configured log format does not compile. `series_registry`: see
   // ExporterMetrics.
+  // `verdict_windows`: see AlertEngine::VerdictWindows (the daemon keeps them, replay not).
   Pipeline(const Config& config, prometheus::Registry& registry,
-           prometheus::Registry* series_registry = nullptr);
+           prometheus::Registry* series_registry = nullptr,
+           AlertEngine::VerdictWindows verdict_windows = AlertEngine::VerdictWindows::kKept);
 
   // One line without its newline.
   void ProcessLine(std::string_view line);

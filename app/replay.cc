@@ -116,7 +116,8 @@ int RunReplay(const ReplayOptions& options) {
   // Replay's stdout is the notification stream; keep stderr for the summary and problems.
   Logger::SetLevel(LogLevel::kWarn);
   auto registry = std::make_shared<prometheus::Registry>();
-  Pipeline pipeline(config, *registry);
+  // No HTTP API, so no verdict queries: the engine need not keep their windows.
+  Pipeline pipeline(config, *registry, nullptr, AlertEngine::VerdictWindows::kSkipped);
   // Nobody scrapes during a replay: publish metrics in batches, and once more at the end.
   pipeline.SetFlushEvery(Pipeline::kBatchLines);
   uint64_t notifications = 0;

@@ -711,3 +711,31 @@ TEST(AlertEngineRestore, a_restart_mid_incident_resolves_only_on_sustained_evide
 
 }  // namespace
 }  // namespace poolwatch
+
+namespace poolwatch {
+namespace {
+
+TEST(AlertEngine, keeps_the_verdict_windows_unless_told_to_skip_them) {
+  AlertEngine kept(Config());
+  AlertEngine skipped(Config(), AlertEngine::VerdictWindows::kSkipped);
+  for (int i = 0; i < 30; ++i) {
+    kept.Observe(Request(i * 0.1, "blue", i % 2 == 0 ? 503 : 200));
+    skipped.Observe(Request(i * 0.1, "blue", i % 2 == 0 ? 503 : 200));
+  }
+  const ReleaseWindows::Slot* slot = kept.release_windows().Find("blue", "v1.0.0");
+  ASSERT_NE(slot, nullptr);
+  EXPECT_EQ(slot->observed, 30u);
+  EXPECT_THAT(skipped.release_windows().pools(), IsEmpty());
+  // The rules see the same lines either way.
+  const Evaluation a = kept.Evaluate(At(3));
+  const Evaluation b = skipped.Evaluate(At(3));
+  ASSERT_EQ(a.notifications.size(), b.notifications.size());
+  for (size_t i = 0; i < a.notifications.size(); ++i) {
+    EXPECT_EQ(a.notifications[i].rule, b.notifications[i].rule);
+    EXPECT_EQ(a.notifications[i].summary, b.notifications[i].summary);
+  }
+  EXPECT_THAT(For(b.notifications, "error_rate"), SizeIs(1));
+}
+
+}  // namespace
+}  // namespace poolwatch

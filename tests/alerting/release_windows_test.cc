@@ -4,6 +4,7 @@
 
 #include <cmath>
 #include <cstdio>
+#include <random>
 #include <string>
 #include <vector>
 
@@ -168,6 +169,59 @@ TEST(ReleaseSummary, bins_cover_sub_millisecond_and_very_slow_requests) {
   EXPECT_EQ(ReleaseSummary::LatencyBin(0.001), 1u);
   EXPECT_EQ(ReleaseSummary::LatencyBin(1000), ReleaseSummary::kLatencyBins - 1);
   EXPECT_LT(ReleaseSummary::LatencyBin(0.010), ReleaseSummary::LatencyBin(0.0127));
+}
+
+// The bin by the definition, as it was computed before LatencyBin read the double's bits.
+size_t LatencyBinByLog2(double seconds) {
+  const double ms = seconds * 1000;
+  if (!(ms >= 1)) return 0;
+  const double bin = std::floor(3 * std::log2(ms)) + 1;
+  const size_t last = ReleaseSummary::kLatencyBins - 1;
+  return bin >= static_cast<double>(last) ? last : static_cast<size_t>(bin);
+}
+
+TEST(ReleaseSummary, bins_from_the_exponent_match_log2_on_every_logged_millisecond) {
+  // nginx logs times to the millisecond: every value up to 10 minutes, and the large ones.
+  for (int ms = 0; ms <= 600'000; ++ms) {
+    const double seconds = ms / 1000.0;
+    ASSERT_EQ(ReleaseSummary::LatencyBin(seconds), LatencyBinByLog2(seconds)) << seconds;
+  }
+  for (double seconds : {1e4, 1e6, 1e300, HUGE_VAL, -1.0, -HUGE_VAL, std::nan("")}) {
+    EXPECT_EQ(ReleaseSummary::LatencyBin(seconds), LatencyBinByLog2(seconds)) << seconds;
+  }
+}
+
+TEST(ReleaseSummary, bins_from_the_exponent_match_log2_on_random_times) {
+  std::mt19937_64 rng(15);
+  // Log-uniform from 0.1 ms to about 10^5 s: every bin, each many times.
+  std::uniform_real_distribution<double> exponent(-4, 5);
+  size_t differing = 0;
+  for (int i = 0; i < 2'000'000; ++i) {
+    const double seconds = std::pow(10.0, exponent(rng));
+    const size_t bin = ReleaseSummary::LatencyBin(seconds);
+    if (bin == LatencyBinByLog2(seconds)) continue;
+    // log2 rounds: it may only disagree a few ulps from an edge 2^(k / 3) ms.
+    ++differing;
+    const long double thirds = 3 * std::log2(static_cast<long double>(seconds * 1000));
+    EXPECT_LT(std::fabs(thirds - std::round(thirds)), 1e-12L) << seconds;
+  }
+  EXPECT_LT(differing, 3u);
+}
+
+TEST(ReleaseSummary, bins_change_exactly_at_the_edges) {
+  // The smallest double at or above each edge 2^(k / 3) ms opens bin k + 1; the double below
+  // it is still in bin k. exp2l's 64-bit mantissa decides the rounding of the edge.
+  for (int k = 0; k < static_cast<int>(ReleaseSummary::kLatencyBins) - 1; ++k) {
+    const long double edge = std::exp2(static_cast<long double>(k) / 3);
+    double at = static_cast<double>(edge);
+    if (static_cast<long double>(at) < edge) at = std::nextafter(at, HUGE_VAL);
+    const double below = std::nextafter(at, 0.0);
+    EXPECT_EQ(ReleaseSummary::LatencyBinOfMilliseconds(at), static_cast<size_t>(k) + 1) << k;
+    EXPECT_EQ(ReleaseSummary::LatencyBinOfMilliseconds(below), static_cast<size_t>(k)) << k;
+  }
+  EXPECT_EQ(ReleaseSummary::LatencyBinOfMilliseconds(0.99999), 0u);
+  EXPECT_EQ(ReleaseSummary::LatencyBinOfMilliseconds(std::exp2(47.0 / 3)),
+            ReleaseSummary::kLatencyBins - 1);
 }
 
 }  // namespace

@@ -2,6 +2,10 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
+#include <random>
+#include <vector>
+
 #include "tests/alerting/alerting_test_util.h"
 
 namespace poolwatch {
@@ -92,6 +96,52 @@ TEST(SpanCounters, a_snapshot_with_other_buckets_or_impossible_counts_is_refused
   impossible.bad = {2};
   EXPECT_NE(counters.Import(impossible), "");
   EXPECT_EQ(counters.Sum(0).requests, 0u);
+}
+
+TEST(SpanCounters, sums_match_a_count_of_every_request_over_random_traffic) {
+  // Requests mostly in order, some late, gaps of every length (some longer than the ring), and
+  // reads at random times: every span's sum must equal a plain count of what it covers.
+  std::mt19937_64 rng(15);
+  for (int run = 0; run < 20; ++run) {
+    const std::vector<seconds> spans = {seconds(10), seconds(30), minutes(2), seconds(5)};
+    SpanCounters counters(seconds(10), spans);
+    struct Seen {
+      int64_t second;
+      bool bad;
+    };
+    std::vector<Seen> seen;
+    int64_t newest = 0;  // seconds after At(0) of the newest bucket's time so far
+    int64_t t = 0;
+    for (int step = 0; step < 3000; ++step) {
+      const uint64_t r = rng() % 100;
+      if (r < 2) t += static_cast<int64_t>(rng() % 400);  // a gap, maybe past the ring
+      if (r < 40) t += static_cast<int64_t>(rng() % 3);
+      const int64_t at = r >= 95 ? t - static_cast<int64_t>(rng() % 60) : t;  // a late line
+      const bool bad = rng() % 7 == 0;
+      counters.Add(At(static_cast<double>(at)), bad);
+      newest = std::max(newest, at);
+      seen.push_back({at, bad});
+      if (rng() % 10 != 0) continue;
+      const int64_t now = newest + static_cast<int64_t>(rng() % 25);
+      counters.AdvanceTo(At(static_cast<double>(now)));
+      newest = std::max(newest, now);
+      // Buckets are 10 s of the epoch; At(0) is 1,700,000,000 s, a whole ten.
+      const int64_t head = newest >= 0 ? newest / 10 : (newest - 9) / 10;
+      for (size_t s = 0; s < spans.size(); ++s) {
+        const int64_t n = static_cast<int64_t>(counters.span_buckets(s));
+        RequestCounts expected;
+        for (const Seen& x : seen) {
+          const int64_t bucket = x.second >= 0 ? x.second / 10 : (x.second - 9) / 10;
+          if (bucket > head - n && bucket <= head) {
+            ++expected.requests;
+            expected.bad += x.bad ? 1 : 0;
+          }
+        }
+        ASSERT_EQ(counters.Sum(s).requests, expected.requests) << run << " " << step << " " << s;
+        ASSERT_EQ(counters.Sum(s).bad, expected.bad) << run << " " << step << " " << s;
+      }
+    }
+  }
 }
 
 }  // namespace

@@ -24,7 +24,8 @@ SimRun RunThroughReplayPipeline(const Scenario& scenario, uint64_t seed, const C
   Logger::SetLevel(LogLevel::kWarn);
   SimRun run;
   prometheus::Registry registry;
-  Pipeline pipeline(config, registry);
+  // As replay: no verdict queries, so no verdict windows.
+  Pipeline pipeline(config, registry, nullptr, AlertEngine::VerdictWindows::kSkipped);
   pipeline.SetFlushEvery(Pipeline::kBatchLines);
   pipeline.SetBacklogBefore(TimePoint::max());
   pipeline.SetDeliver([&run](std::vector<Pipeline::TimedEvaluation>& evaluations) {
