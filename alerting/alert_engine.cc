@@ -47,8 +47,8 @@ void AlertEngine::Observe(const LogRecord& record) {
     serving_.assign(pool);
     serving_since_ = record.time;
   }
-  for (Slot& slot : slots_) slot.rule->Observe(record);
-  if (keep_verdict_windows_) release_windows_.Observe(record);
+  for (Slot& slot : slots_) slot.rule->Observe(record, pool);
+  if (keep_verdict_windows_) release_windows_.Observe(record, pool);
 }
 
 bool AlertEngine::MaintenanceActive(TimePoint now) const {

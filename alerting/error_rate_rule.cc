@@ -56,8 +56,7 @@ int ErrorRateRule::FindOrAddPool(std::string_view pool) {
   return static_cast<int>(last_pool_index_);
 }
 
-void ErrorRateRule::Observe(const LogRecord& record) {
-  const std::string_view pool = ServingPoolOf(record);
+void ErrorRateRule::Observe(const LogRecord& record, std::string_view pool) {
   if (!pool.empty() && !SameText(pool, serving_)) serving_.assign(pool);
   if (config_.scope == ErrorScope::kClient) {
     // Every request counts, including those nginx answered itself (a 502 with no upstream

@@ -82,8 +82,7 @@ void FailoverRule::MaybeEndReturn(Track& track, TimePoint now) {
   EndEpisode(track, track.back_release, now, /*primary_change=*/false);
 }
 
-void FailoverRule::Observe(const LogRecord& record) {
-  const std::string_view pool = ServingPoolOf(record);
+void FailoverRule::Observe(const LogRecord& record, std::string_view pool) {
   if (pool.empty()) return;
   last_record_time_ = record.time;
   Track& track = tracks_[current_];

@@ -29,7 +29,8 @@ class FailoverRule : public Rule {
  public:
   FailoverRule(RuleConfig config, std::string_view active_pool);
 
-  void Observe(const LogRecord& record) override;
+  using Rule::Observe;
+  void Observe(const LogRecord& record, std::string_view serving_pool) override;
   void Evaluate(TimePoint now) override;
   Notification Firing(size_t i, TimePoint now) const override;
   Notification Resolved(size_t i, TimePoint now) const override;

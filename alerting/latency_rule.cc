@@ -92,8 +92,7 @@ void LatencyRule::Push(std::string_view pool, TimePoint at, double seconds,
   instance.clear.Count(seconds > ThresholdSeconds());
 }
 
-void LatencyRule::Observe(const LogRecord& record) {
-  const std::string_view pool = ServingPoolOf(record);
+void LatencyRule::Observe(const LogRecord& record, std::string_view pool) {
   if (!pool.empty() && !SameText(pool, serving_)) serving_.assign(pool);
   if (config_.scope == ErrorScope::kClient) {
     // Requests nginx answered itself have no pool to blame (and take no time).

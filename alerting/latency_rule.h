@@ -42,7 +42,8 @@ class LatencyRule : public Rule {
 
   explicit LatencyRule(RuleConfig config);
 
-  void Observe(const LogRecord& record) override;
+  using Rule::Observe;
+  void Observe(const LogRecord& record, std::string_view serving_pool) override;
   void Evaluate(TimePoint now) override;
   Notification Firing(size_t i, TimePoint now) const override;
   Notification Resolved(size_t i, TimePoint now) const override;

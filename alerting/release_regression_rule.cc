@@ -68,17 +68,13 @@ ReleaseRegressionRule::ReleaseRegressionRule(RuleConfig config)
   order_.reserve(ReleaseWindows::kMaxPools * ReleaseWindows::kMaxReleasesPerPool);
 }
 
-void ReleaseRegressionRule::Observe(const LogRecord& record) {
+void ReleaseRegressionRule::Observe(const LogRecord& record, std::string_view pool) {
   if (!started_) {
     started_ = true;
     watch_start_ = record.time;
   }
-  std::string_view pool = record.pool;
-  if (serving_.empty() || !SameText(pool, serving_)) {
-    pool = ServingPoolOf(record);
-    if (!pool.empty() && pool != serving_) serving_.assign(pool);
-  }
-  windows_.Observe(record);
+  if (!pool.empty() && !SameText(pool, serving_)) serving_.assign(pool);
+  windows_.Observe(record, pool);
 }
 
 ReleaseRegressionRule::Baseline ReleaseRegressionRule::BaselineOf(

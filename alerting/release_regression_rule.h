@@ -47,7 +47,8 @@ class ReleaseRegressionRule : public Rule {
 
   explicit ReleaseRegressionRule(RuleConfig config);
 
-  void Observe(const LogRecord& record) override;
+  using Rule::Observe;
+  void Observe(const LogRecord& record, std::string_view serving_pool) override;
   void Evaluate(TimePoint now) override;
   Notification Firing(size_t i, TimePoint now) const override;
   Notification Resolved(size_t i, TimePoint now) const override;

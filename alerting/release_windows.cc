@@ -144,9 +144,10 @@ void ReleaseWindows::Count(Slot& slot, const LogRecord& record) {
   if (record.time > slot.last_seen) slot.last_seen = record.time;
 }
 
-void ReleaseWindows::Observe(const LogRecord& record) {
+void ReleaseWindows::Observe(const LogRecord& record) { Observe(record, ServingPoolOf(record)); }
+
+void ReleaseWindows::Observe(const LogRecord& record, std::string_view pool) {
   if (record.release.empty()) return;  // no release header: nothing to compare
-  const std::string_view pool = ServingPoolOf(record);
   if (pool.empty()) return;
   Slot* slot = last_slot_;
   if (slot == nullptr || !SameText(last_pool_->name, pool) ||

@@ -95,6 +95,8 @@ class ReleaseWindows {
   ReleaseWindows(Clock::duration span, Latency latency);
 
   void Observe(const LogRecord& record);
+  // `pool` is ServingPoolOf(record), when the caller has it already.
+  void Observe(const LogRecord& record, std::string_view pool);
 
   struct Bucket {
     int64_t index = -1;  // absolute: seconds since the epoch / width

@@ -74,7 +74,11 @@ class Rule {
 
   const RuleConfig& config() const { return config_; }
 
-  virtual void Observe(const LogRecord& record) = 0;
+  // `serving_pool` is ServingPoolOf(record): the engine works it out once a line for all its
+  // rules, instead of each rule again.
+  virtual void Observe(const LogRecord& record, std::string_view serving_pool) = 0;
+  // For callers holding a single rule (tests, benchmarks).
+  void Observe(const LogRecord& record) { Observe(record, ServingPoolOf(record)); }
   // Brings conditions() up to date for `now` and hands over what happened since the previous
   // call (episodes_started, changed).
   virtual void Evaluate(TimePoint now) = 0;

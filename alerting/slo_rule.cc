@@ -139,8 +139,7 @@ void SloRule::Count(TimePoint at, bool bad) {
   for (Alert& alert : alerts_) alert.clear.Count(false);
 }
 
-void SloRule::Observe(const LogRecord& record) {
-  const std::string_view serving = ServingPoolOf(record);
+void SloRule::Observe(const LogRecord& record, std::string_view serving) {
   if (!serving.empty() && !SameText(serving, serving_)) serving_.assign(serving);
   const bool latency = config_.sli == SloIndicator::kLatency;
   if (config_.scope == ErrorScope::kClient) {

@@ -30,14 +30,8 @@ void TrafficRule::Start(TimePoint at) {
   window_.AdvanceTo(at);
 }
 
-void TrafficRule::Observe(const LogRecord& record) {
-  // Mostly the same pool as the line before: serving_ only ever holds a real pool, so a record
-  // naming it was served by it, without asking ServingPoolOf.
-  std::string_view pool = record.pool;
-  if (serving_.empty() || !SameText(pool, serving_)) {
-    pool = ServingPoolOf(record);
-    if (!pool.empty() && pool != serving_) serving_.assign(pool);
-  }
+void TrafficRule::Observe(const LogRecord& record, std::string_view pool) {
+  if (!pool.empty() && !SameText(pool, serving_)) serving_.assign(pool);
   if (!config_.pool.empty() && pool != config_.pool) return;
   if (!started_) Start(record.time);
   // A line stamped before the window (a late write) says nothing about traffic now.
