@@ -7,6 +7,7 @@
 #include <cmath>
 #include <limits>
 
+#include "core/same_text.h"
 #include "exporter/exposition.h"
 
 namespace poolwatch {
@@ -209,7 +210,9 @@ ExporterMetrics::ReleaseSeries& ExporterMetrics::ReleaseFor(PoolSeries& pool, st
 
 ExporterMetrics::UpstreamSeries& ExporterMetrics::UpstreamFor(PoolSeries& pool,
                                                               std::string_view raw) {
-  if (pool.last_upstream != nullptr && raw == pool.last_upstream_raw) return *pool.last_upstream;
+  if (pool.last_upstream != nullptr && SameText(raw, pool.last_upstream_raw)) {
+    return *pool.last_upstream;
+  }
   UpstreamSeries* found = nullptr;
   if (auto it = pool.upstreams.by_raw.find(raw); it != pool.upstreams.by_raw.end()) {
     found = it->second;
@@ -319,8 +322,8 @@ void ExporterMetrics::Record(const LogRecord& record) {
 
   PoolSeries* pool_series = last_pool_;
   ReleaseSeries* release_series = last_release_;
-  if (last_pool_ == nullptr || record.pool != last_pool_raw_ ||
-      record.release != last_release_raw_) {
+  if (last_pool_ == nullptr || !SameText(record.pool, last_pool_raw_) ||
+      !SameText(record.release, last_release_raw_)) {
     pool_series = &PoolFor(record.pool);
     release_series = &ReleaseFor(*pool_series, record.release, record.time);
     // A release counted as "other" is not cached: once an old release has been idle long
@@ -348,7 +351,7 @@ void ExporterMetrics::Record(const LogRecord& record) {
   }
 
   for (const UpstreamAttempt& attempt : record.attempts) {
-    PoolSeries& attempt_pool = attempt.pool == record.pool ? pool : PoolFor(attempt.pool);
+    PoolSeries& attempt_pool = SameText(attempt.pool, record.pool) ? pool : PoolFor(attempt.pool);
     UpstreamSeries& upstream = UpstreamFor(attempt_pool, attempt.address);
     Count(AttemptCounter(attempt_pool, upstream, attempt.status));
     if (attempt.response_time >= 0) {

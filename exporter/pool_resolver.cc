@@ -1,5 +1,7 @@
 #include "exporter/pool_resolver.h"
 
+#include "core/same_text.h"
+
 namespace poolwatch {
 
 PoolResolver::PoolResolver(std::map<std::string, std::string> configured, size_t max_learned)
@@ -25,7 +27,10 @@ std::string_view PoolResolver::Lookup(std::string_view address) const {
 
 void PoolResolver::Learn(std::string_view address, std::string_view pool) {
   // Nearly every line repeats what the line before taught: skip the hash lookup.
-  if (learn_cache_.valid && address == learn_cache_.address && pool == learn_cache_.pool) return;
+  if (learn_cache_.valid && SameText(address, learn_cache_.address) &&
+      SameText(pool, learn_cache_.pool)) {
+    return;
+  }
   if (address.empty() || address == "-" || pool.empty()) return;
   auto it = learned_.find(address);
   if (it == learned_.end()) {
