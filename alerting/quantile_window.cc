@@ -30,6 +30,7 @@ void QuantileWindow::Push(TimePoint at, double seconds, uint16_t tag) {
   if (tail >= ring_.size()) tail -= ring_.size();
   ring_[tail] = Entry{at, seconds, tag};
   ++size_;
+  quantile_known_ = false;
   if (seconds > mark_) ++above_mark_;
 }
 
@@ -37,6 +38,7 @@ void QuantileWindow::PopOldest() {
   if (ring_[head_].seconds > mark_) --above_mark_;
   if (++head_ == ring_.size()) head_ = 0;
   --size_;
+  quantile_known_ = false;
 }
 
 void QuantileWindow::Expire(TimePoint now) {
@@ -52,6 +54,7 @@ void QuantileWindow::Clear() {
   head_ = 0;
   size_ = 0;
   above_mark_ = 0;
+  quantile_known_ = false;
 }
 
 void QuantileWindow::Reconfigure(size_t capacity, Clock::duration max_age) {
@@ -73,6 +76,14 @@ void QuantileWindow::SetMark(double mark) {
 
 double QuantileWindow::Quantile(double q) const {
   if (size_ == 0) return 0;
+  if (quantile_known_ && known_q_ == q) return known_quantile_;
+  known_quantile_ = Select(q);
+  known_q_ = q;
+  quantile_known_ = true;
+  return known_quantile_;
+}
+
+double QuantileWindow::Select(double q) const {
   // A high quantile is the k-th largest for a small k (k = 3 for the p99 of 200): one pass
   // keeping the k largest seen, in which nearly every entry fails the first comparison, so the
   // branch is predicted. Several times faster than a selection over the whole window.

@@ -73,6 +73,7 @@ class QuantileWindow {
   static constexpr size_t kTopScan = 16;
 
   void PopOldest();
+  double Select(double q) const;    // Quantile() without the remembered answer
   const Entry& At(size_t i) const;  // i-th oldest
 
   std::vector<Entry> ring_;  // its size is the capacity
@@ -82,6 +83,11 @@ class QuantileWindow {
   double mark_;
   size_t above_mark_ = 0;
   mutable std::vector<double> scratch_;  // Quantile's copy; capacity reserved
+  // The last Quantile() answer while no entry came or went: a pool without traffic is asked
+  // again at every evaluation, and its window has not changed.
+  mutable bool quantile_known_ = false;
+  mutable double known_q_ = 0;
+  mutable double known_quantile_ = 0;
 };
 
 }  // namespace poolwatch

@@ -27,6 +27,34 @@ TEST(QuantileWindow, nearest_rank_is_the_ceiling_of_q_times_n) {
   EXPECT_EQ(QuantileWindow::NearestRank(0.99, 0), 0u);
 }
 
+// Quantile() remembers its last answer until an entry comes or goes: every change of the
+// entries must show in the next answer, asked again for the same q and for another.
+TEST(QuantileWindow, a_remembered_quantile_follows_every_change_of_the_entries) {
+  QuantileWindow w(4, seconds(10), 1.0);
+  w.Push(At(0), 0.1, 0);
+  w.Push(At(1), 0.2, 0);
+  EXPECT_DOUBLE_EQ(w.Quantile(1.0), 0.2);
+  EXPECT_DOUBLE_EQ(w.Quantile(1.0), 0.2);
+  EXPECT_DOUBLE_EQ(w.Quantile(0.5), 0.1);  // another q, the same entries
+  w.Push(At(2), 3.0, 0);
+  EXPECT_DOUBLE_EQ(w.Quantile(1.0), 3.0);
+  w.Push(At(3), 0.3, 0);
+  w.Push(At(4), 0.4, 0);  // full: 0.1 leaves
+  EXPECT_DOUBLE_EQ(w.Quantile(0.25), 0.2);
+  w.Expire(At(13));  // 0.2 and 3.0 (at 1 and 2) are older than 10 s
+  EXPECT_DOUBLE_EQ(w.Quantile(1.0), 0.4);
+  EXPECT_DOUBLE_EQ(w.Quantile(0.25), 0.3);
+  w.DropBefore(At(4));  // 0.3 leaves
+  EXPECT_DOUBLE_EQ(w.Quantile(0.25), 0.4);
+  w.Reconfigure(1, seconds(10));
+  w.Push(At(5), 0.05, 0);  // capacity 1: 0.4 leaves
+  EXPECT_DOUBLE_EQ(w.Quantile(0.25), 0.05);
+  w.Clear();
+  EXPECT_DOUBLE_EQ(w.Quantile(0.25), 0);
+  w.Push(At(6), 0.7, 0);
+  EXPECT_DOUBLE_EQ(w.Quantile(0.25), 0.7);
+}
+
 TEST(QuantileWindow, a_p99_of_200_needs_three_slow_entries) {
   QuantileWindow w(200, seconds(0), 1.0);
   for (int i = 0; i < 198; ++i) w.Push(At(i), 0.010 + i * 0.0001, 0);
