@@ -44,6 +44,10 @@ ErrorRateRule::ErrorRateRule(RuleConfig config) : Rule(std::move(config)) {
 
 int ErrorRateRule::FindOrAddPool(std::string_view pool) {
   if (const int found = FindPool(instances_, pool, last_pool_index_); found >= 0) return found;
+  return AddPool(pool);
+}
+
+[[gnu::noinline]] int ErrorRateRule::AddPool(std::string_view pool) {
   if (instances_.size() >= kMaxPools) return -1;
   instances_.push_back(
       Instance{std::string(pool), SlidingWindow(config_.window_size, config_.max_age)});

@@ -59,6 +59,9 @@ class ErrorRateRule : public Rule {
   // The firing test on the window as it is now: kFiring, or why not.
   Decision Judge(const SlidingWindow& window) const;
   int FindOrAddPool(std::string_view pool);
+  // FindOrAddPool's rare part, out of line: the per-attempt lookup then needs no stack frame
+  // for a string and a condition.
+  int AddPool(std::string_view pool);
   std::vector<std::pair<std::string, std::string>> Fields(size_t i) const;
 
   std::vector<Instance> instances_;  // parallel to conditions_

@@ -54,6 +54,10 @@ double LatencyRule::ResolveSeconds() const {
 
 int LatencyRule::FindOrAddPool(std::string_view pool) {
   if (const int found = FindPool(instances_, pool, last_pool_index_); found >= 0) return found;
+  return AddPool(pool);
+}
+
+[[gnu::noinline]] int LatencyRule::AddPool(std::string_view pool) {
   if (instances_.size() >= kMaxPools) return -1;
   instances_.push_back(Instance{
       std::string(pool), QuantileWindow(config_.window_size, config_.max_age, ThresholdSeconds())});
@@ -77,6 +81,10 @@ uint16_t LatencyRule::AddressTag(std::string_view address) {
       return last_address_tag_;
     }
   }
+  return AddAddress(address);
+}
+
+[[gnu::noinline]] uint16_t LatencyRule::AddAddress(std::string_view address) {
   if (addresses_.size() >= kMaxAddresses) return 0;
   addresses_.emplace_back(address);
   last_address_tag_ = static_cast<uint16_t>(addresses_.size());

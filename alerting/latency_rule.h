@@ -74,8 +74,12 @@ class LatencyRule : public Rule {
   // The firing test on the window as it is now: kFiring, or why not.
   Decision Judge(const QuantileWindow& window) const;
   int FindOrAddPool(std::string_view pool);
+  // FindOrAddPool's and AddressTag's rare part, out of line: their per-line lookups then need
+  // no stack frame for a string and a condition (half of their instructions).
+  int AddPool(std::string_view pool);
   // The tag an entry from `address` carries: 1 + its index in addresses_, 0 when unknown.
   uint16_t AddressTag(std::string_view address);
+  uint16_t AddAddress(std::string_view address);
   void Push(std::string_view pool, TimePoint at, double seconds, std::string_view address);
   // "p99", "p99.9", "p50".
   std::string QuantileName() const;
