@@ -213,6 +213,11 @@ ExporterMetrics::UpstreamSeries& ExporterMetrics::UpstreamFor(PoolSeries& pool,
   if (pool.last_upstream != nullptr && SameText(raw, pool.last_upstream_raw)) {
     return *pool.last_upstream;
   }
+  return FindUpstream(pool, raw);
+}
+
+[[gnu::noinline]] ExporterMetrics::UpstreamSeries& ExporterMetrics::FindUpstream(
+    PoolSeries& pool, std::string_view raw) {
   UpstreamSeries* found = nullptr;
   if (auto it = pool.upstreams.by_raw.find(raw); it != pool.upstreams.by_raw.end()) {
     found = it->second;

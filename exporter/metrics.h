@@ -159,6 +159,9 @@ class ExporterMetrics {
   // false when no release qualifies.
   bool EvictIdleRelease(PoolSeries& pool, TimePoint now);
   UpstreamSeries& UpstreamFor(PoolSeries& pool, std::string_view raw);
+  // UpstreamFor() past its one-entry cache, out of line: the per-attempt cache hit then needs no
+  // stack frame for the label string.
+  UpstreamSeries& FindUpstream(PoolSeries& pool, std::string_view raw);
   PendingCounter& RequestCounter(PoolSeries& pool, ReleaseSeries& release, int status);
   PendingCounter& AttemptCounter(PoolSeries& pool, UpstreamSeries& upstream, int status);
   static void InitHistogram(PendingHistogram& h, prometheus::Histogram& histogram,

@@ -31,6 +31,10 @@ void PoolResolver::Learn(std::string_view address, std::string_view pool) {
       SameText(pool, learn_cache_.pool)) {
     return;
   }
+  LearnNew(address, pool);
+}
+
+[[gnu::noinline]] void PoolResolver::LearnNew(std::string_view address, std::string_view pool) {
   if (address.empty() || address == "-" || pool.empty()) return;
   auto it = learned_.find(address);
   if (it == learned_.end()) {

@@ -35,6 +35,9 @@ class PoolResolver {
   void ImportLearned(const std::map<std::string, std::string>& learned);
 
  private:
+  // Learn() past its one-entry cache, out of line: the per-line cache hit then needs no stack
+  // frame for the hash lookup and the strings.
+  void LearnNew(std::string_view address, std::string_view pool);
   struct Hash {
     using is_transparent = void;
     size_t operator()(std::string_view s) const { return std::hash<std::string_view>{}(s); }
