@@ -14,6 +14,34 @@ FileFollower::PollResult ReadLogOnce(FileFollower& follower, Pipeline& pipeline,
   return result;
 }
 
+LogsReadResult ReadLogsOnce(LogSet& logs, Pipeline& pipeline, StateKeeper& state) {
+  LogsReadResult read;
+  read.changes = logs.Refresh();
+  uint64_t bytes = 0;
+  uint64_t lines = 0;
+  uint64_t overlong = 0;
+  auto to_pipeline = [&pipeline](std::string_view line) { pipeline.ProcessLine(line); };
+  for (const std::unique_ptr<LogSet::File>& file : logs.files()) {
+    pipeline.metrics().SetSource(file->label);
+    FileFollower::PollResult result = file->follower->Poll(to_pipeline);
+    file->idle = result.bytes_read == 0 && !result.more;
+    bytes += result.bytes_read;
+    lines += result.lines;
+    overlong += result.overlong_lines;
+    read.more = read.more || result.more;
+    if (result.rotated || result.truncated || result.status_changed) {
+      read.events.push_back({file.get(), result});
+    }
+  }
+  pipeline.Flush();
+  pipeline.CountOverlong(overlong);
+  pipeline.metrics().AddBytesRead(bytes);
+  state.CountLines(lines + overlong);
+  pipeline.DeliverPending();
+  read.bytes_read = bytes;
+  return read;
+}
+
 SyslogReceiver::PollResult ReadSyslogOnce(SyslogReceiver& receiver, Pipeline& pipeline) {
   const uint64_t bytes_before = receiver.stats().bytes;
   SyslogReceiver::PollResult result =

@@ -1,8 +1,11 @@
 #pragma once
 
+#include <vector>
+
 #include "app/pipeline.h"
 #include "app/state_keeper.h"
 #include "exporter/file_follower.h"
+#include "exporter/log_set.h"
 #include "exporter/syslog_receiver.h"
 
 namespace poolwatch {
@@ -15,6 +18,23 @@ namespace poolwatch {
 // and a state file captured there would describe no line boundary.
 FileFollower::PollResult ReadLogOnce(FileFollower& follower, Pipeline& pipeline,
                                      StateKeeper& state);
+
+// What one read of all the files did, for the run loop's log lines.
+struct LogsReadResult {
+  struct FileEvent {
+    const LogSet::File* file;  // valid until the next ReadLogsOnce()
+    FileFollower::PollResult result;
+  };
+  LogSet::Changes changes;        // files found and dropped
+  std::vector<FileEvent> events;  // files rotated, truncated or whose status changed
+  uint64_t bytes_read = 0;        // in all files
+  bool more = false;              // a file stopped at its per-poll budget: read again at once
+};
+
+// ReadLogOnce for log.path's files (issue 17): finds new files and drops vanished ones, reads
+// each file in turn with the metrics' source label set to its path label, then, as above, counts
+// the lines for the state file and delivers the evaluations once, after all of them.
+LogsReadResult ReadLogsOnce(LogSet& logs, Pipeline& pipeline, StateKeeper& state);
 
 // The same for the datagrams nginx sent over syslog: each one's line through the pipeline, then
 // the evaluations delivered. Nothing for the state file: a datagram is not read twice.

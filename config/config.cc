@@ -111,7 +111,10 @@ void ApplyEnvironment(const Environment& env, Config& config) {
       rule.min_requests = std::min(rule.min_requests, size);
     }
   }
-  if (auto v = get("POOLWATCH_LOG_PATH")) config.log_path = *v;
+  if (auto v = get("POOLWATCH_LOG_PATH")) {
+    config.log_path = *v;
+    config.log_paths.clear();  // one path or glob replaces the file's list
+  }
   if (auto v = get("POOLWATCH_STATE_PATH")) config.state_path = *v;
   if (auto v = get("POOLWATCH_LISTEN_ADDRESS")) {
     std::vector<std::string> addresses = SplitListenAddresses(*v);
@@ -209,6 +212,12 @@ Config LoadConfig(const std::string& yaml_path, const Environment& env) {
   std::stringstream text;
   text << in.rdbuf();
   return LoadConfigFromString(text.str(), yaml_path, env);
+}
+
+std::vector<std::string> LogPatterns(const Config& config) {
+  if (!config.log_paths.empty()) return config.log_paths;
+  if (!config.log_path.empty()) return {config.log_path};
+  return {};
 }
 
 void ValidateConfig(const Config& config) {

@@ -12,6 +12,7 @@
 #include "config/value_parsers.h"
 #include "exporter/log_format.h"
 #include "exporter/metrics.h"
+#include "exporter/path_label.h"
 #include "remote_write/remote_write_options.h"
 
 namespace poolwatch {
@@ -19,11 +20,21 @@ namespace poolwatch {
 // Key → where it was set ("poolwatch.yml:12", "environment variable …").
 using KeyLocations = std::map<std::string, std::string>;
 
+struct Config;
+// The paths and globs of the access logs to follow: log_paths, or log_path alone; empty when
+// only syslog feeds poolwatch.
+std::vector<std::string> LogPatterns(const Config& config);
+
 struct Config {
   std::string source;  // the YAML file it came from, "" when none
 
   // log
+  // One path or glob (--log.path, POOLWATCH_LOG_PATH, log.path as a string).
   std::string log_path;
+  // log.path as a YAML list of paths and globs; when set, log_path is empty. See LogPatterns().
+  std::vector<std::string> log_paths;
+  // log.path_label: a label on the request metrics from the path of each line's file.
+  PathLabelOptions path_label;
   bool start_at_beginning = false;
   std::string log_format{kDefaultLogFormat};
   LogFormatOptions format_options;

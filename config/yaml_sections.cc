@@ -4,6 +4,7 @@
 #include <fstream>
 #include <iterator>
 #include <optional>
+#include <regex>
 #include <set>
 #include <string>
 
@@ -229,11 +230,74 @@ void ReadLogSyslog(const YamlReader& r, const YAML::Node& syslog, Config& config
   }
 }
 
+namespace {
+bool IsLabelName(std::string_view name);  // with the remote_write section's helpers
+}  // namespace
+
+// log.path (issue 17 part 1): one path or glob, or a list of them.
+void ReadLogPaths(const YamlReader& r, const YAML::Node& path, Config& config) {
+  config.log_path.clear();
+  config.log_paths.clear();
+  if (!path.IsSequence()) {
+    config.log_path = r.String(path, "log.path");
+    return;
+  }
+  if (path.size() == 0) r.Fail(path, "log.path", "expected at least one path or glob");
+  for (const YAML::Node& item : path) {
+    std::string pattern = r.String(item, "log.path");
+    if (pattern.empty()) r.Fail(item, "log.path", "expected a path or glob, got ''");
+    for (const std::string& seen : config.log_paths) {
+      if (seen == pattern) r.Fail(item, "log.path", "'" + pattern + "' is listed twice");
+    }
+    config.log_paths.push_back(std::move(pattern));
+  }
+}
+
+// log.path_label (issue 17 part 1): {name, regex, max_values}.
+void ReadLogPathLabel(const YamlReader& r, const YAML::Node& label, Config& config) {
+  if (!label.IsMap()) r.Fail(label, "log.path_label", "expected a mapping with name and regex");
+  r.CheckKeys(label, "log.path_label", {"name", "regex", "max_values"});
+  if (!label["name"]) r.Fail(label, "log.path_label.name", "missing: the label's name, e.g. site");
+  if (!label["regex"]) {
+    r.Fail(label, "log.path_label.regex",
+           "missing: a regex over the whole path whose first group is the value");
+  }
+  PathLabelOptions options;
+  options.name = r.String(label["name"], "log.path_label.name");
+  if (!IsLabelName(options.name) || options.name.rfind("__", 0) == 0) {
+    r.Fail(label["name"], "log.path_label.name",
+           "expected a label name like site (letters, digits, _; not starting with __), got '" +
+               options.name + "'");
+  }
+  // The request metrics' own labels, and the histograms' bucket label.
+  for (const char* taken : {"pool", "release", "status", "upstream", "le"}) {
+    if (options.name == taken) {
+      r.Fail(label["name"], "log.path_label.name",
+             "'" + options.name + "' is a label the request metrics already have");
+    }
+  }
+  options.pattern = r.String(label["regex"], "log.path_label.regex");
+  try {
+    PathLabeler compiled(options);
+  } catch (const std::regex_error& e) {
+    r.Fail(label["regex"], "log.path_label.regex",
+           "does not compile as an ECMAScript regex (" + std::string(e.what()) + "): '" +
+               options.pattern + "'");
+  }
+  if (label["max_values"]) {
+    options.max_values = r.Count(label["max_values"], "log.path_label.max_values", 1, 10000);
+  }
+  config.metrics.source_label = options.name;
+  config.metrics.max_sources = options.max_values;
+  config.path_label = std::move(options);
+}
+
 void ReadLogSection(const YamlReader& r, const YAML::Node& section, Config& config) {
   r.CheckKeys(section, "log",
               {"path", "start_at", "format", "escape", "pool_variable", "release_variable", "pools",
-               "syslog"});
-  if (section["path"]) config.log_path = r.String(section["path"], "log.path");
+               "syslog", "path_label"});
+  if (const YAML::Node path = section["path"]) ReadLogPaths(r, path, config);
+  if (const YAML::Node label = section["path_label"]) ReadLogPathLabel(r, label, config);
   if (const YAML::Node syslog = section["syslog"]) ReadLogSyslog(r, syslog, config);
   if (section["start_at"]) {
     const std::string start = r.String(section["start_at"], "log.start_at");
