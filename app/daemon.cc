@@ -447,6 +447,12 @@ int Daemon::Run() {
   if (labeler.enabled()) {
     logs_options.label_of = [&labeler](const std::string& path) { return labeler.ValueFor(path); };
   }
+  if (!config_.log_files.empty()) {
+    // The formats as compiled at start-up: a reload does not change them.
+    logs_options.format_of = [files = config_.log_files](const std::string& path) {
+      return Pipeline::FormatFor(files, path);
+    };
+  }
   {
     std::lock_guard<std::mutex> lock(engine_mutex_);
     StateKeeper::Exports exports;

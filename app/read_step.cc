@@ -23,6 +23,7 @@ LogsReadResult ReadLogsOnce(LogSet& logs, Pipeline& pipeline, StateKeeper& state
   auto to_pipeline = [&pipeline](std::string_view line) { pipeline.ProcessLine(line); };
   for (const std::unique_ptr<LogSet::File>& file : logs.files()) {
     pipeline.metrics().SetSource(file->label);
+    pipeline.UseFormat(file->format);
     FileFollower::PollResult result = file->follower->Poll(to_pipeline);
     file->idle = result.bytes_read == 0 && !result.more;
     bytes += result.bytes_read;
@@ -33,6 +34,9 @@ LogsReadResult ReadLogsOnce(LogSet& logs, Pipeline& pipeline, StateKeeper& state
       read.events.push_back({file.get(), result});
     }
   }
+  // Syslog's lines, read next, have the section's format and no path label.
+  pipeline.metrics().SetSource("");
+  pipeline.UseFormat(0);
   pipeline.Flush();
   pipeline.CountOverlong(overlong);
   pipeline.metrics().AddBytesRead(bytes);

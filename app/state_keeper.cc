@@ -62,6 +62,7 @@ StateKeeper::Restored StateKeeper::Restore(LogSetOptions* logs) {
       continue;
     }
     pipeline_.metrics().SetSource(logs->label_of ? logs->label_of(path) : "");
+    pipeline_.UseFormat(Pipeline::FormatFor(config_.log_files, path));
     RotatedRemainder rest = ReadRotatedRemainder(
         path, position, [this](std::string_view line) { pipeline_.ProcessLine(line); });
     pipeline_.CountOverlong(rest.overlong_lines);
@@ -74,6 +75,8 @@ StateKeeper::Restored StateKeeper::Restore(LogSetOptions* logs) {
         "resuming " + path +
         (rest.needed ? " from its beginning" : " at offset " + std::to_string(position.offset)));
   }
+  pipeline_.metrics().SetSource("");
+  pipeline_.UseFormat(0);
   LogInfo("restored the state of " + std::to_string(resumed) + " log file(s) (" +
           std::to_string(saved->lines) + " lines consumed before the restart, " +
           std::to_string(saved->learned_pools.size()) + " learned upstream addresses, " +

@@ -215,9 +215,14 @@ Config LoadConfig(const std::string& yaml_path, const Environment& env) {
 }
 
 std::vector<std::string> LogPatterns(const Config& config) {
-  if (!config.log_paths.empty()) return config.log_paths;
-  if (!config.log_path.empty()) return {config.log_path};
-  return {};
+  std::vector<std::string> patterns = config.log_paths;
+  if (patterns.empty() && !config.log_path.empty()) patterns.push_back(config.log_path);
+  for (const LogFileFormat& file : config.log_files) {
+    if (std::find(patterns.begin(), patterns.end(), file.path) == patterns.end()) {
+      patterns.push_back(file.path);
+    }
+  }
+  return patterns;
 }
 
 void ValidateConfig(const Config& config) {

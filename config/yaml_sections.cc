@@ -292,10 +292,69 @@ void ReadLogPathLabel(const YamlReader& r, const YAML::Node& label, Config& conf
   config.path_label = std::move(options);
 }
 
+// log.files (issue 17 part 1): [{path, format, escape, pool_variable, release_variable}], each
+// key not set taken from the log section (read before).
+void ReadLogFiles(const YamlReader& r, const YAML::Node& files, Config& config) {
+  if (!files.IsSequence()) {
+    r.Fail(files, "log.files", "expected a list of {path, format, escape, pool_variable, …}");
+  }
+  config.log_files.clear();
+  for (size_t i = 0; i < files.size(); ++i) {
+    const YAML::Node entry = files[i];
+    const std::string at = "log.files[" + std::to_string(i) + "]";
+    if (!entry.IsMap()) r.Fail(entry, at, "expected a mapping with path and format");
+    r.CheckKeys(entry, at, {"path", "format", "escape", "pool_variable", "release_variable"});
+    if (!entry["path"]) r.Fail(entry, at + ".path", "missing: the file (or glob) it is for");
+    LogFileFormat file;
+    file.path = r.String(entry["path"], at + ".path");
+    if (file.path.empty()) r.Fail(entry["path"], at + ".path", "expected a path or glob, got ''");
+    for (const LogFileFormat& seen : config.log_files) {
+      if (seen.path == file.path) {
+        r.Fail(entry["path"], at + ".path", "'" + file.path + "' is listed twice");
+      }
+    }
+    file.format = config.log_format;
+    file.options = config.format_options;
+    std::optional<LogEscape> explicit_escape;
+    if (entry["escape"]) {
+      const std::string escape = r.String(entry["escape"], at + ".escape");
+      explicit_escape = ParseLogEscape(escape);
+      if (!explicit_escape) {
+        r.Fail(entry["escape"], at + ".escape", ExpectedGot(kLogEscapeExpected, escape));
+      }
+      file.options.escape = *explicit_escape;
+    }
+    if (entry["pool_variable"]) {
+      file.options.pool_variable = r.String(entry["pool_variable"], at + ".pool_variable");
+    }
+    if (entry["release_variable"]) {
+      file.options.release_variable = r.String(entry["release_variable"], at + ".release_variable");
+    }
+    std::string error;
+    if (entry["format"]) {
+      auto spec = ParseLogFormatText(r.String(entry["format"], at + ".format"), &error);
+      if (!spec) r.Fail(entry["format"], at + ".format", error);
+      if (spec->escape) {
+        if (explicit_escape && *explicit_escape != *spec->escape) {
+          r.Fail(entry["escape"], at + ".escape",
+                 "contradicts the escape= of its format (nginx's directive without escape= "
+                 "means escape=default)");
+        }
+        file.options.escape = *spec->escape;
+      }
+      file.format = spec->format;
+    }
+    if (!LogFormat::Compile(file.format, file.options, &error)) {
+      r.Fail(entry["format"] ? entry["format"] : entry, at + ".format", error);
+    }
+    config.log_files.push_back(std::move(file));
+  }
+}
+
 void ReadLogSection(const YamlReader& r, const YAML::Node& section, Config& config) {
   r.CheckKeys(section, "log",
               {"path", "start_at", "format", "escape", "pool_variable", "release_variable", "pools",
-               "syslog", "path_label"});
+               "syslog", "path_label", "files"});
   if (const YAML::Node path = section["path"]) ReadLogPaths(r, path, config);
   if (const YAML::Node label = section["path_label"]) ReadLogPathLabel(r, label, config);
   if (const YAML::Node syslog = section["syslog"]) ReadLogSyslog(r, syslog, config);
@@ -349,6 +408,8 @@ void ReadLogSection(const YamlReader& r, const YAML::Node& section, Config& conf
       config.pools[address] = r.String(entry.second, "log.pools." + address);
     }
   }
+  // After the section's format and options: an entry inherits those it does not set.
+  if (const YAML::Node files = section["files"]) ReadLogFiles(r, files, config);
 }
 
 void ReadWebSection(const YamlReader& r, const YAML::Node& section, Config& config) {

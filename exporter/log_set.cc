@@ -93,6 +93,7 @@ void LogSet::Add(const std::string& path, bool from_glob, bool at_start) {
   file->path = path;
   file->from_glob = from_glob;
   if (options_.label_of) file->label = options_.label_of(path);
+  if (options_.format_of) file->format = options_.format_of(path);
   FileFollowerOptions follow = options_.follow;
   follow.path = path;
   // The set's descriptor wakes the loop for every file: one per follower would take one of the

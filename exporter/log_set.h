@@ -39,6 +39,8 @@ struct LogSetOptions {
   std::chrono::milliseconds vanish_grace{2000};
   // The label value of a file (log.path_label), computed once when the file is found.
   std::function<std::string(const std::string& path)> label_of;
+  // The index of a file's log format (log.files; see Pipeline::FormatFor), found once too.
+  std::function<size_t(const std::string& path)> format_of;
   bool use_inotify = true;
   std::function<std::chrono::steady_clock::time_point()> steady_now = [] {
     return std::chrono::steady_clock::now();
@@ -60,6 +62,7 @@ class LogSet {
   struct File {
     std::string path;
     std::string label;  // log.path_label's value; "" without one
+    size_t format = 0;  // its log format: 0 log.format, i + 1 log.files[i]'s
     std::unique_ptr<FileFollower> follower;
     bool from_glob = false;
     // Set by the reader after each Poll(): whether the last read found nothing, for dropping.

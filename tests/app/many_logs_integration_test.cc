@@ -169,5 +169,42 @@ TEST_F(ManyLogs, AStateFileOfOneLogResumesThatLogInAList) {
   ASSERT_EQ(poolwatch->Stop(), 0);
 }
 
+TEST_F(ManyLogs, AFileWithItsOwnFormatIsParsedWithIt) {
+  WriteFile(dir_ / "poolwatch.yml",
+            "log:\n"
+            "  path: " +
+                (logs_ / "*.access.log").string() +
+                "\n"
+                "  path_label: {name: site, regex: '.*/(\\w+)\\.access\\.log'}\n"
+                "  files:\n"
+                "    - path: " +
+                (logs_ / "legacy.access.log").string() +
+                "\n"
+                "      format: '[$time_local] $status pool=$upstream_http_x_app_pool "
+                "upstream_addr=$upstream_addr upstream_status=$upstream_status'\n");
+  WriteFile(logs_ / "shop.access.log", Lines(2));
+  std::string legacy;
+  for (int i = 0; i < 3; ++i) {
+    legacy += "[26/Nov/2026:07:00:0" + std::to_string(i) +
+              " +0000] 200 pool=green upstream_addr=127.0.0.1:8082 upstream_status=200\n";
+  }
+  WriteFile(logs_ / "legacy.access.log", legacy);
+  auto poolwatch = Start("beginning");
+  ASSERT_NE(port_, 0) << poolwatch->Output();
+  ASSERT_TRUE(RequestsReach({{"site", "legacy"}, {"pool", "green"}}, 3)) << poolwatch->Output();
+  ASSERT_TRUE(RequestsReach({{"site", "shop"}, {"pool", "blue"}}, 2)) << poolwatch->Output();
+  // A line in the other file's format is malformed here: each file has its own.
+  AppendFile(logs_ / "shop.access.log", legacy.substr(0, legacy.find('\n') + 1));
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        return MetricValue(HttpGet("http://127.0.0.1:" + std::to_string(port_) + "/metrics").body,
+                           "poolwatch_log_lines_total", {{"result", "malformed"}}) == 1;
+      },
+      kDeadline))
+      << poolwatch->Output();
+  EXPECT_EQ(Requests({}), 5);
+  ASSERT_EQ(poolwatch->Stop(), 0);
+}
+
 }  // namespace
 }  // namespace poolwatch::testing

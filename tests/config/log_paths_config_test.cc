@@ -18,8 +18,7 @@ TEST(ConfigLogPaths, OnePathOrAListOfPathsAndGlobs) {
   Config one = LoadConfigFromString("log:\n  path: /var/log/nginx/access.log\n", "p.yml", {});
   EXPECT_THAT(LogPatterns(one), ElementsAre("/var/log/nginx/access.log"));
   Config many = LoadConfigFromString(
-      "log:\n  path:\n    - /var/log/nginx/*.access.log\n    - /srv/www/access.log\n", "p.yml",
-      {});
+      "log:\n  path:\n    - /var/log/nginx/*.access.log\n    - /srv/www/access.log\n", "p.yml", {});
   EXPECT_THAT(LogPatterns(many), ElementsAre("/var/log/nginx/*.access.log", "/srv/www/access.log"));
   EXPECT_THAT(LogPatterns(Config{}), IsEmpty());
 }
@@ -71,6 +70,48 @@ TEST(ConfigPathLabel, MistakesNameFileLineAndKey) {
               HasSubstr("poolwatch.yml:6: log.path_label.colour"));
   EXPECT_THAT(ConfigErrorOf("log:\n  path_label: site\n"),
               HasSubstr("poolwatch.yml:2: log.path_label: expected a mapping"));
+}
+
+TEST(ConfigLogFiles, EachEntryInheritsWhatItDoesNotSetAndIsFollowed) {
+  Config config = LoadConfigFromString(
+      "log:\n  path: /var/log/nginx/*.access.log\n  escape: json\n"
+      "  pool_variable: upstream_http_x_pool\n"
+      "  format: '$msec $status $upstream_http_x_pool $upstream_addr $upstream_status'\n"
+      "  files:\n"
+      "    - path: /var/log/nginx/legacy.log\n"
+      "      format: '$msec $status p=$upstream_http_x_app_pool $upstream_addr $upstream_status'\n"
+      "      pool_variable: upstream_http_x_app_pool\n"
+      "      escape: default\n"
+      "    - path: /srv/*/access.log\n",
+      "p.yml", {});
+  ASSERT_EQ(config.log_files.size(), 2u);
+  EXPECT_EQ(config.log_files[0].options.pool_variable, "upstream_http_x_app_pool");
+  EXPECT_EQ(config.log_files[0].options.escape, LogEscape::kDefault);
+  EXPECT_EQ(config.log_files[1].format, config.log_format);
+  EXPECT_EQ(config.log_files[1].options.pool_variable, "upstream_http_x_pool");
+  EXPECT_EQ(config.log_files[1].options.escape, LogEscape::kJson);
+  EXPECT_THAT(LogPatterns(config), ElementsAre("/var/log/nginx/*.access.log",
+                                               "/var/log/nginx/legacy.log", "/srv/*/access.log"));
+}
+
+TEST(ConfigLogFiles, MistakesNameFileLineAndKey) {
+  const std::string head = "log:\n  path: /var/log/nginx/*.log\n  files:\n";
+  EXPECT_THAT(ConfigErrorOf(head + "    - format: '$status'\n"),
+              HasSubstr("poolwatch.yml:4: log.files[0].path: missing"));
+  EXPECT_THAT(ConfigErrorOf(head + "    - path: /a.log\n      format: '$status'\n"),
+              HasSubstr("poolwatch.yml:5: log.files[0].format: log format lacks"));
+  EXPECT_THAT(ConfigErrorOf(head + "    - path: /a.log\n    - path: /b.log\n"
+                                   "      pool_variable: upstream_http_x_pool\n"),
+              HasSubstr("poolwatch.yml:5: log.files[1].format: log format lacks "
+                        "$upstream_http_x_pool"));
+  EXPECT_THAT(ConfigErrorOf(head + "    - path: /a.log\n      escape: yaml\n"),
+              HasSubstr("poolwatch.yml:5: log.files[0].escape"));
+  EXPECT_THAT(ConfigErrorOf(head + "    - path: /a.log\n    - path: /a.log\n"),
+              HasSubstr("poolwatch.yml:5: log.files[1].path: '/a.log' is listed twice"));
+  EXPECT_THAT(ConfigErrorOf(head + "    - path: /a.log\n      colour: red\n"),
+              HasSubstr("poolwatch.yml:5: log.files[0].colour"));
+  EXPECT_THAT(ConfigErrorOf("log:\n  files: /a.log\n"),
+              HasSubstr("poolwatch.yml:2: log.files: expected a list"));
 }
 
 }  // namespace
