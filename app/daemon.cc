@@ -47,6 +47,8 @@ constexpr std::chrono::milliseconds kTick{100};  // rule evaluation cadence with
 // while the first line after a quiet spell (the failover that matters) is still read at once.
 constexpr std::chrono::milliseconds kCoalesce{20};
 constexpr std::chrono::seconds kShutdownDrain{5};
+// What one read takes from one of several log files at most (bench/README.md, "Many logs").
+constexpr uint64_t kSliceBytesPerFile = 1024 * 1024;
 // Lines older than this when read are a backlog (a restart with a state file, a slow start, a
 // stall): the pipeline evaluates them with the log's time, as replay does, instead of once per
 // read with the wall clock (see Pipeline::SetBacklogBefore).
@@ -444,6 +446,11 @@ int Daemon::Run() {
   logs_options.patterns = patterns;
   logs_options.follow.start_at_end = !config_.start_at_beginning;
   logs_options.vanish_grace = logs_options.follow.rotated_file_grace;
+  // With several files, a burst in one is read in slices between reads of the others, so it
+  // delays their lines (and alerts) by one slice's parsing, a few milliseconds, not a backlog's.
+  if (patterns.size() > 1 || IsGlobPattern(patterns.empty() ? "" : patterns[0])) {
+    logs_options.follow.max_bytes_per_poll = kSliceBytesPerFile;
+  }
   if (labeler.enabled()) {
     logs_options.label_of = [&labeler](const std::string& path) { return labeler.ValueFor(path); };
   }
