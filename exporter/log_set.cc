@@ -159,6 +159,8 @@ void LogSet::DrainWakeups() {
     for (ssize_t i = 0; i < n;) {
       const auto* event = reinterpret_cast<const struct inotify_event*>(events + i);
       if ((event->mask & kRescanEvents) != 0) rescan_due_ = true;
+      if ((event->mask & IN_Q_OVERFLOW) != 0) last_full_read_ = {};  // events were lost
+      if (event->len > 0) MarkDirty(event->wd, event->name);
       if ((event->mask & IN_IGNORED) != 0) {
         // The directory went away: watch it again once it is back.
         for (auto& [directory, watch] : directory_watches_) {
@@ -168,6 +170,29 @@ void LogSet::DrainWakeups() {
       i += static_cast<ssize_t>(sizeof(struct inotify_event) + event->len);
     }
   }
+}
+
+void LogSet::MarkDirty(int watch, std::string_view name) {
+  for (const auto& [directory, wd] : directory_watches_) {
+    if (wd != watch) continue;
+    for (const auto& file : files_) {
+      const std::string& path = file->path;
+      // path == directory + "/" + name, without building the string.
+      const bool here = directory == "." && path == name;  // a relative path without a '/'
+      if (here ||
+          (path.size() == directory.size() + 1 + name.size() && path.starts_with(directory) &&
+           path[directory.size()] == '/' && path.ends_with(name))) {
+        file->dirty = true;
+      }
+    }
+  }
+}
+
+bool LogSet::FullReadDue() {
+  const auto now = options_.steady_now();
+  if (inotify_fd_ >= 0 && now - last_full_read_ < kFullReadInterval) return false;
+  last_full_read_ = now;
+  return true;
 }
 
 bool LogSet::Names(std::string_view path) const {

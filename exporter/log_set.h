@@ -67,6 +67,10 @@ class LogSet {
     bool from_glob = false;
     // Set by the reader after each Poll(): whether the last read found nothing, for dropping.
     bool idle = false;
+    // Written to since it was last read (an inotify event named it), or not done with the last
+    // read (more to read, a rotated file still read, not open): read it at the next read.
+    bool dirty = true;
+    bool busy = true;
     std::chrono::steady_clock::time_point missing_since{};  // epoch while the path exists
   };
   // Files found and dropped by the last Refresh(), for the owner's log.
@@ -91,6 +95,11 @@ class LogSet {
   int WaitFd() const { return inotify_fd_; }
   // Consumes pending events; a file created, moved or deleted makes the next Refresh() rescan.
   void DrainWakeups();
+  // Whether the next read must read every file, not only the dirty and busy ones: always
+  // without inotify, else every kFullReadInterval (events can be missed: a file rotated into
+  // another directory, a network file system). Marks the full read as done when it says so.
+  bool FullReadDue();
+  static constexpr std::chrono::milliseconds kFullReadInterval{100};
   // Whether `path` is one log.path names (fixed or matched by a glob).
   bool Names(std::string_view path) const;
   // Every file's position for the state file (files not opened yet are left out), and the lines
@@ -101,6 +110,8 @@ class LogSet {
  private:
   void Add(const std::string& path, bool from_glob, bool at_start);
   void WatchDirectories();
+  // The file `name` in the directory watched by `watch`, if followed, is read next time.
+  void MarkDirty(int watch, std::string_view name);
   std::vector<std::string> Expand() const;
 
   LogSetOptions options_;
@@ -108,6 +119,7 @@ class LogSet {
   int inotify_fd_ = -1;
   std::map<std::string, int> directory_watches_;  // directory → watch descriptor (-1: missing)
   bool rescan_due_ = true;
+  std::chrono::steady_clock::time_point last_full_read_{};
   std::chrono::steady_clock::time_point last_scan_{};
 };
 

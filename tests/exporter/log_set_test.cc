@@ -135,11 +135,30 @@ TEST_F(LogSetTest, PicksUpANewFileFromItsBeginning) {
   EXPECT_THAT(lines["a.access"], ElementsAre("a2"));
 }
 
+TEST_F(LogSetTest, BetweenFullReadsOnlyTheFilesWrittenToAreDirty) {
+  WriteFile(dir_ / "a.access.log", "a1\n");
+  WriteFile(dir_ / "b.access.log", "b1\n");
+  LogSet logs(Options({Path("*.access.log")}));
+  ASSERT_GE(logs.WaitFd(), 0);
+  EXPECT_TRUE(logs.FullReadDue());  // the first read reads everything
+  for (const auto& file : logs.files()) file->dirty = false;
+  EXPECT_FALSE(logs.FullReadDue());  // the clock has not moved
+  AppendFile(dir_ / "b.access.log", "b2\n");
+  logs.DrainWakeups();
+  ASSERT_EQ(logs.files().size(), 2u);
+  EXPECT_FALSE(logs.files()[0]->dirty);
+  EXPECT_TRUE(logs.files()[1]->dirty);
+  now_ += LogSet::kFullReadInterval;
+  EXPECT_TRUE(logs.FullReadDue());
+}
+
 TEST_F(LogSetTest, WithoutInotifyTheRescanIntervalFindsNewFiles) {
   LogSetOptions options = Options({Path("*.access.log")});
   options.use_inotify = false;
   LogSet logs(options);
   EXPECT_EQ(logs.WaitFd(), -1);
+  EXPECT_TRUE(logs.FullReadDue());
+  EXPECT_TRUE(logs.FullReadDue());  // every read reads every file
   WriteFile(dir_ / "d.access.log", "d1\n");
   EXPECT_THAT(logs.Refresh().added, IsEmpty());  // not due yet
   now_ += std::chrono::seconds(1);
