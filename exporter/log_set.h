@@ -96,10 +96,11 @@ class LogSet {
   // Consumes pending events; a file created, moved or deleted makes the next Refresh() rescan.
   void DrainWakeups();
   // Whether the next read must read every file, not only the dirty and busy ones: always
-  // without inotify, else every kFullReadInterval (events can be missed: a file rotated into
-  // another directory, a network file system). Marks the full read as done when it says so.
+  // without inotify, else every kFullReadInterval (events can be missed: a network file
+  // system's writes from another host), with one file at every run-loop tick as before. Marks
+  // the full read as done when it says so.
   bool FullReadDue();
-  static constexpr std::chrono::milliseconds kFullReadInterval{100};
+  static constexpr std::chrono::milliseconds kFullReadInterval{500};
   // Whether `path` is one log.path names (fixed or matched by a glob).
   bool Names(std::string_view path) const;
   // Every file's position for the state file (files not opened yet are left out), and the lines
