@@ -10,15 +10,6 @@
 
 namespace poolwatch {
 
-// One read of the log, as the daemon's run loop and its drain at shutdown do it: the follower
-// hands each line to the pipeline (metrics; the rules observe it, and a backlog is evaluated in
-// memory at its log-time points), then, with the read over and the follower's position at the
-// start of the next unread line, the lines are counted for the state file and only then are the
-// evaluations delivered: saved and notified. Inside the per-line callback a block is half read,
-// and a state file captured there would describe no line boundary.
-FileFollower::PollResult ReadLogOnce(FileFollower& follower, Pipeline& pipeline,
-                                     StateKeeper& state);
-
 // What one read of all the files did, for the run loop's log lines.
 struct LogsReadResult {
   struct FileEvent {
@@ -31,9 +22,14 @@ struct LogsReadResult {
   bool more = false;              // a file stopped at its per-poll budget: read again at once
 };
 
-// ReadLogOnce for log.path's files (issue 17): finds new files and drops vanished ones, reads
-// each file in turn with the metrics' source label set to its path label, then, as above, counts
-// the lines for the state file and delivers the evaluations once, after all of them.
+// One read of the logs, as the daemon's run loop and its drain at shutdown do it: finds new files
+// and drops vanished ones (LogSet::Refresh), then each file's follower hands its lines to the
+// pipeline (metrics, with the file's path label and format; the rules observe them, and a
+// backlog is evaluated in memory at its log-time points); then, with the read over and every
+// follower's position at the start of its next unread line, the lines are counted for the state
+// file and only then are the evaluations delivered: saved and notified. Inside the per-line
+// callback a block is half read, and a state file captured there would describe no line
+// boundary.
 LogsReadResult ReadLogsOnce(LogSet& logs, Pipeline& pipeline, StateKeeper& state);
 
 // The same for the datagrams nginx sent over syslog: each one's line through the pipeline, then

@@ -1,6 +1,6 @@
 // The state file written before each notification describes a line boundary: a backlog whose
 // alerts fire and resolve in the middle of read blocks is caught up as the daemon does it
-// (ReadLogOnce), every state file written on the way is checked against the log, and a restart
+// (ReadLogsOnce), every state file written on the way is checked against the log, and a restart
 // from each one (as after a kill -9 right after that write) ends with exactly the
 // notifications of the run that was not interrupted: none lost, none repeated.
 #include <gmock/gmock.h>
