@@ -13,6 +13,11 @@ bool SameRule(const RuleConfig& a, const RuleConfig& b) {
   if (scoped) return a.scope == b.scope;
   // Another pool's requests, and another label on the alert.
   if (a.kind == RuleKind::kTraffic) return a.pool == b.pool;
+  // slo: the counts carry over only while they count the same requests.
+  if (a.kind == RuleKind::kSlo) {
+    return a.scope == b.scope && a.sli == b.sli && a.pool == b.pool &&
+           (a.sli != SloIndicator::kLatency || a.latency_threshold == b.latency_threshold);
+  }
   return true;
 }
 
@@ -291,12 +296,29 @@ EngineState AlertEngine::ExportState() const {
       state.alerts.push_back(AlertStateRecord{rc.name, rc.kind, slot.rule->conditions()[i].labels,
                                               s.announced, s.last_fired, s.suppressed});
     }
+    if (std::optional<RuleCounters> counters = slot.rule->ExportCounters()) {
+      state.counters.push_back(std::move(*counters));
+    }
   }
   return state;
 }
 
-void AlertEngine::ImportState(const EngineState& state) {
+std::vector<std::string> AlertEngine::ImportState(const EngineState& state) {
+  std::vector<std::string> ignored;
   SetMaintenance(state.maintenance, state.maintenance_until);
+  for (const RuleCounters& counters : state.counters) {
+    std::string problem = "no rule of that name and kind";
+    for (Slot& slot : slots_) {
+      const RuleConfig& rc = slot.rule->config();
+      if (rc.name != counters.rule || rc.kind != counters.kind) continue;
+      problem = slot.rule->ImportCounters(counters);
+      break;
+    }
+    if (!problem.empty()) {
+      ignored.push_back("saved counts of rule " + counters.rule + " (" +
+                        std::string(RuleKindName(counters.kind)) + ") ignored: " + problem);
+    }
+  }
   for (const AlertStateRecord& record : state.alerts) {
     for (Slot& slot : slots_) {
       const RuleConfig& rc = slot.rule->config();
@@ -318,6 +340,7 @@ void AlertEngine::ImportState(const EngineState& state) {
       break;
     }
   }
+  return ignored;
 }
 
 }  // namespace poolwatch

@@ -74,6 +74,9 @@ struct EngineState {
   bool maintenance = false;
   std::optional<TimePoint> maintenance_until;
   std::vector<AlertStateRecord> alerts;
+  // The windows that do not refill from the log in reasonable time (slo: days of counts), one
+  // record per rule that keeps any (Rule::ExportCounters).
+  std::vector<RuleCounters> counters;
 };
 
 // The one facade the daemon and replay use: records in, notifications and decisions out.
@@ -113,8 +116,9 @@ class AlertEngine {
   // Restores announced alerts, cooldowns and suppressed counts for rules that exist by name and
   // kind; unknown rules are ignored. A restored firing alert is not resolved just because the
   // fresh windows are empty: the rule takes it as active (Rule::RestoreActive), so it resolves
-  // only once clear for resolve_for and resolve_requests, like any other.
-  void ImportState(const EngineState& state);
+  // only once clear for resolve_for and resolve_requests, like any other. Counters go to the
+  // rule of the same name and kind; returns why any were ignored (one line each, for the log).
+  std::vector<std::string> ImportState(const EngineState& state);
 
  private:
   struct Slot {

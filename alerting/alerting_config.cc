@@ -14,8 +14,18 @@ std::string_view RuleKindName(RuleKind kind) {
       return "latency";
     case RuleKind::kReleaseRegression:
       return "release_regression";
+    case RuleKind::kSlo:
+      return "slo";
   }
   return "unknown";
+}
+
+std::vector<BurnRateWindows> DefaultBurnRates() {
+  using std::chrono::hours;
+  using std::chrono::minutes;
+  return {{hours(1), minutes(5), 14.4, true},
+          {hours(6), minutes(30), 6, true},
+          {hours(72), hours(6), 1, false}};
 }
 
 AlertingConfig AlertingConfig::SeedDefaults() {

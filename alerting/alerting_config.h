@@ -16,10 +16,11 @@ enum class RuleKind {
   kTraffic,
   kLatency,
   kReleaseRegression,
+  kSlo,
 };
 inline constexpr RuleKind kAllRuleKinds[] = {
     RuleKind::kFailover, RuleKind::kErrorRate,         RuleKind::kTraffic,
-    RuleKind::kLatency,  RuleKind::kReleaseRegression,
+    RuleKind::kLatency,  RuleKind::kReleaseRegression, RuleKind::kSlo,
 };
 // The kind as the YAML `kind:` key, the state file and the status JSON spell it.
 std::string_view RuleKindName(RuleKind kind);
@@ -31,6 +32,24 @@ enum class RegressionBaseline { kOtherReleases, kOtherPools };
 // Which requests an error_rate or latency rule judges: what the client got, or every
 // upstream attempt of one pool (so a failing primary hidden by retries shows).
 enum class ErrorScope { kClient, kUpstream };
+
+// slo: what makes a request bad. Availability: a 5xx (upstream scope: an attempt with a 5xx or
+// no response); latency: slower than `latency_threshold`.
+enum class SloIndicator { kAvailability, kLatency };
+
+// slo: one multi-window burn-rate condition (the SRE workbook's): the error budget burns faster
+// than `burn_rate` times the objective's allowance over both `long_window` and `short_window`.
+// The long window says it is significant, the short one that it is still happening.
+struct BurnRateWindows {
+  std::chrono::seconds long_window{3600};
+  std::chrono::seconds short_window{300};
+  double burn_rate = 14.4;
+  bool page = true;  // false: a ticket (lower severity)
+  bool operator==(const BurnRateWindows&) const = default;
+};
+// The workbook's defaults: page at 14.4x over 1h and 5m or 6x over 6h and 30m (2 % and 5 % of a
+// 30-day budget), ticket at 1x over 3d and 6h.
+std::vector<BurnRateWindows> DefaultBurnRates();
 
 struct RuleConfig {
   std::string name;  // unique; "failover" and "error_rate" for the seed's two rules
@@ -75,6 +94,17 @@ struct RuleConfig {
   double min_increase_points = 1;
   double min_ratio = 2;
   RegressionBaseline compare = RegressionBaseline::kOtherReleases;
+  // slo (scope, pool, min_requests, latency_threshold and `for` as above): `objective_percent`
+  // of the requests are good; alerts per `burn_rates` (empty: DefaultBurnRates()), judged only
+  // on at least min_requests requests in the long window (the config reader's default for this
+  // kind is 100). The page alert has `severity`, the ticket `ticket_severity`.
+  double objective_percent = 99.9;
+  SloIndicator sli = SloIndicator::kAvailability;
+  std::vector<BurnRateWindows> burn_rates;
+  std::string ticket_severity = "warning";
+  // The error budget's period ("budget left", "exhausted in"); unset: the longest long window
+  // (3d by default), so no counts are kept beyond the windows' own.
+  std::optional<std::chrono::seconds> slo_period;
 
   // Resolution (both kinds): the condition must stay clear for `resolve_for` and over
   // `resolve_requests` requests before a firing alert resolves; any relapse restarts the count.
@@ -113,6 +143,8 @@ struct RuleConfig {
     if (!resolve_requests && kind == RuleKind::kTraffic) return 2 * min_requests;
     // release_regression: twice min_requests of the release's own requests.
     if (!resolve_requests && kind == RuleKind::kReleaseRegression) return 2 * min_requests;
+    // slo: the volume its guard asks for, of clear requests.
+    if (!resolve_requests && kind == RuleKind::kSlo) return min_requests;
     return resolve_requests.value_or(kind == RuleKind::kFailover ? 10 : 2 * window_size);
   }
   double ResolveThreshold() const {

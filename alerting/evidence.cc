@@ -20,7 +20,9 @@ double BinomialUpperTail(size_t requests, size_t errors, double rate) {
   double sum = 0;
   for (; k <= n; k += 1) {
     sum += term;
-    if (term < sum * 1e-15 && k > n * rate) break;
+    // Above the mean every later term is smaller: one that underflowed to 0 ends the sum (else
+    // a tail too small for a double would walk all n terms: seconds for days of slo counts).
+    if ((term < sum * 1e-15 || term == 0) && k > n * rate) break;
     term *= (n - k) / (k + 1) * odds;
   }
   return sum < 1 ? sum : 1;

@@ -13,6 +13,7 @@ using rule_internal::BaseNotification;
 using rule_internal::IsRealPool;
 using rule_internal::OrUnknown;
 using rule_internal::Upper;
+using rule_internal::WindowName;
 
 Decision DecisionOf(RegressionFinding finding) {
   switch (finding) {
@@ -26,13 +27,6 @@ Decision DecisionOf(RegressionFinding finding) {
       return Decision::kFiring;
   }
   return Decision::kBelowThreshold;
-}
-
-std::string FormatWindow(std::chrono::seconds window) {
-  const int64_t s = window.count();
-  if (s >= 3600 && s % 3600 == 0) return std::to_string(s / 3600) + "h";
-  if (s >= 60 && s % 60 == 0) return std::to_string(s / 60) + "m";
-  return FormatDuration(window);
 }
 
 // 2 → "2", 1.5 → "1.5".
@@ -357,7 +351,7 @@ std::vector<std::pair<std::string, std::string>> ReleaseRegressionRule::Fields(s
                                    FormatRatio(config_.min_increase_points) + " point" +
                                    (config_.min_increase_points == 1 ? "" : "s") + ", at least " +
                                    FormatRatio(config_.min_ratio) + "× baseline)");
-  fields.emplace_back("Window", FormatWindow(config_.window));
+  fields.emplace_back("Window", WindowName(config_.window));
   fields.emplace_back("Current Pool", OrUnknown(serving_));
   return fields;
 }
@@ -381,7 +375,7 @@ Notification ReleaseRegressionRule::Resolved(size_t i, TimePoint now) const {
   n.title = Upper(config_.name) + " RESOLVED";
   if (instance.stopped) {
     n.summary = instance.release + " stopped serving on pool " + instance.pool +
-                " (no request in " + FormatWindow(config_.window) + ")";
+                " (no request in " + WindowName(config_.window) + ")";
   } else {
     n.summary =
         instance.release + " on pool " + instance.pool + " is no longer worse: " + Comparison(i);
@@ -399,7 +393,7 @@ std::string ReleaseRegressionRule::Detail(size_t i) const {
   const Instance& instance = instances_[i];
   std::string out = Comparison(i) + " (bound " + FormatShare(instance.bound_percent) + ", min " +
                     std::to_string(config_.min_requests) + " requests a side, window " +
-                    FormatWindow(config_.window) + ")";
+                    WindowName(config_.window) + ")";
   if (instance.clearing) {
     out += "; no longer worse for " + FormatDuration(last_evaluated_ - instance.clear_since) +
            " and " + std::to_string(instance.clear_requests) + " requests (resolves after " +

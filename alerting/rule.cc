@@ -15,6 +15,14 @@ std::string Upper(std::string_view name) {
 
 std::string OrUnknown(const std::string& s) { return s.empty() ? "unknown" : s; }
 
+std::string WindowName(std::chrono::seconds window) {
+  const int64_t s = window.count();
+  if (s >= 86400 && s % 86400 == 0) return std::to_string(s / 86400) + "d";
+  if (s >= 3600 && s % 3600 == 0) return std::to_string(s / 3600) + "h";
+  if (s >= 60 && s % 60 == 0) return std::to_string(s / 60) + "m";
+  return std::to_string(s) + "s";
+}
+
 Notification BaseNotification(const RuleConfig& config, const Labels& labels, AlertStatus status) {
   Notification n;
   n.rule = config.name;

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -8,6 +9,7 @@
 #include "alerting/alerting_config.h"
 #include "alerting/decision.h"
 #include "alerting/notification.h"
+#include "alerting/span_counters.h"
 #include "core/log_record.h"
 
 namespace poolwatch {
@@ -45,6 +47,18 @@ struct AlertCondition {
   double threshold = 0;
   size_t window_fill = 0;
   size_t window_size = 0;
+};
+
+// The window counts a rule keeps across a restart (the state file), for the kinds whose windows
+// are too long to refill from the log (slo: days). `counted` says what the counts count (the
+// indicator, scope, pool and threshold), so counts of another indicator are never taken.
+struct RuleCounters {
+  std::string rule;
+  RuleKind kind = RuleKind::kFailover;
+  std::string counted;
+  // Since when the rule had been watching: its windows are only full after that.
+  std::optional<TimePoint> watched_since;
+  std::vector<SpanCounters::Snapshot> rings;
 };
 
 // A rule turns log records into alert conditions. Pure: no I/O, no clock (time is passed in),
@@ -87,6 +101,13 @@ class Rule {
   // resolve_requests) resolves it. Fresh windows after a restart say nothing yet; judging them
   // as "clear" would be a false all-clear. No-op where the rule cannot follow the alert.
   virtual void RestoreActive(size_t /*i*/, TimePoint /*since*/) {}
+  // The counts to save in the state file; none for kinds whose windows refill from the log.
+  virtual std::optional<RuleCounters> ExportCounters() const { return std::nullopt; }
+  // At start-up, with what ExportCounters() returned before the restart (rule and kind
+  // already matched): "" when taken, otherwise why they were ignored, for the log.
+  virtual std::string ImportCounters(const RuleCounters& /*counters*/) {
+    return "this kind keeps no counters";
+  }
   // The pool currently serving clients as this rule has seen it; "" before the first record.
   virtual std::string_view serving_pool() const = 0;
   // A failover away from `pool` ended at `ended_at` (log time). Errors the rule counted for

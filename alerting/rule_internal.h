@@ -3,6 +3,7 @@
 // API; code outside alerting/ includes rules.h.
 
 #include <algorithm>
+#include <chrono>
 #include <cstddef>
 #include <string>
 #include <string_view>
@@ -55,6 +56,9 @@ void DropPoolEntriesBefore(std::vector<Instance>& instances, std::string_view po
     if (instance.pool == pool) instance.window.DropBefore(at);
   }
 }
+
+// A window as the configuration writes it: "3d", "6h", "5m", "90s".
+std::string WindowName(std::chrono::seconds window);
 
 // A notification of `config`'s rule for the alert with `labels`, with what every rule kind fills
 // in the same way; the kind adds title, summary, fields and time.

@@ -14,6 +14,8 @@ std::unique_ptr<Rule> MakeRule(const RuleConfig& config, std::string_view active
       return std::make_unique<LatencyRule>(config);
     case RuleKind::kReleaseRegression:
       return std::make_unique<ReleaseRegressionRule>(config);
+    case RuleKind::kSlo:
+      return std::make_unique<SloRule>(config);
   }
   return nullptr;
 }

@@ -19,6 +19,7 @@
 #include "alerting/latency_rule.h"
 #include "alerting/release_regression_rule.h"
 #include "alerting/rule.h"
+#include "alerting/slo_rule.h"
 #include "alerting/traffic_rule.h"
 
 namespace poolwatch {

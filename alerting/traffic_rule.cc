@@ -10,14 +10,7 @@ namespace {
 
 using rule_internal::BaseNotification;
 using rule_internal::Upper;
-
-// A window the way people configure it: "5m", "1h", "90s" as "1m 30s".
-std::string FormatWindow(std::chrono::seconds window) {
-  const int64_t s = window.count();
-  if (s >= 3600 && s % 3600 == 0) return std::to_string(s / 3600) + "h";
-  if (s >= 60 && s % 60 == 0) return std::to_string(s / 60) + "m";
-  return FormatDuration(window);
-}
+using rule_internal::WindowName;
 
 }  // namespace
 
@@ -148,7 +141,7 @@ std::string TrafficRule::LastRequest(TimePoint now) const {
 Notification TrafficRule::Firing(size_t i, TimePoint now) const {
   const Episode& e = active_ || !has_ended_ ? current_ : last_ended_;
   const uint64_t count = window_.count();
-  const std::string window = FormatWindow(config_.window);
+  const std::string window = WindowName(config_.window);
   const std::string to_pool = config_.pool.empty() ? "" : " to pool " + config_.pool;
   Notification n = BaseNotification(config_, conditions_[i].labels, AlertStatus::kFiring);
   n.title = Upper(config_.name);
@@ -178,7 +171,7 @@ Notification TrafficRule::Resolved(size_t i, TimePoint now) const {
   n.summary =
       config_.pool.empty() ? "Traffic is back" : "Traffic to pool " + config_.pool + " is back";
   if (!config_.pool.empty()) n.fields.emplace_back("Pool", config_.pool);
-  n.fields.emplace_back("Window", FormatWindow(config_.window));
+  n.fields.emplace_back("Window", WindowName(config_.window));
   n.fields.emplace_back("Requests", Requests(window_.count()));
   if (e.restored) {
     n.fields.emplace_back("Firing since", FormatRfc3339(e.active_since));
@@ -199,7 +192,7 @@ Notification TrafficRule::Resolved(size_t i, TimePoint now) const {
 
 std::string TrafficRule::Detail(size_t /*i*/) const {
   std::string out = std::to_string(window_.count()) + " requests in the last " +
-                    FormatWindow(config_.window) + " (minimum " +
+                    WindowName(config_.window) + " (minimum " +
                     std::to_string(config_.min_requests) + ")";
   if (!config_.pool.empty()) out += " served by " + config_.pool;
   if (!WatchedAWindow(last_evaluated_)) {

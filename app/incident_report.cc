@@ -60,6 +60,7 @@ std::string FormatSpan(Clock::duration d) {
 
 std::string FormatPeak(const Incident& incident) {
   if (incident.kind == RuleKind::kLatency) return FormatLatency(incident.peak_value);
+  if (incident.kind == RuleKind::kSlo) return FormatBurnRate(incident.peak_value);
   if (incident.kind == RuleKind::kErrorRate || incident.kind == RuleKind::kReleaseRegression) {
     char buf[32];
     std::snprintf(buf, sizeof(buf), "%.2f%%", incident.peak_value);
@@ -342,6 +343,8 @@ std::string FormatIncidentReportJson(const IncidentReport& report, TimePoint end
       entry["peak_error_percent"] = incident.peak_value;
     } else if (incident.kind == RuleKind::kLatency) {
       entry["peak_seconds"] = incident.peak_value;
+    } else if (incident.kind == RuleKind::kSlo) {
+      entry["peak_burn_rate"] = incident.peak_value;
     } else {
       entry["pools"] = incident.pools;
     }

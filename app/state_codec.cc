@@ -1,6 +1,8 @@
 #include "app/state_codec.h"
 
+#include <charconv>
 #include <nlohmann/json.hpp>
+#include <system_error>
 
 #include "config/value_parsers.h"
 #include "exporter/hex.h"
@@ -215,6 +217,103 @@ FilePosition DecodePosition(const json& position, const std::string& where) {
   return p;
 }
 
+// A ring of counts as one compact string, oldest bucket first: "R" (no bad request), "R/B",
+// and "*N" for N empty buckets. A busy day of one-minute buckets is some 20 KB.
+std::string EncodeCounts(const SpanCounters::Snapshot& ring) {
+  std::string out;
+  size_t empty = 0;
+  auto flush_empty = [&] {
+    if (empty == 0) return;
+    if (!out.empty()) out += ' ';
+    out += '*' + std::to_string(empty);
+    empty = 0;
+  };
+  for (size_t k = 0; k < ring.requests.size(); ++k) {
+    if (ring.requests[k] == 0 && ring.bad[k] == 0) {
+      ++empty;
+      continue;
+    }
+    flush_empty();
+    if (!out.empty()) out += ' ';
+    out += std::to_string(ring.requests[k]);
+    if (ring.bad[k] != 0) out += '/' + std::to_string(ring.bad[k]);
+  }
+  flush_empty();
+  return out;
+}
+
+// Bounded so a corrupt file cannot make a ring of billions of buckets: 35 days of minutes.
+constexpr size_t kMaxSavedBuckets = 35 * 24 * 60;
+
+uint32_t ParseCount32(std::string_view text) {
+  uint32_t value = 0;
+  const auto [end, ec] = std::from_chars(text.data(), text.data() + text.size(), value);
+  if (ec != std::errc() || end != text.data() + text.size() || text.empty()) {
+    throw Corrupt{"counts: '" + std::string(text) + "' is not a count"};
+  }
+  return value;
+}
+
+void DecodeCounts(std::string_view text, SpanCounters::Snapshot* ring) {
+  size_t pos = 0;
+  while (pos < text.size()) {
+    size_t end = text.find(' ', pos);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view item = text.substr(pos, end - pos);
+    pos = end + 1;
+    if (!item.empty() && item[0] == '*') {
+      const uint32_t n = ParseCount32(item.substr(1));
+      if (n == 0 || ring->requests.size() + n > kMaxSavedBuckets) throw Corrupt{"counts: too many"};
+      ring->requests.insert(ring->requests.end(), n, 0);
+      ring->bad.insert(ring->bad.end(), n, 0);
+      continue;
+    }
+    const size_t slash = item.find('/');
+    const uint32_t requests = ParseCount32(item.substr(0, slash));
+    const uint32_t bad = slash == std::string_view::npos ? 0 : ParseCount32(item.substr(slash + 1));
+    if (bad > requests) throw Corrupt{"counts: more bad requests than requests"};
+    if (ring->requests.size() + 1 > kMaxSavedBuckets) throw Corrupt{"counts: too many"};
+    ring->requests.push_back(requests);
+    ring->bad.push_back(bad);
+  }
+}
+
+json EncodeCounters(const RuleCounters& c) {
+  json rings = json::array();
+  for (const SpanCounters::Snapshot& ring : c.rings) {
+    rings.push_back(
+        {{"bucket_s", ring.bucket_seconds}, {"head", ring.head}, {"counts", EncodeCounts(ring)}});
+  }
+  return {{"rule", Str(c.rule)},
+          {"kind", RuleKindName(c.kind)},
+          {"counted", Str(c.counted)},
+          {"watched_since_ms", OptMillis(c.watched_since)},
+          {"rings", rings}};
+}
+
+RuleCounters DecodeCounters(const json& j) {
+  RuleCounters c;
+  c.rule = GetStr(Field(j, "rule"), "alerting.counters.rule");
+  c.kind = GetKind(Field(j, "kind"));
+  c.counted = GetStr(Field(j, "counted"), "alerting.counters.counted");
+  c.watched_since = GetOptTime(Field(j, "watched_since_ms"), "alerting.counters.watched_since_ms");
+  for (const json& r : GetArray(Field(j, "rings"), "alerting.counters.rings")) {
+    SpanCounters::Snapshot ring;
+    ring.bucket_seconds = GetI64(Field(r, "bucket_s"), "alerting.counters.rings.bucket_s");
+    if (ring.bucket_seconds < 1 || ring.bucket_seconds > 86400) {
+      throw Corrupt{"alerting.counters.rings.bucket_s: out of range"};
+    }
+    ring.head = GetI64(Field(r, "head"), "alerting.counters.rings.head");
+    // Bucket indexes of log times between the epoch and the year 2200.
+    if (ring.head < 0 || ring.head > 7258118400 / ring.bucket_seconds) {
+      throw Corrupt{"alerting.counters.rings.head: out of range"};
+    }
+    DecodeCounts(GetStr(Field(r, "counts"), "alerting.counters.rings.counts"), &ring);
+    c.rings.push_back(std::move(ring));
+  }
+  return c;
+}
+
 json EncodeBody(const PersistedState& s) {
   json position = nullptr;
   if (s.position) position = EncodePosition(*s.position);
@@ -236,6 +335,8 @@ json EncodeBody(const PersistedState& s) {
                       {"last_fired_ms", OptMillis(a.last_fired)},
                       {"suppressed", a.suppressed}});
   }
+  json counters = json::array();
+  for (const RuleCounters& c : s.alerting.counters) counters.push_back(EncodeCounters(c));
   json outbox = json::array();
   for (const Notification& n : s.outbox) outbox.push_back(EncodeNotification(n));
   json alertmanager = json::array();
@@ -267,7 +368,8 @@ json EncodeBody(const PersistedState& s) {
         {"maintenance_until_ms", OptMillis(s.alerting.maintenance_until)},
         {"configured_maintenance", s.configured_maintenance},
         {"configured_maintenance_until_ms", OptMillis(s.configured_maintenance_until)},
-        {"alerts", alerts}}},
+        {"alerts", alerts},
+        {"counters", counters}}},
       {"outbox", outbox},
       {"alertmanager_firing", alertmanager},
       {"slack_threads", slack_threads}};
@@ -315,6 +417,20 @@ void DecodeBody(const json& root, PersistedState* s) {
     r.last_fired = GetOptTime(Field(a, "last_fired_ms"), "alerting.alerts.last_fired_ms");
     r.suppressed = GetCount(Field(a, "suppressed"), "alerting.alerts.suppressed");
     s->alerting.alerts.push_back(std::move(r));
+  }
+  // Added later (slo): absent in older files. A corrupt record costs only its rule's history:
+  // skipped with a line in the log, the rest of the file is taken.
+  if (alerting.contains("counters")) {
+    const json& counters = GetArray(alerting["counters"], "alerting.counters");
+    for (size_t i = 0; i < counters.size(); ++i) {
+      try {
+        s->alerting.counters.push_back(DecodeCounters(counters[i]));
+      } catch (const Corrupt& e) {
+        s->skipped.push_back("alerting.counters[" + std::to_string(i) + "] ignored: " + e.what);
+      } catch (const json::exception& e) {
+        s->skipped.push_back("alerting.counters[" + std::to_string(i) + "] ignored: " + e.what());
+      }
+    }
   }
   for (const json& n : GetArray(Field(root, "outbox"), "outbox")) {
     s->outbox.push_back(DecodeNotification(n, "outbox"));

@@ -53,6 +53,9 @@ struct PersistedState {
   // Optional in the file: older state files load with none.
   std::vector<SlackThread> slack_threads;
   TimePoint saved_at{};  // set by the writer; not part of the change detection
+  // Set by DecodeState: parts of the file it skipped as corrupt without refusing the whole file
+  // (a rule's saved counts, which only cost their history), one line each for the log.
+  std::vector<std::string> skipped;
 };
 
 // JSON, version 1. Strings that are not valid UTF-8 (hostile label values) are kept exactly as

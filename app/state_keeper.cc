@@ -29,7 +29,10 @@ StateKeeper::Restored StateKeeper::Restore(LogSetOptions* logs) {
 
   pipeline_.resolver().ImportLearned(saved->learned_pools);
   AlertEngine& engine = pipeline_.engine();
-  engine.ImportState(saved->alerting);
+  for (const std::string& skipped : saved->skipped) LogWarn("state file: " + skipped);
+  for (const std::string& ignored : engine.ImportState(saved->alerting)) {
+    LogWarn("state file: " + ignored);
+  }
   const AlertingConfig& alerting = config_.alerting;
   if (alerting.maintenance != saved->configured_maintenance ||
       alerting.maintenance_until != saved->configured_maintenance_until) {

@@ -76,6 +76,17 @@ std::optional<RegressionBaseline> ParseRegressionBaseline(std::string_view text)
   return Lookup(text, kNames);
 }
 
+std::optional<SloIndicator> ParseSloIndicator(std::string_view text) {
+  static constexpr std::pair<std::string_view, SloIndicator> kNames[] = {
+      {"availability", SloIndicator::kAvailability}, {"latency", SloIndicator::kLatency}};
+  return Lookup(text, kNames);
+}
+
+std::optional<bool> ParseUrgencyIsPage(std::string_view text) {
+  static constexpr std::pair<std::string_view, bool> kNames[] = {{"page", true}, {"ticket", false}};
+  return Lookup(text, kNames);
+}
+
 std::optional<bool> ParseBool(std::string_view text) {
   static constexpr std::pair<std::string_view, bool> kNames[] = {
       {"true", true},   {"yes", true}, {"on", true},   {"y", true},  {"1", true},

@@ -33,7 +33,7 @@ inline constexpr std::string_view kLogEscapeExpected = "default, json or none";
 std::optional<LogEscape> ParseLogEscape(std::string_view text);
 
 inline constexpr std::string_view kRuleKindExpected =
-    "failover, error_rate, traffic, latency or release_regression";
+    "failover, error_rate, traffic, latency, release_regression or slo";
 std::optional<RuleKind> ParseRuleKind(std::string_view text);
 
 inline constexpr std::string_view kErrorScopeExpected = "client or upstream";
@@ -42,6 +42,11 @@ std::optional<ErrorScope> ParseErrorScope(std::string_view text);
 // release_regression's `compare`.
 inline constexpr std::string_view kRegressionBaselineExpected = "releases or pools";
 std::optional<RegressionBaseline> ParseRegressionBaseline(std::string_view text);
+// slo: the `sli` key, and a burn_rates entry's `urgency` (true: page).
+inline constexpr std::string_view kSloIndicatorExpected = "availability or latency";
+std::optional<SloIndicator> ParseSloIndicator(std::string_view text);
+inline constexpr std::string_view kUrgencyExpected = "page or ticket";
+std::optional<bool> ParseUrgencyIsPage(std::string_view text);
 
 // true/yes/on/y/1 and false/no/off/n/0, in any case: what YAML 1.1 and shell habits both
 // write.

@@ -19,10 +19,12 @@ namespace {
 // (an error_rate rule with `threshold: 5` means threshold_percent).
 void ReadLatencyKey(const YamlReader& r, RuleConfig& rule, const std::string& key,
                     const YAML::Node& v, const std::string& where) {
-  if (rule.kind != RuleKind::kLatency) {
+  // slo rules take a threshold too: the latency their SLI counts as too slow.
+  const bool slo_threshold = rule.kind == RuleKind::kSlo && key == "threshold";
+  if (rule.kind != RuleKind::kLatency && !slo_threshold) {
     r.Fail(v, where,
-           "only latency rules take " + key +
-               (key == "threshold" ? " (error_rate rules take threshold_percent)" : ""));
+           "only latency" + std::string(key == "threshold" ? " and slo" : "") + " rules take " +
+               key + (key == "threshold" ? " (error_rate rules take threshold_percent)" : ""));
   }
   if (key == "quantile") {
     rule.quantile = r.Number(v, where, 0, 1);
@@ -85,6 +87,122 @@ void CheckReleaseRegressionRule(const YamlReader& r, const YAML::Node& node,
   }
 }
 // --- end release_regression ---
+// ---- slo (kind: slo) ----
+
+// One burn_rates entry: {long: 1h, short: 5m, burn_rate: 14.4, urgency: page}.
+BurnRateWindows ReadBurnRate(const YamlReader& r, const YAML::Node& node, const std::string& path) {
+  if (!node.IsMap()) {
+    r.Fail(node, path, "expected {long: 1h, short: 5m, burn_rate: 14.4, urgency: page}");
+  }
+  r.CheckKeys(node, path, {"long", "short", "burn_rate", "urgency"});
+  BurnRateWindows out;
+  for (const char* key : {"long", "short", "burn_rate"}) {
+    if (!node[key])
+      r.Fail(node, path + "." + key, "every burn_rates entry needs " + std::string(key));
+  }
+  auto window = [&](const char* key) {
+    const auto d =
+        std::chrono::duration_cast<std::chrono::seconds>(r.Duration(node[key], path + "." + key));
+    // Below a minute is below the buckets' resolution; 35 days bounds a ring's memory.
+    if (d < std::chrono::minutes(1) || d > std::chrono::hours(35 * 24)) {
+      r.Fail(node[key], path + "." + key, "must be from 1m to 35d, got " + r.Scalar(node[key]));
+    }
+    return d;
+  };
+  out.long_window = window("long");
+  out.short_window = window("short");
+  if (out.short_window >= out.long_window) {
+    r.Fail(node["short"], path + ".short", "must be shorter than long");
+  }
+  out.burn_rate = r.Number(node["burn_rate"], path + ".burn_rate", 0.001, 1e6);
+  if (node["urgency"]) {
+    const std::string urgency = r.String(node["urgency"], path + ".urgency");
+    const std::optional<bool> page = ParseUrgencyIsPage(urgency);
+    if (!page) r.Fail(node["urgency"], path + ".urgency", ExpectedGot(kUrgencyExpected, urgency));
+    out.page = *page;
+  }
+  return out;
+}
+
+void ReadSloKey(const YamlReader& r, RuleConfig& rule, const std::string& key, const YAML::Node& v,
+                const std::string& where) {
+  if (rule.kind != RuleKind::kSlo) r.Fail(v, where, "only slo rules take " + key);
+  if (key == "objective") {
+    rule.objective_percent = r.Number(v, where, 0, 100);
+    if (rule.objective_percent <= 0 || rule.objective_percent >= 100) {
+      r.Fail(v, where,
+             "expected a percentage above 0 and below 100, like 99.9 (100 leaves no error "
+             "budget), got " +
+                 r.Scalar(v));
+    }
+  } else if (key == "sli") {
+    const std::string sli = r.String(v, where);
+    const std::optional<SloIndicator> indicator = ParseSloIndicator(sli);
+    if (!indicator) r.Fail(v, where, ExpectedGot(kSloIndicatorExpected, sli));
+    rule.sli = *indicator;
+  } else if (key == "ticket_severity") {
+    rule.ticket_severity = r.String(v, where);
+  } else if (key == "period") {
+    const auto period = std::chrono::duration_cast<std::chrono::seconds>(r.Duration(v, where));
+    if (period < std::chrono::minutes(1) || period > std::chrono::hours(35 * 24)) {
+      r.Fail(v, where, "must be from 1m to 35d, got " + r.Scalar(v));
+    }
+    rule.slo_period = period;
+  } else if (key == "burn_rates") {
+    if (!v.IsSequence() || v.size() == 0 || v.size() > 4) {
+      r.Fail(v, where,
+             "expected a list of 1 to 4 entries like {long: 1h, short: 5m, burn_rate: 14.4}");
+    }
+    rule.burn_rates.clear();
+    for (size_t i = 0; i < v.size(); ++i) {
+      rule.burn_rates.push_back(ReadBurnRate(r, v[i], where + "[" + std::to_string(i) + "]"));
+    }
+  }
+}
+
+void CheckSloRule(const YamlReader& r, const YAML::Node& node, const std::string& path,
+                  RuleConfig& rule) {
+  if (!node["objective"]) {
+    r.Fail(node, path + ".objective", "a slo rule needs an objective, a percentage like 99.9");
+  }
+  // The indicator follows from the threshold unless named; named, the two must agree.
+  if (!node["sli"])
+    rule.sli = node["threshold"] ? SloIndicator::kLatency : SloIndicator::kAvailability;
+  if (rule.sli == SloIndicator::kLatency && !node["threshold"]) {
+    r.Fail(node["sli"], path + ".threshold",
+           "a latency slo needs a threshold (slower requests are bad), " +
+               std::string(kDurationExpected));
+  }
+  if (rule.sli == SloIndicator::kAvailability && node["threshold"]) {
+    r.Fail(node["threshold"], path + ".threshold",
+           "an availability slo (5xx) takes no threshold; write sli: latency");
+  }
+  // Keys of the windowed kinds that mean nothing here, rather than be ignored without a word.
+  for (const char* key :
+       {"threshold_percent", "resolve_threshold_percent", "window_size", "max_age", "window"}) {
+    if (node[key]) {
+      r.Fail(node[key], path + "." + key,
+             "slo rules do not take " + std::string(key) + " (see objective and burn_rates)");
+    }
+  }
+  const std::vector<BurnRateWindows> entries =
+      rule.burn_rates.empty() ? DefaultBurnRates() : rule.burn_rates;
+  for (const BurnRateWindows& entry : entries) {
+    if (rule.slo_period && *rule.slo_period < entry.long_window) {
+      r.Fail(node["period"], path + ".period",
+             "must be at least the longest long window of burn_rates (the budget covers them)");
+    }
+  }
+  const double highest = 100 / (100 - rule.objective_percent);
+  for (size_t i = 0; i < rule.burn_rates.size(); ++i) {
+    if (rule.burn_rates[i].burn_rate >= highest) {
+      const std::string where = path + ".burn_rates[" + std::to_string(i) + "].burn_rate";
+      r.Fail(node["burn_rates"][i]["burn_rate"], where,
+             "can never fire: with objective " + r.Scalar(node["objective"]) +
+                 " every request failing is a burn rate of " + std::to_string(highest));
+    }
+  }
+}
 
 }  // namespace
 
@@ -99,6 +217,7 @@ void ReadAlertingRule(const YamlReader& r, const YAML::Node& node, const std::st
   keys.insert({"window", "pool"});                                          // traffic
   keys.insert({"quantile", "threshold", "resolve_threshold", "min_slow"});  // latency
   keys.insert({"min_increase_points", "min_ratio", "compare"});             // release_regression
+  keys.insert({"objective", "sli", "burn_rates", "ticket_severity", "period"});  // slo
   r.CheckKeys(node, path, keys);
   if (!node["name"]) r.Fail(node, path + ".name", "every rule needs a name");
   rule.name = r.String(node["name"], path + ".name");
@@ -114,6 +233,10 @@ void ReadAlertingRule(const YamlReader& r, const YAML::Node& node, const std::st
   if (rule.kind == RuleKind::kTraffic) rule.min_requests = 1;
   // release_regression: a share on each side of the comparison needs some volume.
   if (rule.kind == RuleKind::kReleaseRegression) rule.min_requests = 100;
+  // slo: the volume guard on the long window. At 99.9 % one bad request in 100 is a burn rate
+  // of 10: below the fastest page (14.4x) alone; it takes two, which chance gives a service at
+  // its objective in about 1 of 200 hours of 100 requests, and never at ordinary traffic.
+  if (rule.kind == RuleKind::kSlo) rule.min_requests = 100;
   for (const auto& entry : node) {
     const std::string key = entry.first.as<std::string>();
     const std::string where = path + "." + key;
@@ -172,19 +295,23 @@ void ReadAlertingRule(const YamlReader& r, const YAML::Node& node, const std::st
       ReadLatencyKey(r, rule, key, v, where);
     } else if (key == "min_increase_points" || key == "min_ratio" || key == "compare") {
       ReadReleaseRegressionKey(r, rule, key, v, where);
+    } else if (key == "objective" || key == "sli" || key == "burn_rates" ||
+               key == "ticket_severity" || key == "period") {
+      ReadSloKey(r, rule, key, v, where);
     }
   }
   if (rule.kind == RuleKind::kReleaseRegression) CheckReleaseRegressionRule(r, node, path, rule);
-  if (node["pool"] && rule.kind != RuleKind::kTraffic) {
-    r.Fail(node["pool"], path + ".pool", "only rules of kind traffic take a pool");
+  if (node["pool"] && rule.kind != RuleKind::kTraffic && rule.kind != RuleKind::kSlo) {
+    r.Fail(node["pool"], path + ".pool", "only rules of kind traffic and slo take a pool");
   }
+  if (rule.kind == RuleKind::kSlo) CheckSloRule(r, node, path, rule);
   if (rule.kind == RuleKind::kLatency) CheckLatencyRule(r, node, path, rule);
   if (rule.kind == RuleKind::kErrorRate &&
       rule.resolve_threshold_percent > rule.threshold_percent) {
     r.Fail(node, path + ".resolve_threshold_percent", "must not exceed threshold_percent");
   }
   if (rule.kind != RuleKind::kTraffic && rule.kind != RuleKind::kReleaseRegression &&
-      rule.min_requests > rule.window_size) {
+      rule.kind != RuleKind::kSlo && rule.min_requests > rule.window_size) {
     r.Fail(node, path + ".min_requests", "must not exceed window_size");
   }
 }

@@ -36,13 +36,21 @@ std::string_view UnitOf(RuleKind kind) {
       return "seconds";  // the window's quantile
     case RuleKind::kReleaseRegression:
       return "percent";  // the release's 5xx share against its bound from the baseline
+    case RuleKind::kSlo:
+      return "burn_rate";  // the first entry's long window against its rate, for each urgency
   }
   return "";
 }
 
-std::string Severity(const StatusSnapshot& s, const std::string& rule) {
+std::string Severity(const StatusSnapshot& s, const RuleStatus& r) {
   for (const RuleConfig& rc : s.rules) {
-    if (rc.name == rule) return rc.severity;
+    if (rc.name != r.name) continue;
+    // slo: the ticket has its own, lower severity.
+    auto urgency = r.labels.find("urgency");
+    if (rc.kind == RuleKind::kSlo && urgency != r.labels.end() && urgency->second == "ticket") {
+      return rc.ticket_severity;
+    }
+    return rc.severity;
   }
   return "";
 }
@@ -75,7 +83,7 @@ json AlertJson(const StatusSnapshot& s, const RuleStatus& r) {
   return {
       {"rule", r.name},
       {"kind", RuleKindName(r.kind)},
-      {"severity", Severity(s, r.name)},
+      {"severity", Severity(s, r)},
       {"labels", r.labels},
       {"state", "firing"},
       {"active_since", Time(r.since)},

@@ -4,47 +4,21 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
 #include <string>
 #include <vector>
 
 #include "alerting/alert_engine.h"
 #include "tests/alerting/alerting_test_util.h"
-
-namespace {
-std::atomic<bool> g_counting{false};
-std::atomic<long> g_allocations{0};
-}  // namespace
-
-// Not inlined: GCC would otherwise pair a new-expression with the free() inside and warn
-// (-Wmismatched-new-delete) although both sides are replaced consistently.
-[[gnu::noinline]] void* operator new(std::size_t size) {
-  if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-[[gnu::noinline]] void operator delete(void* p) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept { std::free(p); }
+#include "tests/support/allocation_count.h"
 
 namespace poolwatch {
 namespace {
 
+using ::poolwatch::testing::AllocationCount;
 using poolwatch::testing::At;
 using poolwatch::testing::Attempt;
 using poolwatch::testing::Request;
 using poolwatch::testing::Retried;
-
-class AllocationCount {
- public:
-  AllocationCount() {
-    g_allocations = 0;
-    g_counting = true;
-  }
-  ~AllocationCount() { g_counting = false; }
-  long value() const { return g_allocations.load(); }
-};
 
 AlertingConfig ConfigWithEveryRuleKind() {
   AlertingConfig config = AlertingConfig::SeedDefaults();
@@ -86,6 +60,18 @@ AlertingConfig ConfigWithEveryRuleKind() {
     regression.min_requests = 100;
     config.rules.push_back(regression);
   }
+  RuleConfig slo;
+  slo.name = "availability_slo";
+  slo.kind = RuleKind::kSlo;
+  slo.objective_percent = 99.9;
+  slo.min_requests = 100;
+  config.rules.push_back(slo);
+  slo.name = "blue_latency_slo";
+  slo.sli = SloIndicator::kLatency;
+  slo.scope = ErrorScope::kUpstream;
+  slo.pool = "blue";
+  slo.latency_threshold = std::chrono::milliseconds(30);
+  config.rules.push_back(slo);
   return config;
 }
 
@@ -138,6 +124,34 @@ TEST(AlertEngineAllocations, evaluate_does_not_allocate_when_nothing_changed) {
     const Evaluation e = engine.Evaluate(At(3 + tick * 0.1));
     EXPECT_TRUE(e.notifications.empty());
     EXPECT_TRUE(e.decisions.empty());
+  }
+  EXPECT_EQ(count.value(), 0);
+}
+
+TEST(AlertEngineAllocations, slo_windows_advancing_over_hours_do_not_allocate) {
+  AlertingConfig config;
+  for (const RuleConfig& rule : ConfigWithEveryRuleKind().rules) {
+    if (rule.kind == RuleKind::kSlo) config.rules.push_back(rule);
+  }
+  AlertEngine engine(config);
+  LogRecord record = Request(0, "blue");
+  // Enough requests for the volume guard: the decisions are below_threshold from the start.
+  for (int k = 0; k < 200; ++k) {
+    record.time = At(k * 0.2);
+    engine.Observe(record);
+  }
+  engine.Evaluate(At(40));  // first decisions are reported (and allocate)
+
+  AllocationCount count;
+  // Two hours of 5 requests a second, evaluated every second: every bucket of the 10 s and
+  // one-minute rings is entered and left.
+  for (int second = 40; second < 2 * 3600; ++second) {
+    for (int k = 0; k < 5; ++k) {
+      record.time = At(second + k * 0.2);
+      engine.Observe(record);
+    }
+    const Evaluation e = engine.Evaluate(At(second + 1));
+    EXPECT_TRUE(e.notifications.empty());
   }
   EXPECT_EQ(count.value(), 0);
 }

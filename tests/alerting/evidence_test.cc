@@ -59,6 +59,14 @@ TEST(Evidence, a_clear_burst_shows_it) {
   EXPECT_TRUE(ShowsRateAbove(150, 12, 0.02, 3, 99.9));
 }
 
+// An slo window of days holds millions of requests: a share far above the rate has a tail
+// below what a double holds. It is 0, found from the first term (not by walking every term).
+TEST(Evidence, a_tail_too_small_for_a_double_is_zero) {
+  EXPECT_EQ(BinomialUpperTail(10'000'000, 2'500'000, 0.144), 0);
+  EXPECT_TRUE(ShowsRateAbove(10'000'000, 2'500'000, 0.144, 3, 99.9));
+  EXPECT_FALSE(ShowsRateAbove(10'000'000, 1'440'000, 0.144, 3, 99.9));  // at the mean
+}
+
 TEST(Evidence, confidence_and_min_errors_decide) {
   // 5 of 100: a 5 % chance at 2 %; enough at 90 % confidence, not at 99.9 %.
   EXPECT_TRUE(ShowsRateAbove(100, 5, 0.02, 3, 90));

@@ -82,7 +82,7 @@ TEST(ReleaseWindows, a_line_older_than_the_ring_is_dropped_not_counted_as_new) {
 std::vector<std::string> Names(char prefix, size_t n) {
   std::vector<std::string> names;
   for (size_t i = 0; i < n; ++i) {
-    char buf[16];
+    char buf[24];  // a prefix, up to 20 digits and the NUL (-Wformat-truncation)
     std::snprintf(buf, sizeof(buf), "%c%zu", prefix, i);
     names.emplace_back(buf);
   }

@@ -384,6 +384,29 @@ TEST(IncidentReport, JsonCarriesTheSameIncidents) {
   EXPECT_DOUBLE_EQ(doc["rules"][0]["firing_seconds"].get<double>(), 10.0);
 }
 
+TEST(IncidentReport, AnSloIncidentPeaksAtItsBurnRate) {
+  RuleStatus page;
+  page.name = "checkout_slo";
+  page.kind = RuleKind::kSlo;
+  page.labels = {{"urgency", "page"}};
+  page.threshold = 14.4;
+  IncidentReport report;
+  report.Add(At(0), {}, StatusOf({page}));
+  page.firing = true;
+  page.since = At(52);
+  for (const double burn : {15.0, 91.5, 40.0}) {
+    page.value = burn;
+    report.Add(At(60 + burn), {}, StatusOf({page}));
+  }
+  const std::string text = FormatIncidentReportText(report, At(200));
+  EXPECT_THAT(CellsOf(text, "checkout_slo"),
+              ElementsAre("checkout_slo", "urgency=page", "2023-11-14T22:14:12Z", "still firing",
+                          "2m28s", "91.5x", "0", "0", "0", "0", "no"));
+  auto doc = nlohmann::json::parse(FormatIncidentReportJson(report, At(200)));
+  ASSERT_EQ(doc["incidents"].size(), 1u);
+  EXPECT_DOUBLE_EQ(doc["incidents"][0]["peak_burn_rate"].get<double>(), 91.5);
+}
+
 // The real engine, evaluated each second as replay does. Timings leave room for the slower
 // resolution being built (resolve_for, resolve_requests): each stretch back on the primary is
 // minutes long with ten requests a second.

@@ -64,6 +64,17 @@ PersistedState FullState() {
                                                true,
                                                At(1700000003000),
                                                0});
+  s.alerting.alerts.push_back(AlertStateRecord{
+      "checkout_slo", RuleKind::kSlo, {{"urgency", "page"}}, true, At(1700000003000), 0});
+  RuleCounters counters;
+  counters.rule = "checkout_slo";
+  counters.kind = RuleKind::kSlo;
+  counters.counted = "availability client";
+  counters.watched_since = At(1699990000000);
+  counters.rings.push_back(SpanCounters::Snapshot{
+      10, 170000000, {0, 0, 0, 5, 7, 0, 4294967295u}, {0, 0, 0, 1, 0, 0, 4294967295u}});
+  counters.rings.push_back(SpanCounters::Snapshot{60, 28333333, {}, {}});
+  s.alerting.counters.push_back(counters);
   s.configured_maintenance = false;
   Notification n;
   n.rule = "failover";
@@ -125,6 +136,22 @@ void ExpectSame(const PersistedState& a, const PersistedState& b) {
     EXPECT_EQ(x.announced, y.announced);
     EXPECT_EQ(x.last_fired, y.last_fired);
     EXPECT_EQ(x.suppressed, y.suppressed);
+  }
+  ASSERT_EQ(a.alerting.counters.size(), b.alerting.counters.size());
+  for (size_t i = 0; i < a.alerting.counters.size(); ++i) {
+    const RuleCounters& x = a.alerting.counters[i];
+    const RuleCounters& y = b.alerting.counters[i];
+    EXPECT_EQ(x.rule, y.rule);
+    EXPECT_EQ(x.kind, y.kind);
+    EXPECT_EQ(x.counted, y.counted);
+    EXPECT_EQ(x.watched_since, y.watched_since);
+    ASSERT_EQ(x.rings.size(), y.rings.size());
+    for (size_t k = 0; k < x.rings.size(); ++k) {
+      EXPECT_EQ(x.rings[k].bucket_seconds, y.rings[k].bucket_seconds);
+      EXPECT_EQ(x.rings[k].head, y.rings[k].head);
+      EXPECT_EQ(x.rings[k].requests, y.rings[k].requests);
+      EXPECT_EQ(x.rings[k].bad, y.rings[k].bad);
+    }
   }
   EXPECT_EQ(a.configured_maintenance, b.configured_maintenance);
   EXPECT_EQ(a.configured_maintenance_until, b.configured_maintenance_until);
@@ -245,6 +272,68 @@ TEST(StateFormat, AFileWithoutSlackThreadsStillLoads) {
   PersistedState expected = FullState();
   expected.slack_threads.clear();
   ExpectSame(expected, decoded);
+}
+
+TEST(StateFormat, CountersAreOneCompactStringPerRing) {
+  const nlohmann::json j = nlohmann::json::parse(EncodeState(FullState()));
+  const nlohmann::json& ring = j["alerting"]["counters"][0]["rings"][0];
+  EXPECT_EQ(ring["counts"], "*3 5/1 7 *1 4294967295/4294967295");
+  EXPECT_EQ(ring["bucket_s"], 10);
+}
+
+TEST(StateFormat, AFileWithoutCountersStillLoads) {
+  // As written before slo rules existed.
+  nlohmann::json old = nlohmann::json::parse(EncodeState(FullState()));
+  old["alerting"].erase("counters");
+  PersistedState decoded;
+  std::string error;
+  ASSERT_TRUE(DecodeState(old.dump(), &decoded, &error)) << error;
+  EXPECT_THAT(decoded.alerting.counters, IsEmpty());
+  EXPECT_THAT(decoded.skipped, IsEmpty());
+}
+
+TEST(StateFormat, ACorruptCountersRecordIsSkippedAndTheRestLoads) {
+  const std::string good = EncodeState(FullState());
+  auto skipped = [&](const std::function<void(nlohmann::json&)>& change) {
+    nlohmann::json j = nlohmann::json::parse(good);
+    nlohmann::json second = j["alerting"]["counters"][0];
+    second["rule"] = "other_slo";
+    j["alerting"]["counters"].push_back(second);
+    change(j["alerting"]["counters"][0]);
+    std::string error;
+    PersistedState out;
+    EXPECT_TRUE(DecodeState(j.dump(), &out, &error)) << error;
+    EXPECT_EQ(out.alerting.alerts.size(), FullState().alerting.alerts.size());
+    EXPECT_EQ(out.alerting.counters.size(), 1u);  // the intact one
+    return out.skipped.empty() ? std::string() : out.skipped[0];
+  };
+  EXPECT_THAT(skipped([](auto& c) { c["rings"][0]["counts"] = "5/6"; }),
+              HasSubstr("more bad requests than requests"));
+  EXPECT_THAT(skipped([](auto& c) { c["rings"][0]["counts"] = "5 x"; }), HasSubstr("'x'"));
+  EXPECT_THAT(skipped([](auto& c) { c["rings"][0]["counts"] = "*99999999"; }),
+              HasSubstr("too many"));
+  EXPECT_THAT(skipped([](auto& c) { c["rings"][0]["counts"] = "4294967296"; }),
+              HasSubstr("not a count"));
+  EXPECT_THAT(skipped([](auto& c) { c["rings"][0]["bucket_s"] = 0; }), HasSubstr("bucket_s"));
+  EXPECT_THAT(skipped([](auto& c) { c["rings"][0]["head"] = -5; }), HasSubstr("head"));
+  EXPECT_THAT(skipped([](auto& c) { c["kind"] = "apdex"; }), HasSubstr("unknown rule kind"));
+  EXPECT_THAT(skipped([](auto& c) { c.erase("counted"); }), HasSubstr("alerting.counters[0]"));
+}
+
+TEST(StateFormat, TheFuzzersSloSeedIsAWholeStateFile) {
+  // Seeds the state decoder's fuzzing with counters: it must decode, not be skipped.
+  const std::string text =
+      ReadFile(fs::path(POOLWATCH_SOURCE_DIR) / "fuzz" / "corpus" / "config" / "state_slo.json");
+  PersistedState decoded;
+  std::string error;
+  ASSERT_TRUE(DecodeState(text, &decoded, &error)) << error;
+  EXPECT_THAT(decoded.skipped, IsEmpty());
+  ASSERT_EQ(decoded.alerting.counters.size(), 1u);
+  const RuleCounters& c = decoded.alerting.counters[0];
+  ASSERT_EQ(c.rings.size(), 2u);
+  EXPECT_EQ(c.rings[0].requests, (std::vector<uint32_t>{0, 0, 0, 600, 598, 0, 0, 5}));
+  EXPECT_EQ(c.rings[0].bad, (std::vector<uint32_t>{0, 0, 0, 12, 0, 0, 0, 5}));
+  EXPECT_EQ(c.rings[1].requests.size(), 4302u);
 }
 
 TEST(StateFormat, RejectsWhatItDoesNotUnderstand) {
@@ -707,7 +796,8 @@ TEST(StateKeeper, AlertmanagerAlertsAreSavedOnceAndAdoptedByTheNextRun) {
     run.pipeline.engine().ImportState(EngineState{
         false,
         std::nullopt,
-        {AlertStateRecord{"failover", RuleKind::kFailover, blue.labels, true, started, 0}}});
+        {AlertStateRecord{"failover", RuleKind::kFailover, blue.labels, true, started, 0}},
+        {}});
     run.am_1.Send(blue, std::chrono::seconds(1));
     run.am_2.Send(blue, std::chrono::seconds(1));
     run.am_2.Send(unknown, std::chrono::seconds(1));
@@ -798,7 +888,8 @@ TEST(StateKeeper, SlackIncidentsAreSavedAndTheStillAnnouncedOnesAdoptedByTheNext
     pipeline.engine().ImportState(EngineState{
         false,
         std::nullopt,
-        {AlertStateRecord{"failover", RuleKind::kFailover, {{"pool", "blue"}}, true, started, 0}}});
+        {AlertStateRecord{"failover", RuleKind::kFailover, {{"pool", "blue"}}, true, started, 0}},
+        {}});
     keeper.Tick(0);
   }  // killed: no Shutdown()
   PersistedState saved;

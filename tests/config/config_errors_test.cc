@@ -265,7 +265,7 @@ TEST(ConfigTrafficRule, BadValuesNameFileLineAndKey) {
                 "5", "alerting.rules[0].pool", "only rules of kind traffic");
   ExpectErrorAt("alerting:\n  rules:\n    - {name: t, kind: trafic}\n", "3",
                 "alerting.rules[0].kind",
-                "failover, error_rate, traffic, latency or release_regression");
+                "failover, error_rate, traffic, latency, release_regression or slo");
 }
 
 TEST(ConfigErrors, LatencyRulesNeedAThresholdAndNameFileLineAndKey) {
@@ -289,13 +289,14 @@ TEST(ConfigErrors, LatencyRulesNeedAThresholdAndNameFileLineAndKey) {
       "6", "alerting.rules[0].resolve_threshold", "must not exceed threshold");
   ExpectErrorAt("alerting:\n  rules:\n    - {name: e, kind: error_rate, threshold: 5}\n", "3",
                 "alerting.rules[0].threshold",
-                "only latency rules take threshold (error_rate rules take threshold_percent)");
+                "only latency and slo rules take threshold (error_rate rules take "
+                "threshold_percent)");
   ExpectErrorAt("alerting:\n  rules:\n    - {name: f, kind: failover, quantile: 0.9}\n", "3",
                 "alerting.rules[0].quantile", "only latency rules take quantile");
   ExpectErrorAt("alerting:\n  rules:\n    - {name: l, kind: latncy}\n", "3",
                 "alerting.rules[0].kind",
-                "expected failover, error_rate, traffic, latency or release_regression, got "
-                "'latncy'");
+                "expected failover, error_rate, traffic, latency, release_regression or slo, "
+                "got 'latncy'");
 }
 
 TEST(ConfigErrors, ALatencyRuleReadsItsKeysAndTheSharedResolutionDefaults) {
@@ -331,6 +332,94 @@ TEST(ConfigErrors, ALatencyRuleReadsItsKeysAndTheSharedResolutionDefaults) {
   EXPECT_DOUBLE_EQ(rules[1].confidence_percent, 99);
   EXPECT_EQ(rules[1].for_duration, std::chrono::seconds(30));
   EXPECT_EQ(rules[1].ResolveRequests(), 2000u);
+}
+
+// ---- slo ----
+
+TEST(ConfigErrors, SloRulesNameFileLineAndKey) {
+  const std::string head = "alerting:\n  rules:\n";
+  ExpectErrorAt(head + "    - {name: s, kind: slo}\n", "3", "alerting.rules[0].objective",
+                "a slo rule needs an objective, a percentage like 99.9");
+  ExpectErrorAt(head + "    - {name: s, kind: slo, objective: 100}\n", "3",
+                "alerting.rules[0].objective", "100 leaves no error budget");
+  ExpectErrorAt(head + "    - {name: s, kind: slo, objective: high}\n", "3",
+                "alerting.rules[0].objective", "expected a number");
+  ExpectErrorAt(head + "    - {name: s, kind: slo, objective: 99.9, sli: uptime}\n", "3",
+                "alerting.rules[0].sli", "expected availability or latency, got 'uptime'");
+  ExpectErrorAt(head + "    - name: s\n      kind: slo\n      objective: 99\n      sli: latency\n",
+                "6", "alerting.rules[0].threshold", "a latency slo needs a threshold");
+  ExpectErrorAt(head +
+                    "    - name: s\n      kind: slo\n      objective: 99\n"
+                    "      sli: availability\n      threshold: 300ms\n",
+                "7", "alerting.rules[0].threshold", "an availability slo (5xx) takes no threshold");
+  ExpectErrorAt(head + "    - {name: s, kind: slo, objective: 99.9, window_size: 100}\n", "3",
+                "alerting.rules[0].window_size", "slo rules do not take window_size");
+  ExpectErrorAt(head + "    - {name: s, kind: slo, objective: 99.9, min_requests: 0}\n", "3",
+                "alerting.rules[0].min_requests", "between");
+  ExpectErrorAt(head + "    - {name: e, kind: error_rate, objective: 99.9}\n", "3",
+                "alerting.rules[0].objective", "only slo rules take objective");
+  ExpectErrorAt(head + "    - {name: s, kind: slo, objective: 99.9, burn_rates: 14.4}\n", "3",
+                "alerting.rules[0].burn_rates", "expected a list of 1 to 4 entries");
+  ExpectErrorAt(head +
+                    "    - name: s\n      kind: slo\n      objective: 99.9\n      burn_rates:\n"
+                    "        - {long: 1h, short: 5m, burn_rate: 14.4}\n"
+                    "        - {long: 5m, short: 1h, burn_rate: 6}\n",
+                "8", "alerting.rules[0].burn_rates[1].short", "must be shorter than long");
+  ExpectErrorAt(head +
+                    "    - name: s\n      kind: slo\n      objective: 99.9\n      burn_rates:\n"
+                    "        - {long: 1h, short: 5m, burn_rate: 14.4, urgency: sms}\n",
+                "7", "alerting.rules[0].burn_rates[0].urgency",
+                "expected page or ticket, got 'sms'");
+  ExpectErrorAt(head +
+                    "    - name: s\n      kind: slo\n      objective: 99.9\n      burn_rates:\n"
+                    "        - {long: 1h, burn_rate: 14.4}\n",
+                "7", "alerting.rules[0].burn_rates[0].short", "every burn_rates entry needs short");
+  ExpectErrorAt(head +
+                    "    - name: s\n      kind: slo\n      objective: 99\n      burn_rates:\n"
+                    "        - {long: 1h, short: 5m, burn_rate: 100}\n",
+                "7", "alerting.rules[0].burn_rates[0].burn_rate", "can never fire");
+  ExpectErrorAt(head +
+                    "    - name: s\n      kind: slo\n      objective: 99\n      burn_rates:\n"
+                    "        - {long: 40d, short: 5m, burn_rate: 2}\n",
+                "7", "alerting.rules[0].burn_rates[0].long", "from 1m to 35d");
+  ExpectErrorAt(head + "    - {name: s, kind: slo, objective: 99.9, period: 1d}\n", "3",
+                "alerting.rules[0].period", "at least the longest long window");
+}
+
+TEST(ConfigErrors, AnSloRuleReadsItsKeysAndDefaults) {
+  const Config config = LoadConfigFromString(
+      "alerting:\n  rules:\n"
+      "    - {name: availability, kind: slo, objective: 99.9}\n"
+      "    - name: blue_latency\n      kind: slo\n      objective: 99\n      threshold: 300ms\n"
+      "      scope: upstream\n      pool: blue\n      min_requests: 500\n"
+      "      ticket_severity: info\n      period: 30d\n      burn_rates:\n"
+      "        - {long: 2h, short: 10m, burn_rate: 10}\n"
+      "        - {long: 1d, short: 2h, burn_rate: 2, urgency: ticket}\n",
+      "p.yml", {});
+  const std::vector<RuleConfig>& rules = config.alerting.rules;
+  ASSERT_EQ(rules.size(), 2u);
+  EXPECT_EQ(rules[0].kind, RuleKind::kSlo);
+  EXPECT_DOUBLE_EQ(rules[0].objective_percent, 99.9);
+  EXPECT_EQ(rules[0].sli, SloIndicator::kAvailability);
+  EXPECT_EQ(rules[0].scope, ErrorScope::kClient);
+  EXPECT_EQ(rules[0].min_requests, 100u);
+  EXPECT_TRUE(rules[0].burn_rates.empty());  // the workbook's
+  EXPECT_EQ(rules[0].severity, "critical");
+  EXPECT_EQ(rules[0].ticket_severity, "warning");
+  EXPECT_FALSE(rules[0].slo_period.has_value());
+  EXPECT_EQ(rules[0].ResolveRequests(), 100u);
+  EXPECT_EQ(rules[1].sli, SloIndicator::kLatency);  // inferred from the threshold
+  EXPECT_EQ(rules[1].latency_threshold, std::chrono::milliseconds(300));
+  EXPECT_EQ(rules[1].scope, ErrorScope::kUpstream);
+  EXPECT_EQ(rules[1].pool, "blue");
+  EXPECT_EQ(rules[1].min_requests, 500u);
+  EXPECT_EQ(rules[1].ticket_severity, "info");
+  EXPECT_EQ(rules[1].slo_period, std::chrono::hours(30 * 24));
+  ASSERT_EQ(rules[1].burn_rates.size(), 2u);
+  EXPECT_EQ(rules[1].burn_rates[0],
+            (BurnRateWindows{std::chrono::hours(2), std::chrono::minutes(10), 10, true}));
+  EXPECT_EQ(rules[1].burn_rates[1],
+            (BurnRateWindows{std::chrono::hours(24), std::chrono::hours(2), 2, false}));
 }
 
 }  // namespace

@@ -5,46 +5,20 @@
 
 #include <gtest/gtest.h>
 
-#include <atomic>
-#include <cstdlib>
-#include <new>
 #include <string>
 #include <vector>
 
 #include "exporter/log_reader.h"
+#include "tests/support/allocation_count.h"
 #include "tests/support/test_support.h"
-
-namespace {
-std::atomic<bool> g_counting{false};
-std::atomic<long> g_allocations{0};
-}  // namespace
-
-// Not inlined: GCC would otherwise pair a new-expression with the free() inside and warn
-// (-Wmismatched-new-delete) although both sides are replaced consistently.
-[[gnu::noinline]] void* operator new(std::size_t size) {
-  if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1);
-  if (void* p = std::malloc(size == 0 ? 1 : size)) return p;
-  throw std::bad_alloc();
-}
-[[gnu::noinline]] void operator delete(void* p) noexcept { std::free(p); }
-[[gnu::noinline]] void operator delete(void* p, std::size_t) noexcept { std::free(p); }
 
 namespace poolwatch {
 namespace {
 
+using ::poolwatch::testing::AllocationCount;
 using ::poolwatch::testing::Gzip;
 using ::poolwatch::testing::TempDir;
 using ::poolwatch::testing::WriteFile;
-
-class AllocationCount {
- public:
-  AllocationCount() {
-    g_allocations = 0;
-    g_counting = true;
-  }
-  ~AllocationCount() { g_counting = false; }
-  long value() const { return g_allocations.load(); }
-};
 
 std::string Lines(int count, int seed) {
   std::string out;

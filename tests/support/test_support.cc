@@ -182,8 +182,9 @@ ReplayRun Replay(const std::vector<std::string>& args,
   return run;
 }
 
-int FreePort() {
-  int fd = socket(AF_INET, SOCK_STREAM, 0);
+namespace {
+int FreePortOfType(int type) {
+  int fd = socket(AF_INET, type, 0);
   sockaddr_in addr{};
   addr.sin_family = AF_INET;
   addr.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
@@ -197,6 +198,10 @@ int FreePort() {
   close(fd);
   return ntohs(addr.sin_port);
 }
+}  // namespace
+
+int FreePort() { return FreePortOfType(SOCK_STREAM); }
+int FreeUdpPort() { return FreePortOfType(SOCK_DGRAM); }
 
 namespace {
 

@@ -70,6 +70,8 @@ ReplayRun Replay(const std::vector<std::string>& args,
 
 // A TCP port on 127.0.0.1 that was free a moment ago.
 int FreePort();
+// The same for UDP (a syslog listener).
+int FreeUdpPort();
 
 struct HttpResponse {
   long status = 0;  // 0 when the request failed before a response

@@ -183,6 +183,37 @@ TEST(StatusJson, a_release_regression_rule_gives_the_releases_share_against_its_
   EXPECT_EQ(rule["labels"]["release"], "v2.0.0");
 }
 
+TEST(StatusJson, an_slo_rule_gives_its_burn_rate_and_its_tickets_severity) {
+  StatusSnapshot s = FailedOver();
+  RuleConfig slo;
+  slo.name = "checkout_slo";
+  slo.kind = RuleKind::kSlo;
+  slo.severity = "critical";
+  slo.ticket_severity = "warning";
+  s.rules.push_back(slo);
+  for (const char* urgency : {"page", "ticket"}) {
+    RuleStatus r;
+    r.name = "checkout_slo";
+    r.kind = RuleKind::kSlo;
+    r.firing = true;
+    r.value = urgency == std::string("page") ? 16.2 : 1.3;
+    r.threshold = urgency == std::string("page") ? 14.4 : 1;
+    r.labels = {{"urgency", urgency}};
+    s.engine.rules.push_back(r);
+  }
+  const json j = Status(s);
+  ASSERT_EQ(j["rules"].size(), 4u);
+  EXPECT_EQ(j["rules"][2]["unit"], "burn_rate");
+  EXPECT_DOUBLE_EQ(j["rules"][2]["value"].get<double>(), 16.2);
+  EXPECT_DOUBLE_EQ(j["rules"][3]["threshold"].get<double>(), 1);
+  const json& alerts = j["alerts"];
+  ASSERT_EQ(alerts.size(), 3u);
+  EXPECT_EQ(alerts[1]["labels"]["urgency"], "page");
+  EXPECT_EQ(alerts[1]["severity"], "critical");
+  EXPECT_EQ(alerts[2]["labels"]["urgency"], "ticket");
+  EXPECT_EQ(alerts[2]["severity"], "warning");
+}
+
 TEST(StatusJson, lists_only_firing_alerts_with_their_age_and_severity) {
   json j = Status(FailedOver());
   EXPECT_EQ(j["firing"], 1);

@@ -92,19 +92,22 @@ function renderRules(s) {
     const pct = r.unit === "percent";
     const secs = r.unit === "seconds";  // latency: the window's quantile against the threshold
     const meter = el("div", {"class": "meter" + (r.firing ? " bad" : "")}, el("span", {}));
-    const ratio = r.threshold > 0 ? Math.min(1, r.value / (pct ? Math.max(r.threshold * 2, 1) : secs ? r.threshold * 2 : r.threshold)) : 0;
+    const ratio = r.threshold > 0 ? Math.min(1, r.value / (pct ? Math.max(r.threshold * 2, 1) : secs || r.unit === "burn_rate" ? r.threshold * 2 : r.threshold)) : 0;
     meter.firstChild.style.width = (ratio * 100).toFixed(0) + "%";
     // traffic: requests in the window (seconds watched / window seconds), firing below the minimum.
     const requests = r.unit === "requests";
     const ms = v => Math.round(v * 1000) + " ms";
-    const value = pct ? num(r.value) + "% / " + num(r.threshold) + "%"
+    // slo: the error budget's burn rate over the first long window against its rate.
+    const burn = r.unit === "burn_rate";
+    const value = burn ? num(r.value) + "× / " + num(r.threshold) + "×"
+      : pct ? num(r.value) + "% / " + num(r.threshold) + "%"
       : secs ? ms(r.value) + " / " + ms(r.threshold)
       : requests ? num(r.value) + " requests / min " + num(r.threshold)
       : (r.value >= r.threshold ? "off primary" : "on primary");
     const win = r.window_size ? r.window_fill + " / " + r.window_size + (requests ? " s" : "") : "–";
     body.append(el("tr", {"class": "rule" + (r.firing ? " bad" : ""), "data-rule": r.name, "data-firing": r.firing},
       el("td", {}, r.name), el("td", {}, labels(r.labels) || "–"),
-      el("td", {"class": "num"}, value, pct || secs ? meter : null), el("td", {"class": "num"}, win),
+      el("td", {"class": "num"}, value, pct || secs || burn ? meter : null), el("td", {"class": "num"}, win),
       el("td", {"class": "num"}, r.firing ? "firing " + dur(r.for_seconds) : dur(r.for_seconds)),
       el("td", {}, r.decision)));
   }
