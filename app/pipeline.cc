@@ -4,6 +4,7 @@
 #include <limits>
 
 #include "app/logger.h"
+#include "exporter/log_set.h"
 
 namespace poolwatch {
 namespace {
@@ -20,17 +21,33 @@ TimePoint NextWholeSecond(TimePoint t) {
 
 }  // namespace
 
-LogFormat Pipeline::CompileFormat(const Config& config) {
+std::vector<LogFormat> Pipeline::CompileFormats(const Config& config) {
+  std::vector<LogFormat> formats;
   std::string error;
   auto format = LogFormat::Compile(config.log_format, config.format_options, &error);
   if (!format) throw ConfigError("log.format: " + error);
-  return *format;
+  formats.push_back(std::move(*format));
+  for (size_t i = 0; i < config.log_files.size(); ++i) {
+    const LogFileFormat& file = config.log_files[i];
+    format = LogFormat::Compile(file.format, file.options, &error);
+    if (!format) throw ConfigError("log.files[" + std::to_string(i) + "].format: " + error);
+    formats.push_back(std::move(*format));
+  }
+  return formats;
+}
+
+size_t Pipeline::FormatFor(const std::vector<LogFileFormat>& files, const std::string& path) {
+  for (size_t i = 0; i < files.size(); ++i) {
+    if (PathMatches(files[i].path, path)) return i + 1;
+  }
+  return 0;
 }
 
 Pipeline::Pipeline(const Config& config, prometheus::Registry& registry,
                    prometheus::Registry* series_registry,
                    AlertEngine::VerdictWindows verdict_windows)
-    : format_(CompileFormat(config)),
+    : formats_(CompileFormats(config)),
+      format_(&formats_[0]),
       resolver_(config.pools),
       metrics_(registry, config.metrics, series_registry),
       engine_(config.alerting, verdict_windows),
@@ -93,7 +110,7 @@ void Pipeline::EvaluateAt(TimePoint now) {
 }
 
 void Pipeline::ProcessLine(std::string_view line) {
-  if (auto reason = format_.Parse(line, record_)) {
+  if (auto reason = format_->Parse(line, record_)) {
     ++lines_malformed_;
     metrics_.CountMalformed(*reason);
     auto& reported = reported_[static_cast<size_t>(*reason)];

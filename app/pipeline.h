@@ -31,6 +31,11 @@ class Pipeline {
 
   // One line without its newline.
   void ProcessLine(std::string_view line);
+  // The format ProcessLine() parses with from now on: 0 is log.format, i + 1 log.files[i]'s
+  // (FormatFor() tells which a file has). The owner switches between files, never mid-line.
+  void UseFormat(size_t index) { format_ = &formats_[index < formats_.size() ? index : 0]; }
+  // The format index of the file at `path`: the first log.files entry that names it, else 0.
+  static size_t FormatFor(const std::vector<LogFileFormat>& files, const std::string& path);
   // Metrics are published every `lines` parsed lines (default 1: at once) and at Flush(). A
   // caller that feeds lines in batches sets a larger value (replay: kBatchLines) and calls
   // Flush() after each batch, so /metrics lags by at most one batch and per-line locking
@@ -92,13 +97,14 @@ class Pipeline {
   size_t EvaluateEveryLines() const { return evaluate_every_; }
 
  private:
-  static LogFormat CompileFormat(const Config& config);
+  static std::vector<LogFormat> CompileFormats(const Config& config);
   static size_t EvaluateEvery(const AlertingConfig& config);
   // Evaluates at the whole seconds after the previous evaluation up to `until` (bounded).
   void StepTo(TimePoint until);
   void EvaluateOnce(TimePoint now);
 
-  LogFormat format_;
+  std::vector<LogFormat> formats_;  // log.format, then each log.files entry's
+  const LogFormat* format_;
   PoolResolver resolver_;
   ExporterMetrics metrics_;
   AlertEngine engine_;

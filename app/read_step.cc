@@ -2,16 +2,46 @@
 
 namespace poolwatch {
 
-FileFollower::PollResult ReadLogOnce(FileFollower& follower, Pipeline& pipeline,
-                                     StateKeeper& state) {
-  FileFollower::PollResult result =
-      follower.Poll([&pipeline](std::string_view line) { pipeline.ProcessLine(line); });
+LogsReadResult ReadLogsOnce(LogSet& logs, Pipeline& pipeline, StateKeeper& state) {
+  LogsReadResult read;
+  read.changes = logs.Refresh();
+  uint64_t bytes = 0;
+  uint64_t lines = 0;
+  uint64_t overlong = 0;
+  auto to_pipeline = [&pipeline](std::string_view line) { pipeline.ProcessLine(line); };
+  // Between full reads only the files inotify named, and those not done: with 50 logs, most
+  // are quiet at any moment, and each read of one costs a few system calls.
+  // Also while a burst keeps the run loop from waiting (and draining) between reads: the other
+  // files' events are what gets them read in between.
+  logs.DrainWakeups();
+  const bool full = logs.FullReadDue();
+  for (const std::unique_ptr<LogSet::File>& file : logs.files()) {
+    if (!full && !file->dirty && !file->busy) continue;
+    file->dirty = false;
+    pipeline.metrics().SetSource(file->label);
+    pipeline.UseFormat(file->format);
+    FileFollower::PollResult result = file->follower->Poll(to_pipeline);
+    file->idle = result.bytes_read == 0 && !result.more;
+    const FileFollower::Stats& stats = file->follower->stats();
+    file->busy = result.more || stats.draining_rotated_file || !stats.file_open;
+    bytes += result.bytes_read;
+    lines += result.lines;
+    overlong += result.overlong_lines;
+    read.more = read.more || result.more;
+    if (result.rotated || result.truncated || result.status_changed) {
+      read.events.push_back({file.get(), result});
+    }
+  }
+  // Syslog's lines, read next, have the section's format and no path label.
+  pipeline.metrics().SetSource("");
+  pipeline.UseFormat(0);
   pipeline.Flush();
-  pipeline.CountOverlong(result.overlong_lines);
-  pipeline.metrics().AddBytesRead(result.bytes_read);
-  state.CountLines(result.lines + result.overlong_lines);
+  pipeline.CountOverlong(overlong);
+  pipeline.metrics().AddBytesRead(bytes);
+  state.CountLines(lines + overlong);
   pipeline.DeliverPending();
-  return result;
+  read.bytes_read = bytes;
+  return read;
 }
 
 SyslogReceiver::PollResult ReadSyslogOnce(SyslogReceiver& receiver, Pipeline& pipeline) {

@@ -197,6 +197,26 @@ Notification DecodeNotification(const json& j, const std::string& where) {
   return n;
 }
 
+json EncodePosition(const FilePosition& p) {
+  return {{"dev", static_cast<uint64_t>(p.dev)},
+          {"inode", static_cast<uint64_t>(p.inode)},
+          {"offset", p.offset},
+          {"fingerprint", p.fingerprint}};
+}
+
+FilePosition DecodePosition(const json& position, const std::string& where) {
+  FilePosition p;
+  p.dev = static_cast<dev_t>(GetU64(Field(position, "dev"), (where + ".dev").c_str()));
+  p.inode = static_cast<ino_t>(GetU64(Field(position, "inode"), (where + ".inode").c_str()));
+  p.offset = GetU64(Field(position, "offset"), (where + ".offset").c_str());
+  p.fingerprint = GetStr(Field(position, "fingerprint"), (where + ".fingerprint").c_str());
+  std::string raw;
+  if (!HexDecode(p.fingerprint, &raw) || raw.size() > FileFollower::kFingerprintBytes) {
+    throw Corrupt{where + ".fingerprint: expected up to 64 hex-encoded bytes"};
+  }
+  return p;
+}
+
 // A ring of counts as one compact string, oldest bucket first: "R" (no bad request), "R/B",
 // and "*N" for N empty buckets. A busy day of one-minute buckets is some 20 KB.
 std::string EncodeCounts(const SpanCounters::Snapshot& ring) {
@@ -296,11 +316,11 @@ RuleCounters DecodeCounters(const json& j) {
 
 json EncodeBody(const PersistedState& s) {
   json position = nullptr;
-  if (s.position) {
-    position = {{"dev", static_cast<uint64_t>(s.position->dev)},
-                {"inode", static_cast<uint64_t>(s.position->inode)},
-                {"offset", s.position->offset},
-                {"fingerprint", s.position->fingerprint}};
+  if (s.position) position = EncodePosition(*s.position);
+  // Issue 17: one entry per file; absent in files written before.
+  json files = json::array();
+  for (const auto& [path, p] : s.files) {
+    files.push_back({{"path", Str(path)}, {"position", EncodePosition(p)}});
   }
   json pools = json::array();
   for (const auto& [address, pool] : s.learned_pools) {
@@ -338,19 +358,21 @@ json EncodeBody(const PersistedState& s) {
                              {"resolved", t.resolved},
                              {"resolved_at_ms", Millis(t.resolved_at)}});
   }
-  return {{"version", kVersion},
-          {"log", {{"path", Str(s.log_path)}, {"position", position}, {"lines", s.lines}}},
-          {"pools", pools},
-          {"alerting",
-           {{"maintenance", s.alerting.maintenance},
-            {"maintenance_until_ms", OptMillis(s.alerting.maintenance_until)},
-            {"configured_maintenance", s.configured_maintenance},
-            {"configured_maintenance_until_ms", OptMillis(s.configured_maintenance_until)},
-            {"alerts", alerts},
-            {"counters", counters}}},
-          {"outbox", outbox},
-          {"alertmanager_firing", alertmanager},
-          {"slack_threads", slack_threads}};
+  return {
+      {"version", kVersion},
+      {"log",
+       {{"path", Str(s.log_path)}, {"position", position}, {"lines", s.lines}, {"files", files}}},
+      {"pools", pools},
+      {"alerting",
+       {{"maintenance", s.alerting.maintenance},
+        {"maintenance_until_ms", OptMillis(s.alerting.maintenance_until)},
+        {"configured_maintenance", s.configured_maintenance},
+        {"configured_maintenance_until_ms", OptMillis(s.configured_maintenance_until)},
+        {"alerts", alerts},
+        {"counters", counters}}},
+      {"outbox", outbox},
+      {"alertmanager_firing", alertmanager},
+      {"slack_threads", slack_threads}};
 }
 
 void DecodeBody(const json& root, PersistedState* s) {
@@ -364,17 +386,15 @@ void DecodeBody(const json& root, PersistedState* s) {
   s->log_path = GetStr(Field(log, "path"), "log.path");
   s->lines = GetU64(Field(log, "lines"), "log.lines");
   const json& position = Field(log, "position");
-  if (!position.is_null()) {
-    FilePosition p;
-    p.dev = static_cast<dev_t>(GetU64(Field(position, "dev"), "log.position.dev"));
-    p.inode = static_cast<ino_t>(GetU64(Field(position, "inode"), "log.position.inode"));
-    p.offset = GetU64(Field(position, "offset"), "log.position.offset");
-    p.fingerprint = GetStr(Field(position, "fingerprint"), "log.position.fingerprint");
-    std::string raw;
-    if (!HexDecode(p.fingerprint, &raw) || raw.size() > FileFollower::kFingerprintBytes) {
-      throw Corrupt{"log.position.fingerprint: expected up to 64 hex-encoded bytes"};
+  if (!position.is_null()) s->position = DecodePosition(position, "log.position");
+  if (log.contains("files")) {
+    for (const json& file : GetArray(log["files"], "log.files")) {
+      const std::string path = GetStr(Field(file, "path"), "log.files.path");
+      s->files[path] = DecodePosition(Field(file, "position"), "log.files.position");
     }
-    s->position = p;
+  } else if (s->position) {
+    // Written before issue 17, when poolwatch followed one file: that file's position.
+    s->files[s->log_path] = *s->position;
   }
   for (const json& pair : GetArray(Field(root, "pools"), "pools")) {
     if (!pair.is_array() || pair.size() != 2) throw Corrupt{"pools: expected pairs"};

@@ -28,6 +28,11 @@ struct PersistedState {
   // new, so it is read from its beginning).
   std::optional<FilePosition> position;
   uint64_t lines = 0;  // lines consumed up to `position`, counted across restarts
+  // Issue 17: the position in each file log.path's paths and globs named when saved, by path
+  // (files not open then are left out). `log_path` and `position` above are kept for one file
+  // (a file written by an older poolwatch has only those: it loads as one entry here), and
+  // `lines` counts the lines consumed in all files.
+  std::map<std::string, FilePosition> files;
   std::map<std::string, std::string> learned_pools;  // upstream address → pool
   EngineState alerting;
   // The configuration's maintenance setting when saved: when it differs at start-up, the

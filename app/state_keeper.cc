@@ -22,7 +22,7 @@ StateKeeper::StateKeeper(const Config& config, Pipeline& pipeline, prometheus::R
   checkpointer_ = std::make_unique<Checkpointer>(std::move(options));
 }
 
-StateKeeper::Restored StateKeeper::Restore(FileFollowerOptions* follow) {
+StateKeeper::Restored StateKeeper::Restore(LogSetOptions* logs) {
   if (!enabled()) return {};
   std::optional<PersistedState> saved = checkpointer_->Restore();
   if (!saved) return {};
@@ -47,29 +47,44 @@ StateKeeper::Restored StateKeeper::Restore(FileFollowerOptions* follow) {
   restored.alertmanager_firing = AdoptableFiring(saved->alertmanager_firing);
   restored.slack_threads = AdoptableThreads(saved->slack_threads);
 
-  if (saved->log_path != config_.log_path) {
-    LogWarn("the state file was saved while following " + saved->log_path + ", not " +
-            config_.log_path + ": not resuming the log position");
-  } else {
-    lines_ = saved->lines;
-    // An empty position (no file was open) matches no file: read what is there now from its
-    // beginning, since all of it was written after the save.
-    const FilePosition position = saved->position.value_or(FilePosition{});
+  lines_ = saved->lines;
+  // A fixed path with no saved position was not open at the save: an empty position matches no
+  // file, so what is there now is read from its beginning, since all of it was written after.
+  for (const std::string& pattern : logs->patterns) {
+    if (!IsGlobPattern(pattern) && saved->files.count(pattern) == 0) {
+      saved->files[pattern] = FilePosition{};
+    }
+  }
+  size_t resumed = 0;
+  for (const auto& [path, position] : saved->files) {
+    const bool named = std::any_of(logs->patterns.begin(), logs->patterns.end(),
+                                   [&](const std::string& p) { return PathMatches(p, path); });
+    if (!named) {
+      LogWarn("the state file holds a position in " + path +
+              ", which log.path no longer names: not resuming it");
+      continue;
+    }
+    pipeline_.metrics().SetSource(logs->label_of ? logs->label_of(path) : "");
+    pipeline_.UseFormat(Pipeline::FormatFor(config_.log_files, path));
     RotatedRemainder rest = ReadRotatedRemainder(
-        config_.log_path, position, [this](std::string_view line) { pipeline_.ProcessLine(line); });
+        path, position, [this](std::string_view line) { pipeline_.ProcessLine(line); });
     pipeline_.CountOverlong(rest.overlong_lines);
     pipeline_.metrics().AddBytesRead(rest.bytes);
     lines_ += rest.lines + rest.overlong_lines;
     if (rest.needed) (rest.found ? LogInfo(rest.message) : LogWarn(rest.message));
-    follow->resume_from = position;
+    logs->resume_from[path] = position;
+    ++resumed;
     LogInfo(
-        "resuming " + config_.log_path +
-        (rest.needed ? " from its beginning" : " at offset " + std::to_string(position.offset)) +
-        " (" + std::to_string(saved->lines) + " lines consumed before the restart, " +
-        std::to_string(saved->learned_pools.size()) + " learned upstream addresses, " +
-        std::to_string(announced) + " alerts firing, " + std::to_string(restored.outbox.size()) +
-        " notifications to deliver again)");
+        "resuming " + path +
+        (rest.needed ? " from its beginning" : " at offset " + std::to_string(position.offset)));
   }
+  pipeline_.metrics().SetSource("");
+  pipeline_.UseFormat(0);
+  LogInfo("restored the state of " + std::to_string(resumed) + " log file(s) (" +
+          std::to_string(saved->lines) + " lines consumed before the restart, " +
+          std::to_string(saved->learned_pools.size()) + " learned upstream addresses, " +
+          std::to_string(announced) + " alerts firing, " + std::to_string(restored.outbox.size()) +
+          " notifications to deliver again)");
   return restored;
 }
 
@@ -121,14 +136,22 @@ std::vector<AlertmanagerFiring> StateKeeper::AdoptableFiring(
 
 PersistedState StateKeeper::Capture(const std::vector<Notification>& handing_on) const {
   PersistedState state;
-  state.log_path = config_.log_path;
+  const std::vector<std::string> patterns = LogPatterns(config_);
+  for (const std::string& pattern : patterns) {
+    state.log_path += (state.log_path.empty() ? "" : ", ") + pattern;
+  }
   state.lines = lines_;
-  if (follower_ != nullptr) {
-    FilePosition position = follower_->CurrentPosition();
-    if (position.dev != 0 || position.inode != 0) state.position = std::move(position);
-    // Lines past the saved position (a new log's, while the rotated one is still read) are read
-    // again after a restart: counted then, not now.
-    state.lines -= std::min(lines_, follower_->LinesAfterPosition());
+  if (logs_ != nullptr) {
+    state.files = logs_->Positions();
+    // One fixed path, as before issue 17: its position where an older poolwatch looks for it.
+    if (patterns.size() == 1 && !IsGlobPattern(patterns[0])) {
+      if (auto it = state.files.find(patterns[0]); it != state.files.end()) {
+        state.position = it->second;
+      }
+    }
+    // Lines past the saved positions (a new log's, while the rotated one is still read) are
+    // read again after a restart: counted then, not now.
+    state.lines -= std::min(lines_, logs_->LinesAfterPositions());
   }
   state.learned_pools = pipeline_.resolver().ExportLearned();
   state.alerting = pipeline_.engine().ExportState();

@@ -17,6 +17,7 @@
 #include "app/pipeline.h"
 #include "config/config.h"
 #include "exporter/file_follower.h"
+#include "exporter/log_set.h"
 
 namespace poolwatch {
 
@@ -77,14 +78,16 @@ class StateKeeper {
   // Before Restore(). The functions must stay callable until the keeper's last call.
   void AttachExports(Exports exports) { exports_ = std::move(exports); }
 
-  // At start-up, before following the log: restores learned pools and the alerting state into
-  // the pipeline, reads the rest of a file rotated away while poolwatch was down through it,
-  // and sets follow->resume_from. Returns the notification side's state to import.
-  Restored Restore(FileFollowerOptions* follow);
-  // The follower whose position is saved; set once it exists.
-  void Attach(const FileFollower* follower) { follower_ = follower; }
+  // At start-up, before following the logs: restores learned pools and the alerting state into
+  // the pipeline, reads through it the rest of each file rotated away while poolwatch was down
+  // (with its path label set), and fills logs->resume_from for the saved files log.path still
+  // names. A fixed path with no saved position (it was not open) is read from its beginning; a
+  // glob's file with none follows log.start_at. Returns the notification side's state to import.
+  Restored Restore(LogSetOptions* logs);
+  // The files whose positions are saved; set once they exist.
+  void Attach(const LogSet* logs) { logs_ = logs; }
 
-  // Lines the follower consumed (delivered or dropped as overlong) since the last call.
+  // Lines the followers consumed (delivered or dropped as overlong) since the last call.
   void CountLines(uint64_t lines) { lines_ += lines; }
   // Call with the notifications of an evaluation before enqueuing them: saves at once, with
   // them in the outbox next to those the dispatcher has not finished.
@@ -110,7 +113,7 @@ class StateKeeper {
   const Config& config_;
   Pipeline& pipeline_;
   std::unique_ptr<Checkpointer> checkpointer_;
-  const FileFollower* follower_ = nullptr;
+  const LogSet* logs_ = nullptr;
   uint64_t lines_ = 0;
   Exports exports_;
   bool outbox_saved_ = false;  // the last state saved had notifications in its outbox

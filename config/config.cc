@@ -111,7 +111,10 @@ void ApplyEnvironment(const Environment& env, Config& config) {
       rule.min_requests = std::min(rule.min_requests, size);
     }
   }
-  if (auto v = get("POOLWATCH_LOG_PATH")) config.log_path = *v;
+  if (auto v = get("POOLWATCH_LOG_PATH")) {
+    config.log_path = *v;
+    config.log_paths.clear();  // one path or glob replaces the file's list
+  }
   if (auto v = get("POOLWATCH_STATE_PATH")) config.state_path = *v;
   if (auto v = get("POOLWATCH_LISTEN_ADDRESS")) {
     std::vector<std::string> addresses = SplitListenAddresses(*v);
@@ -209,6 +212,17 @@ Config LoadConfig(const std::string& yaml_path, const Environment& env) {
   std::stringstream text;
   text << in.rdbuf();
   return LoadConfigFromString(text.str(), yaml_path, env);
+}
+
+std::vector<std::string> LogPatterns(const Config& config) {
+  std::vector<std::string> patterns = config.log_paths;
+  if (patterns.empty() && !config.log_path.empty()) patterns.push_back(config.log_path);
+  for (const LogFileFormat& file : config.log_files) {
+    if (std::find(patterns.begin(), patterns.end(), file.path) == patterns.end()) {
+      patterns.push_back(file.path);
+    }
+  }
+  return patterns;
 }
 
 void ValidateConfig(const Config& config) {

@@ -12,6 +12,7 @@
 #include "config/value_parsers.h"
 #include "exporter/log_format.h"
 #include "exporter/metrics.h"
+#include "exporter/path_label.h"
 #include "remote_write/remote_write_options.h"
 
 namespace poolwatch {
@@ -19,11 +20,31 @@ namespace poolwatch {
 // Key → where it was set ("poolwatch.yml:12", "environment variable …").
 using KeyLocations = std::map<std::string, std::string>;
 
+// One log.files entry: its keys not set are those of the log section.
+struct LogFileFormat {
+  std::string path;  // a path or glob
+  std::string format;
+  LogFormatOptions options;
+};
+
+struct Config;
+// The paths and globs of the access logs to follow: log_paths, or log_path alone, then
+// log.files' paths not among them; empty when only syslog feeds poolwatch.
+std::vector<std::string> LogPatterns(const Config& config);
+
 struct Config {
   std::string source;  // the YAML file it came from, "" when none
 
   // log
+  // One path or glob (--log.path, POOLWATCH_LOG_PATH, log.path as a string).
   std::string log_path;
+  // log.path as a YAML list of paths and globs; when set, log_path is empty. See LogPatterns().
+  std::vector<std::string> log_paths;
+  // log.path_label: a label on the request metrics from the path of each line's file.
+  PathLabelOptions path_label;
+  // log.files: files (paths or globs, followed too) whose lines have another format than
+  // log.format; the first entry whose path names a file gives its format.
+  std::vector<LogFileFormat> log_files;
   bool start_at_beginning = false;
   std::string log_format{kDefaultLogFormat};
   LogFormatOptions format_options;

@@ -4,6 +4,7 @@
 #include <fstream>
 #include <iterator>
 #include <optional>
+#include <regex>
 #include <set>
 #include <string>
 
@@ -356,11 +357,133 @@ void ReadLogSyslog(const YamlReader& r, const YAML::Node& syslog, Config& config
   }
 }
 
+namespace {
+bool IsLabelName(std::string_view name);  // with the remote_write section's helpers
+}  // namespace
+
+// log.path (issue 17 part 1): one path or glob, or a list of them.
+void ReadLogPaths(const YamlReader& r, const YAML::Node& path, Config& config) {
+  config.log_path.clear();
+  config.log_paths.clear();
+  if (!path.IsSequence()) {
+    config.log_path = r.String(path, "log.path");
+    return;
+  }
+  if (path.size() == 0) r.Fail(path, "log.path", "expected at least one path or glob");
+  for (const YAML::Node& item : path) {
+    std::string pattern = r.String(item, "log.path");
+    if (pattern.empty()) r.Fail(item, "log.path", "expected a path or glob, got ''");
+    for (const std::string& seen : config.log_paths) {
+      if (seen == pattern) r.Fail(item, "log.path", "'" + pattern + "' is listed twice");
+    }
+    config.log_paths.push_back(std::move(pattern));
+  }
+}
+
+// log.path_label (issue 17 part 1): {name, regex, max_values}.
+void ReadLogPathLabel(const YamlReader& r, const YAML::Node& label, Config& config) {
+  if (!label.IsMap()) r.Fail(label, "log.path_label", "expected a mapping with name and regex");
+  r.CheckKeys(label, "log.path_label", {"name", "regex", "max_values"});
+  if (!label["name"]) r.Fail(label, "log.path_label.name", "missing: the label's name, e.g. site");
+  if (!label["regex"]) {
+    r.Fail(label, "log.path_label.regex",
+           "missing: a regex over the whole path whose first group is the value");
+  }
+  PathLabelOptions options;
+  options.name = r.String(label["name"], "log.path_label.name");
+  if (!IsLabelName(options.name) || options.name.rfind("__", 0) == 0) {
+    r.Fail(label["name"], "log.path_label.name",
+           "expected a label name like site (letters, digits, _; not starting with __), got '" +
+               options.name + "'");
+  }
+  // The request metrics' own labels, and the histograms' bucket label.
+  for (const char* taken : {"pool", "release", "status", "upstream", "le"}) {
+    if (options.name == taken) {
+      r.Fail(label["name"], "log.path_label.name",
+             "'" + options.name + "' is a label the request metrics already have");
+    }
+  }
+  options.pattern = r.String(label["regex"], "log.path_label.regex");
+  try {
+    PathLabeler compiled(options);
+  } catch (const std::regex_error& e) {
+    r.Fail(label["regex"], "log.path_label.regex",
+           "does not compile as an ECMAScript regex (" + std::string(e.what()) + "): '" +
+               options.pattern + "'");
+  }
+  if (label["max_values"]) {
+    options.max_values = r.Count(label["max_values"], "log.path_label.max_values", 1, 10000);
+  }
+  config.metrics.source_label = options.name;
+  config.metrics.max_sources = options.max_values;
+  config.path_label = std::move(options);
+}
+
+// log.files (issue 17 part 1): [{path, format, escape, pool_variable, release_variable}], each
+// key not set taken from the log section (read before).
+void ReadLogFiles(const YamlReader& r, const YAML::Node& files, Config& config) {
+  if (!files.IsSequence()) {
+    r.Fail(files, "log.files", "expected a list of {path, format, escape, pool_variable, …}");
+  }
+  config.log_files.clear();
+  for (size_t i = 0; i < files.size(); ++i) {
+    const YAML::Node entry = files[i];
+    const std::string at = "log.files[" + std::to_string(i) + "]";
+    if (!entry.IsMap()) r.Fail(entry, at, "expected a mapping with path and format");
+    r.CheckKeys(entry, at, {"path", "format", "escape", "pool_variable", "release_variable"});
+    if (!entry["path"]) r.Fail(entry, at + ".path", "missing: the file (or glob) it is for");
+    LogFileFormat file;
+    file.path = r.String(entry["path"], at + ".path");
+    if (file.path.empty()) r.Fail(entry["path"], at + ".path", "expected a path or glob, got ''");
+    for (const LogFileFormat& seen : config.log_files) {
+      if (seen.path == file.path) {
+        r.Fail(entry["path"], at + ".path", "'" + file.path + "' is listed twice");
+      }
+    }
+    file.format = config.log_format;
+    file.options = config.format_options;
+    std::optional<LogEscape> explicit_escape;
+    if (entry["escape"]) {
+      const std::string escape = r.String(entry["escape"], at + ".escape");
+      explicit_escape = ParseLogEscape(escape);
+      if (!explicit_escape) {
+        r.Fail(entry["escape"], at + ".escape", ExpectedGot(kLogEscapeExpected, escape));
+      }
+      file.options.escape = *explicit_escape;
+    }
+    if (entry["pool_variable"]) {
+      file.options.pool_variable = r.String(entry["pool_variable"], at + ".pool_variable");
+    }
+    if (entry["release_variable"]) {
+      file.options.release_variable = r.String(entry["release_variable"], at + ".release_variable");
+    }
+    std::string error;
+    if (entry["format"]) {
+      auto spec = ParseLogFormatText(r.String(entry["format"], at + ".format"), &error);
+      if (!spec) r.Fail(entry["format"], at + ".format", error);
+      if (spec->escape) {
+        if (explicit_escape && *explicit_escape != *spec->escape) {
+          r.Fail(entry["escape"], at + ".escape",
+                 "contradicts the escape= of its format (nginx's directive without escape= "
+                 "means escape=default)");
+        }
+        file.options.escape = *spec->escape;
+      }
+      file.format = spec->format;
+    }
+    if (!LogFormat::Compile(file.format, file.options, &error)) {
+      r.Fail(entry["format"] ? entry["format"] : entry, at + ".format", error);
+    }
+    config.log_files.push_back(std::move(file));
+  }
+}
+
 void ReadLogSection(const YamlReader& r, const YAML::Node& section, Config& config) {
   r.CheckKeys(section, "log",
               {"path", "start_at", "format", "escape", "pool_variable", "release_variable", "pools",
-               "syslog"});
-  if (section["path"]) config.log_path = r.String(section["path"], "log.path");
+               "syslog", "path_label", "files"});
+  if (const YAML::Node path = section["path"]) ReadLogPaths(r, path, config);
+  if (const YAML::Node label = section["path_label"]) ReadLogPathLabel(r, label, config);
   if (const YAML::Node syslog = section["syslog"]) ReadLogSyslog(r, syslog, config);
   if (section["start_at"]) {
     const std::string start = r.String(section["start_at"], "log.start_at");
@@ -412,6 +535,8 @@ void ReadLogSection(const YamlReader& r, const YAML::Node& section, Config& conf
       config.pools[address] = r.String(entry.second, "log.pools." + address);
     }
   }
+  // After the section's format and options: an entry inherits those it does not set.
+  if (const YAML::Node files = section["files"]) ReadLogFiles(r, files, config);
 }
 
 void ReadWebSection(const YamlReader& r, const YAML::Node& section, Config& config) {

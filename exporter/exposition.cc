@@ -122,6 +122,11 @@ void TextFamilyWriter::Metric(const std::vector<ClientMetric::Label>& labels,
   for (const ClientMetric::Label& label : labels) AddLabel(label.name, label.value);
 }
 
+void TextFamilyWriter::MetricLabels(std::span<const Label> labels) {
+  Begin(0);
+  for (const auto& [name, value] : labels) AddLabel(name, value);
+}
+
 void TextFamilyWriter::Begin(int64_t timestamp_ms) {
   Start();
   labels_.clear();

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <initializer_list>
+#include <span>
 #include <string>
 #include <string_view>
 #include <utility>
@@ -41,6 +42,8 @@ class TextFamilyWriter {
   // Starts a metric. Label names in the order prometheus-cpp keeps them: sorted.
   void Metric(std::initializer_list<Label> labels, int64_t timestamp_ms = 0);
   void Metric(const std::vector<prometheus::ClientMetric::Label>& labels, int64_t timestamp_ms);
+  // The same for labels assembled at run time (a label whose name is configured).
+  void MetricLabels(std::span<const Label> labels);
   // Then its value: one for a counter, gauge or untyped metric, or the lines of a summary or a
   // histogram.
   void Value(double value);

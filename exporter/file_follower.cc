@@ -248,6 +248,13 @@ uint64_t FileFollower::ReadAvailable(OpenFile& file, LineSink on_line, bool to_e
     stats_.bytes_read += bytes;
     file.splitter.Feed(std::string_view(buffer_.data(), static_cast<size_t>(n)), deliver, overlong);
     if (file.fingerprint.size() < kFingerprintBytes) UpdateFingerprint(file);
+    // At the size this Poll()'s fstat saw: what was appended since is read by the next Poll()
+    // (the write's event wakes it), so the pread that would return 0 is saved. With many
+    // files, each read of one is a handful of system calls and this is one of them.
+    if (&file == &file_ && !to_eof && static_cast<size_t>(n) < buffer_.size() &&
+        file.offset >= stats_.file_size && stats_.file_size > 0) {
+      return consumed;
+    }
   }
 }
 

@@ -3,9 +3,11 @@
 #include <prometheus/gauge.h>
 
 #include <algorithm>
+#include <array>
 #include <charconv>
 #include <cmath>
 #include <limits>
+#include <span>
 
 #include "core/same_text.h"
 #include "exporter/exposition.h"
@@ -127,6 +129,29 @@ ExporterMetrics::ExporterMetrics(prometheus::Registry& registry, MetricsOptions 
                       .Help("Times the followed log shrank in place (copytruncate).")
                       .Register(registry)
                       .Add({});
+  source_ = &Labelled(sources_, "");
+}
+
+void ExporterMetrics::SetSource(std::string_view raw) {
+  if (options_.source_label.empty() || raw == source_raw_) return;
+  source_raw_.assign(raw);
+  last_pool_ = nullptr;
+  last_release_ = nullptr;
+  if (auto it = sources_.by_raw.find(raw); it != sources_.by_raw.end()) {
+    source_ = it->second;
+    return;
+  }
+  std::string label = SanitizeLabelValue(raw);
+  const bool known = std::any_of(sources_.all.begin(), sources_.all.end(),
+                                 [&](const auto& source) { return source->label == label; });
+  // The unlabelled source made by the constructor takes no slot.
+  const size_t taken = sources_.all.size() - 1 - (sources_.overflow != nullptr ? 1 : 0);
+  if (!known && taken >= options_.max_sources) {
+    source_ = &Overflow(sources_);
+    return;
+  }
+  source_ = &Labelled(sources_, std::move(label));
+  sources_.by_raw.emplace(std::string(raw), source_);
 }
 
 void ExporterMetrics::CountMalformed(MalformedReason reason) {
@@ -152,19 +177,25 @@ S& ExporterMetrics::Overflow(SeriesSet<S>& set) {
 }
 
 ExporterMetrics::PoolSeries& ExporterMetrics::PoolFor(std::string_view raw) {
-  if (auto it = pools_.by_raw.find(raw); it != pools_.by_raw.end()) return *it->second;
+  SeriesSet<PoolSeries>& pools = source_->pools;
+  if (auto it = pools.by_raw.find(raw); it != pools.by_raw.end()) return *it->second;
   std::string label = SanitizeLabelValue(raw);
   bool allowed = options_.allowed_pools.empty() || options_.allowed_pools.count(label) > 0 ||
                  raw == kPoolNone || raw == kPoolUnknown;
-  if (!allowed) return Overflow(pools_);
-  const bool known_label = std::any_of(pools_.all.begin(), pools_.all.end(),
-                                       [&](const auto& pool) { return pool->label == label; });
+  if (!allowed) return Overflow(pools);
+  // The cap counts distinct pool names, whatever the source: a pool seen in two files takes
+  // one slot.
+  const bool known_label =
+      std::any_of(sources_.all.begin(), sources_.all.end(), [&](const auto& source) {
+        return std::any_of(source->pools.all.begin(), source->pools.all.end(),
+                           [&](const auto& pool) { return pool->label == label; });
+      });
   if (!known_label) {
-    if (distinct_pools_ >= options_.max_pools) return Overflow(pools_);
+    if (distinct_pools_ >= options_.max_pools) return Overflow(pools);
     ++distinct_pools_;
   }
-  PoolSeries& series = Labelled(pools_, std::move(label));
-  pools_.by_raw.emplace(std::string(raw), &series);
+  PoolSeries& series = Labelled(pools, std::move(label));
+  pools.by_raw.emplace(std::string(raw), &series);
   return series;
 }
 
@@ -246,8 +277,8 @@ ExporterMetrics::PendingCounter& ExporterMetrics::RequestCounter(PoolSeries& poo
   }
   Flush();  // the vector may move: no pending count may point into it
   std::lock_guard<std::mutex> lock(series_mutex_);
-  auto& counter = requests_.Add(
-      {{"pool", pool.label}, {"release", release.label}, {"status", std::to_string(status)}});
+  auto& counter = requests_.Add(WithSource(
+      {{"pool", pool.label}, {"release", release.label}, {"status", std::to_string(status)}}));
   release.requests.push_back({status, PendingCounter{&counter, 0}});
   return release.requests.back().counter;
 }
@@ -260,10 +291,15 @@ ExporterMetrics::PendingCounter& ExporterMetrics::AttemptCounter(PoolSeries& poo
   }
   Flush();  // the vector may move: no pending count may point into it
   std::lock_guard<std::mutex> lock(series_mutex_);
-  auto& counter = attempts_.Add(
-      {{"pool", pool.label}, {"upstream", upstream.label}, {"status", std::to_string(status)}});
+  auto& counter = attempts_.Add(WithSource(
+      {{"pool", pool.label}, {"upstream", upstream.label}, {"status", std::to_string(status)}}));
   upstream.attempts.push_back({status, PendingCounter{&counter, 0}});
   return upstream.attempts.back().counter;
+}
+
+prometheus::Labels ExporterMetrics::WithSource(prometheus::Labels labels) const {
+  if (!options_.source_label.empty()) labels[options_.source_label] = source_->label;
+  return labels;
 }
 
 void ExporterMetrics::InitHistogram(PendingHistogram& h, prometheus::Histogram& histogram,
@@ -348,7 +384,7 @@ void ExporterMetrics::Record(const LogRecord& record) {
       std::lock_guard<std::mutex> lock(series_mutex_);
       InitHistogram(release.duration,
                     request_duration_.Add(
-                        {{"pool", pool.label}, {"release", release.label}},
+                        WithSource({{"pool", pool.label}, {"release", release.label}}),
                         prometheus::Histogram::BucketBoundaries(options_.request_duration_buckets)),
                     options_.request_duration_buckets);
     }
@@ -363,7 +399,7 @@ void ExporterMetrics::Record(const LogRecord& record) {
       if (attempt_pool.upstream_duration.histogram == nullptr) {
         std::lock_guard<std::mutex> lock(series_mutex_);
         InitHistogram(attempt_pool.upstream_duration,
-                      upstream_duration_.Add({{"pool", attempt_pool.label}},
+                      upstream_duration_.Add(WithSource({{"pool", attempt_pool.label}}),
                                              prometheus::Histogram::BucketBoundaries(
                                                  options_.upstream_duration_buckets)),
                       options_.upstream_duration_buckets);
@@ -376,46 +412,74 @@ void ExporterMetrics::Record(const LogRecord& record) {
 
 void ExporterMetrics::AppendSeriesExposition(std::string& out) const {
   using prometheus::MetricType;
+  using Label = TextFamilyWriter::Label;
   std::lock_guard<std::mutex> lock(series_mutex_);
   char status[16];
-  // Label names in prometheus-cpp's order (sorted), so each line is the one it would write.
+  // Label names in prometheus-cpp's order (sorted), so each line is the one it would write; the
+  // source label, whose name is configured, goes in its sorted place.
+  const std::string_view source_name = options_.source_label;
+  std::array<Label, 4> labels;
+  auto metric = [&](TextFamilyWriter& writer, std::string_view source,
+                    std::initializer_list<Label> fixed) {
+    size_t n = 0;
+    bool placed = source_name.empty();
+    for (const Label& label : fixed) {
+      if (!placed && source_name < label.first) {
+        labels[n++] = {source_name, source};
+        placed = true;
+      }
+      labels[n++] = label;
+    }
+    if (!placed) labels[n++] = {source_name, source};
+    writer.MetricLabels(std::span<const Label>(labels.data(), n));
+  };
   TextFamilyWriter requests(out, kRequestsName, kRequestsHelp, MetricType::Counter);
-  for (const auto& pool : pools_.all) {
-    for (const auto& release : pool->releases.all) {
-      for (const StatusCounter& c : release->requests) {
-        requests.Metric({{"pool", pool->label},
-                         {"release", release->label},
-                         {"status", StatusText(c.status, status)}});
-        requests.Value(c.counter.counter->Value());
+  for (const auto& source : sources_.all) {
+    for (const auto& pool : source->pools.all) {
+      for (const auto& release : pool->releases.all) {
+        for (const StatusCounter& c : release->requests) {
+          metric(requests, source->label,
+                 {{"pool", pool->label},
+                  {"release", release->label},
+                  {"status", StatusText(c.status, status)}});
+          requests.Value(c.counter.counter->Value());
+        }
       }
     }
   }
   TextFamilyWriter durations(out, kRequestDurationName, kRequestDurationHelp,
                              MetricType::Histogram);
-  for (const auto& pool : pools_.all) {
-    for (const auto& release : pool->releases.all) {
-      if (release->duration.histogram == nullptr) continue;
-      durations.Metric({{"pool", pool->label}, {"release", release->label}});
-      durations.Histogram(release->duration.histogram->Collect().histogram);
+  for (const auto& source : sources_.all) {
+    for (const auto& pool : source->pools.all) {
+      for (const auto& release : pool->releases.all) {
+        if (release->duration.histogram == nullptr) continue;
+        metric(durations, source->label, {{"pool", pool->label}, {"release", release->label}});
+        durations.Histogram(release->duration.histogram->Collect().histogram);
+      }
     }
   }
   TextFamilyWriter attempts(out, kAttemptsName, kAttemptsHelp, MetricType::Counter);
-  for (const auto& pool : pools_.all) {
-    for (const auto& upstream : pool->upstreams.all) {
-      for (const StatusCounter& c : upstream->attempts) {
-        attempts.Metric({{"pool", pool->label},
-                         {"status", StatusText(c.status, status)},
-                         {"upstream", upstream->label}});
-        attempts.Value(c.counter.counter->Value());
+  for (const auto& source : sources_.all) {
+    for (const auto& pool : source->pools.all) {
+      for (const auto& upstream : pool->upstreams.all) {
+        for (const StatusCounter& c : upstream->attempts) {
+          metric(attempts, source->label,
+                 {{"pool", pool->label},
+                  {"status", StatusText(c.status, status)},
+                  {"upstream", upstream->label}});
+          attempts.Value(c.counter.counter->Value());
+        }
       }
     }
   }
   TextFamilyWriter upstream_durations(out, kUpstreamDurationName, kUpstreamDurationHelp,
                                       MetricType::Histogram);
-  for (const auto& pool : pools_.all) {
-    if (pool->upstream_duration.histogram == nullptr) continue;
-    upstream_durations.Metric({{"pool", pool->label}});
-    upstream_durations.Histogram(pool->upstream_duration.histogram->Collect().histogram);
+  for (const auto& source : sources_.all) {
+    for (const auto& pool : source->pools.all) {
+      if (pool->upstream_duration.histogram == nullptr) continue;
+      metric(upstream_durations, source->label, {{"pool", pool->label}});
+      upstream_durations.Histogram(pool->upstream_duration.histogram->Collect().histogram);
+    }
   }
 }
 

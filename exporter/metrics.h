@@ -4,6 +4,7 @@
 #include <prometheus/family.h>
 #include <prometheus/gauge.h>
 #include <prometheus/histogram.h>
+#include <prometheus/labels.h>
 #include <prometheus/registry.h>
 
 #include <chrono>
@@ -36,6 +37,10 @@ struct MetricsOptions {
   size_t max_pools = 20;                // more distinct pools → pool="other"
   size_t max_upstreams = 64;            // more distinct upstream addresses → upstream="other"
   std::set<std::string> allowed_pools;  // when set, any other pool → pool="other"
+  // log.path_label (or a syslog label): the name of a label on the four per-request families
+  // whose value says where a line came from (SetSource()); "" for none.
+  std::string source_label;
+  size_t max_sources = 50;  // more distinct values → "other"
 };
 
 // Label value replacing what exceeded a cardinality cap or the pool allow-list.
@@ -83,6 +88,9 @@ class ExporterMetrics {
   void AddBytesRead(uint64_t bytes) { bytes_read_->Increment(static_cast<double>(bytes)); }
   void CountRotation() { rotations_->Increment(); }
   void CountTruncation() { truncations_->Increment(); }
+  // The source_label value of the lines recorded from now on (the file's or the sender's);
+  // ignored without a source_label. Cheap when the value does not change.
+  void SetSource(std::string_view raw);
 
   // Appends the four per-request families in the text format: the lines
   // AppendTextExposition() writes for their part of Collect(), in another order of series, read
@@ -147,6 +155,12 @@ class ExporterMetrics {
     UpstreamSeries* last_upstream = nullptr;
   };
 
+  // The series of one value of the source label (one, labelled "", without a source_label).
+  struct SourceSeries {
+    std::string label;
+    SeriesSet<PoolSeries> pools;
+  };
+
   // The series labelled `label` in `set`, created when there is none; under series_mutex_.
   template <typename S>
   S& Labelled(SeriesSet<S>& set, std::string label);
@@ -164,6 +178,8 @@ class ExporterMetrics {
   UpstreamSeries& FindUpstream(PoolSeries& pool, std::string_view raw);
   PendingCounter& RequestCounter(PoolSeries& pool, ReleaseSeries& release, int status);
   PendingCounter& AttemptCounter(PoolSeries& pool, UpstreamSeries& upstream, int status);
+  // `labels` plus the source label, when there is one, for prometheus-cpp's families.
+  prometheus::Labels WithSource(prometheus::Labels labels) const;
   static void InitHistogram(PendingHistogram& h, prometheus::Histogram& histogram,
                             const std::vector<double>& bounds);
   void Count(PendingCounter& counter);
@@ -184,7 +200,9 @@ class ExporterMetrics {
   // AppendSeriesExposition() while it walks them; lookups on the parsing thread need none.
   mutable std::mutex series_mutex_;
 
-  SeriesSet<PoolSeries> pools_;
+  SeriesSet<SourceSeries> sources_;
+  SourceSeries* source_ = nullptr;  // where Record() counts
+  std::string source_raw_;          // the raw value source_ came from
   size_t distinct_pools_ = 0;  // admitted under the cap ("other" and shared labels not counted)
   // Upstream addresses admitted as label values, capped across all pools.
   std::set<std::string, std::less<>> upstream_labels_;

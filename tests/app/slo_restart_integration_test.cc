@@ -90,7 +90,14 @@ TEST(SloRestart, AKilledDaemonKeepsTheAlertAndTheWindowsCounts) {
         },
         std::chrono::seconds(30)))
         << first.Output();
-    EXPECT_THAT(first.Output(), HasSubstr("FIRING checkout_slo{urgency=page}"));
+    // Announced is the engine's decision; the console prints it a moment later, from the
+    // dispatcher's thread.
+    EXPECT_TRUE(WaitUntil(
+        [&] {
+          return first.Output().find("FIRING checkout_slo{urgency=page}") != std::string::npos;
+        },
+        std::chrono::seconds(10)))
+        << first.Output();
     // Saved with the counts (the state file is written at most a second after a change), and
     // the page delivered: a notification still in the outbox at the kill is delivered again
     // after the restart (at least once), which is not what this test is about.

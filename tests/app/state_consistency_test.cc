@@ -1,6 +1,6 @@
 // The state file written before each notification describes a line boundary: a backlog whose
 // alerts fire and resolve in the middle of read blocks is caught up as the daemon does it
-// (ReadLogOnce), every state file written on the way is checked against the log, and a restart
+// (ReadLogsOnce), every state file written on the way is checked against the log, and a restart
 // from each one (as after a kill -9 right after that write) ends with exactly the
 // notifications of the run that was not interrupted: none lost, none repeated.
 #include <gmock/gmock.h>
@@ -71,19 +71,19 @@ struct CatchUp {
   }
 
   void Run(const std::string& log_path) {
-    FileFollowerOptions follow;
-    follow.path = log_path;
-    follow.start_at_end = false;
-    follow.use_inotify = false;
+    LogSetOptions logs;
+    logs.patterns = {log_path};
+    logs.follow.start_at_end = false;
+    logs.use_inotify = false;
     // Several reads for the file, each of several blocks, as a longer backlog gets.
-    follow.max_bytes_per_poll = 600 * 1024;
-    for (Notification& n : keeper.Restore(&follow).outbox) {
+    logs.follow.max_bytes_per_poll = 600 * 1024;
+    for (Notification& n : keeper.Restore(&logs).outbox) {
       sent.push_back(Describe(n));
       handed_on.push_back(std::move(n));
     }
-    FileFollower follower(follow);
-    keeper.Attach(&follower);
-    while (ReadLogOnce(follower, pipeline, keeper).bytes_read > 0) ++reads;
+    LogSet files(logs);
+    keeper.Attach(&files);
+    while (ReadLogsOnce(files, pipeline, keeper).bytes_read > 0) ++reads;
     pipeline.EvaluateAt(pipeline.last_record_time());
   }
 

@@ -210,6 +210,44 @@ TEST(StateFormat, EmptyStateRoundTrips) {
   EXPECT_EQ(decoded.lines, 0u);
 }
 
+TEST(StateFormat, EveryFilesPositionRoundTrips) {
+  PersistedState original = FullState();
+  original.files["/var/log/nginx/shop.access.log"] = FilePosition{2049, 11, 300, "61"};
+  original.files["/var/log/nginx/api.access.log"] = FilePosition{2049, 12, 0, ""};
+  PersistedState decoded;
+  std::string error;
+  ASSERT_TRUE(DecodeState(EncodeState(original), &decoded, &error)) << error;
+  ASSERT_EQ(decoded.files.size(), 2u);
+  const FilePosition& shop = decoded.files.at("/var/log/nginx/shop.access.log");
+  EXPECT_EQ(shop.inode, 11u);
+  EXPECT_EQ(shop.offset, 300u);
+  EXPECT_EQ(shop.fingerprint, "61");
+  EXPECT_EQ(decoded.files.at("/var/log/nginx/api.access.log").inode, 12u);
+  ExpectSame(original, decoded);
+}
+
+TEST(StateFormat, AFileOfOneLogWithoutFilesLoadsAsThatLogsPosition) {
+  // As written before issue 17, when poolwatch followed one file.
+  nlohmann::json old = nlohmann::json::parse(EncodeState(FullState()));
+  ASSERT_TRUE(old["log"].contains("files"));
+  old["log"].erase("files");
+  PersistedState decoded;
+  std::string error;
+  ASSERT_TRUE(DecodeState(old.dump(), &decoded, &error)) << error;
+  ASSERT_EQ(decoded.files.size(), 1u);
+  const FilePosition& position = decoded.files.at("/var/log/nginx/access.log");
+  EXPECT_EQ(position.dev, 2049u);
+  EXPECT_EQ(position.inode, 1234567u);
+  EXPECT_EQ(position.offset, 987654321u);
+  // A bad position in the new list is refused like the old one.
+  nlohmann::json bad = nlohmann::json::parse(EncodeState(FullState()));
+  bad["log"]["files"] = nlohmann::json::array(
+      {{{"path", "/x"},
+        {"position", {{"dev", 1}, {"inode", 2}, {"offset", 3}, {"fingerprint", "zz"}}}}});
+  EXPECT_FALSE(DecodeState(bad.dump(), &decoded, &error));
+  EXPECT_THAT(error, HasSubstr("log.files.position.fingerprint"));
+}
+
 TEST(StateFormat, AFileWithoutAlertmanagerAlertsStillLoads) {
   // As written before the field existed.
   nlohmann::json old = nlohmann::json::parse(EncodeState(FullState()));
@@ -652,13 +690,14 @@ TEST(StateKeeper, ASecondRunResumesAfterTheSavedLinesWithTheSameAlertingState) {
     prometheus::Registry registry;
     Pipeline pipeline(config, registry);
     StateKeeper keeper(config, pipeline, &registry);
-    FileFollowerOptions follow;
-    follow.path = log.string();
-    follow.start_at_end = false;
-    EXPECT_THAT(keeper.Restore(&follow).outbox, IsEmpty());
-    FileFollower follower(follow);
-    keeper.Attach(&follower);
-    auto r = follower.Poll([&](std::string_view l) { pipeline.ProcessLine(l); });
+    LogSetOptions logs;
+    logs.patterns = {log.string()};
+    logs.follow.start_at_end = false;
+    EXPECT_THAT(keeper.Restore(&logs).outbox, IsEmpty());
+    LogSet files(logs);
+    keeper.Attach(&files);
+    auto r =
+        files.files().at(0)->follower->Poll([&](std::string_view l) { pipeline.ProcessLine(l); });
     keeper.CountLines(r.lines);
     Notification n;
     n.rule = "failover";
@@ -676,16 +715,17 @@ TEST(StateKeeper, ASecondRunResumesAfterTheSavedLinesWithTheSameAlertingState) {
   prometheus::Registry registry;
   Pipeline pipeline(config, registry);
   StateKeeper keeper(config, pipeline, &registry);
-  FileFollowerOptions follow;
-  follow.path = log.string();
-  std::vector<Notification> again = keeper.Restore(&follow).outbox;
+  LogSetOptions logs;
+  logs.patterns = {log.string()};
+  std::vector<Notification> again = keeper.Restore(&logs).outbox;
   ASSERT_EQ(again.size(), 1u);
   EXPECT_EQ(again[0].Key(), "failover{pool=blue}");
   EXPECT_EQ(pipeline.resolver().Known().at("10.0.0.2:80"), "green");
-  ASSERT_TRUE(follow.resume_from.has_value());
-  FileFollower follower(follow);
-  keeper.Attach(&follower);
-  auto r = follower.Poll([&](std::string_view l) { pipeline.ProcessLine(l); });
+  ASSERT_EQ(logs.resume_from.count(log.string()), 1u);
+  LogSet files(logs);
+  keeper.Attach(&files);
+  auto r =
+      files.files().at(0)->follower->Poll([&](std::string_view l) { pipeline.ProcessLine(l); });
   EXPECT_EQ(r.lines, 1u);
   keeper.CountLines(r.lines);
   keeper.Tick(/*dispatcher_queue_length=*/0);  // delivered: the outbox empties, saved at once
@@ -710,9 +750,9 @@ struct DaemonWithTwoAlertmanagers {
     keeper.AttachExports(std::move(exports));
   }
   std::vector<Notification> Restore() {
-    FileFollowerOptions follow;
-    follow.path = log_path;
-    StateKeeper::Restored restored = keeper.Restore(&follow);
+    LogSetOptions logs;
+    logs.patterns = {log_path};
+    StateKeeper::Restored restored = keeper.Restore(&logs);
     for (AlertmanagerNotifier* am : {&am_1, &am_2}) am->ImportState(restored.alertmanager_firing);
     return restored.outbox;
   }
@@ -800,9 +840,9 @@ TEST(StateKeeper, DisabledWithoutAPath) {
   Pipeline pipeline(config, registry);
   StateKeeper keeper(config, pipeline, &registry);
   EXPECT_FALSE(keeper.enabled());
-  FileFollowerOptions follow;
-  EXPECT_THAT(keeper.Restore(&follow).outbox, IsEmpty());
-  EXPECT_FALSE(follow.resume_from.has_value());
+  LogSetOptions logs;
+  EXPECT_THAT(keeper.Restore(&logs).outbox, IsEmpty());
+  EXPECT_THAT(logs.resume_from, IsEmpty());
   keeper.BeforeEnqueue({Notification{}});
   keeper.Tick(0);
   keeper.Shutdown();
@@ -842,9 +882,9 @@ TEST(StateKeeper, SlackIncidentsAreSavedAndTheStillAnnouncedOnesAdoptedByTheNext
     StateKeeper::Exports exports;
     exports.slack_threads = [&exported] { return exported; };
     keeper.AttachExports(std::move(exports));
-    FileFollowerOptions follow;
-    follow.path = config.log_path;
-    EXPECT_THAT(keeper.Restore(&follow).slack_threads, IsEmpty());
+    LogSetOptions logs;
+    logs.patterns = {config.log_path};
+    EXPECT_THAT(keeper.Restore(&logs).slack_threads, IsEmpty());
     pipeline.engine().ImportState(EngineState{
         false,
         std::nullopt,
@@ -863,10 +903,10 @@ TEST(StateKeeper, SlackIncidentsAreSavedAndTheStillAnnouncedOnesAdoptedByTheNext
   StateKeeper::Exports exports;
   exports.slack_threads = [] { return std::vector<SlackThread>{}; };
   keeper.AttachExports(std::move(exports));
-  FileFollowerOptions follow;
-  follow.path = config.log_path;
+  LogSetOptions logs;
+  logs.patterns = {config.log_path};
   std::vector<std::string> adopted;
-  for (const SlackThread& t : keeper.Restore(&follow).slack_threads) adopted.push_back(t.ts);
+  for (const SlackThread& t : keeper.Restore(&logs).slack_threads) adopted.push_back(t.ts);
   EXPECT_EQ(adopted, (std::vector<std::string>{"1.1", "3.3"}));
 }
 
