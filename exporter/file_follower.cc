@@ -11,6 +11,7 @@
 #include <utility>
 
 #include "exporter/hex.h"
+#include "exporter/inotify_events.h"
 
 namespace poolwatch {
 namespace {
@@ -387,24 +388,14 @@ void FileFollower::WatchFile(OpenFile& file) {
 }
 
 void FileFollower::DrainWakeups() {
-  if (inotify_fd_ < 0) return;
-  alignas(struct inotify_event) char events[4096];
-  for (;;) {
-    const ssize_t n = ::read(inotify_fd_, events, sizeof(events));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;  // EAGAIN: drained
-    // The events only wake us up; Poll() re-checks everything itself. But a watch the kernel
-    // dropped (its directory was removed) must be re-added.
-    for (ssize_t i = 0; i < n;) {
-      const auto* event = reinterpret_cast<const struct inotify_event*>(events + i);
-      if ((event->mask & IN_IGNORED) != 0) {
-        if (event->wd == dir_wd_) dir_wd_ = -1;
-        if (event->wd == file_.watch) file_.watch = -1;
-        if (rotated_ && event->wd == rotated_->watch) rotated_->watch = -1;
-      }
-      i += static_cast<ssize_t>(sizeof(struct inotify_event) + event->len);
-    }
-  }
+  // The events only wake us up; Poll() re-checks everything itself. But a watch the kernel
+  // dropped (its directory was removed) must be re-added.
+  DrainInotifyEvents(inotify_fd_, [this](const struct inotify_event& event) {
+    if ((event.mask & IN_IGNORED) == 0) return;
+    if (event.wd == dir_wd_) dir_wd_ = -1;
+    if (event.wd == file_.watch) file_.watch = -1;
+    if (rotated_ && event.wd == rotated_->watch) rotated_->watch = -1;
+  });
 }
 
 void FileFollower::NoteError(ErrorKind kind, std::string message) {

@@ -10,6 +10,8 @@
 #include <cerrno>
 #include <set>
 
+#include "exporter/inotify_events.h"
+
 namespace poolwatch {
 namespace {
 
@@ -150,26 +152,17 @@ LogSet::Changes LogSet::Refresh() {
 }
 
 void LogSet::DrainWakeups() {
-  if (inotify_fd_ < 0) return;
-  alignas(struct inotify_event) char events[4096];
-  for (;;) {
-    const ssize_t n = ::read(inotify_fd_, events, sizeof(events));
-    if (n < 0 && errno == EINTR) continue;
-    if (n <= 0) return;  // EAGAIN: drained
-    for (ssize_t i = 0; i < n;) {
-      const auto* event = reinterpret_cast<const struct inotify_event*>(events + i);
-      if ((event->mask & kRescanEvents) != 0) rescan_due_ = true;
-      if ((event->mask & IN_Q_OVERFLOW) != 0) last_full_read_ = {};  // events were lost
-      if (event->len > 0) MarkDirty(event->wd, event->name);
-      if ((event->mask & IN_IGNORED) != 0) {
-        // The directory went away: watch it again once it is back.
-        for (auto& [directory, watch] : directory_watches_) {
-          if (watch == event->wd) watch = -1;
-        }
+  DrainInotifyEvents(inotify_fd_, [this](const struct inotify_event& event) {
+    if ((event.mask & kRescanEvents) != 0) rescan_due_ = true;
+    if ((event.mask & IN_Q_OVERFLOW) != 0) last_full_read_ = {};  // events were lost
+    if (event.len > 0) MarkDirty(event.wd, event.name);
+    if ((event.mask & IN_IGNORED) != 0) {
+      // The directory went away: watch it again once it is back.
+      for (auto& [directory, watch] : directory_watches_) {
+        if (watch == event.wd) watch = -1;
       }
-      i += static_cast<ssize_t>(sizeof(struct inotify_event) + event->len);
     }
-  }
+  });
 }
 
 void LogSet::MarkDirty(int watch, std::string_view name) {
