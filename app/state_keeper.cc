@@ -56,7 +56,9 @@ StateKeeper::Restored StateKeeper::Restore(LogSetOptions* logs) {
     }
   }
   size_t resumed = 0;
-  for (const auto& [path, position] : saved->files) {
+  for (const auto& [saved_path, position] : saved->files) {
+    // A named reference: lambdas cannot capture a structured binding before C++20's fix (clang).
+    const std::string& path = saved_path;
     const bool named = std::any_of(logs->patterns.begin(), logs->patterns.end(),
                                    [&](const std::string& p) { return PathMatches(p, path); });
     if (!named) {

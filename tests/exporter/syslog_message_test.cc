@@ -32,7 +32,9 @@ TEST(ParseNginxSyslog, WithoutTheHostNameAndASpacePaddedDay) {
 }
 
 TEST(ParseNginxSyslog, ANewlineARelayAddedIsDropped) {
-  const auto m = ParseNginxSyslog("<190>Nov 26 07:00:00 nginx: " + std::string(kLine) + "\n");
+  // The message is a view into the datagram, which must outlive it.
+  const std::string datagram = "<190>Nov 26 07:00:00 nginx: " + std::string(kLine) + "\n";
+  const auto m = ParseNginxSyslog(datagram);
   ASSERT_TRUE(m.has_value());
   EXPECT_EQ(m->message, kLine);
 }
