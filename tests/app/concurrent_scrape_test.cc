@@ -89,18 +89,12 @@ TEST(ConcurrentScrape, WalkingTheSeriesWhileTheyComeAndGoServesEachOnce) {
   EXPECT_GT(scrapes.load(), 0);
   EXPECT_EQ(pipeline.lines_parsed(), static_cast<uint64_t>(kLines));
 
-  const auto sorted_lines = [](const std::string& text) {
-    std::vector<std::string> lines;
-    std::istringstream in(text);
-    for (std::string line; std::getline(in, line);) lines.push_back(line);
-    std::sort(lines.begin(), lines.end());
-    return lines;
-  };
   std::string served, collected;
   metrics.AppendSeriesExposition(served);
   AppendTextExposition(series_registry.Collect(), collected);
   EXPECT_FALSE(served.empty());
-  EXPECT_EQ(sorted_lines(served), sorted_lines(collected));
+  EXPECT_EQ(::poolwatch::testing::SortedLines(served),
+            ::poolwatch::testing::SortedLines(collected));
 }
 
 }  // namespace

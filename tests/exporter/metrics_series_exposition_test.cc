@@ -13,6 +13,7 @@
 
 #include "exporter/exposition.h"
 #include "exporter/metrics.h"
+#include "tests/support/test_support.h"
 
 namespace poolwatch {
 namespace {
@@ -20,13 +21,7 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::IsEmpty;
 
-std::vector<std::string> SortedLines(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  std::sort(lines.begin(), lines.end());
-  return lines;
-}
+using ::poolwatch::testing::SortedLines;
 
 std::vector<std::string> Duplicates(const std::vector<std::string>& sorted) {
   std::vector<std::string> twice;

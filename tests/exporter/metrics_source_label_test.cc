@@ -11,6 +11,7 @@
 
 #include "exporter/exposition.h"
 #include "exporter/metrics.h"
+#include "tests/support/test_support.h"
 
 namespace poolwatch {
 namespace {
@@ -18,13 +19,7 @@ namespace {
 using ::testing::HasSubstr;
 using ::testing::Not;
 
-std::vector<std::string> SortedLines(const std::string& text) {
-  std::vector<std::string> lines;
-  std::istringstream in(text);
-  for (std::string line; std::getline(in, line);) lines.push_back(line);
-  std::sort(lines.begin(), lines.end());
-  return lines;
-}
+using ::poolwatch::testing::SortedLines;
 
 class SourceLabel : public ::testing::Test {
  protected:

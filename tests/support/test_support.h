@@ -101,6 +101,9 @@ bool WaitUntil(const std::function<bool()>& condition, std::chrono::milliseconds
                std::chrono::milliseconds interval = std::chrono::milliseconds(20));
 
 std::string ReadFile(const std::filesystem::path& path);
+
+// The lines of `text`, sorted: to compare two expositions whatever their order.
+std::vector<std::string> SortedLines(const std::string& text);
 void WriteFile(const std::filesystem::path& path, const std::string& content);
 void AppendFile(const std::filesystem::path& path, const std::string& content);
 
