@@ -36,6 +36,11 @@ std::vector<LogFormat> Pipeline::CompileFormats(const Config& config) {
   return formats;
 }
 
+void Pipeline::SetSource(const LineSource* source) {
+  record_.source = source;
+  metrics_.SetSource(source != nullptr && !source->values.empty() ? source->values.front() : "");
+}
+
 size_t Pipeline::FormatFor(const std::vector<LogFileFormat>& files, const std::string& path) {
   for (size_t i = 0; i < files.size(); ++i) {
     if (PathMatches(files[i].path, path)) return i + 1;

@@ -31,6 +31,10 @@ class Pipeline {
 
   // One line without its newline.
   void ProcessLine(std::string_view line);
+  // Where the lines ProcessLine() gets from now on came from (the owner's, alive until the next
+  // call; null for none): the source labels of their metrics and LogRecord::source for the
+  // rules. Set per file or datagram, never mid-line.
+  void SetSource(const LineSource* source);
   // The format ProcessLine() parses with from now on: 0 is log.format, i + 1 log.files[i]'s
   // (FormatFor() tells which a file has). The owner switches between files, never mid-line.
   void UseFormat(size_t index) { format_ = &formats_[index < formats_.size() ? index : 0]; }

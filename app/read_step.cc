@@ -18,7 +18,7 @@ LogsReadResult ReadLogsOnce(LogSet& logs, Pipeline& pipeline, StateKeeper& state
   for (const std::unique_ptr<LogSet::File>& file : logs.files()) {
     if (!full && !file->dirty && !file->busy) continue;
     file->dirty = false;
-    pipeline.metrics().SetSource(file->label);
+    pipeline.SetSource(&file->source);
     pipeline.UseFormat(file->format);
     FileFollower::PollResult result = file->follower->Poll(to_pipeline);
     file->idle = result.bytes_read == 0 && !result.more;
@@ -33,7 +33,7 @@ LogsReadResult ReadLogsOnce(LogSet& logs, Pipeline& pipeline, StateKeeper& state
     }
   }
   // Syslog's lines, read next, have the section's format and no path label.
-  pipeline.metrics().SetSource("");
+  pipeline.SetSource(nullptr);
   pipeline.UseFormat(0);
   pipeline.Flush();
   pipeline.CountOverlong(overlong);

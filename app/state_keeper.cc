@@ -66,13 +66,17 @@ StateKeeper::Restored StateKeeper::Restore(LogSetOptions* logs) {
               ", which log.path no longer names: not resuming it");
       continue;
     }
-    pipeline_.metrics().SetSource(logs->label_of ? logs->label_of(path) : "");
+    LineSource source;
+    if (logs->label_of) source.values.push_back(logs->label_of(path));
+    source.id = NewLineSourceId();
+    pipeline_.SetSource(&source);
     pipeline_.UseFormat(Pipeline::FormatFor(config_.log_files, path));
     RotatedRemainder rest = ReadRotatedRemainder(
         path, position, [this](std::string_view line) { pipeline_.ProcessLine(line); });
     pipeline_.CountOverlong(rest.overlong_lines);
     pipeline_.metrics().AddBytesRead(rest.bytes);
     lines_ += rest.lines + rest.overlong_lines;
+    pipeline_.SetSource(nullptr);
     if (rest.needed) (rest.found ? LogInfo(rest.message) : LogWarn(rest.message));
     logs->resume_from[path] = position;
     ++resumed;
@@ -80,7 +84,6 @@ StateKeeper::Restored StateKeeper::Restore(LogSetOptions* logs) {
         "resuming " + path +
         (rest.needed ? " from its beginning" : " at offset " + std::to_string(position.offset)));
   }
-  pipeline_.metrics().SetSource("");
   pipeline_.UseFormat(0);
   LogInfo("restored the state of " + std::to_string(resumed) + " log file(s) (" +
           std::to_string(saved->lines) + " lines consumed before the restart, " +

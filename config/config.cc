@@ -225,6 +225,12 @@ std::vector<std::string> LogPatterns(const Config& config) {
   return patterns;
 }
 
+std::vector<std::string> SourceLabelNames(const Config& config) {
+  std::vector<std::string> names;
+  if (!config.path_label.name.empty()) names.push_back(config.path_label.name);
+  return names;
+}
+
 void ValidateConfig(const Config& config) {
   std::string error;
   if (!LogFormat::Compile(config.log_format, config.format_options, &error)) {

@@ -32,6 +32,10 @@ struct Config;
 // log.files' paths not among them; empty when only syslog feeds poolwatch.
 std::vector<std::string> LogPatterns(const Config& config);
 
+// The names of the source labels (LineSource::values, in this order): log.path_label's name when
+// set. A rule's group_by names some of them.
+std::vector<std::string> SourceLabelNames(const Config& config);
+
 struct Config {
   std::string source;  // the YAML file it came from, "" when none
 

@@ -1,9 +1,15 @@
 #include "core/log_record.h"
 
 #include <algorithm>
+#include <atomic>
 #include <ctime>
 
 namespace poolwatch {
+
+uint64_t NewLineSourceId() {
+  static std::atomic<uint64_t> next{1};
+  return next.fetch_add(1, std::memory_order_relaxed);
+}
 
 std::string FormatRfc3339(TimePoint t) {
   std::time_t seconds = Clock::to_time_t(t);

@@ -1,6 +1,7 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -19,6 +20,19 @@ struct UpstreamAttempt {
   std::string_view pool;      // filled in by PoolResolver; empty until then
 };
 
+// Where a line came from, as the values of the source labels: log.path_label's value for a
+// file's lines (later also syslog's tag and host for a datagram's), in the order
+// SourceLabelNames(config) names them. The reader sets it for every line of a file or datagram;
+// the parser never does. `id` (NewLineSourceId()) differs between any two sources alive at once,
+// so a consumer may remember what it worked out for the previous line's source by id.
+struct LineSource {
+  std::vector<std::string> values;
+  uint64_t id = 0;
+};
+
+// A LineSource::id not given before in this process; never 0.
+uint64_t NewLineSourceId();
+
 // One access-log line. The string views point into the line buffer (or into
 // PoolResolver's storage) and are valid only until the next line is parsed:
 // consumers that keep anything must copy it.
@@ -32,6 +46,9 @@ struct LogRecord {
   // Where `pool` and `release` point when their values held escapes that the parser decoded;
   // kept across lines so decoding does not allocate in the steady state.
   std::string pool_storage, release_storage;
+  // Set by the owner of the parser for the lines of one file or datagram, not by Clear(); null
+  // when there are no source labels or the line has none.
+  const LineSource* source = nullptr;
 
   void Clear() {
     time = TimePoint{};

@@ -9,6 +9,7 @@
 #include <string_view>
 #include <vector>
 
+#include "core/log_record.h"
 #include "exporter/file_follower.h"
 
 namespace poolwatch {
@@ -61,7 +62,9 @@ class LogSet {
  public:
   struct File {
     std::string path;
-    std::string label;  // log.path_label's value; "" without one
+    // log.path_label's value as the file's one source value (none without a label), with an id of
+    // its own.
+    LineSource source;
     size_t format = 0;  // its log format: 0 log.format, i + 1 log.files[i]'s
     std::unique_ptr<FileFollower> follower;
     bool from_glob = false;

@@ -82,7 +82,7 @@ class LogSetTest : public ::testing::Test {
     std::map<std::string, std::vector<std::string>> lines;
     for (const auto& file : logs.files()) {
       auto result = file->follower->Poll(
-          [&](std::string_view line) { lines[file->label].emplace_back(line); });
+          [&](std::string_view line) { lines[file->source.values.at(0)].emplace_back(line); });
       file->idle = result.bytes_read == 0 && !result.more;
     }
     return lines;
