@@ -141,6 +141,7 @@ RemoteWriter::SendStep RemoteWriter::SendOnce(TimePoint now, std::chrono::millis
 
   switch (result.outcome) {
     case DeliveryResult::kDelivered:
+    case DeliveryResult::kNothingToSend:  // not an HTTP classification; never here
       step.outcome = SendStep::kSent;
       if (sent_ != nullptr) sent_->Increment(static_cast<double>(batch_.size()));
       if (last_success_ != nullptr) {

@@ -58,6 +58,8 @@ std::string_view ResultName(DeliveryRecord::Result result) {
       return "dropped";
     case DeliveryRecord::Result::kSuperseded:
       return "superseded";
+    case DeliveryRecord::Result::kSkipped:
+      return "skipped";
   }
   return "unknown";
 }
@@ -113,13 +115,15 @@ Dispatcher::Dispatcher(std::vector<std::unique_ptr<Notifier>> notifiers, Dispatc
 Dispatcher::~Dispatcher() { Shutdown(milliseconds(0)); }
 
 void Dispatcher::CreateMetrics(prometheus::Registry& registry) {
-  auto& total = prometheus::BuildCounter()
-                    .Name("poolwatch_notifications_total")
-                    .Help(
-                        "Notification outcomes per notifier: delivered; retried (an attempt "
-                        "failed and will be retried); failed (rejected or given up); dropped "
-                        "(queue overflow or shutdown)")
-                    .Register(registry);
+  auto& total =
+      prometheus::BuildCounter()
+          .Name("poolwatch_notifications_total")
+          .Help(
+              "Notification outcomes per notifier: delivered; retried (an attempt "
+              "failed and will be retried); failed (rejected or given up); dropped "
+              "(queue overflow or shutdown); superseded; skipped (the notifier had nothing to "
+              "send for it)")
+          .Register(registry);
   auto& latency = prometheus::BuildHistogram()
                       .Name("poolwatch_notification_delivery_seconds")
                       .Help("Time from enqueue to delivery, retries included")
@@ -146,6 +150,7 @@ void Dispatcher::CreateMetrics(prometheus::Registry& registry) {
     channel.failed = &total.Add({{"notifier", channel.name}, {"result", "failed"}});
     channel.dropped = &total.Add({{"notifier", channel.name}, {"result", "dropped"}});
     channel.superseded = &total.Add({{"notifier", channel.name}, {"result", "superseded"}});
+    channel.skipped = &total.Add({{"notifier", channel.name}, {"result", "skipped"}});
     channel.retries = &retries.Add({{"notifier", channel.name}});
     channel.latency = &latency.Add({{"notifier", channel.name}}, LatencyBuckets());
   }
@@ -374,6 +379,13 @@ void Dispatcher::CompleteLocked(Channel& channel, const std::shared_ptr<Entry>& 
                               std::to_string(attempt) + " attempts, " +
                               Seconds(now - entry->enqueued) + " after it was queued");
     }
+    FinishHeadLocked(channel);
+    return;
+  }
+
+  if (result.outcome == DeliveryResult::kNothingToSend) {
+    channel.skipped->Increment();
+    RecordLocked(channel, n, DeliveryRecord::Result::kSkipped, attempt, 0, "");
     FinishHeadLocked(channel);
     return;
   }

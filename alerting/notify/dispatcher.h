@@ -32,7 +32,7 @@ LogSink StderrLogSink();
 
 // One line of delivery history for a status page.
 struct DeliveryRecord {
-  enum class Result { kSent, kRetrying, kFailed, kDropped, kSuperseded };
+  enum class Result { kSent, kRetrying, kFailed, kDropped, kSuperseded, kSkipped };
   TimePoint at{};        // wall-clock time of the outcome
   std::string notifier;  // Notifier::Name()
   std::string rule;
@@ -97,7 +97,8 @@ struct DispatcherOptions {
 // Self-metrics: poolwatch_notifications_total{notifier,result} (result: delivered — reached
 // the receiver; retried — an attempt failed and will be retried; failed — rejected by the
 // receiver or the notifier; dropped — never delivered because of overflow or shutdown;
-// superseded — replaced by a newer notification for the same alert before it got through),
+// superseded — replaced by a newer notification for the same alert before it got through;
+// skipped — the notifier had nothing to send for it, DeliveryResult::kNothingToSend),
 // poolwatch_notification_delivery_seconds{notifier} (enqueue → delivered),
 // poolwatch_notification_queue_length, poolwatch_notification_retries_total{notifier}
 // (attempts after the first), poolwatch_notifications_dropped_total{reason} (queue_full,
@@ -167,6 +168,7 @@ class Dispatcher {
     prometheus::Counter* failed = nullptr;
     prometheus::Counter* dropped = nullptr;
     prometheus::Counter* superseded = nullptr;
+    prometheus::Counter* skipped = nullptr;
     prometheus::Counter* retries = nullptr;
     prometheus::Histogram* latency = nullptr;
   };

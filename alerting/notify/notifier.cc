@@ -10,6 +10,8 @@ std::string_view OutcomeName(DeliveryResult::Outcome outcome) {
       return "retryable";
     case DeliveryResult::kPermanent:
       return "permanent";
+    case DeliveryResult::kNothingToSend:
+      return "nothing_to_send";
   }
   return "unknown";
 }

@@ -10,11 +10,19 @@ namespace poolwatch {
 
 // The outcome of one delivery attempt, saying whether trying again can help.
 struct DeliveryResult {
-  enum Outcome { kDelivered, kRetryable, kPermanent };
+  // kNothingToSend: the notifier had nothing to say for this notification (the Slack app, for a
+  // transition the cooldown held back of an alert it has no message for): done, not delivered.
+  enum Outcome { kDelivered, kRetryable, kPermanent, kNothingToSend };
   Outcome outcome = kDelivered;
   long http_status = 0;                      // 0 when no HTTP response (network error, console)
   std::chrono::milliseconds retry_after{0};  // the receiver's Retry-After; 0 when none
   std::string error;  // why it failed, secrets already removed; "" when delivered
+
+  static DeliveryResult NothingToSend() {
+    DeliveryResult result;
+    result.outcome = kNothingToSend;
+    return result;
+  }
 };
 
 std::string_view OutcomeName(DeliveryResult::Outcome outcome);  // "delivered", …

@@ -143,7 +143,7 @@ DeliveryResult SlackAppNotifier::Send(const Notification& n, std::chrono::millis
     if (auto it = threads_.find(key); it != threads_.end()) open = it->second;
   }
   const SlackPlan plan = PlanSlackDelivery(open ? &*open : nullptr, n);
-  if (plan.skip) return DeliveryResult{};
+  if (plan.skip) return DeliveryResult::NothingToSend();
 
   if (plan.post_top) {
     SlackApiAnswer posted = Call(

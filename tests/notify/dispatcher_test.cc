@@ -204,6 +204,24 @@ TEST_F(DispatcherTest, never_supersedes_for_a_notifier_that_needs_every_notifica
       Metric("poolwatch_notifications_total", {{"notifier", "slack"}, {"result", "delivered"}}), 3);
 }
 
+TEST_F(DispatcherTest, a_notification_with_nothing_to_send_is_counted_skipped_not_delivered) {
+  auto* slack = new FakeNotifier("slack", &clock_);
+  slack->script.push_back(DeliveryResult::NothingToSend());
+  auto dispatcher = Make({slack}, Options());
+  dispatcher->Enqueue(MakeNotification("FLAP"));
+  dispatcher->Enqueue(MakeNotification("FIRING"));
+  ASSERT_TRUE(RunUntilIdle(*dispatcher, clock_));
+  EXPECT_EQ(slack->Titles(), (std::vector<std::string>{"FLAP", "FIRING"})) << "tried once each";
+  EXPECT_EQ(Metric("poolwatch_notifications_total", {{"notifier", "slack"}, {"result", "skipped"}}),
+            1);
+  EXPECT_EQ(
+      Metric("poolwatch_notifications_total", {{"notifier", "slack"}, {"result", "delivered"}}), 1);
+  EXPECT_EQ(Metric("poolwatch_notification_delivery_seconds_count", {{"notifier", "slack"}}), 1)
+      << "only what reached the receiver has a delivery time";
+  ASSERT_EQ(dispatcher->RecentDeliveries().size(), 2u);
+  EXPECT_EQ(dispatcher->RecentDeliveries()[0].result, DeliveryRecord::Result::kSkipped);
+}
+
 TEST_F(DispatcherTest, an_incident_note_goes_only_to_notifiers_that_keep_incident_threads) {
   auto* app = new FakeNotifier("slack", &clock_);
   app->needs_every = true;

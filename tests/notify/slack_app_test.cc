@@ -359,6 +359,14 @@ TEST_F(SlackAppNotifierTest, an_incident_is_one_top_message_updated_in_place_wit
   EXPECT_FALSE(Calls()[5].second.contains("thread_ts"));
 }
 
+TEST_F(SlackAppNotifierTest, a_held_back_flap_of_an_alert_without_a_message_sends_nothing) {
+  Notification refire = Firing();
+  refire.state_only = true;
+  EXPECT_EQ(notifier_.Send(refire, 1s).outcome, DeliveryResult::kNothingToSend)
+      << "not \"delivered\": nothing reached Slack";
+  EXPECT_TRUE(poster_.calls.empty());
+}
+
 TEST_F(SlackAppNotifierTest, a_failed_reply_is_retried_after_updating_again_never_lost) {
   poster_.script = {SlackOk("100.1"), SlackOk("100.1"), SlackError("ratelimited")};
   notifier_.Send(Firing(), 1s);
