@@ -119,7 +119,8 @@ function renderDeliveries(s) {
   const body = $("deliveries");
   body.replaceChildren();
   for (const d of n.recent.slice(0, 10)) {
-    const cls = d.result === "sent" ? "ok" : d.result === "retrying" ? "warn" : "bad";
+    // "skipped": the notifier had nothing to send (a held-back flap), which is not a fault.
+    const cls = d.result === "sent" || d.result === "skipped" ? "ok" : d.result === "retrying" ? "warn" : "bad";
     const err = d.error + (d.http_status ? " (HTTP " + d.http_status + ")" : "");
     body.append(el("tr", {"class": "delivery", "data-result": d.result},
       el("td", {"class": "num"}, when(d.time)), el("td", {}, d.key + " " + d.status),
