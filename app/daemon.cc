@@ -650,10 +650,7 @@ int Daemon::Run() {
 }  // namespace
 
 void FlagOverrides::ApplyTo(Config& config) const {
-  if (log_path) {
-    config.log_path = *log_path;
-    config.log_paths.clear();  // one path or glob replaces the file's list
-  }
+  if (log_paths) config.log_paths = *log_paths;  // replaces the list of the file or environment
   if (start_at) {
     const std::optional<StartAt> where = ParseStartAt(*start_at);
     if (!where) throw ConfigError("--log.start-at: " + ExpectedGot(kStartAtExpected, *start_at));
