@@ -23,6 +23,7 @@
 #include "app/pipeline.h"
 #include "app/read_step.h"
 #include "app/state_keeper.h"
+#include "config/restart_settings.h"
 #include "config/value_parsers.h"
 #include "config/web_config.h"
 #include "exporter/exposition.h"
@@ -286,12 +287,10 @@ void Daemon::Reload() {
   LogInfo("reloading configuration" + (config_path_.empty() ? "" : " from " + config_path_));
   try {
     Config fresh = LoadEffectiveConfig(config_path_, flags_);
-    if (LogPatterns(fresh) != LogPatterns(config_) || fresh.log_format != config_.log_format ||
-        fresh.listen_addresses != config_.listen_addresses ||
-        fresh.syslog_listen != config_.syslog_listen) {
-      LogWarn(
-          "log path, log format, syslog and web listen addresses take effect only after a "
-          "restart");
+    // What was built at start-up keeps its settings; each change is named once per reload, and
+    // the rest of the file is applied below all the same.
+    for (const std::string& key : ChangedRestartSettings(config_, fresh)) {
+      LogWarn(key + " changed: takes effect after a restart");
     }
     // The dispatcher and its notifiers live as long as the daemon (they hold the queued and
     // retried notifications): their settings need a restart. Key names only: URLs are secrets.
@@ -307,13 +306,12 @@ void Daemon::Reload() {
       LogWarn("notifier settings changed (" + keys +
               "): they take effect only after a restart; alerts still go out with the old ones");
     }
-    if (fresh.remote_write != config_.remote_write) {
-      LogWarn("remote_write settings changed: they take effect only after a restart");
-    }
     std::lock_guard<std::mutex> lock(engine_mutex_);
     pipeline_.Reconfigure(fresh);
     config_.alerting = fresh.alerting;
     config_.enable_admin_api = fresh.enable_admin_api;
+    config_.log_level = fresh.log_level;  // the logger's level is one atomic
+    Logger::SetLevel(ParseLogLevel(fresh.log_level).value_or(LogLevel::kInfo));
     alert_metrics_.ConfigReloaded(true, Clock::now());
     LogInfo("configuration reloaded");
   } catch (const ConfigError& e) {
