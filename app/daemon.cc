@@ -165,7 +165,10 @@ class Daemon {
   AlertMetrics alert_metrics_;
   std::unique_ptr<CurlHttpPoster> poster_;
   std::unique_ptr<Dispatcher> dispatcher_;
-  FollowerHealth follower_health_;  // the run loop's follower after its last Poll(); engine_mutex_
+  // The inputs for the status page, copied by the run loop after each read; engine_mutex_.
+  std::vector<std::string> log_patterns_;
+  std::vector<FollowerHealth> files_health_;
+  std::vector<SyslogListenerHealth> syslog_health_;
   // The alert self-metrics (firing, window fill, ratios) are rebuilt from Status(), which costs
   // strings and maps: once per tick, or at once when an evaluation produced notifications.
   std::chrono::steady_clock::time_point status_published_{};
@@ -240,7 +243,9 @@ void Daemon::RegisterHandlers(HttpServer& server) {
     s.admin_api = config_.enable_admin_api;
     s.engine = pipeline_.engine().Status(s.now);
     s.rules = pipeline_.engine().config().rules;
-    s.follower = follower_health_;
+    s.log_patterns = log_patterns_;
+    s.files = files_health_;
+    s.syslog = syslog_health_;
     s.lines_parsed = pipeline_.lines_parsed();
     s.lines_malformed = pipeline_.lines_malformed();
     s.last_record_time = pipeline_.last_record_time();
@@ -438,6 +443,8 @@ int Daemon::Run() {
     syslog_counters.emplace(*registry_);
     for (const std::string& address : syslog->BoundAddresses()) {
       LogInfo("listening for syslog", {{"address", address}});
+      std::lock_guard<std::mutex> lock(engine_mutex_);
+      syslog_health_.push_back({address, {}});
     }
   }
 
@@ -485,6 +492,10 @@ int Daemon::Run() {
     log_names += (log_names.empty() ? "" : ", ") + pattern;
   }
   std::optional<LogSet> logs;
+  {
+    std::lock_guard<std::mutex> lock(engine_mutex_);
+    log_patterns_ = patterns;
+  }
   if (!patterns.empty()) {
     const bool resumed = !logs_options.resume_from.empty();
     logs.emplace(logs_options);
@@ -516,20 +527,22 @@ int Daemon::Run() {
       pipeline_.SetBacklogBefore(Clock::now() - kBacklogAge);
       if (logs) {
         result = ReadLogsOnce(*logs, pipeline_, state_);
-        // The status page shows one follower: the first file, or the first one with a problem.
-        follower_health_ = {};
-        for (const auto& file : logs->files()) {
-          if (follower_health_.path.empty() ||
-              (follower_health_.problem.empty() && !file->follower->status().empty())) {
-            follower_health_.path = file->path;
-            follower_health_.stats = file->follower->stats();
-            follower_health_.problem = file->follower->status();
-          }
+        // Element by element: the strings keep their memory from one read to the next.
+        files_health_.resize(logs->files().size());
+        for (size_t i = 0; i < logs->files().size(); ++i) {
+          const auto& file = logs->files()[i];
+          files_health_[i].path = file->path;
+          files_health_[i].stats = file->follower->stats();
+          files_health_[i].problem = file->follower->status();
           logs_readable = logs_readable && file->follower->status().empty();
         }
-        if (follower_health_.path.empty()) follower_health_.path = log_names;
       }
-      if (syslog) received = ReadSyslogOnce(*syslog, pipeline_);
+      if (syslog) {
+        received = ReadSyslogOnce(*syslog, pipeline_);
+        for (size_t i = 0; i < syslog_health_.size(); ++i) {
+          syslog_health_[i].stats = syslog->listener_stats(i);
+        }
+      }
       // In the middle of a backlog the pipeline has evaluated with the log's time; the wall
       // clock would age its windows hours ahead of the lines still to come.
       if (!result.more || !pipeline_.InBacklog()) EvaluateAndDispatch(Clock::now());
