@@ -112,6 +112,13 @@ int main(int argc, char** argv) {
       poolwatch::Config config = poolwatch::LoadEffectiveConfig(check_path, FlagOverrides{});
       std::cout << check_path << ": OK (" << config.alerting.rules.size() << " rules, primary pool "
                 << config.alerting.active_pool;
+      // The inputs; none is fine here, since --log.path may give them when the daemon starts.
+      const size_t paths = poolwatch::LogPatterns(config).size();
+      if (paths > 0) std::cout << ", " << paths << " log path" << (paths == 1 ? "" : "s");
+      if (!config.syslog_listen.empty()) {
+        std::cout << ", syslog on " << config.syslog_listen.size() << " listener"
+                  << (config.syslog_listen.size() == 1 ? "" : "s");
+      }
       if (!config.remote_write.empty()) {
         std::cout << ", remote write to " << config.remote_write.size() << " receiver"
                   << (config.remote_write.size() == 1 ? "" : "s");

@@ -117,6 +117,15 @@ TEST(Reload, NamesEachSettingThatNeedsARestartAndAppliesTheRest) {
                         {{"site", "access"}}),
             1);
   ASSERT_EQ(poolwatch.Stop(), 0);
+
+  // check-config reads the same file and names the inputs it configures.
+  std::string checked;
+  ASSERT_EQ(
+      RunCommand({POOLWATCH_BINARY, "check-config", (dir / "poolwatch.yml").string()}, &checked), 0)
+      << checked;
+  EXPECT_THAT(checked, HasSubstr(": OK (2 rules, primary pool green, 2 log paths, syslog on 1 "
+                                 "listener, remote write to 1 receiver)"))
+      << checked;
 }
 
 }  // namespace

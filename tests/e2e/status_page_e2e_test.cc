@@ -291,6 +291,9 @@ TEST_F(StatusPage, renders_the_failover_in_headless_chromium_without_admin_butto
                            (dir_ / "access.log").string() +
                            R"(</code></td><td class="ok">reading)"))
       << dom;
+  EXPECT_TRUE(Has(dom, R"(<div id="file-patterns" class="muted">log.path: )" +
+                           (dir_ / "access.log").string() + "</div>"))
+      << dom;
   EXPECT_TRUE(Has(dom, R"(<div id="syslog-block" hidden)")) << dom;
 
   // Screenshots at desktop and phone widths: the page lays out and paints.

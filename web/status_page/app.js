@@ -136,6 +136,7 @@ function renderInputs(s) {
   text("log-lines", s.log.lines_parsed + " parsed, " + s.log.lines_malformed + " malformed");
   text("log-last", when(s.log.last_record_time));
   $("files-block").hidden = i.patterns.length === 0 && i.files.length === 0;
+  text("file-patterns", "log.path: " + i.patterns.join(", "));
   const files = $("files");
   files.replaceChildren();
   for (const f of i.files) {
