@@ -23,6 +23,7 @@
 #include "app/pipeline.h"
 #include "app/read_step.h"
 #include "app/state_keeper.h"
+#include "config/restart_settings.h"
 #include "config/value_parsers.h"
 #include "config/web_config.h"
 #include "exporter/exposition.h"
@@ -164,7 +165,10 @@ class Daemon {
   AlertMetrics alert_metrics_;
   std::unique_ptr<CurlHttpPoster> poster_;
   std::unique_ptr<Dispatcher> dispatcher_;
-  FollowerHealth follower_health_;  // the run loop's follower after its last Poll(); engine_mutex_
+  // The inputs for the status page, copied by the run loop after each read; engine_mutex_.
+  std::vector<std::string> log_patterns_;
+  std::vector<FollowerHealth> files_health_;
+  std::vector<SyslogListenerHealth> syslog_health_;
   // The alert self-metrics (firing, window fill, ratios) are rebuilt from Status(), which costs
   // strings and maps: once per tick, or at once when an evaluation produced notifications.
   std::chrono::steady_clock::time_point status_published_{};
@@ -239,7 +243,9 @@ void Daemon::RegisterHandlers(HttpServer& server) {
     s.admin_api = config_.enable_admin_api;
     s.engine = pipeline_.engine().Status(s.now);
     s.rules = pipeline_.engine().config().rules;
-    s.follower = follower_health_;
+    s.log_patterns = log_patterns_;
+    s.files = files_health_;
+    s.syslog = syslog_health_;
     s.lines_parsed = pipeline_.lines_parsed();
     s.lines_malformed = pipeline_.lines_malformed();
     s.last_record_time = pipeline_.last_record_time();
@@ -286,12 +292,10 @@ void Daemon::Reload() {
   LogInfo("reloading configuration" + (config_path_.empty() ? "" : " from " + config_path_));
   try {
     Config fresh = LoadEffectiveConfig(config_path_, flags_);
-    if (LogPatterns(fresh) != LogPatterns(config_) || fresh.log_format != config_.log_format ||
-        fresh.listen_addresses != config_.listen_addresses ||
-        fresh.syslog_listen != config_.syslog_listen) {
-      LogWarn(
-          "log path, log format, syslog and web listen addresses take effect only after a "
-          "restart");
+    // What was built at start-up keeps its settings; each change is named once per reload, and
+    // the rest of the file is applied below all the same.
+    for (const std::string& key : ChangedRestartSettings(config_, fresh)) {
+      LogWarn(key + " changed: takes effect after a restart");
     }
     // The dispatcher and its notifiers live as long as the daemon (they hold the queued and
     // retried notifications): their settings need a restart. Key names only: URLs are secrets.
@@ -307,13 +311,12 @@ void Daemon::Reload() {
       LogWarn("notifier settings changed (" + keys +
               "): they take effect only after a restart; alerts still go out with the old ones");
     }
-    if (fresh.remote_write != config_.remote_write) {
-      LogWarn("remote_write settings changed: they take effect only after a restart");
-    }
     std::lock_guard<std::mutex> lock(engine_mutex_);
     pipeline_.Reconfigure(fresh);
     config_.alerting = fresh.alerting;
     config_.enable_admin_api = fresh.enable_admin_api;
+    config_.log_level = fresh.log_level;  // the logger's level is one atomic
+    Logger::SetLevel(ParseLogLevel(fresh.log_level).value_or(LogLevel::kInfo));
     alert_metrics_.ConfigReloaded(true, Clock::now());
     LogInfo("configuration reloaded");
   } catch (const ConfigError& e) {
@@ -440,6 +443,8 @@ int Daemon::Run() {
     syslog_counters.emplace(*registry_);
     for (const std::string& address : syslog->BoundAddresses()) {
       LogInfo("listening for syslog", {{"address", address}});
+      std::lock_guard<std::mutex> lock(engine_mutex_);
+      syslog_health_.push_back({address, {}});
     }
   }
 
@@ -487,6 +492,10 @@ int Daemon::Run() {
     log_names += (log_names.empty() ? "" : ", ") + pattern;
   }
   std::optional<LogSet> logs;
+  {
+    std::lock_guard<std::mutex> lock(engine_mutex_);
+    log_patterns_ = patterns;
+  }
   if (!patterns.empty()) {
     const bool resumed = !logs_options.resume_from.empty();
     logs.emplace(logs_options);
@@ -518,20 +527,22 @@ int Daemon::Run() {
       pipeline_.SetBacklogBefore(Clock::now() - kBacklogAge);
       if (logs) {
         result = ReadLogsOnce(*logs, pipeline_, state_);
-        // The status page shows one follower: the first file, or the first one with a problem.
-        follower_health_ = {};
-        for (const auto& file : logs->files()) {
-          if (follower_health_.path.empty() ||
-              (follower_health_.problem.empty() && !file->follower->status().empty())) {
-            follower_health_.path = file->path;
-            follower_health_.stats = file->follower->stats();
-            follower_health_.problem = file->follower->status();
-          }
+        // Element by element: the strings keep their memory from one read to the next.
+        files_health_.resize(logs->files().size());
+        for (size_t i = 0; i < logs->files().size(); ++i) {
+          const auto& file = logs->files()[i];
+          files_health_[i].path = file->path;
+          files_health_[i].stats = file->follower->stats();
+          files_health_[i].problem = file->follower->status();
           logs_readable = logs_readable && file->follower->status().empty();
         }
-        if (follower_health_.path.empty()) follower_health_.path = log_names;
       }
-      if (syslog) received = ReadSyslogOnce(*syslog, pipeline_);
+      if (syslog) {
+        received = ReadSyslogOnce(*syslog, pipeline_);
+        for (size_t i = 0; i < syslog_health_.size(); ++i) {
+          syslog_health_[i].stats = syslog->listener_stats(i);
+        }
+      }
       // In the middle of a backlog the pipeline has evaluated with the log's time; the wall
       // clock would age its windows hours ahead of the lines still to come.
       if (!result.more || !pipeline_.InBacklog()) EvaluateAndDispatch(Clock::now());
@@ -650,10 +661,7 @@ int Daemon::Run() {
 }  // namespace
 
 void FlagOverrides::ApplyTo(Config& config) const {
-  if (log_path) {
-    config.log_path = *log_path;
-    config.log_paths.clear();  // one path or glob replaces the file's list
-  }
+  if (log_paths) config.log_paths = *log_paths;  // replaces the list of the file or environment
   if (start_at) {
     const std::optional<StartAt> where = ParseStartAt(*start_at);
     if (!where) throw ConfigError("--log.start-at: " + ExpectedGot(kStartAtExpected, *start_at));

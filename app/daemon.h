@@ -10,7 +10,7 @@ namespace poolwatch {
 
 // Settings given as flags; they win over the file and the environment, also after a reload.
 struct FlagOverrides {
-  std::optional<std::string> log_path;
+  std::optional<std::vector<std::string>> log_paths;         // --log.path, repeated
   std::optional<std::string> start_at;                       // "end" | "beginning"
   std::optional<std::vector<std::string>> listen_addresses;  // --web.listen-address, repeated
   std::optional<std::string> telemetry_path;

@@ -37,7 +37,11 @@ int main(int argc, char** argv) {
   if (const char* env = std::getenv("POOLWATCH_CONFIG")) config_path = env;
   FlagOverrides flags;
   app.add_option("--config.file,-c", config_path, "YAML configuration file (env POOLWATCH_CONFIG)");
-  app.add_option("--log.path", flags.log_path, "access log to follow");
+  std::vector<std::string> log_paths;
+  app.add_option("--log.path", log_paths,
+                 "access log (path or glob) to follow; repeat it to follow several")
+      ->expected(1)
+      ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
   app.add_option("--log.start-at", flags.start_at,
                  "where to start in an existing log: end or beginning")
       ->check(ParsedBy(poolwatch::ParseStartAt, poolwatch::kStartAtExpected));
@@ -97,6 +101,7 @@ int main(int argc, char** argv) {
 
   CLI11_PARSE(app, argc, argv);
   if (!listen_addresses.empty()) flags.listen_addresses = listen_addresses;
+  if (!log_paths.empty()) flags.log_paths = log_paths;
 
   if (*replay_cmd) {
     if (replay.config_path.empty()) replay.config_path = config_path;
@@ -107,6 +112,13 @@ int main(int argc, char** argv) {
       poolwatch::Config config = poolwatch::LoadEffectiveConfig(check_path, FlagOverrides{});
       std::cout << check_path << ": OK (" << config.alerting.rules.size() << " rules, primary pool "
                 << config.alerting.active_pool;
+      // The inputs; none is fine here, since --log.path may give them when the daemon starts.
+      const size_t paths = poolwatch::LogPatterns(config).size();
+      if (paths > 0) std::cout << ", " << paths << " log path" << (paths == 1 ? "" : "s");
+      if (!config.syslog_listen.empty()) {
+        std::cout << ", syslog on " << config.syslog_listen.size() << " listener"
+                  << (config.syslog_listen.size() == 1 ? "" : "s");
+      }
       if (!config.remote_write.empty()) {
         std::cout << ", remote write to " << config.remote_write.size() << " receiver"
                   << (config.remote_write.size() == 1 ? "" : "s");

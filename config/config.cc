@@ -112,8 +112,12 @@ void ApplyEnvironment(const Environment& env, Config& config) {
     }
   }
   if (auto v = get("POOLWATCH_LOG_PATH")) {
-    config.log_path = *v;
-    config.log_paths.clear();  // one path or glob replaces the file's list
+    // Comma-separated like POOLWATCH_LISTEN_ADDRESS; the seed's single path is a list of one.
+    std::vector<std::string> paths = SplitCommaList(*v);
+    if (std::string problem = LogPathsProblem(paths); !problem.empty()) {
+      throw ConfigError("environment variable POOLWATCH_LOG_PATH: " + problem);
+    }
+    config.log_paths = std::move(paths);  // replaces the file's list
   }
   if (auto v = get("POOLWATCH_STATE_PATH")) config.state_path = *v;
   if (auto v = get("POOLWATCH_LISTEN_ADDRESS")) {
@@ -216,13 +220,24 @@ Config LoadConfig(const std::string& yaml_path, const Environment& env) {
 
 std::vector<std::string> LogPatterns(const Config& config) {
   std::vector<std::string> patterns = config.log_paths;
-  if (patterns.empty() && !config.log_path.empty()) patterns.push_back(config.log_path);
   for (const LogFileFormat& file : config.log_files) {
     if (std::find(patterns.begin(), patterns.end(), file.path) == patterns.end()) {
       patterns.push_back(file.path);
     }
   }
   return patterns;
+}
+
+std::string LogPathsProblem(const std::vector<std::string>& paths) {
+  if (paths.empty()) return "expected at least one path or glob";
+  for (size_t i = 0; i < paths.size(); ++i) {
+    if (paths[i].empty()) return "expected a path or glob, got ''";
+    if (std::find(paths.begin(), paths.begin() + static_cast<long>(i), paths[i]) !=
+        paths.begin() + static_cast<long>(i)) {
+      return "'" + paths[i] + "' is given twice";
+    }
+  }
+  return "";
 }
 
 std::vector<std::string> SourceLabelNames(const Config& config) {
@@ -244,6 +259,11 @@ void ValidateConfig(const Config& config) {
   }
   if (std::string problem = ListenAddressesProblem(config.listen_addresses); !problem.empty()) {
     throw ConfigError("web.listen_address (or --web.listen-address): " + problem);
+  }
+  // No path at all is fine here (syslog only, or nothing: the daemon says so).
+  if (std::string problem = LogPathsProblem(config.log_paths);
+      !config.log_paths.empty() && !problem.empty()) {
+    throw ConfigError("log.path (or --log.path): " + problem);
   }
   if (!ParseLogLevel(config.log_level)) {
     throw ConfigError("log_level (or --log.level): " +

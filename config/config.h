@@ -25,11 +25,12 @@ struct LogFileFormat {
   std::string path;  // a path or glob
   std::string format;
   LogFormatOptions options;
+  bool operator==(const LogFileFormat&) const = default;
 };
 
 struct Config;
-// The paths and globs of the access logs to follow: log_paths, or log_path alone, then
-// log.files' paths not among them; empty when only syslog feeds poolwatch.
+// The paths and globs of the access logs to follow: log_paths, then log.files' paths not among
+// them; empty when only syslog feeds poolwatch.
 std::vector<std::string> LogPatterns(const Config& config);
 
 // The names of the source labels (LineSource::values, in this order): log.path_label's name when
@@ -40,9 +41,9 @@ struct Config {
   std::string source;  // the YAML file it came from, "" when none
 
   // log
-  // One path or glob (--log.path, POOLWATCH_LOG_PATH, log.path as a string).
-  std::string log_path;
-  // log.path as a YAML list of paths and globs; when set, log_path is empty. See LogPatterns().
+  // The paths and globs of log.path (a string or a YAML list), POOLWATCH_LOG_PATH
+  // (comma-separated) or --log.path (repeated); a later source replaces the whole list. See
+  // LogPatterns() for everything followed.
   std::vector<std::string> log_paths;
   // log.path_label: a label on the request metrics from the path of each line's file.
   PathLabelOptions path_label;
@@ -98,6 +99,10 @@ Config LoadConfig(const std::string& yaml_path, const Environment& env);
 // Same, from YAML text (for tests); `source_name` is used in messages.
 Config LoadConfigFromString(const std::string& yaml, const std::string& source_name,
                             const Environment& env);
+
+// What is wrong with a list of log paths from the environment or flags (where there is no line
+// to point at), or "": an empty list, an empty item, an item given twice.
+std::string LogPathsProblem(const std::vector<std::string>& paths);
 
 // Checks what only makes sense once everything is merged (flags included), e.g. compiles the
 // log format. Throws ConfigError.

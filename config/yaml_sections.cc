@@ -363,10 +363,11 @@ bool IsLabelName(std::string_view name);  // with the remote_write section's hel
 
 // log.path (issue 17 part 1): one path or glob, or a list of them.
 void ReadLogPaths(const YamlReader& r, const YAML::Node& path, Config& config) {
-  config.log_path.clear();
   config.log_paths.clear();
   if (!path.IsSequence()) {
-    config.log_path = r.String(path, "log.path");
+    // One path or glob; '' names none (as no log.path does).
+    std::string pattern = r.String(path, "log.path");
+    if (!pattern.empty()) config.log_paths.push_back(std::move(pattern));
     return;
   }
   if (path.size() == 0) r.Fail(path, "log.path", "expected at least one path or glob");

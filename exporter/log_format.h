@@ -42,6 +42,7 @@ struct LogFormatOptions {
   LogEscape escape = LogEscape::kDefault;
   std::string pool_variable = "upstream_http_x_app_pool";
   std::string release_variable = "upstream_http_x_release_id";
+  bool operator==(const LogFormatOptions&) const = default;
 };
 
 // A log_format string compiled once into a field extractor. The literal text between

@@ -14,6 +14,7 @@ struct PathLabelOptions {
   std::string name;        // the label's name, e.g. "site"
   std::string pattern;     // ECMAScript regex over the whole path; its first group is the value
   size_t max_values = 50;  // more distinct values → "other", as for pools and releases
+  bool operator==(const PathLabelOptions&) const = default;
 };
 
 // The compiled log.path_label. The value is computed once per file (when it is found), never

@@ -122,30 +122,31 @@ bool SyslogReceiver::ReadOne(Socket& socket, LineSink on_line) {
     n = ::recvmsg(socket.fd, &msg, 0);
   } while (n < 0 && errno == EINTR);
   if (n < 0) return false;  // EAGAIN: nothing waiting (other errors: nothing to read either)
-  ++stats_.received;
+  SyslogStats& stats = socket.stats;
+  ++stats.received;
   for (cmsghdr* c = CMSG_FIRSTHDR(&msg); c != nullptr; c = CMSG_NXTHDR(&msg, c)) {
     if (c->cmsg_level == SOL_SOCKET && c->cmsg_type == SO_RXQ_OVFL) {
       uint32_t drops = 0;
       std::memcpy(&drops, CMSG_DATA(c), sizeof(drops));
-      stats_.dropped += static_cast<uint32_t>(drops - socket.drops_seen);  // wraps at 2^32
+      stats.dropped += static_cast<uint32_t>(drops - socket.drops_seen);  // wraps at 2^32
       socket.drops_seen = drops;
     }
   }
   if (msg.msg_flags & MSG_TRUNC) {
-    ++stats_.oversized;
+    ++stats.oversized;
     return true;
   }
   const std::optional<SyslogMessage> message =
       ParseNginxSyslog(std::string_view(buffer_.data(), static_cast<size_t>(n)));
   if (!message) {
-    ++stats_.malformed;
+    ++stats.malformed;
     return true;
   }
   if (message->message.size() > options_.max_message_bytes) {
-    ++stats_.oversized;
+    ++stats.oversized;
     return true;
   }
-  stats_.bytes += message->message.size();
+  stats.bytes += message->message.size();
   on_line(message->message);
   return true;
 }
@@ -168,6 +169,18 @@ SyslogReceiver::PollResult SyslogReceiver::Poll(LineSink on_line, size_t max_dat
     }
   }
   return result;
+}
+
+SyslogStats SyslogReceiver::stats() const {
+  SyslogStats sum;
+  for (const Socket& s : sockets_) {
+    sum.received += s.stats.received;
+    sum.malformed += s.stats.malformed;
+    sum.oversized += s.stats.oversized;
+    sum.dropped += s.stats.dropped;
+    sum.bytes += s.stats.bytes;
+  }
+  return sum;
 }
 
 std::vector<int> SyslogReceiver::fds() const {

@@ -69,13 +69,17 @@ class SyslogReceiver {
   std::vector<int> fds() const;
   // "udp://127.0.0.1:40123" with the port as bound, "unixgram:///run/poolwatch/syslog.sock".
   std::vector<std::string> BoundAddresses() const;
-  const SyslogStats& stats() const { return stats_; }
+  // Every listener's together.
+  SyslogStats stats() const;
+  // The listener BoundAddresses()[i]'s alone (the status page shows each).
+  const SyslogStats& listener_stats(size_t i) const { return sockets_[i].stats; }
 
  private:
   struct Socket {
     int fd = -1;
     SyslogEndpoint endpoint;
     uint32_t drops_seen = 0;  // the kernel's running count of drops on this socket
+    SyslogStats stats;
   };
   bool Bind(const SyslogEndpoint& endpoint, std::string* error);
   // One datagram from `socket`; false when none is waiting.
@@ -85,7 +89,6 @@ class SyslogReceiver {
   std::vector<Socket> sockets_;
   std::vector<char> buffer_;
   std::vector<char> control_;
-  SyslogStats stats_;
 };
 
 }  // namespace poolwatch

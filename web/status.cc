@@ -119,12 +119,12 @@ json DeliveryJson(const DeliveryRecord& d) {
   return out;
 }
 
-json FollowerJson(const StatusSnapshot& s) {
-  const FileFollowerStats& st = s.follower.stats;
+json FileJson(const FollowerHealth& f) {
+  const FileFollowerStats& st = f.stats;
   return {
-      {"path", s.follower.path},
-      {"healthy", s.follower.problem.empty() && st.file_open},
-      {"problem", s.follower.problem},
+      {"path", f.path},
+      {"healthy", f.problem.empty() && st.file_open},
+      {"problem", f.problem},
       {"file_open", st.file_open},
       {"offset", st.offset},
       {"size", st.file_size},
@@ -139,6 +139,32 @@ json FollowerJson(const StatusSnapshot& s) {
       {"read_errors", st.read_errors},
       {"overlong_lines", st.overlong_lines},
   };
+}
+
+// The one file the status showed before there could be several (kept for its readers): the
+// first with a problem, else the first; null when no file is followed (syslog only).
+json FollowerJson(const StatusSnapshot& s) {
+  if (s.files.empty()) return nullptr;
+  for (const FollowerHealth& f : s.files) {
+    if (!f.problem.empty() || !f.stats.file_open) return FileJson(f);
+  }
+  return FileJson(s.files.front());
+}
+
+json InputsJson(const StatusSnapshot& s) {
+  json files = json::array();
+  for (const FollowerHealth& f : s.files) files.push_back(FileJson(f));
+  json syslog = json::array();
+  for (const SyslogListenerHealth& l : s.syslog) {
+    syslog.push_back({
+        {"address", l.address},
+        {"received", l.stats.received},
+        {"malformed", l.stats.malformed},
+        {"oversized", l.stats.oversized},
+        {"dropped", l.stats.dropped},
+    });
+  }
+  return {{"patterns", s.log_patterns}, {"files", files}, {"syslog", syslog}};
 }
 
 // Pool names, labels and receivers' error bodies come from outside and may hold invalid
@@ -185,6 +211,7 @@ std::string StatusJson(const StatusSnapshot& s) {
       {"alerts", alerts},
       {"rules", rules},
       {"notifications", {{"destinations", s.destinations}, {"recent", recent}}},
+      {"inputs", InputsJson(s)},
       {"follower", FollowerJson(s)},
       {"log",
        {

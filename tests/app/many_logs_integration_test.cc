@@ -206,5 +206,28 @@ TEST_F(ManyLogs, AFileWithItsOwnFormatIsParsedWithIt) {
   ASSERT_EQ(poolwatch->Stop(), 0);
 }
 
+// --log.path repeated is one list, as log.path's in the file, and replaces the environment's
+// (flags > environment > file).
+TEST_F(ManyLogs, RepeatedLogPathFlagsAreOneListThatWinsOverTheEnvironment) {
+  WriteFile(logs_ / "shop.access.log", Lines(2));
+  WriteFile(dir_ / "main.log", Lines(3));
+  WriteFile(dir_ / "from-env.log", Lines(4));
+  Process poolwatch({POOLWATCH_BINARY, "--log.path", (logs_ / "*.access.log").string(),
+                     "--log.path", (dir_ / "main.log").string(), "--log.start-at", "beginning",
+                     "--web.listen-address", "127.0.0.1:0"},
+                    dir_ / "poolwatch.out",
+                    {{"POOLWATCH_LOG_PATH", (dir_ / "from-env.log").string()}});
+  port_ = WaitForListeningPort(poolwatch);
+  ASSERT_NE(port_, 0) << poolwatch.Output();
+  ASSERT_TRUE(RequestsReach({}, 5)) << poolwatch.Output();
+  AppendFile(dir_ / "from-env.log", Lines(1, 10));
+  AppendFile(dir_ / "main.log", Lines(1, 10));
+  ASSERT_TRUE(RequestsReach({}, 6)) << poolwatch.Output();
+  EXPECT_THAT(poolwatch.Output(), HasSubstr("following " + (logs_ / "*.access.log").string() +
+                                            ", " + (dir_ / "main.log").string() + " (2 file(s)"));
+  EXPECT_EQ(poolwatch.Output().find("from-env.log"), std::string::npos) << poolwatch.Output();
+  ASSERT_EQ(poolwatch.Stop(), 0);
+}
+
 }  // namespace
 }  // namespace poolwatch::testing

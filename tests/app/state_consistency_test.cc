@@ -101,7 +101,7 @@ TEST(StateConsistency, every_state_file_of_a_catch_up_is_at_a_line_boundary_and_
   const std::string log = BacklogWithBursts();
   WriteFile(dir / "access.log", log);
   Config config;
-  config.log_path = (dir / "access.log").string();
+  config.log_paths = {(dir / "access.log").string()};
   config.state_path = (dir / "state.json").string();
   for (RuleConfig& rule : config.alerting.rules) {
     rule.cooldown = std::chrono::seconds(0);
@@ -110,7 +110,7 @@ TEST(StateConsistency, every_state_file_of_a_catch_up_is_at_a_line_boundary_and_
   }
 
   CatchUp whole(config);
-  whole.Run(config.log_path);
+  whole.Run(config.log_paths.at(0));
   ASSERT_GE(whole.reads, 4) << "the backlog must take several reads";
   ASSERT_GE(whole.sent.size(), 40u) << "bursts must fire and resolve many times";
   ASSERT_GE(whole.saved_states.size(), 4u) << "saved before each read's notifications";
@@ -136,7 +136,7 @@ TEST(StateConsistency, every_state_file_of_a_catch_up_is_at_a_line_boundary_and_
     resumed_config.state_path = (dir / ("resume-" + std::to_string(k) + ".json")).string();
     WriteFile(resumed_config.state_path, whole.saved_states[k]);
     CatchUp resumed(resumed_config);
-    resumed.Run(config.log_path);
+    resumed.Run(config.log_paths.at(0));
     EXPECT_EQ(resumed.sent, whole.sent);
   }
   EXPECT_GE(offsets.size(), 3u) << "saved at several places in the file, not only at its end";

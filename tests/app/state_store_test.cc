@@ -682,7 +682,7 @@ TEST(StateKeeper, ASecondRunResumesAfterTheSavedLinesWithTheSameAlertingState) {
   for (int i = 0; i < 3; ++i) three += line;
   WriteFile(log, three);
   Config config;
-  config.log_path = log.string();
+  config.log_paths = {log.string()};
   config.state_path = (dir / "state.json").string();
   config.start_at_beginning = true;
 
@@ -738,7 +738,7 @@ TEST(StateKeeper, ASecondRunResumesAfterTheSavedLinesWithTheSameAlertingState) {
 // Alertmanager notifiers attached to it, as Daemon::Run wires them.
 struct DaemonWithTwoAlertmanagers {
   DaemonWithTwoAlertmanagers(const Config& config, const AlertmanagerOptions& am)
-      : log_path(config.log_path),
+      : log_path(config.log_paths.at(0)),
         pipeline(config, registry),
         keeper(config, pipeline, &registry),
         am_1("http://am-1:9093", poster, am),
@@ -771,7 +771,7 @@ struct DaemonWithTwoAlertmanagers {
 TEST(StateKeeper, AlertmanagerAlertsAreSavedOnceAndAdoptedByTheNextRun) {
   TempDir dir;
   Config config;
-  config.log_path = (dir / "access.log").string();
+  config.log_paths = {(dir / "access.log").string()};
   config.state_path = (dir / "state.json").string();
   config.state_interval = std::chrono::milliseconds(0);  // every Tick() checks for changes
   WriteFile(dir / "access.log", "");
@@ -855,7 +855,7 @@ TEST(StateKeeper, DisabledWithoutAPath) {
 TEST(StateKeeper, SlackIncidentsAreSavedAndTheStillAnnouncedOnesAdoptedByTheNextRun) {
   TempDir dir;
   Config config;
-  config.log_path = (dir / "access.log").string();
+  config.log_paths = {(dir / "access.log").string()};
   config.state_path = (dir / "state.json").string();
   config.state_interval = std::chrono::milliseconds(0);
   WriteFile(dir / "access.log", "");
@@ -883,7 +883,7 @@ TEST(StateKeeper, SlackIncidentsAreSavedAndTheStillAnnouncedOnesAdoptedByTheNext
     exports.slack_threads = [&exported] { return exported; };
     keeper.AttachExports(std::move(exports));
     LogSetOptions logs;
-    logs.patterns = {config.log_path};
+    logs.patterns = config.log_paths;
     EXPECT_THAT(keeper.Restore(&logs).slack_threads, IsEmpty());
     pipeline.engine().ImportState(EngineState{
         false,
@@ -904,7 +904,7 @@ TEST(StateKeeper, SlackIncidentsAreSavedAndTheStillAnnouncedOnesAdoptedByTheNext
   exports.slack_threads = [] { return std::vector<SlackThread>{}; };
   keeper.AttachExports(std::move(exports));
   LogSetOptions logs;
-  logs.patterns = {config.log_path};
+  logs.patterns = config.log_paths;
   std::vector<std::string> adopted;
   for (const SlackThread& t : keeper.Restore(&logs).slack_threads) adopted.push_back(t.ts);
   EXPECT_EQ(adopted, (std::vector<std::string>{"1.1", "3.3"}));

@@ -29,6 +29,49 @@ TEST(ConfigLogPaths, TheEnvironmentReplacesTheList) {
   EXPECT_THAT(LogPatterns(config), ElementsAre("/c/access.log"));
 }
 
+TEST(ConfigLogPaths, TheEnvironmentTakesOnePathOrACommaSeparatedList) {
+  Config one = LoadConfigFromString("", "p.yml", {{"POOLWATCH_LOG_PATH", "/c/access.log"}});
+  EXPECT_THAT(one.log_paths, ElementsAre("/c/access.log"));
+  Config many = LoadConfigFromString("log:\n  path: /a/access.log\n", "p.yml",
+                                     {{"POOLWATCH_LOG_PATH", "/b/*.access.log, /c/access.log"}});
+  EXPECT_THAT(LogPatterns(many), ElementsAre("/b/*.access.log", "/c/access.log"));
+  // Unset or empty: the file's list stays.
+  Config file =
+      LoadConfigFromString("log:\n  path: /a/access.log\n", "p.yml", {{"POOLWATCH_LOG_PATH", ""}});
+  EXPECT_THAT(LogPatterns(file), ElementsAre("/a/access.log"));
+}
+
+TEST(ConfigLogPaths, EnvironmentMistakesNameTheVariable) {
+  auto error_of = [](const std::string& value) {
+    try {
+      LoadConfigFromString("", "p.yml", {{"POOLWATCH_LOG_PATH", value}});
+    } catch (const ConfigError& e) {
+      return std::string(e.what());
+    }
+    return std::string("no error");
+  };
+  EXPECT_EQ(error_of("/a.log,/b.log,/a.log"),
+            "environment variable POOLWATCH_LOG_PATH: '/a.log' is given twice");
+  EXPECT_EQ(error_of(" , "),
+            "environment variable POOLWATCH_LOG_PATH: expected at least one path or glob");
+}
+
+TEST(ConfigLogPaths, AListFromFlagsIsCheckedOnceMerged) {
+  Config config;
+  config.log_paths = {"/a.log", "/b/*.log", "/a.log"};
+  try {
+    ValidateConfig(config);
+    ADD_FAILURE() << "a path given twice was accepted";
+  } catch (const ConfigError& e) {
+    EXPECT_EQ(std::string(e.what()), "log.path (or --log.path): '/a.log' is given twice");
+  }
+  config.log_paths = {"/a.log", ""};
+  EXPECT_THROW(ValidateConfig(config), ConfigError);
+  config.log_paths = {};  // syslog only
+  EXPECT_NO_THROW(ValidateConfig(config));
+  EXPECT_THAT(LoadConfigFromString("log:\n  path: ''\n", "p.yml", {}).log_paths, IsEmpty());
+}
+
 TEST(ConfigLogPaths, MistakesNameFileLineAndKey) {
   EXPECT_THAT(ConfigErrorOf("log:\n  path: []\n"),
               HasSubstr("poolwatch.yml:2: log.path: expected at least one path or glob"));

@@ -2,7 +2,11 @@
 // alerts go to a Slack stand-in that rejects them, and the page is opened in a real headless
 // Chromium. Assertions are on the DOM after the page's own fetch, so they prove that the script
 // runs and renders, not just that the HTML is served.
+#include <arpa/inet.h>
 #include <gtest/gtest.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <ctime>
@@ -25,6 +29,7 @@ namespace fs = std::filesystem;
 using nlohmann::json;
 using testing::FindProgram;
 using testing::FreePort;
+using testing::FreeUdpPort;
 using testing::HttpGet;
 using testing::HttpPost;
 using testing::HttpResponse;
@@ -281,6 +286,15 @@ TEST_F(StatusPage, renders_the_failover_in_headless_chromium_without_admin_butto
   EXPECT_NE(dom.find("60 / 200"), std::string::npos) << "window fill\n" << dom;
   EXPECT_TRUE(Has(dom, R"(<div class="buttons" id="maintenance-buttons" hidden)")) << dom;
   EXPECT_EQ(dom.find(kSecret), std::string::npos);
+  // The followed file, and no syslog section for a poolwatch without syslog.
+  EXPECT_TRUE(Has(dom, R"(<tr class="file" data-healthy="true"><td><code>)" +
+                           (dir_ / "access.log").string() +
+                           R"(</code></td><td class="ok">reading)"))
+      << dom;
+  EXPECT_TRUE(Has(dom, R"(<div id="file-patterns" class="muted">log.path: )" +
+                           (dir_ / "access.log").string() + "</div>"))
+      << dom;
+  EXPECT_TRUE(Has(dom, R"(<div id="syslog-block" hidden)")) << dom;
 
   // Screenshots at desktop and phone widths: the page lays out and paints.
   for (const char* size : {"1280,1000", "390,1600"}) {
@@ -356,6 +370,73 @@ TEST_F(StatusPage, maintenance_set_through_the_api_shows_on_the_page_with_its_ex
 
   ASSERT_EQ(HttpPost(Url("/api/v1/maintenance"), R"({"enabled": false})").status, 200);
   EXPECT_EQ(Get("/api/v1/status")["maintenance"]["enabled"], false);
+}
+
+// A poolwatch fed only by log.syslog.listen: the page and the JSON describe its listener and its
+// datagrams, no file (nothing "not open"), and it is ready without one.
+TEST(SyslogOnlyStatusPage, shows_the_listener_with_its_datagrams_and_no_file) {
+  TempDir dir;
+  const int udp_port = FreeUdpPort();
+  const std::string address = "udp://127.0.0.1:" + std::to_string(udp_port);
+  WriteFile(dir / "poolwatch.yml", "log:\n  syslog:\n    listen: " + address + "\n");
+  Process poolwatch({POOLWATCH_BINARY, "--config.file", (dir / "poolwatch.yml").string(),
+                     "--web.listen-address", "127.0.0.1:0"},
+                    dir / "poolwatch.out");
+  const int port = WaitForListeningPort(poolwatch);
+  ASSERT_NE(port, 0) << poolwatch.Output();
+  const std::string base = "http://127.0.0.1:" + std::to_string(port);
+  ASSERT_TRUE(
+      WaitUntil([&] { return HttpGet(base + "/-/ready").status == 200; }, std::chrono::seconds(20)))
+      << poolwatch.Output();
+
+  const std::string log = FailoverLog();
+  const std::string line = log.substr(0, log.find('\n'));
+  const int fd = socket(AF_INET, SOCK_DGRAM, 0);
+  ASSERT_GE(fd, 0);
+  sockaddr_in to{};
+  to.sin_family = AF_INET;
+  to.sin_port = htons(static_cast<uint16_t>(udp_port));
+  to.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+  for (const std::string& datagram :
+       {"<190>Nov 26 07:00:00 web-1 shop: " + line, "<190>Nov 26 07:00:00 shop: " + line, line}) {
+    ASSERT_EQ(sendto(fd, datagram.data(), datagram.size(), 0,
+                     reinterpret_cast<const sockaddr*>(&to), sizeof(to)),
+              static_cast<ssize_t>(datagram.size()));
+  }
+  close(fd);
+  json s;
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        s = json::parse(HttpGet(base + "/api/v1/status").body, nullptr, false);
+        return !s.is_discarded() && s["inputs"]["syslog"].size() == 1 &&
+               s["inputs"]["syslog"][0]["received"] == 3;
+      },
+      std::chrono::seconds(20)))
+      << s.dump(2) << poolwatch.Output();
+  EXPECT_EQ(s["inputs"]["syslog"][0]["address"], address);
+  EXPECT_EQ(s["inputs"]["syslog"][0]["malformed"], 1);
+  EXPECT_EQ(s["inputs"]["syslog"][0]["dropped"], 0);
+  EXPECT_EQ(s["inputs"]["files"], json::array());
+  EXPECT_EQ(s["inputs"]["patterns"], json::array());
+  EXPECT_TRUE(s["follower"].is_null()) << s.dump(2);
+  EXPECT_EQ(s["log"]["lines_parsed"], 2);
+
+  REQUIRE_CHROMIUM(chromium);
+  std::string output;
+  ASSERT_EQ(RunChromium(chromium, dir.path(), {"--dump-dom", base + "/"}, &output), 0) << output;
+  const std::string dom = Dom(output);
+  EXPECT_TRUE(Has(dom, R"(<body[^>]*data-loaded="true")")) << dom;
+  EXPECT_TRUE(Has(dom, R"(<div id="syslog-block">)")) << dom;
+  EXPECT_TRUE(Has(dom, R"(<tr class="listener"><td><code>)" + address +
+                           R"(</code></td><td class="num">3</td><td class="num warn">1</td>)"))
+      << dom;
+  EXPECT_TRUE(Has(dom, R"(<div id="files-block" hidden)")) << dom;
+  // The section as rendered (the page's own script, also in the DOM, has the words).
+  const size_t inputs = dom.find(R"(<section id="inputs")");
+  ASSERT_NE(inputs, std::string::npos) << dom;
+  const std::string section = dom.substr(inputs, dom.find("</section>", inputs) - inputs);
+  EXPECT_EQ(section.find("not open"), std::string::npos) << section;
+  EXPECT_TRUE(Has(dom, R"(<dd id="log-lines">2 parsed, 0 malformed</dd>)")) << dom;
 }
 
 }  // namespace

@@ -131,6 +131,29 @@ TEST(SyslogReceiver, MalformedAndOversizedDatagramsAreCountedAndSkipped) {
   EXPECT_EQ(receiver.stats().dropped, 0u);
 }
 
+// The status page shows each listener on its own; stats() is all of them together.
+TEST(SyslogReceiver, EachListenerCountsItsOwnDatagrams) {
+  TempDir dir;
+  const std::string path = (dir / "syslog.sock").string();
+  SyslogReceiver receiver({{{SyslogEndpoint::Kind::kUdp, "127.0.0.1", 0, ""},
+                            {SyslogEndpoint::Kind::kUnixgram, "", 0, path}}});
+  std::string error;
+  ASSERT_TRUE(receiver.Open(&error)) << error;
+  const int port = UdpPort(receiver);
+  ASSERT_GT(port, 0);
+  SendUdp(port, "<190>Nov 26 07:00:00 nginx: " + kLine);
+  SendUdp(port, "<190>Nov 26 07:00:00 nginx: " + kLine);
+  SendUnix(path, kLine);  // no syslog header
+  EXPECT_THAT(Receive(receiver, 3), ElementsAre(kLine, kLine));
+  EXPECT_EQ(receiver.listener_stats(0).received, 2u);
+  EXPECT_EQ(receiver.listener_stats(0).malformed, 0u);
+  EXPECT_EQ(receiver.listener_stats(1).received, 1u);
+  EXPECT_EQ(receiver.listener_stats(1).malformed, 1u);
+  EXPECT_EQ(receiver.stats().received, 3u);
+  EXPECT_EQ(receiver.stats().malformed, 1u);
+  EXPECT_EQ(receiver.stats().bytes, 2 * kLine.size());
+}
+
 TEST(SyslogReceiver, DatagramsDroppedForAFullReceiveBufferAreCounted) {
   SyslogReceiver receiver({{{SyslogEndpoint::Kind::kUdp, "127.0.0.1", 0, ""}}});
   std::string error;

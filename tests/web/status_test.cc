@@ -59,10 +59,13 @@ StatusSnapshot FailedOver() {
   failover.name = "failover";
   failover.severity = "critical";
   s.rules = {failover};
-  s.follower.path = "/var/log/nginx/access.log";
-  s.follower.stats.file_open = true;
-  s.follower.stats.offset = 1000;
-  s.follower.stats.file_size = 1500;
+  s.log_patterns = {"/var/log/nginx/access.log"};
+  FollowerHealth file;
+  file.path = "/var/log/nginx/access.log";
+  file.stats.file_open = true;
+  file.stats.offset = 1000;
+  file.stats.file_size = 1500;
+  s.files = {file};
   s.lines_parsed = 42;
   s.last_record_time = kNow - seconds(1);
   return s;
@@ -298,8 +301,8 @@ TEST(StatusJson, follower_lag_is_size_minus_offset_and_never_negative) {
   EXPECT_TRUE(f["last_rotation"].is_null());
 
   // Truncated in place: the size seen is below the offset until the next poll catches up.
-  s.follower.stats.file_size = 10;
-  s.follower.stats.last_rotation = kNow - seconds(60);
+  s.files[0].stats.file_size = 10;
+  s.files[0].stats.last_rotation = kNow - seconds(60);
   f = Status(s)["follower"];
   EXPECT_EQ(f["lag_bytes"], 0);
   EXPECT_EQ(f["last_rotation"], "2026-11-26T07:59:00Z");
@@ -307,11 +310,68 @@ TEST(StatusJson, follower_lag_is_size_minus_offset_and_never_negative) {
 
 TEST(StatusJson, a_follower_problem_makes_it_unhealthy) {
   StatusSnapshot s = FailedOver();
-  s.follower.stats.file_open = false;
-  s.follower.problem = "cannot open /var/log/nginx/access.log: Permission denied";
+  s.files[0].stats.file_open = false;
+  s.files[0].problem = "cannot open /var/log/nginx/access.log: Permission denied";
   json f = Status(s)["follower"];
   EXPECT_EQ(f["healthy"], false);
-  EXPECT_EQ(f["problem"], s.follower.problem);
+  EXPECT_EQ(f["problem"], s.files[0].problem);
+}
+
+TEST(StatusJson, inputs_list_every_followed_file_and_the_follower_is_the_one_with_a_problem) {
+  StatusSnapshot s = FailedOver();
+  s.log_patterns = {"/var/log/nginx/*.access.log"};
+  FollowerHealth blog = s.files[0];
+  blog.path = "/var/log/nginx/blog.access.log";
+  FollowerHealth shop;
+  shop.path = "/var/log/nginx/shop.access.log";
+  shop.problem = "cannot open /var/log/nginx/shop.access.log: Permission denied";
+  s.files = {blog, shop};
+  const json status = Status(s);
+  const json& files = status["inputs"]["files"];
+  ASSERT_EQ(files.size(), 2u);
+  EXPECT_EQ(files[0]["path"], "/var/log/nginx/blog.access.log");
+  EXPECT_EQ(files[0]["healthy"], true);
+  EXPECT_EQ(files[0]["lag_bytes"], 500);
+  EXPECT_EQ(files[1]["path"], "/var/log/nginx/shop.access.log");
+  EXPECT_EQ(files[1]["healthy"], false);
+  EXPECT_EQ(files[1]["problem"], shop.problem);
+  EXPECT_EQ(status["inputs"]["patterns"], json::array({"/var/log/nginx/*.access.log"}));
+  EXPECT_EQ(status["inputs"]["syslog"], json::array());
+  EXPECT_EQ(status["follower"]["path"], "/var/log/nginx/shop.access.log");
+  s.files[1].problem.clear();
+  s.files[1].stats.file_open = true;
+  EXPECT_EQ(Status(s)["follower"]["path"], "/var/log/nginx/blog.access.log");
+}
+
+// With only log.syslog.listen there is no file, and nothing says one is not open.
+TEST(StatusJson, a_syslog_only_poolwatch_shows_its_listeners_and_no_file) {
+  StatusSnapshot s = FailedOver();
+  s.log_patterns.clear();
+  s.files.clear();
+  SyslogListenerHealth udp;
+  udp.address = "udp://127.0.0.1:5514";
+  udp.stats.received = 120;
+  udp.stats.malformed = 3;
+  udp.stats.oversized = 2;
+  udp.stats.dropped = 7;
+  SyslogListenerHealth unix_socket;
+  unix_socket.address = "unixgram:///run/poolwatch/syslog.sock";
+  unix_socket.stats.received = 5;
+  s.syslog = {udp, unix_socket};
+  const json status = Status(s);
+  EXPECT_TRUE(status["follower"].is_null());
+  EXPECT_EQ(status["inputs"]["files"], json::array());
+  EXPECT_EQ(status["inputs"]["patterns"], json::array());
+  const json& syslog = status["inputs"]["syslog"];
+  ASSERT_EQ(syslog.size(), 2u);
+  EXPECT_EQ(syslog[0], json({{"address", "udp://127.0.0.1:5514"},
+                             {"received", 120},
+                             {"malformed", 3},
+                             {"oversized", 2},
+                             {"dropped", 7}}));
+  EXPECT_EQ(syslog[1]["address"], "unixgram:///run/poolwatch/syslog.sock");
+  EXPECT_EQ(syslog[1]["received"], 5);
+  EXPECT_EQ(status["log"]["lines_parsed"], 42);
 }
 
 TEST(StatusJson, invalid_utf8_from_the_log_does_not_break_the_answer) {

@@ -130,19 +130,37 @@ function renderDeliveries(s) {
   $("no-deliveries").hidden = n.recent.length > 0;
 }
 
-function renderFollower(s) {
-  const f = s.follower;
-  text("follower-path", f.path || "–");
-  const h = $("follower-health");
-  h.textContent = f.healthy ? "reading" : (f.problem || "file not open");
-  h.className = f.healthy ? "ok" : "bad";
-  text("follower-offset", bytes(f.offset) + " of " + bytes(f.size));
-  const lag = $("follower-lag");
-  lag.textContent = bytes(f.lag_bytes) + " unread";
-  lag.className = f.lag_bytes > 1048576 ? "warn" : "";
-  text("follower-rotation", f.last_rotation ? when(f.last_rotation) + " (" + f.rotations + " rotations, " + f.truncations + " truncations)" : "none since start");
-  text("follower-lines", s.log.lines_parsed + " parsed, " + s.log.lines_malformed + " malformed");
-  text("follower-last", when(s.log.last_record_time));
+// Each input as configured: the files of log.path (none for a syslog-only poolwatch, where no
+// "file not open" may show), each log.syslog.listen socket.
+function renderInputs(s) {
+  const i = s.inputs;
+  text("log-lines", s.log.lines_parsed + " parsed, " + s.log.lines_malformed + " malformed");
+  text("log-last", when(s.log.last_record_time));
+  $("files-block").hidden = i.patterns.length === 0 && i.files.length === 0;
+  text("file-patterns", "log.path: " + i.patterns.join(", "));
+  const files = $("files");
+  files.replaceChildren();
+  for (const f of i.files) {
+    const lag = el("td", {"class": "num" + (f.lag_bytes > 1048576 ? " warn" : "")}, bytes(f.lag_bytes));
+    files.append(el("tr", {"class": "file", "data-healthy": f.healthy},
+      el("td", {}, el("code", {}, f.path)),
+      el("td", {"class": f.healthy ? "ok" : "bad"}, f.healthy ? "reading" : (f.problem || "file not open")),
+      el("td", {"class": "num"}, bytes(f.offset) + " of " + bytes(f.size)), lag,
+      el("td", {}, f.last_rotation ? when(f.last_rotation) + " (" + f.rotations + " rotations, " + f.truncations + " truncations)" : "none since start")));
+  }
+  const none = $("no-files");
+  none.hidden = i.files.length > 0;
+  none.textContent = "No file matches " + i.patterns.join(", ") + " yet.";
+  $("syslog-block").hidden = i.syslog.length === 0;
+  const listeners = $("syslog");
+  listeners.replaceChildren();
+  for (const l of i.syslog) {
+    listeners.append(el("tr", {"class": "listener"},
+      el("td", {}, el("code", {}, l.address)), el("td", {"class": "num"}, l.received),
+      el("td", {"class": "num" + (l.malformed ? " warn" : "")}, l.malformed),
+      el("td", {"class": "num" + (l.oversized ? " warn" : "")}, l.oversized),
+      el("td", {"class": "num" + (l.dropped ? " bad" : "")}, l.dropped)));
+  }
 }
 
 function render(s) {
@@ -154,7 +172,7 @@ function render(s) {
   o.textContent = state === "firing" ? s.alerts.length + " firing" : state === "maintenance" ? "maintenance" : "all good";
   o.className = "badge" + (state === "firing" ? " bad" : state === "maintenance" ? " warn" : "");
   document.title = (state === "firing" ? "🔴 " : "") + "poolwatch · " + (s.pools.serving || "–");
-  renderTraffic(s); renderAlerts(s); renderMaintenance(s); renderRules(s); renderDeliveries(s); renderFollower(s);
+  renderTraffic(s); renderAlerts(s); renderMaintenance(s); renderRules(s); renderDeliveries(s); renderInputs(s);
 }
 
 async function refresh() {
