@@ -36,9 +36,16 @@ std::vector<LogFormat> Pipeline::CompileFormats(const Config& config) {
   return formats;
 }
 
+MetricsOptions Pipeline::MetricsOptionsOf(const Config& config) {
+  MetricsOptions options = config.metrics;
+  options.source_labels = SourceLabelNames(config);
+  return options;
+}
+
 void Pipeline::SetSource(const LineSource* source) {
   record_.source = source;
-  metrics_.SetSource(source != nullptr && !source->values.empty() ? source->values.front() : "");
+  metrics_.SetSource(source != nullptr ? std::span<const std::string>(source->values)
+                                       : std::span<const std::string>());
 }
 
 size_t Pipeline::FormatFor(const std::vector<LogFileFormat>& files, const std::string& path) {
@@ -54,7 +61,7 @@ Pipeline::Pipeline(const Config& config, prometheus::Registry& registry,
     : formats_(CompileFormats(config)),
       format_(&formats_[0]),
       resolver_(config.pools),
-      metrics_(registry, config.metrics, series_registry),
+      metrics_(registry, MetricsOptionsOf(config), series_registry),
       engine_(config.alerting, verdict_windows),
       evaluate_every_(EvaluateEvery(config.alerting)) {}
 

@@ -102,6 +102,8 @@ class Pipeline {
 
  private:
   static std::vector<LogFormat> CompileFormats(const Config& config);
+  // config.metrics with the source labels the config names (SourceLabelNames()).
+  static MetricsOptions MetricsOptionsOf(const Config& config);
   static size_t EvaluateEvery(const AlertingConfig& config);
   // Evaluates at the whole seconds after the previous evaluation up to `until` (bounded).
   void StepTo(TimePoint until);

@@ -414,7 +414,6 @@ void ReadLogPathLabel(const YamlReader& r, const YAML::Node& label, Config& conf
   if (label["max_values"]) {
     options.max_values = r.Count(label["max_values"], "log.path_label.max_values", 1, 10000);
   }
-  config.metrics.source_label = options.name;
   config.metrics.max_sources = options.max_values;
   config.path_label = std::move(options);
 }
