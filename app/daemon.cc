@@ -288,10 +288,11 @@ void Daemon::Reload() {
     Config fresh = LoadEffectiveConfig(config_path_, flags_);
     if (LogPatterns(fresh) != LogPatterns(config_) || fresh.log_format != config_.log_format ||
         fresh.listen_addresses != config_.listen_addresses ||
-        fresh.syslog_listen != config_.syslog_listen) {
+        fresh.syslog_listen != config_.syslog_listen ||
+        SourceLabelNames(fresh) != SourceLabelNames(config_)) {
       LogWarn(
-          "log path, log format, syslog and web listen addresses take effect only after a "
-          "restart");
+          "log path, log format, source labels, syslog and web listen addresses take effect only "
+          "after a restart");
     }
     // The dispatcher and its notifiers live as long as the daemon (they hold the queued and
     // retried notifications): their settings need a restart. Key names only: URLs are secrets.
@@ -428,6 +429,7 @@ int Daemon::Run() {
 
   // log.syslog.listen: lines that arrive as datagrams, alongside or instead of the file.
   std::unique_ptr<SyslogReceiver> syslog;
+  std::unique_ptr<SyslogSources> syslog_senders;
   std::optional<SyslogCounters> syslog_counters;
   if (!config_.syslog_listen.empty()) {
     SyslogReceiverOptions receive;
@@ -438,6 +440,12 @@ int Daemon::Run() {
       return 1;
     }
     syslog_counters.emplace(*registry_);
+    SyslogSourcesOptions senders;
+    senders.labels = config_.syslog_labels;
+    // The path label's value comes first and is empty for a datagram.
+    senders.leading_values = SourceLabelNames(config_).size() - config_.syslog_labels.size();
+    senders.max_sources = config_.metrics.max_sources;
+    syslog_senders = std::make_unique<SyslogSources>(senders);
     for (const std::string& address : syslog->BoundAddresses()) {
       LogInfo("listening for syslog", {{"address", address}});
     }
@@ -455,8 +463,11 @@ int Daemon::Run() {
   if (patterns.size() > 1 || IsGlobPattern(patterns.empty() ? "" : patterns[0])) {
     logs_options.follow.max_bytes_per_poll = kSliceBytesPerFile;
   }
-  if (labeler.enabled()) {
-    logs_options.label_of = [&labeler](const std::string& path) { return labeler.ValueFor(path); };
+  if (!SourceLabelNames(config_).empty()) {
+    logs_options.source_of = [&labeler, syslog_labels =
+                                            config_.syslog_labels.size()](const std::string& path) {
+      return Pipeline::FileSourceValues(labeler, syslog_labels, path);
+    };
   }
   if (!config_.log_files.empty()) {
     // The formats as compiled at start-up: a reload does not change them.
@@ -531,7 +542,7 @@ int Daemon::Run() {
         }
         if (follower_health_.path.empty()) follower_health_.path = log_names;
       }
-      if (syslog) received = ReadSyslogOnce(*syslog, pipeline_);
+      if (syslog) received = ReadSyslogOnce(*syslog, *syslog_senders, pipeline_);
       // In the middle of a backlog the pipeline has evaluated with the log's time; the wall
       // clock would age its windows hours ahead of the lines still to come.
       if (!result.more || !pipeline_.InBacklog()) EvaluateAndDispatch(Clock::now());
@@ -618,7 +629,7 @@ int Daemon::Run() {
     std::lock_guard<std::mutex> lock(engine_mutex_);
     pipeline_.SetBacklogBefore(Clock::now() - kBacklogAge);
     if (logs) ReadLogsOnce(*logs, pipeline_, state_);
-    if (syslog) ReadSyslogOnce(*syslog, pipeline_);
+    if (syslog) ReadSyslogOnce(*syslog, *syslog_senders, pipeline_);
     EvaluateAndDispatch(Clock::now());
   }
   // --- remote write: the last values, sent within the same drain time as the notifications ---

@@ -43,9 +43,22 @@ MetricsOptions Pipeline::MetricsOptionsOf(const Config& config) {
 }
 
 void Pipeline::SetSource(const LineSource* source) {
+  // A datagram at a time sets its sender's source: the same one again costs nothing. The id
+  // tells a source apart from one since made at the same address.
+  const uint64_t id = source != nullptr ? source->id : 0;
+  if (source == record_.source && id == source_id_) return;
+  source_id_ = id;
   record_.source = source;
   metrics_.SetSource(source != nullptr ? std::span<const std::string>(source->values)
                                        : std::span<const std::string>());
+}
+
+std::vector<std::string> Pipeline::FileSourceValues(const PathLabeler& labeler,
+                                                    size_t syslog_labels, const std::string& path) {
+  std::vector<std::string> values;
+  if (labeler.enabled()) values.push_back(labeler.ValueFor(path));
+  values.resize(values.size() + syslog_labels);
+  return values;
 }
 
 size_t Pipeline::FormatFor(const std::vector<LogFileFormat>& files, const std::string& path) {

@@ -228,6 +228,7 @@ std::vector<std::string> LogPatterns(const Config& config) {
 std::vector<std::string> SourceLabelNames(const Config& config) {
   std::vector<std::string> names;
   if (!config.path_label.name.empty()) names.push_back(config.path_label.name);
+  for (SyslogLabel label : config.syslog_labels) names.emplace_back(SyslogLabelName(label));
   return names;
 }
 
