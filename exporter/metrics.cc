@@ -468,25 +468,29 @@ void ExporterMetrics::AppendSeriesExposition(std::string& out) const {
   char status[16];
   // Label names in prometheus-cpp's order (sorted), so each line is the one it would write; the
   // source labels, whose names are configured, go in their sorted places.
-  std::vector<Label> labels;
-  labels.reserve(3 + source_order_.size());
+  // Sized once per scrape and filled by index: a push_back's checks per label show at the caps.
+  std::vector<Label> labels(3 + source_order_.size());
+  const size_t sources = source_order_.size();
   auto metric = [&](TextFamilyWriter& writer, const SourceSeries& source,
                     std::initializer_list<Label> fixed) {
-    labels.clear();
-    size_t next = 0;  // into source_order_
-    auto source_label = [&] {
-      const size_t i = source_order_[next++];
-      labels.emplace_back(options_.source_labels[i], source.values[i]);
-    };
-    for (const Label& label : fixed) {
-      while (next < source_order_.size() &&
-             options_.source_labels[source_order_[next]] < label.first) {
-        source_label();
-      }
-      labels.push_back(label);
+    if (sources == 0) {
+      writer.MetricLabels(std::span<const Label>(fixed.begin(), fixed.size()));
+      return;
     }
-    while (next < source_order_.size()) source_label();
-    writer.MetricLabels(std::span<const Label>(labels.data(), labels.size()));
+    size_t n = 0;
+    size_t next = 0;  // into source_order_
+    for (const Label& label : fixed) {
+      for (; next < sources && options_.source_labels[source_order_[next]] < label.first; ++next) {
+        labels[n++] = {options_.source_labels[source_order_[next]],
+                       source.values[source_order_[next]]};
+      }
+      labels[n++] = label;
+    }
+    for (; next < sources; ++next) {
+      labels[n++] = {options_.source_labels[source_order_[next]],
+                     source.values[source_order_[next]]};
+    }
+    writer.MetricLabels(std::span<const Label>(labels.data(), n));
   };
   TextFamilyWriter requests(out, kRequestsName, kRequestsHelp, MetricType::Counter);
   for (const auto& source : sources_.all) {
