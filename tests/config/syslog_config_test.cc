@@ -86,7 +86,7 @@ TEST(ParseSyslogLabel, TheTwoLabelsAndNothingElse) {
   }
 }
 
-TEST(SyslogConfig, LabelsFollowThePathLabelInSourceLabelNames) {
+TEST(ConfigSyslog, LabelsFollowThePathLabelInSourceLabelNames) {
   const std::string listen = "log:\n  syslog:\n    listen: udp://127.0.0.1:5514\n";
   Config both = LoadConfigFromString(listen + "    labels: [host, syslog_tag]\n", "p.yml", {});
   EXPECT_EQ(both.syslog_labels, (std::vector<SyslogLabel>{SyslogLabel::kHost, SyslogLabel::kTag}));
@@ -102,7 +102,7 @@ TEST(SyslogConfig, LabelsFollowThePathLabelInSourceLabelNames) {
   EXPECT_TRUE(LoadConfigFromString(listen, "p.yml", {}).syslog_labels.empty());
 }
 
-TEST(SyslogConfig, LabelMistakesNameFileLineAndKey) {
+TEST(ConfigSyslog, LabelMistakesNameFileLineAndKey) {
   const std::string listen = "log:\n  syslog:\n    listen: udp://127.0.0.1:5514\n";
   EXPECT_THAT(ConfigErrorOf(listen + "    labels: [syslog_tag, hostname]\n"),
               HasSubstr("poolwatch.yml:4: log.syslog.labels: expected syslog_tag or host, got "
