@@ -178,12 +178,18 @@ void ExporterMetrics::SetSource(std::span<const std::string> raw) {
   // The series of all-empty values made by the constructor takes no slot.
   const size_t taken = sources_.all.size() - 1 - (sources_.overflow != nullptr ? 1 : 0);
   if (!known && taken >= options_.max_sources) {
-    // Not cached: the cap counts combinations, and this one has none of its own.
     if (sources_.overflow == nullptr) {
       sources_.overflow =
           &SourceLabelled(std::vector<std::string>(labels, std::string(kOverflowLabel)));
     }
     source_ = sources_.overflow;
+    // No slot is ever freed, so this combination stays "other": remember that, as an admitted
+    // one is, so that datagrams of senders beyond the cap do not work it out (and allocate)
+    // each time. Up to a bound: values that keep changing (new file names) must not grow the
+    // map without end; past it a switch works it out again.
+    if (sources_.by_raw.size() < 2 * options_.max_sources + 64) {
+      sources_.by_raw.emplace(source_key_, source_);
+    }
     return;
   }
   source_ = &SourceLabelled(std::move(values));

@@ -63,5 +63,38 @@ TEST(SyslogSourcesAllocations, a_known_senders_datagram_allocates_nothing) {
   EXPECT_EQ(count.value(), 0);
 }
 
+// More senders than the metrics' cap: those beyond it are counted as "other" without working
+// that out again at each of their datagrams.
+TEST(SyslogSourcesAllocations, a_sender_beyond_the_metrics_cap_allocates_nothing_either) {
+  SyslogSourcesOptions options;
+  options.labels = {SyslogLabel::kHost};
+  SyslogSources senders(options);  // room for 50 senders
+  MetricsOptions metrics_options;
+  metrics_options.source_labels = {"host"};
+  metrics_options.max_sources = 2;  // files took the rest, say
+  prometheus::Registry registry;
+  ExporterMetrics metrics(registry, metrics_options);
+  std::vector<std::string> hosts;
+  for (int i = 0; i < 6; ++i) hosts.push_back("web-" + std::to_string(i) + ".example.com");
+  std::vector<SyslogMessage> datagrams(hosts.size());
+  for (size_t i = 0; i < hosts.size(); ++i) datagrams[i].host = hosts[i];
+  LogRecord record;
+  record.status = 200;
+  record.pool = "blue";
+  auto receive = [&](const SyslogMessage& message) {
+    metrics.SetSource(std::span<const std::string>(senders.SourceOf(message).values));
+    metrics.Record(record);
+  };
+  for (int round = 0; round < 2; ++round) {
+    for (const SyslogMessage& message : datagrams) receive(message);
+  }
+
+  AllocationCount count;
+  for (int round = 0; round < 1000; ++round) {
+    for (const SyslogMessage& message : datagrams) receive(message);
+  }
+  EXPECT_EQ(count.value(), 0);
+}
+
 }  // namespace
 }  // namespace poolwatch
