@@ -431,6 +431,7 @@ int Daemon::Run() {
 
   // log.syslog.listen: lines that arrive as datagrams, alongside or instead of the file.
   std::unique_ptr<SyslogReceiver> syslog;
+  std::unique_ptr<SyslogSources> syslog_senders;
   std::optional<SyslogCounters> syslog_counters;
   if (!config_.syslog_listen.empty()) {
     SyslogReceiverOptions receive;
@@ -441,6 +442,12 @@ int Daemon::Run() {
       return 1;
     }
     syslog_counters.emplace(*registry_);
+    SyslogSourcesOptions senders;
+    senders.labels = config_.syslog_labels;
+    // The path label's value comes first and is empty for a datagram.
+    senders.leading_values = SourceLabelNames(config_).size() - config_.syslog_labels.size();
+    senders.max_sources = config_.metrics.max_sources;
+    syslog_senders = std::make_unique<SyslogSources>(senders);
     for (const std::string& address : syslog->BoundAddresses()) {
       LogInfo("listening for syslog", {{"address", address}});
       std::lock_guard<std::mutex> lock(engine_mutex_);
@@ -460,8 +467,11 @@ int Daemon::Run() {
   if (patterns.size() > 1 || IsGlobPattern(patterns.empty() ? "" : patterns[0])) {
     logs_options.follow.max_bytes_per_poll = kSliceBytesPerFile;
   }
-  if (labeler.enabled()) {
-    logs_options.label_of = [&labeler](const std::string& path) { return labeler.ValueFor(path); };
+  if (!SourceLabelNames(config_).empty()) {
+    logs_options.source_of = [&labeler, syslog_labels =
+                                            config_.syslog_labels.size()](const std::string& path) {
+      return Pipeline::FileSourceValues(labeler, syslog_labels, path);
+    };
   }
   if (!config_.log_files.empty()) {
     // The formats as compiled at start-up: a reload does not change them.
@@ -538,7 +548,7 @@ int Daemon::Run() {
         }
       }
       if (syslog) {
-        received = ReadSyslogOnce(*syslog, pipeline_);
+        received = ReadSyslogOnce(*syslog, *syslog_senders, pipeline_);
         for (size_t i = 0; i < syslog_health_.size(); ++i) {
           syslog_health_[i].stats = syslog->listener_stats(i);
         }
@@ -629,7 +639,7 @@ int Daemon::Run() {
     std::lock_guard<std::mutex> lock(engine_mutex_);
     pipeline_.SetBacklogBefore(Clock::now() - kBacklogAge);
     if (logs) ReadLogsOnce(*logs, pipeline_, state_);
-    if (syslog) ReadSyslogOnce(*syslog, pipeline_);
+    if (syslog) ReadSyslogOnce(*syslog, *syslog_senders, pipeline_);
     EvaluateAndDispatch(Clock::now());
   }
   // --- remote write: the last values, sent within the same drain time as the notifications ---

@@ -36,9 +36,29 @@ std::vector<LogFormat> Pipeline::CompileFormats(const Config& config) {
   return formats;
 }
 
+MetricsOptions Pipeline::MetricsOptionsOf(const Config& config) {
+  MetricsOptions options = config.metrics;
+  options.source_labels = SourceLabelNames(config);
+  return options;
+}
+
 void Pipeline::SetSource(const LineSource* source) {
+  // A datagram at a time sets its sender's source: the same one again costs nothing. The id
+  // tells a source apart from one since made at the same address.
+  const uint64_t id = source != nullptr ? source->id : 0;
+  if (source == record_.source && id == source_id_) return;
+  source_id_ = id;
   record_.source = source;
-  metrics_.SetSource(source != nullptr && !source->values.empty() ? source->values.front() : "");
+  metrics_.SetSource(source != nullptr ? std::span<const std::string>(source->values)
+                                       : std::span<const std::string>());
+}
+
+std::vector<std::string> Pipeline::FileSourceValues(const PathLabeler& labeler,
+                                                    size_t syslog_labels, const std::string& path) {
+  std::vector<std::string> values;
+  if (labeler.enabled()) values.push_back(labeler.ValueFor(path));
+  values.resize(values.size() + syslog_labels);
+  return values;
 }
 
 size_t Pipeline::FormatFor(const std::vector<LogFileFormat>& files, const std::string& path) {
@@ -54,7 +74,7 @@ Pipeline::Pipeline(const Config& config, prometheus::Registry& registry,
     : formats_(CompileFormats(config)),
       format_(&formats_[0]),
       resolver_(config.pools),
-      metrics_(registry, config.metrics, series_registry),
+      metrics_(registry, MetricsOptionsOf(config), series_registry),
       engine_(config.alerting, verdict_windows),
       evaluate_every_(EvaluateEvery(config.alerting)) {}
 

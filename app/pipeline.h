@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <optional>
+#include <string>
 #include <string_view>
 #include <vector>
 
@@ -13,6 +14,7 @@
 #include "config/config.h"
 #include "exporter/log_format.h"
 #include "exporter/metrics.h"
+#include "exporter/path_label.h"
 #include "exporter/pool_resolver.h"
 
 namespace poolwatch {
@@ -38,8 +40,16 @@ class Pipeline {
   // The format ProcessLine() parses with from now on: 0 is log.format, i + 1 log.files[i]'s
   // (FormatFor() tells which a file has). The owner switches between files, never mid-line.
   void UseFormat(size_t index) { format_ = &formats_[index < formats_.size() ? index : 0]; }
+  // log.format, then each log.files entry's format (UseFormat()'s indices). Throws ConfigError
+  // when one does not compile.
+  static std::vector<LogFormat> CompileFormats(const Config& config);
   // The format index of the file at `path`: the first log.files entry that names it, else 0.
   static size_t FormatFor(const std::vector<LogFileFormat>& files, const std::string& path);
+  // The source values of the file at `path` (LineSource::values, SourceLabelNames()' order): its
+  // log.path_label value when the labeler is enabled, then "" for each of the `syslog_labels`
+  // syslog labels (a file has no syslog sender).
+  static std::vector<std::string> FileSourceValues(const PathLabeler& labeler, size_t syslog_labels,
+                                                   const std::string& path);
   // Metrics are published every `lines` parsed lines (default 1: at once) and at Flush(). A
   // caller that feeds lines in batches sets a larger value (replay: kBatchLines) and calls
   // Flush() after each batch, so /metrics lags by at most one batch and per-line locking
@@ -101,7 +111,8 @@ class Pipeline {
   size_t EvaluateEveryLines() const { return evaluate_every_; }
 
  private:
-  static std::vector<LogFormat> CompileFormats(const Config& config);
+  // config.metrics with the source labels the config names (SourceLabelNames()).
+  static MetricsOptions MetricsOptionsOf(const Config& config);
   static size_t EvaluateEvery(const AlertingConfig& config);
   // Evaluates at the whole seconds after the previous evaluation up to `until` (bounded).
   void StepTo(TimePoint until);
@@ -113,6 +124,7 @@ class Pipeline {
   ExporterMetrics metrics_;
   AlertEngine engine_;
   LogRecord record_;
+  uint64_t source_id_ = 0;  // record_.source's id when it was set
   TimePoint last_record_time_{};
   uint64_t lines_parsed_ = 0;
   uint64_t lines_malformed_ = 0;

@@ -32,7 +32,7 @@ LogsReadResult ReadLogsOnce(LogSet& logs, Pipeline& pipeline, StateKeeper& state
       read.events.push_back({file.get(), result});
     }
   }
-  // Syslog's lines, read next, have the section's format and no path label.
+  // Syslog's lines, read next, have the section's format; each datagram sets its own source.
   pipeline.SetSource(nullptr);
   pipeline.UseFormat(0);
   pipeline.Flush();
@@ -44,10 +44,15 @@ LogsReadResult ReadLogsOnce(LogSet& logs, Pipeline& pipeline, StateKeeper& state
   return read;
 }
 
-SyslogReceiver::PollResult ReadSyslogOnce(SyslogReceiver& receiver, Pipeline& pipeline) {
+SyslogReceiver::PollResult ReadSyslogOnce(SyslogReceiver& receiver, SyslogSources& senders,
+                                          Pipeline& pipeline) {
   const uint64_t bytes_before = receiver.stats().bytes;
   SyslogReceiver::PollResult result =
-      receiver.Poll([&pipeline](std::string_view line) { pipeline.ProcessLine(line); });
+      receiver.PollMessages([&pipeline, &senders](const SyslogMessage& message) {
+        pipeline.SetSource(&senders.SourceOf(message));
+        pipeline.ProcessLine(message.message);
+      });
+  pipeline.SetSource(nullptr);
   pipeline.Flush();
   pipeline.metrics().AddBytesRead(receiver.stats().bytes - bytes_before);
   pipeline.DeliverPending();

@@ -7,6 +7,7 @@
 #include "exporter/file_follower.h"
 #include "exporter/log_set.h"
 #include "exporter/syslog_receiver.h"
+#include "exporter/syslog_sources.h"
 
 namespace poolwatch {
 
@@ -32,8 +33,10 @@ struct LogsReadResult {
 // boundary.
 LogsReadResult ReadLogsOnce(LogSet& logs, Pipeline& pipeline, StateKeeper& state);
 
-// The same for the datagrams nginx sent over syslog: each one's line through the pipeline, then
-// the evaluations delivered. Nothing for the state file: a datagram is not read twice.
-SyslogReceiver::PollResult ReadSyslogOnce(SyslogReceiver& receiver, Pipeline& pipeline);
+// The same for the datagrams nginx sent over syslog: each one's line through the pipeline, with
+// its sender's source (`senders`: log.syslog.labels' values), then the evaluations delivered.
+// Nothing for the state file: a datagram is not read twice.
+SyslogReceiver::PollResult ReadSyslogOnce(SyslogReceiver& receiver, SyslogSources& senders,
+                                          Pipeline& pipeline);
 
 }  // namespace poolwatch

@@ -18,6 +18,7 @@
 #include "app/logger.h"
 #include "app/pipeline.h"
 #include "app/replay_order.h"
+#include "app/replay_source.h"
 #include "exporter/line_splitter.h"
 #include "exporter/log_reader.h"
 
@@ -43,6 +44,9 @@ struct ReplayLog {
   // find its first line waits in `head`. A file is opened again when its turn comes.
   std::unique_ptr<LogReader> reader;
   std::string head;
+  // Its format and source labels, as the daemon would have read it (log.files, log.path_label).
+  size_t format = 0;
+  LineSource source;
 };
 
 // Reads the start of `reader` until a line parses with `format`: that line's time goes to
@@ -158,13 +162,9 @@ int RunReplay(const ReplayOptions& options) {
   }
   std::vector<char> buffer(kReadBlock);
   const std::span<char> block(buffer.data(), buffer.size());
-  std::string format_error;
-  const std::optional<LogFormat> format =
-      LogFormat::Compile(config.log_format, config.format_options, &format_error);
-  if (!format) {  // the pipeline compiled the same format above: it cannot fail here
-    LogError("log.format: " + format_error);
-    return 2;
-  }
+  // The pipeline compiled the same formats above: this cannot throw.
+  const std::vector<LogFormat> formats = Pipeline::CompileFormats(config);
+  const PathLabeler labeler(config.path_label);
 
   // Where each log starts, before anything is replayed: an unreadable log fails at once.
   std::vector<ReplayLog> logs(options.logs.size());
@@ -173,12 +173,16 @@ int RunReplay(const ReplayOptions& options) {
   for (size_t i = 0; i < logs.size(); ++i) {
     ReplayLog& log = logs[i];
     log.path = options.logs[i];
+    ReplaySource source = ReplaySourceOf(config, labeler, log.path);
+    log.format = source.format;
+    log.source.values = std::move(source.values);
+    log.source.id = NewLineSourceId();
     const bool is_stdin = log.path == LogReader::kStdin;
     if (is_stdin) log.reader = std::make_unique<LogReader>();
     LogReader& peek = is_stdin ? *log.reader : reader;
     std::string discarded;
-    if (!peek.Open(log.path) ||
-        !FindFirstLineTime(peek, *format, block, log, is_stdin ? log.head : discarded)) {
+    if (!peek.Open(log.path) || !FindFirstLineTime(peek, formats[log.format], block, log,
+                                                   is_stdin ? log.head : discarded)) {
       LogError(peek.error());
       return 1;
     }
@@ -226,6 +230,8 @@ int RunReplay(const ReplayOptions& options) {
       return 1;
     }
     const uint64_t lines_before = pipeline.lines_parsed() + pipeline.lines_malformed();
+    pipeline.UseFormat(log.format);
+    pipeline.SetSource(&log.source);
     LineSplitter splitter;
     auto on_line = [&](std::string_view line) { pipeline.ProcessLine(line); };
     auto on_overlong = [&]() { pipeline.CountOverlong(1); };

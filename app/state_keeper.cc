@@ -67,7 +67,7 @@ StateKeeper::Restored StateKeeper::Restore(LogSetOptions* logs) {
       continue;
     }
     LineSource source;
-    if (logs->label_of) source.values.push_back(logs->label_of(path));
+    if (logs->source_of) source.values = logs->source_of(path);
     source.id = NewLineSourceId();
     pipeline_.SetSource(&source);
     pipeline_.UseFormat(Pipeline::FormatFor(config_.log_files, path));

@@ -243,6 +243,7 @@ std::string LogPathsProblem(const std::vector<std::string>& paths) {
 std::vector<std::string> SourceLabelNames(const Config& config) {
   std::vector<std::string> names;
   if (!config.path_label.name.empty()) names.push_back(config.path_label.name);
+  for (SyslogLabel label : config.syslog_labels) names.emplace_back(SyslogLabelName(label));
   return names;
 }
 

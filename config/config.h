@@ -34,7 +34,7 @@ struct Config;
 std::vector<std::string> LogPatterns(const Config& config);
 
 // The names of the source labels (LineSource::values, in this order): log.path_label's name when
-// set. A rule's group_by names some of them.
+// set, then log.syslog.labels. A rule's group_by names some of them.
 std::vector<std::string> SourceLabelNames(const Config& config);
 
 struct Config {
@@ -56,6 +56,8 @@ struct Config {
   std::map<std::string, std::string> pools;  // upstream address → pool
   // log.syslog.listen: nginx's access_log over syslog, alongside or instead of log.path.
   std::vector<SyslogEndpoint> syslog_listen;
+  // log.syslog.labels: the datagram's tag and/or hostname as source labels (syslog_tag, host).
+  std::vector<SyslogLabel> syslog_labels;
 
   // web
   // Every address is served alike (same endpoints, TLS and auth): --web.listen-address

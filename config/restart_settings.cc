@@ -20,6 +20,7 @@ std::vector<std::string> ChangedRestartSettings(const Config& a, const Config& b
   // Where a log without a saved position is first read: only a start reads from there.
   check(a.start_at_beginning != b.start_at_beginning, "log.start_at");
   check(a.syslog_listen != b.syslog_listen, "log.syslog.listen");
+  check(a.syslog_labels != b.syslog_labels, "log.syslog.labels");
   check(a.listen_addresses != b.listen_addresses, "web.listen_address");
   check(a.telemetry_path != b.telemetry_path, "web.telemetry_path");
   check(a.web_config_file != b.web_config_file, "web.config_file");

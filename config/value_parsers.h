@@ -10,6 +10,7 @@
 #include "alerting/alerting_config.h"
 #include "exporter/log_format.h"
 #include "exporter/syslog_receiver.h"
+#include "exporter/syslog_sources.h"
 
 namespace poolwatch {
 
@@ -85,6 +86,11 @@ inline constexpr std::string_view kSyslogListenExpected =
     "udp://IPV4:PORT or unixgram:///ABSOLUTE/PATH";
 std::optional<SyslogEndpoint> ParseSyslogListen(std::string_view text);
 // --- end syslog input ---
+// --- syslog labels (issue 17 part 2) ---
+// One of log.syslog.labels: the label a datagram's tag or hostname becomes.
+inline constexpr std::string_view kSyslogLabelExpected = "syslog_tag or host";
+std::optional<SyslogLabel> ParseSyslogLabel(std::string_view text);
+// --- end syslog labels ---
 
 // "expected <expected>, got '<text>'".
 std::string ExpectedGot(std::string_view expected, std::string_view text);

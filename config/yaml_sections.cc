@@ -333,10 +333,36 @@ void ReadAlertingRules(const YamlReader& r, const YAML::Node& rules, std::vector
   }
 }
 
+// log.syslog.labels: which of a datagram's tag and hostname become source labels. Read after
+// log.path_label, whose name they must not take.
+void ReadLogSyslogLabels(const YamlReader& r, const YAML::Node& labels, Config& config) {
+  std::vector<YAML::Node> items;
+  if (labels.IsSequence()) {
+    for (const YAML::Node& item : labels) items.push_back(item);
+  } else {
+    items.push_back(labels);
+  }
+  config.syslog_labels.clear();
+  for (const YAML::Node& item : items) {
+    const std::string text = r.String(item, "log.syslog.labels");
+    const std::optional<SyslogLabel> label = ParseSyslogLabel(text);
+    if (!label) r.Fail(item, "log.syslog.labels", ExpectedGot(kSyslogLabelExpected, text));
+    for (SyslogLabel seen : config.syslog_labels) {
+      if (seen == *label) r.Fail(item, "log.syslog.labels", "'" + text + "' is listed twice");
+    }
+    if (text == config.path_label.name) {
+      r.Fail(item, "log.syslog.labels",
+             "'" + text + "' is also log.path_label's name: rename the path label");
+    }
+    config.syslog_labels.push_back(*label);
+  }
+}
+
 // log.syslog (issue 17 part 2): `listen` is one address or a list of them.
 void ReadLogSyslog(const YamlReader& r, const YAML::Node& syslog, Config& config) {
   if (!syslog.IsMap()) r.Fail(syslog, "log.syslog", "expected a mapping with listen");
-  r.CheckKeys(syslog, "log.syslog", {"listen"});
+  r.CheckKeys(syslog, "log.syslog", {"listen", "labels"});
+  if (const YAML::Node labels = syslog["labels"]) ReadLogSyslogLabels(r, labels, config);
   const YAML::Node listen = syslog["listen"];
   if (!listen) r.Fail(syslog, "log.syslog.listen", "missing: where nginx sends to");
   std::vector<YAML::Node> items;
@@ -415,7 +441,6 @@ void ReadLogPathLabel(const YamlReader& r, const YAML::Node& label, Config& conf
   if (label["max_values"]) {
     options.max_values = r.Count(label["max_values"], "log.path_label.max_values", 1, 10000);
   }
-  config.metrics.source_label = options.name;
   config.metrics.max_sources = options.max_values;
   config.path_label = std::move(options);
 }

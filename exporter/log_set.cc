@@ -94,7 +94,7 @@ void LogSet::Add(const std::string& path, bool from_glob, bool at_start) {
   auto file = std::make_unique<File>();
   file->path = path;
   file->from_glob = from_glob;
-  if (options_.label_of) file->source.values.push_back(options_.label_of(path));
+  if (options_.source_of) file->source.values = options_.source_of(path);
   file->source.id = NewLineSourceId();
   if (options_.format_of) file->format = options_.format_of(path);
   FileFollowerOptions follow = options_.follow;

@@ -38,8 +38,9 @@ struct LogSetOptions {
   // A glob's file whose path is gone (deleted, or renamed away and not re-created) is still
   // read until it has not grown for this long, then dropped: nginx may still write to it.
   std::chrono::milliseconds vanish_grace{2000};
-  // The label value of a file (log.path_label), computed once when the file is found.
-  std::function<std::string(const std::string& path)> label_of;
+  // The values of a file's source labels (LineSource::values; see Pipeline::FileSourceValues),
+  // computed once when the file is found. None without.
+  std::function<std::vector<std::string>(const std::string& path)> source_of;
   // The index of a file's log format (log.files; see Pipeline::FormatFor), found once too.
   std::function<size_t(const std::string& path)> format_of;
   bool use_inotify = true;
@@ -62,8 +63,8 @@ class LogSet {
  public:
   struct File {
     std::string path;
-    // log.path_label's value as the file's one source value (none without a label), with an id of
-    // its own.
+    // The file's source values (log.path_label's, then an empty one per syslog label; none
+    // without source labels), with an id of its own.
     LineSource source;
     size_t format = 0;  // its log format: 0 log.format, i + 1 log.files[i]'s
     std::unique_ptr<FileFollower> follower;

@@ -3,7 +3,6 @@
 #include <prometheus/gauge.h>
 
 #include <algorithm>
-#include <array>
 #include <charconv>
 #include <cmath>
 #include <limits>
@@ -58,6 +57,16 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
     return 0;
   }
   return n;
+}
+
+// Appends `value` to a key that tells apart combinations of values (its length first, so no
+// value's bytes can pass for a separator).
+void AppendSourceKey(std::string& key, std::string_view value) {
+  char digits[24];
+  const auto end = std::to_chars(digits, digits + sizeof(digits), value.size()).ptr;
+  key.append(digits, end);
+  key += ':';
+  key.append(value);
 }
 
 }  // namespace
@@ -129,29 +138,75 @@ ExporterMetrics::ExporterMetrics(prometheus::Registry& registry, MetricsOptions 
                       .Help("Times the followed log shrank in place (copytruncate).")
                       .Register(registry)
                       .Add({});
-  source_ = &Labelled(sources_, "");
+  const size_t labels = options_.source_labels.size();
+  for (size_t i = 0; i < labels; ++i) source_order_.push_back(i);
+  std::sort(source_order_.begin(), source_order_.end(), [&](size_t a, size_t b) {
+    return options_.source_labels[a] < options_.source_labels[b];
+  });
+  // Where lines with no source set, or all values empty, are counted.
+  source_raw_.assign(labels, std::string());
+  for (const std::string& raw : source_raw_) AppendSourceKey(source_key_, raw);
+  source_ = &SourceLabelled(std::vector<std::string>(labels, SanitizeLabelValue("")));
+  sources_.by_raw.emplace(source_key_, source_);
 }
 
-void ExporterMetrics::SetSource(std::string_view raw) {
-  if (options_.source_label.empty() || raw == source_raw_) return;
-  source_raw_.assign(raw);
+void ExporterMetrics::SetSource(std::span<const std::string> raw) {
+  const size_t labels = options_.source_labels.size();
+  auto value = [&](size_t i) { return i < raw.size() ? std::string_view(raw[i]) : ""; };
+  bool same = true;
+  for (size_t i = 0; i < labels && same; ++i) same = value(i) == source_raw_[i];
+  if (same) return;
+  source_key_.clear();
+  for (size_t i = 0; i < labels; ++i) {
+    source_raw_[i].assign(value(i));
+    AppendSourceKey(source_key_, source_raw_[i]);
+  }
   last_pool_ = nullptr;
   last_release_ = nullptr;
-  if (auto it = sources_.by_raw.find(raw); it != sources_.by_raw.end()) {
+  if (auto it = sources_.by_raw.find(source_key_); it != sources_.by_raw.end()) {
     source_ = it->second;
     return;
   }
-  std::string label = SanitizeLabelValue(raw);
+  std::vector<std::string> values;
+  std::string key;
+  for (size_t i = 0; i < labels; ++i) {
+    values.push_back(SanitizeLabelValue(source_raw_[i]));
+    AppendSourceKey(key, values.back());
+  }
   const bool known = std::any_of(sources_.all.begin(), sources_.all.end(),
-                                 [&](const auto& source) { return source->label == label; });
-  // The unlabelled source made by the constructor takes no slot.
+                                 [&](const auto& source) { return source->label == key; });
+  // The series of all-empty values made by the constructor takes no slot.
   const size_t taken = sources_.all.size() - 1 - (sources_.overflow != nullptr ? 1 : 0);
   if (!known && taken >= options_.max_sources) {
-    source_ = &Overflow(sources_);
+    if (sources_.overflow == nullptr) {
+      sources_.overflow =
+          &SourceLabelled(std::vector<std::string>(labels, std::string(kOverflowLabel)));
+    }
+    source_ = sources_.overflow;
+    // No slot is ever freed, so this combination stays "other": remember that, as an admitted
+    // one is, so that datagrams of senders beyond the cap do not work it out (and allocate)
+    // each time. Up to a bound: values that keep changing (new file names) must not grow the
+    // map without end; past it a switch works it out again.
+    if (sources_.by_raw.size() < 2 * options_.max_sources + 64) {
+      sources_.by_raw.emplace(source_key_, source_);
+    }
     return;
   }
-  source_ = &Labelled(sources_, std::move(label));
-  sources_.by_raw.emplace(std::string(raw), source_);
+  source_ = &SourceLabelled(std::move(values));
+  sources_.by_raw.emplace(source_key_, source_);
+}
+
+ExporterMetrics::SourceSeries& ExporterMetrics::SourceLabelled(std::vector<std::string> values) {
+  std::string key;
+  for (const std::string& value : values) AppendSourceKey(key, value);
+  for (const std::unique_ptr<SourceSeries>& series : sources_.all) {
+    if (series->label == key) return *series;
+  }
+  auto series = std::make_unique<SourceSeries>();
+  series->label = std::move(key);
+  series->values = std::move(values);
+  std::lock_guard<std::mutex> lock(series_mutex_);
+  return *sources_.all.emplace_back(std::move(series));
 }
 
 void ExporterMetrics::CountMalformed(MalformedReason reason) {
@@ -298,7 +353,9 @@ ExporterMetrics::PendingCounter& ExporterMetrics::AttemptCounter(PoolSeries& poo
 }
 
 prometheus::Labels ExporterMetrics::WithSource(prometheus::Labels labels) const {
-  if (!options_.source_label.empty()) labels[options_.source_label] = source_->label;
+  for (size_t i = 0; i < options_.source_labels.size(); ++i) {
+    labels[options_.source_labels[i]] = source_->values[i];
+  }
   return labels;
 }
 
@@ -416,21 +473,29 @@ void ExporterMetrics::AppendSeriesExposition(std::string& out) const {
   std::lock_guard<std::mutex> lock(series_mutex_);
   char status[16];
   // Label names in prometheus-cpp's order (sorted), so each line is the one it would write; the
-  // source label, whose name is configured, goes in its sorted place.
-  const std::string_view source_name = options_.source_label;
-  std::array<Label, 4> labels;
-  auto metric = [&](TextFamilyWriter& writer, std::string_view source,
+  // source labels, whose names are configured, go in their sorted places.
+  // Sized once per scrape and filled by index: a push_back's checks per label show at the caps.
+  std::vector<Label> labels(3 + source_order_.size());
+  const size_t sources = source_order_.size();
+  auto metric = [&](TextFamilyWriter& writer, const SourceSeries& source,
                     std::initializer_list<Label> fixed) {
+    if (sources == 0) {
+      writer.MetricLabels(std::span<const Label>(fixed.begin(), fixed.size()));
+      return;
+    }
     size_t n = 0;
-    bool placed = source_name.empty();
+    size_t next = 0;  // into source_order_
     for (const Label& label : fixed) {
-      if (!placed && source_name < label.first) {
-        labels[n++] = {source_name, source};
-        placed = true;
+      for (; next < sources && options_.source_labels[source_order_[next]] < label.first; ++next) {
+        labels[n++] = {options_.source_labels[source_order_[next]],
+                       source.values[source_order_[next]]};
       }
       labels[n++] = label;
     }
-    if (!placed) labels[n++] = {source_name, source};
+    for (; next < sources; ++next) {
+      labels[n++] = {options_.source_labels[source_order_[next]],
+                     source.values[source_order_[next]]};
+    }
     writer.MetricLabels(std::span<const Label>(labels.data(), n));
   };
   TextFamilyWriter requests(out, kRequestsName, kRequestsHelp, MetricType::Counter);
@@ -438,7 +503,7 @@ void ExporterMetrics::AppendSeriesExposition(std::string& out) const {
     for (const auto& pool : source->pools.all) {
       for (const auto& release : pool->releases.all) {
         for (const StatusCounter& c : release->requests) {
-          metric(requests, source->label,
+          metric(requests, *source,
                  {{"pool", pool->label},
                   {"release", release->label},
                   {"status", StatusText(c.status, status)}});
@@ -453,7 +518,7 @@ void ExporterMetrics::AppendSeriesExposition(std::string& out) const {
     for (const auto& pool : source->pools.all) {
       for (const auto& release : pool->releases.all) {
         if (release->duration.histogram == nullptr) continue;
-        metric(durations, source->label, {{"pool", pool->label}, {"release", release->label}});
+        metric(durations, *source, {{"pool", pool->label}, {"release", release->label}});
         durations.Histogram(release->duration.histogram->Collect().histogram);
       }
     }
@@ -463,7 +528,7 @@ void ExporterMetrics::AppendSeriesExposition(std::string& out) const {
     for (const auto& pool : source->pools.all) {
       for (const auto& upstream : pool->upstreams.all) {
         for (const StatusCounter& c : upstream->attempts) {
-          metric(attempts, source->label,
+          metric(attempts, *source,
                  {{"pool", pool->label},
                   {"status", StatusText(c.status, status)},
                   {"upstream", upstream->label}});
@@ -477,7 +542,7 @@ void ExporterMetrics::AppendSeriesExposition(std::string& out) const {
   for (const auto& source : sources_.all) {
     for (const auto& pool : source->pools.all) {
       if (pool->upstream_duration.histogram == nullptr) continue;
-      metric(upstream_durations, source->label, {{"pool", pool->label}});
+      metric(upstream_durations, *source, {{"pool", pool->label}});
       upstream_durations.Histogram(pool->upstream_duration.histogram->Collect().histogram);
     }
   }

@@ -13,6 +13,7 @@
 #include <memory>
 #include <mutex>
 #include <set>
+#include <span>
 #include <string>
 #include <string_view>
 #include <unordered_map>
@@ -37,10 +38,12 @@ struct MetricsOptions {
   size_t max_pools = 20;                // more distinct pools → pool="other"
   size_t max_upstreams = 64;            // more distinct upstream addresses → upstream="other"
   std::set<std::string> allowed_pools;  // when set, any other pool → pool="other"
-  // log.path_label (or a syslog label): the name of a label on the four per-request families
-  // whose value says where a line came from (SetSource()); "" for none.
-  std::string source_label;
-  size_t max_sources = 50;  // more distinct values → "other"
+  // The source labels (SourceLabelNames(config): log.path_label's name, then log.syslog.labels):
+  // labels on the four per-request families whose values say where a line came from
+  // (SetSource()); none by default.
+  std::vector<std::string> source_labels;
+  // More distinct combinations of their values → "other" in every source label.
+  size_t max_sources = 50;
 };
 
 // Label value replacing what exceeded a cardinality cap or the pool allow-list.
@@ -88,9 +91,10 @@ class ExporterMetrics {
   void AddBytesRead(uint64_t bytes) { bytes_read_->Increment(static_cast<double>(bytes)); }
   void CountRotation() { rotations_->Increment(); }
   void CountTruncation() { truncations_->Increment(); }
-  // The source_label value of the lines recorded from now on (the file's or the sender's);
-  // ignored without a source_label. Cheap when the value does not change.
-  void SetSource(std::string_view raw);
+  // The source labels' values of the lines recorded from now on (the file's or the sender's),
+  // in source_labels' order; missing ones are "". Ignored without source labels. Called per
+  // file or datagram: unchanged values cost a compare each, a known combination one lookup.
+  void SetSource(std::span<const std::string> raw);
 
   // Appends the four per-request families in the text format: the lines
   // AppendTextExposition() writes for their part of Collect(), in another order of series, read
@@ -155,12 +159,15 @@ class ExporterMetrics {
     UpstreamSeries* last_upstream = nullptr;
   };
 
-  // The series of one value of the source label (one, labelled "", without a source_label).
+  // The series of one combination of the source labels' values (one, without source labels).
   struct SourceSeries {
-    std::string label;
+    std::string label;                // SourceKey() of `values`: what tells two apart
+    std::vector<std::string> values;  // in source_labels' order, as exposed
     SeriesSet<PoolSeries> pools;
   };
 
+  // The source series with these (sanitized) values, created when there is none.
+  SourceSeries& SourceLabelled(std::vector<std::string> values);
   // The series labelled `label` in `set`, created when there is none; under series_mutex_.
   template <typename S>
   S& Labelled(SeriesSet<S>& set, std::string label);
@@ -178,7 +185,7 @@ class ExporterMetrics {
   UpstreamSeries& FindUpstream(PoolSeries& pool, std::string_view raw);
   PendingCounter& RequestCounter(PoolSeries& pool, ReleaseSeries& release, int status);
   PendingCounter& AttemptCounter(PoolSeries& pool, UpstreamSeries& upstream, int status);
-  // `labels` plus the source label, when there is one, for prometheus-cpp's families.
+  // `labels` plus the source labels, when there are some, for prometheus-cpp's families.
   prometheus::Labels WithSource(prometheus::Labels labels) const;
   static void InitHistogram(PendingHistogram& h, prometheus::Histogram& histogram,
                             const std::vector<double>& bounds);
@@ -201,8 +208,11 @@ class ExporterMetrics {
   mutable std::mutex series_mutex_;
 
   SeriesSet<SourceSeries> sources_;
-  SourceSeries* source_ = nullptr;  // where Record() counts
-  std::string source_raw_;          // the raw value source_ came from
+  SourceSeries* source_ = nullptr;       // where Record() counts
+  std::vector<std::string> source_raw_;  // the raw values source_ came from
+  std::string source_key_;               // SourceKey() of source_raw_ (its buffer reused)
+  // Indices into source_labels in the order of their names: the exposition writes labels sorted.
+  std::vector<size_t> source_order_;
   size_t distinct_pools_ = 0;  // admitted under the cap ("other" and shared labels not counted)
   // Upstream addresses admitted as label values, capped across all pools.
   std::set<std::string, std::less<>> upstream_labels_;

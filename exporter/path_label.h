@@ -28,6 +28,8 @@ class PathLabeler {
   // The regex's first group when the whole path matches (the whole path when the regex has no
   // group); "" when it does not match, which the metrics label "none".
   std::string ValueFor(std::string_view path) const;
+  // The regex matches the whole path (replay looks for the name a rotated log had).
+  bool Matches(std::string_view path) const;
 
  private:
   bool enabled_ = false;

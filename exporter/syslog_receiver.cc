@@ -110,7 +110,7 @@ bool SyslogReceiver::Bind(const SyslogEndpoint& endpoint, std::string* error) {
   return true;
 }
 
-bool SyslogReceiver::ReadOne(Socket& socket, LineSink on_line) {
+bool SyslogReceiver::ReadOne(Socket& socket, MessageSink on_message) {
   iovec iov{buffer_.data(), buffer_.size()};
   msghdr msg{};
   msg.msg_iov = &iov;
@@ -147,11 +147,17 @@ bool SyslogReceiver::ReadOne(Socket& socket, LineSink on_line) {
     return true;
   }
   stats.bytes += message->message.size();
-  on_line(message->message);
+  on_message(*message);
   return true;
 }
 
 SyslogReceiver::PollResult SyslogReceiver::Poll(LineSink on_line, size_t max_datagrams) {
+  return PollMessages([on_line](const SyslogMessage& message) { on_line(message.message); },
+                      max_datagrams);
+}
+
+SyslogReceiver::PollResult SyslogReceiver::PollMessages(MessageSink on_message,
+                                                        size_t max_datagrams) {
   PollResult result;
   // Round-robin, one datagram per socket at a time, so a flood on one does not starve another.
   bool any = true;
@@ -162,7 +168,7 @@ SyslogReceiver::PollResult SyslogReceiver::Poll(LineSink on_line, size_t max_dat
         result.more = true;
         return result;
       }
-      if (ReadOne(socket, on_line)) {
+      if (ReadOne(socket, on_message)) {
         ++result.datagrams;
         any = true;
       }

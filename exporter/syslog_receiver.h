@@ -1,12 +1,16 @@
 #pragma once
 
+#include <concepts>
 #include <cstddef>
 #include <cstdint>
+#include <memory>
 #include <string>
+#include <type_traits>
 #include <vector>
 
 #include "exporter/file_follower.h"
 #include "exporter/line_splitter.h"
+#include "exporter/syslog_message.h"
 
 namespace poolwatch {
 
@@ -37,6 +41,28 @@ struct SyslogStats {
   uint64_t bytes = 0;      // of the messages handed on (the log lines)
 };
 
+class MessageSink;
+template <typename F>
+concept MessageCallable =
+    std::invocable<F&, const SyslogMessage&> && !std::same_as<std::remove_cvref_t<F>, MessageSink>;
+
+// LineSink's like for whole datagrams: the line with the tag and host it came with.
+class MessageSink {
+ public:
+  template <MessageCallable F>
+  MessageSink(F&& f)  // NOLINT(google-explicit-constructor): stands in for a callable
+      : object_(const_cast<void*>(static_cast<const void*>(std::addressof(f)))),
+        call_([](void* object, const SyslogMessage& message) {
+          (*static_cast<std::remove_reference_t<F>*>(object))(message);
+        }) {}
+
+  void operator()(const SyslogMessage& message) const { call_(object_, message); }
+
+ private:
+  void* object_;
+  void (*call_)(void*, const SyslogMessage&);
+};
+
 // Receives nginx's access log lines over syslog: UDP and unix datagram sockets, each datagram
 // one line (ParseNginxSyslog). Datagrams are not retried by anyone, so what cannot be used is
 // counted, never silently gone: malformed and oversized datagrams, and those the kernel dropped
@@ -65,6 +91,10 @@ class SyslogReceiver {
   // Reads the datagrams waiting on every socket, at most max_datagrams, and hands the line of
   // each well-formed one to on_line.
   PollResult Poll(LineSink on_line, size_t max_datagrams = 4096);
+  // The same, handing on each well-formed datagram whole: its line (`message`) with the tag and
+  // host it came with (the source labels of log.syslog.labels). Views into the receive buffer,
+  // valid during the call.
+  PollResult PollMessages(MessageSink on_message, size_t max_datagrams = 4096);
 
   std::vector<int> fds() const;
   // "udp://127.0.0.1:40123" with the port as bound, "unixgram:///run/poolwatch/syslog.sock".
@@ -83,7 +113,7 @@ class SyslogReceiver {
   };
   bool Bind(const SyslogEndpoint& endpoint, std::string* error);
   // One datagram from `socket`; false when none is waiting.
-  bool ReadOne(Socket& socket, LineSink on_line);
+  bool ReadOne(Socket& socket, MessageSink on_message);
 
   SyslogReceiverOptions options_;
   std::vector<Socket> sockets_;

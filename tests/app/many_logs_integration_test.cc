@@ -169,25 +169,44 @@ TEST_F(ManyLogs, AStateFileOfOneLogResumesThatLogInAList) {
   ASSERT_EQ(poolwatch->Stop(), 0);
 }
 
-TEST_F(ManyLogs, AFileWithItsOwnFormatIsParsedWithIt) {
-  WriteFile(dir_ / "poolwatch.yml",
+// A site label from the path, and legacy.access.log in a format of its own.
+void WriteSitesWithALegacyFormat(const fs::path& config, const fs::path& logs) {
+  WriteFile(config,
             "log:\n"
             "  path: " +
-                (logs_ / "*.access.log").string() +
+                (logs / "*.access.log").string() +
                 "\n"
                 "  path_label: {name: site, regex: '.*/(\\w+)\\.access\\.log'}\n"
                 "  files:\n"
                 "    - path: " +
-                (logs_ / "legacy.access.log").string() +
+                (logs / "legacy.access.log").string() +
                 "\n"
                 "      format: '[$time_local] $status pool=$upstream_http_x_app_pool "
                 "upstream_addr=$upstream_addr upstream_status=$upstream_status'\n");
-  WriteFile(logs_ / "shop.access.log", Lines(2));
+}
+
+std::string LegacyLines(int count) {
   std::string legacy;
-  for (int i = 0; i < 3; ++i) {
+  for (int i = 0; i < count; ++i) {
     legacy += "[26/Nov/2026:07:00:0" + std::to_string(i) +
               " +0000] 200 pool=green upstream_addr=127.0.0.1:8082 upstream_status=200\n";
   }
+  return legacy;
+}
+
+// The lines of one family in an exposition, sorted: what two expositions are compared by.
+std::vector<std::string> FamilyLines(const std::string& exposition, const std::string& name) {
+  std::vector<std::string> kept;
+  for (const std::string& line : SortedLines(exposition)) {
+    if (line.rfind(name + "{", 0) == 0) kept.push_back(line);
+  }
+  return kept;
+}
+
+TEST_F(ManyLogs, AFileWithItsOwnFormatIsParsedWithIt) {
+  WriteSitesWithALegacyFormat(dir_ / "poolwatch.yml", logs_);
+  WriteFile(logs_ / "shop.access.log", Lines(2));
+  const std::string legacy = LegacyLines(3);
   WriteFile(logs_ / "legacy.access.log", legacy);
   auto poolwatch = Start("beginning");
   ASSERT_NE(port_, 0) << poolwatch->Output();
@@ -227,6 +246,45 @@ TEST_F(ManyLogs, RepeatedLogPathFlagsAreOneListThatWinsOverTheEnvironment) {
                                             ", " + (dir_ / "main.log").string() + " (2 file(s)"));
   EXPECT_EQ(poolwatch.Output().find("from-env.log"), std::string::npos) << poolwatch.Output();
   ASSERT_EQ(poolwatch.Stop(), 0);
+}
+
+// Replay reads each log as the daemon did: with its own format (log.files) and its site label
+// (log.path_label), also under the names logrotate gives the logs later (".1", ".2.gz").
+TEST_F(ManyLogs, ReplayCountsEachLogUnderItsLabelAndFormatAsTheDaemonDid) {
+  WriteSitesWithALegacyFormat(dir_ / "poolwatch.yml", logs_);
+  WriteFile(logs_ / "shop.access.log", Lines(4));
+  WriteFile(logs_ / "api.access.log", Lines(3, 4) + DefaultFormatLine(9, 502, "green") + "\n");
+  WriteFile(logs_ / "legacy.access.log", LegacyLines(5));
+  auto poolwatch = Start("beginning");
+  ASSERT_NE(port_, 0) << poolwatch->Output();
+  ASSERT_TRUE(RequestsReach({{"site", "legacy"}}, 5)) << poolwatch->Output();
+  ASSERT_TRUE(RequestsReach({{"site", "shop"}}, 4)) << poolwatch->Output();
+  ASSERT_TRUE(RequestsReach({{"site", "api"}}, 4)) << poolwatch->Output();
+  const std::string daemon = HttpGet("http://127.0.0.1:" + std::to_string(port_) + "/metrics").body;
+  ASSERT_EQ(poolwatch->Stop(), 0);
+
+  // Rotated: shop's and legacy's logs only under their later names, api's as it was.
+  fs::rename(logs_ / "shop.access.log", logs_ / "shop.access.log.1");
+  WriteFile(logs_ / "legacy.access.log.2.gz", Gzip(ReadFile(logs_ / "legacy.access.log")));
+  fs::remove(logs_ / "legacy.access.log");
+  const fs::path metrics_out = dir_ / "replay.prom";
+  ReplayRun run =
+      Replay({"--config", (dir_ / "poolwatch.yml").string(), "--metrics-out", metrics_out.string(),
+              (logs_ / "legacy.access.log.2.gz").string(), (logs_ / "shop.access.log.1").string(),
+              (logs_ / "api.access.log").string()});
+  ASSERT_EQ(run.exit_code, 0) << run.output;
+  EXPECT_THAT(run.output, HasSubstr("(13 parsed, 0 malformed)"));
+  const std::string replayed = ReadFile(metrics_out);
+  EXPECT_EQ(MetricValue(replayed, "poolwatch_http_requests_total",
+                        {{"site", "legacy"}, {"pool", "green"}}),
+            5);
+  EXPECT_EQ(MetricValue(replayed, "poolwatch_http_requests_total",
+                        {{"site", "api"}, {"pool", "green"}, {"status", "502"}}),
+            1);
+  for (const char* family : {"poolwatch_http_requests_total", "poolwatch_upstream_attempts_total",
+                             "poolwatch_http_request_duration_seconds_count"}) {
+    EXPECT_EQ(FamilyLines(replayed, family), FamilyLines(daemon, family)) << family;
+  }
 }
 
 }  // namespace

@@ -88,10 +88,9 @@ TEST(ConfigPathLabel, SetsTheMetricsLabel) {
       "p.yml", {});
   EXPECT_EQ(config.path_label.name, "site");
   EXPECT_EQ(config.path_label.pattern, "/var/log/nginx/(.+)\\.access\\.log");
-  EXPECT_EQ(config.metrics.source_label, "site");
+  EXPECT_EQ(SourceLabelNames(config), std::vector<std::string>{"site"});
   EXPECT_EQ(config.metrics.max_sources, 30u);
-  EXPECT_TRUE(config.metrics.source_label.size() > 0);
-  EXPECT_TRUE(LoadConfigFromString("log:\n  path: /x\n", "p.yml", {}).metrics.source_label.empty());
+  EXPECT_TRUE(SourceLabelNames(LoadConfigFromString("log:\n  path: /x\n", "p.yml", {})).empty());
 }
 
 TEST(ConfigPathLabel, MistakesNameFileLineAndKey) {

@@ -47,6 +47,7 @@ TEST(ChangedRestartSettings, NamesEachChangedKeyInTheFilesOrder) {
       "    - path: /srv/legacy.log\n"
       "  syslog:\n"
       "    listen: unixgram:///run/poolwatch/syslog.sock\n"
+      "    labels: [host]\n"
       "web:\n"
       "  listen_address: 127.0.0.1:10091\n"
       "metrics:\n"
@@ -57,10 +58,10 @@ TEST(ChangedRestartSettings, NamesEachChangedKeyInTheFilesOrder) {
       "  - url: http://127.0.0.1:9090/api/v1/write\n"
       "alerting:\n"
       "  active_pool: blue\n");
-  EXPECT_THAT(
-      ChangedRestartSettings(running, fresh),
-      ElementsAre("log.path", "log.path_label", "log.files", "log.escape", "log.syslog.listen",
-                  "web.listen_address", "metrics.max_pools", "state.path", "remote_write"));
+  EXPECT_THAT(ChangedRestartSettings(running, fresh),
+              ElementsAre("log.path", "log.path_label", "log.files", "log.escape",
+                          "log.syslog.listen", "log.syslog.labels", "web.listen_address",
+                          "metrics.max_pools", "state.path", "remote_write"));
 }
 
 TEST(ChangedRestartSettings, ALabelsRegexOrCapIsAChangeOfTheLabel) {

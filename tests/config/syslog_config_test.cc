@@ -1,5 +1,5 @@
-// log.syslog.listen: one address or a list, each udp:// or unixgram://; mistakes name file,
-// line and key.
+// log.syslog.listen: one address or a list, each udp:// or unixgram://; log.syslog.labels:
+// syslog_tag and/or host as source labels; mistakes name file, line and key.
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
@@ -76,6 +76,46 @@ TEST(ConfigSyslog, MistakesNameFileLineAndKey) {
   EXPECT_THAT(ConfigErrorOf("log:\n  syslog:\n    {}\n"), HasSubstr("log.syslog.listen: missing"));
   EXPECT_THAT(ConfigErrorOf("log:\n  syslog: udp://127.0.0.1:5514\n"),
               HasSubstr("poolwatch.yml:2: log.syslog: expected a mapping with listen"));
+}
+
+TEST(ParseSyslogLabel, TheTwoLabelsAndNothingElse) {
+  EXPECT_EQ(ParseSyslogLabel("syslog_tag"), SyslogLabel::kTag);
+  EXPECT_EQ(ParseSyslogLabel("host"), SyslogLabel::kHost);
+  for (const char* bad : {"", "tag", "hostname", "Host", "site", "syslog_tag "}) {
+    EXPECT_FALSE(ParseSyslogLabel(bad).has_value()) << bad;
+  }
+}
+
+TEST(ConfigSyslog, LabelsFollowThePathLabelInSourceLabelNames) {
+  const std::string listen = "log:\n  syslog:\n    listen: udp://127.0.0.1:5514\n";
+  Config both = LoadConfigFromString(listen + "    labels: [host, syslog_tag]\n", "p.yml", {});
+  EXPECT_EQ(both.syslog_labels, (std::vector<SyslogLabel>{SyslogLabel::kHost, SyslogLabel::kTag}));
+  EXPECT_EQ(SourceLabelNames(both), (std::vector<std::string>{"host", "syslog_tag"}));
+  Config one = LoadConfigFromString(listen + "    labels: syslog_tag\n", "p.yml", {});
+  EXPECT_EQ(SourceLabelNames(one), std::vector<std::string>{"syslog_tag"});
+  Config with_path = LoadConfigFromString(
+      "log:\n  path: /var/log/nginx/*.log\n  path_label:\n    name: site\n"
+      "    regex: '/var/log/nginx/(.+)\\.log'\n"
+      "  syslog:\n    listen: udp://127.0.0.1:5514\n    labels: [syslog_tag, host]\n",
+      "p.yml", {});
+  EXPECT_EQ(SourceLabelNames(with_path), (std::vector<std::string>{"site", "syslog_tag", "host"}));
+  EXPECT_TRUE(LoadConfigFromString(listen, "p.yml", {}).syslog_labels.empty());
+}
+
+TEST(ConfigSyslog, LabelMistakesNameFileLineAndKey) {
+  const std::string listen = "log:\n  syslog:\n    listen: udp://127.0.0.1:5514\n";
+  EXPECT_THAT(ConfigErrorOf(listen + "    labels: [syslog_tag, hostname]\n"),
+              HasSubstr("poolwatch.yml:4: log.syslog.labels: expected syslog_tag or host, got "
+                        "'hostname'"));
+  EXPECT_THAT(ConfigErrorOf(listen + "    labels:\n      - host\n      - host\n"),
+              HasSubstr("poolwatch.yml:6: log.syslog.labels: 'host' is listed twice"));
+  EXPECT_THAT(ConfigErrorOf("log:\n  path: /var/log/nginx/*.log\n  path_label:\n"
+                            "    name: host\n    regex: '/var/log/nginx/(.+)\\.log'\n" +
+                            listen.substr(5) + "    labels:\n      - syslog_tag\n      - host\n"),
+              HasSubstr("poolwatch.yml:10: log.syslog.labels: 'host' is also log.path_label's "
+                        "name"));
+  EXPECT_THAT(ConfigErrorOf(listen + "    labels: {tag: true}\n"),
+              HasSubstr("poolwatch.yml:4: log.syslog.labels"));
 }
 
 }  // namespace

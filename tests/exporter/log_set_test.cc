@@ -70,8 +70,8 @@ class LogSetTest : public ::testing::Test {
     options.steady_now = [this] { return now_; };
     options.vanish_grace = std::chrono::seconds(2);
     options.rescan_interval = std::chrono::seconds(1);
-    options.label_of = [](const std::string& path) {
-      return std::filesystem::path(path).stem().string();
+    options.source_of = [](const std::string& path) {
+      return std::vector<std::string>{std::filesystem::path(path).stem().string()};
     };
     return options;
   }

@@ -9,6 +9,7 @@
 #include <cmath>
 
 #include "exporter/exposition.h"
+#include "exporter/metrics.h"
 
 namespace poolwatch {
 namespace {
@@ -85,6 +86,45 @@ TEST(ParseTextExposition, ReadsBackEverySeriesOfPoolwatchsOwnWriter) {
   EXPECT_EQ((by_key["__name__=d_seconds_sum;pool=gr\"een;"]), 5.55);
   EXPECT_EQ((by_key["__name__=d_seconds_count;pool=gr\"een;"]), 3);
   EXPECT_EQ((by_key["__name__=c_total;"]), 3);
+}
+
+// The request families with several source labels (path label, syslog tag and host), as the
+// daemon serves them: every label comes back, values unescaped, on every sample.
+TEST(ParseTextExposition, ReadsBackEverySourceLabelOfTheRequestSeries) {
+  prometheus::Registry registry;
+  MetricsOptions options;
+  options.source_labels = {"site", "syslog_tag", "host"};
+  options.request_duration_buckets = {0.1};
+  ExporterMetrics metrics(registry, options);
+  LogRecord record;
+  record.status = 200;
+  record.pool = "blue";
+  record.release = "v1";
+  record.request_time = 0.05;
+  metrics.SetSource(std::vector<std::string>{"", "sh\"op", "web-1"});
+  metrics.Record(record);
+  metrics.SetSource(std::vector<std::string>{"api"});
+  metrics.Record(record);
+  std::string text;
+  metrics.AppendSeriesExposition(text);
+
+  size_t malformed = 0;
+  const auto samples = ParseTextExposition(text, &malformed);
+  EXPECT_EQ(malformed, 0u);
+  // Two requests series, two histograms of 4 series each (one bucket, +Inf, _sum, _count).
+  ASSERT_EQ(samples.size(), 10u) << text;
+  std::map<std::string, double> by_key;
+  for (const auto& s : samples) {
+    std::map<std::string, std::string> labels(s.labels.begin(), s.labels.end());
+    EXPECT_EQ(labels.size(), s.labels.size()) << "a label twice";
+    EXPECT_EQ(labels.count("site") + labels.count("syslog_tag") + labels.count("host"), 3u)
+        << labels["__name__"];
+    by_key[labels["__name__"] + ";" + labels["site"] + ";" + labels["syslog_tag"] + ";" +
+           labels["host"]] += s.value;
+  }
+  EXPECT_EQ((by_key["poolwatch_http_requests_total;none;sh\"op;web-1"]), 1);
+  EXPECT_EQ((by_key["poolwatch_http_requests_total;api;none;none"]), 1);
+  EXPECT_EQ((by_key["poolwatch_http_request_duration_seconds_count;api;none;none"]), 1);
 }
 
 }  // namespace
