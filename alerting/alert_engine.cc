@@ -317,9 +317,8 @@ std::vector<std::string> AlertEngine::ImportState(const EngineState& state) {
       const RuleConfig& rc = slot.rule->config();
       if (rc.name != counters.rule || rc.kind != counters.kind) continue;
       // One group's counts are not the whole rule's, nor the other way round.
-      problem = counters.group.empty() == rc.group_by.empty()
-                    ? slot.rule->ImportCounters(counters)
-                    : "saved with another group_by";
+      problem = counters.group.empty() == rc.group_by.empty() ? slot.rule->ImportCounters(counters)
+                                                              : "saved with another group_by";
       break;
     }
     if (!problem.empty()) {

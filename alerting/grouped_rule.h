@@ -56,10 +56,10 @@ class GroupedRule : public Rule {
 
  private:
   struct Group {
-    Labels labels;                     // name → value, one per config_.group_by entry
-    std::vector<std::string> values;   // the same values, in config_.group_by's order
+    Labels labels;                    // name → value, one per config_.group_by entry
+    std::vector<std::string> values;  // the same values, in config_.group_by's order
     std::unique_ptr<Rule> rule;
-    std::vector<size_t> alerts;        // the inner rule's alert j is this rule's alerts[j]
+    std::vector<size_t> alerts;  // the inner rule's alert j is this rule's alerts[j]
   };
   struct AlertPlace {
     size_t group = 0;

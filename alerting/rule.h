@@ -113,7 +113,8 @@ class Rule {
   // Every record of counts to save: ExportCounters()'s, or one per group (GroupedRule).
   virtual std::vector<RuleCounters> ExportAllCounters() const {
     std::vector<RuleCounters> out;
-    if (std::optional<RuleCounters> counters = ExportCounters()) out.push_back(std::move(*counters));
+    if (std::optional<RuleCounters> counters = ExportCounters())
+      out.push_back(std::move(*counters));
     return out;
   }
   // At start-up, with what ExportCounters() returned before the restart (rule and kind

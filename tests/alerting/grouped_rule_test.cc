@@ -44,14 +44,16 @@ LineSource Source(std::vector<std::string> values) {
 // a 500 (0: none).
 void Feed(Rule& rule, const LineSource* source, int n, int error_every, double start) {
   for (int i = 0; i < n; ++i) {
-    LogRecord r = Request(start + i * 0.01, "blue", error_every > 0 && i % error_every == 0 ? 500 : 200);
+    LogRecord r =
+        Request(start + i * 0.01, "blue", error_every > 0 && i % error_every == 0 ? 500 : 200);
     r.source = source;
     rule.Observe(r);
   }
 }
 void Feed(AlertEngine& engine, const LineSource* source, int n, int error_every, double start) {
   for (int i = 0; i < n; ++i) {
-    LogRecord r = Request(start + i * 0.01, "blue", error_every > 0 && i % error_every == 0 ? 500 : 200);
+    LogRecord r =
+        Request(start + i * 0.01, "blue", error_every > 0 && i % error_every == 0 ? 500 : 200);
     r.source = source;
     engine.Observe(r);
   }
@@ -145,7 +147,8 @@ TEST(GroupedRule, past_the_cap_new_groups_share_one_other_group) {
   for (size_t i = 0; i < sources.size(); ++i) Feed(rule, &sources[i], 2, 0, static_cast<double>(i));
   rule.Evaluate(At(100));
   ASSERT_EQ(rule.group_count(), GroupedRule::kMaxGroups + 1);
-  EXPECT_THAT(rule.group_labels(GroupedRule::kMaxGroups), UnorderedElementsAre(Pair("site", "other")));
+  EXPECT_THAT(rule.group_labels(GroupedRule::kMaxGroups),
+              UnorderedElementsAre(Pair("site", "other")));
   // The 20 sites past the cap, two lines each, went to "other".
   const int other = AlertWith(rule, {{"site", "other"}});
   ASSERT_GE(other, 0);
