@@ -24,7 +24,8 @@ GroupedRule::GroupedRule(RuleConfig config, std::string_view active_pool, InnerF
 
 size_t GroupedRule::GroupOf(const LineSource* source) {
   // Compared in place, so a line from a file met before allocates nothing; only a new
-  // combination builds its values.
+  // combination builds its values (and, past the cap, a file of the "other" group each time its
+  // lines follow another file's: at most once per file per read).
   for (size_t g = 0; g < groups_.size(); ++g) {
     const Group& group = groups_[g];
     bool same = true;
@@ -156,7 +157,7 @@ std::string GroupedRule::Detail(size_t i) const {
   std::string which;
   for (size_t k = 0; k < config_.group_by.size(); ++k) {
     if (!which.empty()) which += ",";
-    which += config_.group_by[k].name + "=" + groups_[place.group].values[k];
+    which += config_.group_by[k].name + "=" + ShownValue(groups_[place.group].values[k]);
   }
   return which + ": " + groups_[place.group].rule->Detail(place.inner);
 }
