@@ -142,7 +142,10 @@ class TwoSites : public ::testing::Test {
                   "      window_size: 40\n"
                   "      min_requests: 20\n"
                   "      resolve_for: 1s\n"
-                  "      group_by: [site]\n");
+                  "      group_by: [site]\n"
+                  "state:\n"
+                  "  path: " +
+                  (dir_ / "state.json").string() + "\n");
     poolwatch_ = std::make_unique<Process>(
         std::vector<std::string>{POOLWATCH_BINARY, "--config.file",
                                  (dir_ / "poolwatch.yml").string(), "--web.listen-address",
@@ -254,6 +257,30 @@ TEST_F(TwoSites, TheFailingSitePagesAloneAndEachVhostsRequestsCarryItsSite) {
     EXPECT_THAT(text, Not(HasSubstr("blog"))) << text;
     EXPECT_THAT(text, HasSubstr("[site shop]")) << text;
   }
+
+  // A restart keeps the shop's announced alert: still failing afterwards, no second page.
+  ASSERT_EQ(poolwatch_->Stop(SIGTERM, std::chrono::seconds(15)), 0) << poolwatch_->Output();
+  const nlohmann::json saved = nlohmann::json::parse(ReadFile(dir_ / "state.json"));
+  ASSERT_EQ(saved["alerting"]["alerts"].size(), 1u) << saved.dump();
+  EXPECT_EQ(saved["alerting"]["alerts"][0]["labels"],
+            nlohmann::json::parse(R"([["site", "shop"]])"));
+  StartPoolwatch();
+  EXPECT_EQ(Hit(shop_port_, 20)[500], 20);
+  // Resumed where it stood: the window holds the 20 new lines alone, and the alert is on.
+  ASSERT_TRUE(WaitUntil(
+      [&] {
+        const nlohmann::json now =
+            nlohmann::json::parse(HttpGet(Url(poolwatch_port_, "/api/v1/status")).body);
+        for (const auto& rule : now["rules"]) {
+          if (rule["labels"].value("site", "") != "shop") continue;
+          return rule["window_fill"].get<int>() == 20 && rule["firing"].get<bool>() &&
+                 rule["announced"].get<bool>();
+        }
+        return false;
+      },
+      kDeadline))
+      << poolwatch_->Output();
+  EXPECT_EQ(SlackTexts().size(), 1u);
 
   // The shop recovers: its alert resolves, as the shop's.
   ASSERT_EQ(HttpPost(Url(shop_app_port_, "/chaos/stop")).status, 200);
