@@ -10,6 +10,8 @@ namespace {
 
 bool SameRule(const RuleConfig& a, const RuleConfig& b) {
   if (a.name != b.name || a.kind != b.kind) return false;
+  // Other groups hold other lines' windows.
+  if (a.group_by != b.group_by) return false;
   // A client window and per-pool upstream windows hold different data: not the same rule.
   const bool scoped = a.kind == RuleKind::kErrorRate || a.kind == RuleKind::kLatency;
   if (scoped) return a.scope == b.scope;
@@ -299,8 +301,8 @@ EngineState AlertEngine::ExportState() const {
       state.alerts.push_back(AlertStateRecord{rc.name, rc.kind, slot.rule->conditions()[i].labels,
                                               s.announced, s.last_fired, s.suppressed});
     }
-    if (std::optional<RuleCounters> counters = slot.rule->ExportCounters()) {
-      state.counters.push_back(std::move(*counters));
+    for (RuleCounters& counters : slot.rule->ExportAllCounters()) {
+      state.counters.push_back(std::move(counters));
     }
   }
   return state;
@@ -314,7 +316,9 @@ std::vector<std::string> AlertEngine::ImportState(const EngineState& state) {
     for (Slot& slot : slots_) {
       const RuleConfig& rc = slot.rule->config();
       if (rc.name != counters.rule || rc.kind != counters.kind) continue;
-      problem = slot.rule->ImportCounters(counters);
+      // One group's counts are not the whole rule's, nor the other way round.
+      problem = counters.group.empty() == rc.group_by.empty() ? slot.rule->ImportCounters(counters)
+                                                              : "saved with another group_by";
       break;
     }
     if (!problem.empty()) {

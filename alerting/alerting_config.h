@@ -150,6 +150,18 @@ struct RuleConfig {
   double ResolveThreshold() const {
     return resolve_threshold_percent >= 0 ? resolve_threshold_percent : threshold_percent / 2;
   }
+
+  // --- group_by (issue 17) ---
+  // The source labels (LineSource::values) the rule evaluates per distinct combination of, in
+  // the order written; empty: across all lines. The config reader sets `value_index`, where the
+  // label's value is in LineSource::values (SourceLabelNames(config)).
+  struct GroupLabel {
+    std::string name;
+    size_t value_index = 0;
+    bool operator==(const GroupLabel&) const = default;
+  };
+  std::vector<GroupLabel> group_by;
+  // --- end group_by ---
 };
 
 struct AlertingConfig {

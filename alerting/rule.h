@@ -59,6 +59,9 @@ struct RuleCounters {
   // Since when the rule had been watching: its windows are only full after that.
   std::optional<TimePoint> watched_since;
   std::vector<SpanCounters::Snapshot> rings;
+  // A grouped rule's (group_by) counts are one record per group: the group's labels, e.g.
+  // {site=shop}; empty for a rule without group_by.
+  Labels group;
 };
 
 // A rule turns log records into alert conditions. Pure: no I/O, no clock (time is passed in),
@@ -107,6 +110,13 @@ class Rule {
   virtual void RestoreActive(size_t /*i*/, TimePoint /*since*/) {}
   // The counts to save in the state file; none for kinds whose windows refill from the log.
   virtual std::optional<RuleCounters> ExportCounters() const { return std::nullopt; }
+  // Every record of counts to save: ExportCounters()'s, or one per group (GroupedRule).
+  virtual std::vector<RuleCounters> ExportAllCounters() const {
+    std::vector<RuleCounters> out;
+    if (std::optional<RuleCounters> counters = ExportCounters())
+      out.push_back(std::move(*counters));
+    return out;
+  }
   // At start-up, with what ExportCounters() returned before the restart (rule and kind
   // already matched): "" when taken, otherwise why they were ignored, for the log.
   virtual std::string ImportCounters(const RuleCounters& /*counters*/) {

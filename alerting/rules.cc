@@ -3,6 +3,8 @@
 namespace poolwatch {
 
 std::unique_ptr<Rule> MakeRule(const RuleConfig& config, std::string_view active_pool) {
+  // group_by (issue 17): one rule of the kind per group, made here again without group_by.
+  if (!config.group_by.empty()) return std::make_unique<GroupedRule>(config, active_pool, MakeRule);
   switch (config.kind) {
     case RuleKind::kFailover:
       return std::make_unique<FailoverRule>(config, active_pool);

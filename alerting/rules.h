@@ -16,6 +16,7 @@
 #include "alerting/alerting_config.h"
 #include "alerting/error_rate_rule.h"
 #include "alerting/failover_rule.h"
+#include "alerting/grouped_rule.h"
 #include "alerting/latency_rule.h"
 #include "alerting/release_regression_rule.h"
 #include "alerting/rule.h"
@@ -24,7 +25,7 @@
 
 namespace poolwatch {
 
-// The rule for `config.kind`.
+// The rule for `config.kind`; with group_by, a GroupedRule of them.
 std::unique_ptr<Rule> MakeRule(const RuleConfig& config, std::string_view active_pool);
 
 }  // namespace poolwatch

@@ -284,11 +284,14 @@ json EncodeCounters(const RuleCounters& c) {
     rings.push_back(
         {{"bucket_s", ring.bucket_seconds}, {"head", ring.head}, {"counts", EncodeCounts(ring)}});
   }
-  return {{"rule", Str(c.rule)},
-          {"kind", RuleKindName(c.kind)},
-          {"counted", Str(c.counted)},
-          {"watched_since_ms", OptMillis(c.watched_since)},
-          {"rings", rings}};
+  json out = {{"rule", Str(c.rule)},
+              {"kind", RuleKindName(c.kind)},
+              {"counted", Str(c.counted)},
+              {"watched_since_ms", OptMillis(c.watched_since)},
+              {"rings", rings}};
+  // group_by (issue 17): only for a grouped rule's counts, so older files read the same.
+  if (!c.group.empty()) out["group"] = Labels(c.group);
+  return out;
 }
 
 RuleCounters DecodeCounters(const json& j) {
@@ -297,6 +300,7 @@ RuleCounters DecodeCounters(const json& j) {
   c.kind = GetKind(Field(j, "kind"));
   c.counted = GetStr(Field(j, "counted"), "alerting.counters.counted");
   c.watched_since = GetOptTime(Field(j, "watched_since_ms"), "alerting.counters.watched_since_ms");
+  if (j.contains("group")) c.group = GetLabels(j["group"], "alerting.counters.group");
   for (const json& r : GetArray(Field(j, "rings"), "alerting.counters.rings")) {
     SpanCounters::Snapshot ring;
     ring.bucket_seconds = GetI64(Field(r, "bucket_s"), "alerting.counters.rings.bucket_s");

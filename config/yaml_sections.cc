@@ -1,5 +1,6 @@
 #include "config/yaml_sections.h"
 
+#include <algorithm>
 #include <cctype>
 #include <fstream>
 #include <iterator>
@@ -204,6 +205,49 @@ void CheckSloRule(const YamlReader& r, const YAML::Node& node, const std::string
   }
 }
 
+// --- group_by (issue 17) ---
+// A rule's group_by: a list of label names, each once. Whether they name source labels is
+// checked once the log section is read too (ResolveGroupBy).
+std::vector<RuleConfig::GroupLabel> ReadGroupBy(const YamlReader& r, const YAML::Node& node,
+                                                const std::string& where) {
+  const std::string expected = "expected a list of source label names, e.g. [site]";
+  if (!node.IsSequence() || node.size() == 0) r.Fail(node, where, expected);
+  std::vector<RuleConfig::GroupLabel> labels;
+  for (size_t i = 0; i < node.size(); ++i) {
+    const std::string name = r.String(node[i], where);
+    if (name.empty()) r.Fail(node[i], where, expected + ", got ''");
+    for (const RuleConfig::GroupLabel& seen : labels) {
+      if (seen.name == name) r.Fail(node[i], where, "'" + name + "' is listed twice");
+    }
+    labels.push_back(RuleConfig::GroupLabel{name, 0});
+  }
+  return labels;
+}
+
+// Each group_by name's place among the source labels (LineSource::values).
+void ResolveGroupBy(const YamlReader& r, const YAML::Node& rules, Config& config) {
+  const std::vector<std::string> names = SourceLabelNames(config);
+  std::string known;
+  for (const std::string& name : names) known += (known.empty() ? "" : ", ") + name;
+  for (size_t i = 0; i < config.alerting.rules.size() && i < rules.size(); ++i) {
+    const std::string where = "alerting.rules[" + std::to_string(i) + "].group_by";
+    std::vector<RuleConfig::GroupLabel>& group_by = config.alerting.rules[i].group_by;
+    for (size_t k = 0; k < group_by.size(); ++k) {
+      auto at = std::find(names.begin(), names.end(), group_by[k].name);
+      if (at == names.end()) {
+        r.Fail(rules[i]["group_by"][k], where,
+               "'" + group_by[k].name + "' is not a source label " +
+                   (names.empty() ? std::string("(there are none: set log.path_label, e.g. "
+                                                "{name: site, regex: ...}, to group by file, or "
+                                                "log.syslog.labels to group by sender)")
+                                  : "(known: " + known + ")"));
+      }
+      group_by[k].value_index = static_cast<size_t>(at - names.begin());
+    }
+  }
+}
+// --- end group_by ---
+
 }  // namespace
 
 void ReadAlertingRule(const YamlReader& r, const YAML::Node& node, const std::string& path,
@@ -218,6 +262,7 @@ void ReadAlertingRule(const YamlReader& r, const YAML::Node& node, const std::st
   keys.insert({"quantile", "threshold", "resolve_threshold", "min_slow"});  // latency
   keys.insert({"min_increase_points", "min_ratio", "compare"});             // release_regression
   keys.insert({"objective", "sli", "burn_rates", "ticket_severity", "period"});  // slo
+  keys.insert({"group_by"});  // every kind (issue 17)
   r.CheckKeys(node, path, keys);
   if (!node["name"]) r.Fail(node, path + ".name", "every rule needs a name");
   rule.name = r.String(node["name"], path + ".name");
@@ -298,6 +343,8 @@ void ReadAlertingRule(const YamlReader& r, const YAML::Node& node, const std::st
     } else if (key == "objective" || key == "sli" || key == "burn_rates" ||
                key == "ticket_severity" || key == "period") {
       ReadSloKey(r, rule, key, v, where);
+    } else if (key == "group_by") {
+      rule.group_by = ReadGroupBy(r, v, where);
     }
   }
   if (rule.kind == RuleKind::kReleaseRegression) CheckReleaseRegressionRule(r, node, path, rule);
@@ -966,6 +1013,10 @@ void ReadYaml(const YAML::Node& root, const YamlReader& r, Config& config) {
   if (const YAML::Node section = root["state"]) ReadStateSection(r, section, config);
   if (const YAML::Node section = root["remote_write"])
     ReadRemoteWriteSection(r, section, config.remote_write);
+  // After the log section whatever the order in the file: group_by names its labels.
+  if (const YAML::Node section = root["alerting"]) {
+    if (const YAML::Node rules = section["rules"]) ResolveGroupBy(r, rules, config);
+  }
 
   if (root["instance"]) config.instance = r.String(root["instance"], "instance");
   if (root["log_level"]) {

@@ -76,6 +76,13 @@ json RuleJson(const StatusSnapshot& s, const RuleStatus& r) {
       {"decision", r.last_decision},
   };
   if (!r.serving_pool.empty()) out["serving_pool"] = r.serving_pool;
+  // group_by (issue 17): one entry per group, its labels among `labels`; say which they are.
+  for (const RuleConfig& rc : s.rules) {
+    if (rc.name != r.name || rc.group_by.empty()) continue;
+    json names = json::array();
+    for (const RuleConfig::GroupLabel& label : rc.group_by) names.push_back(label.name);
+    out["group_by"] = std::move(names);
+  }
   return out;
 }
 

@@ -156,5 +156,36 @@ TEST(AlertEngineAllocations, slo_windows_advancing_over_hours_do_not_allocate) {
   EXPECT_EQ(count.value(), 0);
 }
 
+// group_by (issue 17): the same rules per site. Lines come file after file, so routing is one
+// compare per line and a lookup per change of file; neither allocates once the groups exist.
+TEST(AlertEngineAllocations, grouped_rules_route_lines_without_allocating) {
+  AlertingConfig config = ConfigWithEveryRuleKind();
+  for (RuleConfig& rule : config.rules) rule.group_by = {{"site", 0}};
+  AlertEngine engine(config);
+  LineSource shop;
+  shop.values = {"shop"};
+  shop.id = NewLineSourceId();
+  LineSource blog;
+  blog.values = {"blog"};
+  blog.id = NewLineSourceId();
+  std::vector<LogRecord> records;
+  for (int i = 0; i < 1000; ++i) {
+    records.push_back(i % 7 == 0 ? Retried(i * 0.01)
+                                 : Request(i * 0.01, "blue", i % 13 == 0 ? 502 : 200, {},
+                                           i % 5 == 0 ? "v1.1.0" : "v1.0.0"));
+    records.back().request_time = 0.001 * (i * 7 % 50);
+    // Runs of 100 lines per file, and some lines without a source (syslog's, say).
+    records.back().source = (i / 100) % 3 == 0 ? &shop : (i / 100) % 3 == 1 ? &blog : nullptr;
+  }
+  for (const LogRecord& r : records) engine.Observe(r);
+  engine.Evaluate(At(10));
+
+  AllocationCount count;
+  for (int round = 0; round < 20; ++round) {
+    for (const LogRecord& r : records) engine.Observe(r);
+  }
+  EXPECT_EQ(count.value(), 0);
+}
+
 }  // namespace
 }  // namespace poolwatch

@@ -145,6 +145,7 @@ void ExpectSame(const PersistedState& a, const PersistedState& b) {
     EXPECT_EQ(x.kind, y.kind);
     EXPECT_EQ(x.counted, y.counted);
     EXPECT_EQ(x.watched_since, y.watched_since);
+    EXPECT_EQ(x.group, y.group);
     ASSERT_EQ(x.rings.size(), y.rings.size());
     for (size_t k = 0; k < x.rings.size(); ++k) {
       EXPECT_EQ(x.rings[k].bucket_seconds, y.rings[k].bucket_seconds);
@@ -279,6 +280,30 @@ TEST(StateFormat, CountersAreOneCompactStringPerRing) {
   const nlohmann::json& ring = j["alerting"]["counters"][0]["rings"][0];
   EXPECT_EQ(ring["counts"], "*3 5/1 7 *1 4294967295/4294967295");
   EXPECT_EQ(ring["bucket_s"], 10);
+}
+
+// group_by (issue 17): a grouped slo rule's counts are one record per group, which says which.
+TEST(StateFormat, AGroupedRulesCountersKeepTheirGroupAndOthersSayNone) {
+  PersistedState state = FullState();
+  RuleCounters grouped = state.alerting.counters.at(0);
+  grouped.rule = "site_slo";
+  grouped.group = {{"site", "shop"}};
+  state.alerting.counters.push_back(grouped);
+  state.alerting.alerts.push_back(AlertStateRecord{"site_slo",
+                                                   RuleKind::kSlo,
+                                                   {{"site", "shop"}, {"urgency", "page"}},
+                                                   true,
+                                                   At(1700000003000),
+                                                   0});
+  const std::string text = EncodeState(state);
+  const nlohmann::json j = nlohmann::json::parse(text);
+  // The ungrouped record as an older poolwatch wrote it, and reads it.
+  EXPECT_FALSE(j["alerting"]["counters"][0].contains("group"));
+  EXPECT_EQ(j["alerting"]["counters"][1]["group"], nlohmann::json::parse(R"([["site", "shop"]])"));
+  PersistedState decoded;
+  std::string error;
+  ASSERT_TRUE(DecodeState(text, &decoded, &error)) << error;
+  ExpectSame(state, decoded);
 }
 
 TEST(StateFormat, AFileWithoutCountersStillLoads) {

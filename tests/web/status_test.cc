@@ -457,5 +457,33 @@ TEST(StatusPage, policy_lets_exactly_its_one_script_and_style_run) {
   EXPECT_EQ(policy.find("unsafe"), std::string::npos);
 }
 
+// group_by (issue 17): one entry per group, each with its labels and state; the rule says what
+// it groups by.
+TEST(StatusJson, a_grouped_rule_lists_each_group_with_its_state) {
+  StatusSnapshot s = FailedOver();
+  RuleConfig grouped;
+  grouped.name = "site_errors";
+  grouped.kind = RuleKind::kErrorRate;
+  grouped.group_by = {{"site", 0}};
+  s.rules.push_back(grouped);
+  for (const char* site : {"shop", "blog"}) {
+    RuleStatus r = ErrorRate(std::string(site) == "shop" ? 12.5 : 0.5, 40);
+    r.name = "site_errors";
+    r.labels = {{"site", site}};
+    s.engine.rules.push_back(r);
+  }
+  const json j = Status(s);
+  ASSERT_EQ(j["rules"].size(), 4u);
+  for (size_t i = 2; i < 4; ++i) {
+    EXPECT_EQ(j["rules"][i]["group_by"], json::array({"site"}));
+  }
+  EXPECT_EQ(j["rules"][2]["labels"]["site"], "shop");
+  EXPECT_TRUE(j["rules"][2]["firing"].get<bool>());
+  EXPECT_EQ(j["rules"][3]["labels"]["site"], "blog");
+  EXPECT_FALSE(j["rules"][3]["firing"].get<bool>());
+  // Ungrouped rules say nothing about groups.
+  EXPECT_FALSE(j["rules"][1].contains("group_by"));
+}
+
 }  // namespace
 }  // namespace poolwatch
