@@ -151,7 +151,6 @@ struct RuleConfig {
     return resolve_threshold_percent >= 0 ? resolve_threshold_percent : threshold_percent / 2;
   }
 
-  // --- group_by (issue 17) ---
   // The source labels (LineSource::values) the rule evaluates per distinct combination of, in
   // the order written; empty: across all lines. The config reader sets `value_index`, where the
   // label's value is in LineSource::values (SourceLabelNames(config)).
@@ -161,7 +160,6 @@ struct RuleConfig {
     bool operator==(const GroupLabel&) const = default;
   };
   std::vector<GroupLabel> group_by;
-  // --- end group_by ---
 };
 
 struct AlertingConfig {

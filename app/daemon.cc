@@ -402,7 +402,7 @@ int Daemon::Run() {
     LogError(error);
     return 1;
   }
-  // --- remote write: pushes what /metrics serves, each receiver from its own thread ---
+  // Remote write: pushes what /metrics serves, each receiver from its own thread.
   std::vector<std::unique_ptr<CurlHttpPoster>> remote_posters;
   std::vector<std::unique_ptr<RemoteWriter>> remote_writers;
   for (const RemoteWriteOptions& options : config_.remote_write) {
@@ -421,7 +421,6 @@ int Daemon::Run() {
                  ? std::to_string(options.interval.count()) + "ms"
                  : FormatDuration(options.interval)));
   }
-  // --- end remote write ---
   // One line per listener with the port as bound, so whoever asked for port 0 can read it.
   for (const std::string& address : server.BoundAddresses()) {
     LogInfo("listening", {{"address", address},
@@ -642,7 +641,7 @@ int Daemon::Run() {
     if (syslog) ReadSyslogOnce(*syslog, *syslog_senders, pipeline_);
     EvaluateAndDispatch(Clock::now());
   }
-  // --- remote write: the last values, sent within the same drain time as the notifications ---
+  // Remote write: the last values, sent within the same drain time as the notifications.
   const auto drain_end = std::chrono::steady_clock::now() + kShutdownDrain;
   for (auto& writer : remote_writers) {
     auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
@@ -653,7 +652,6 @@ int Daemon::Run() {
                " before shutdown");
     }
   }
-  // --- end remote write ---
   size_t abandoned = dispatcher_->Shutdown(kShutdownDrain);
   if (abandoned > 0) {
     LogError(std::to_string(abandoned) + " notifications could not be delivered before shutdown" +

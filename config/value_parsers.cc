@@ -228,13 +228,11 @@ std::string ExpectedGot(std::string_view expected, std::string_view text) {
   return out;
 }
 
-// --- syslog labels (issue 17 part 2) ---
 std::optional<SyslogLabel> ParseSyslogLabel(std::string_view text) {
   for (SyslogLabel label : {SyslogLabel::kTag, SyslogLabel::kHost}) {
     if (text == SyslogLabelName(label)) return label;
   }
   return std::nullopt;
 }
-// --- end syslog labels ---
 
 }  // namespace poolwatch

@@ -79,18 +79,14 @@ std::vector<std::string> SplitCommaList(std::string_view text);
 // What is wrong with a telemetry path (it must be a plain absolute path), or "".
 std::string TelemetryPathProblem(const std::string& path);
 
-// --- syslog input (issue 17 part 2) ---
 // Where poolwatch listens for nginx's `access_log syslog:server=…`: "udp://IPV4:PORT" (port 1 to
 // 65535; 0.0.0.0 for every interface) or "unixgram:///absolute/path".
 inline constexpr std::string_view kSyslogListenExpected =
     "udp://IPV4:PORT or unixgram:///ABSOLUTE/PATH";
 std::optional<SyslogEndpoint> ParseSyslogListen(std::string_view text);
-// --- end syslog input ---
-// --- syslog labels (issue 17 part 2) ---
 // One of log.syslog.labels: the label a datagram's tag or hostname becomes.
 inline constexpr std::string_view kSyslogLabelExpected = "syslog_tag or host";
 std::optional<SyslogLabel> ParseSyslogLabel(std::string_view text);
-// --- end syslog labels ---
 
 // "expected <expected>, got '<text>'".
 std::string ExpectedGot(std::string_view expected, std::string_view text);

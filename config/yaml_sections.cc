@@ -58,7 +58,6 @@ void CheckLatencyRule(const YamlReader& r, const YAML::Node& node, const std::st
   }
 }
 
-// --- release_regression ---
 // The keys only a release_regression rule takes, read like latency's.
 void ReadReleaseRegressionKey(const YamlReader& r, RuleConfig& rule, const std::string& key,
                               const YAML::Node& v, const std::string& where) {
@@ -87,7 +86,6 @@ void CheckReleaseRegressionRule(const YamlReader& r, const YAML::Node& node,
            "raise one of them");
   }
 }
-// --- end release_regression ---
 // ---- slo (kind: slo) ----
 
 // One burn_rates entry: {long: 1h, short: 5m, burn_rate: 14.4, urgency: page}.
@@ -205,7 +203,6 @@ void CheckSloRule(const YamlReader& r, const YAML::Node& node, const std::string
   }
 }
 
-// --- group_by (issue 17) ---
 // A rule's group_by: a list of label names, each once. Whether they name source labels is
 // checked once the log section is read too (ResolveGroupBy).
 std::vector<RuleConfig::GroupLabel> ReadGroupBy(const YamlReader& r, const YAML::Node& node,
@@ -246,7 +243,6 @@ void ResolveGroupBy(const YamlReader& r, const YAML::Node& rules, Config& config
     }
   }
 }
-// --- end group_by ---
 
 }  // namespace
 
@@ -790,7 +786,6 @@ void ReadStateSection(const YamlReader& r, const YAML::Node& section, Config& co
   }
 }
 
-// --- remote_write ---
 namespace {
 
 // A secret kept in a file (password_file, bearer_token_file): its content without the
@@ -995,7 +990,6 @@ void ReadRemoteWriteSection(const YamlReader& r, const YAML::Node& section,
     out.push_back(std::move(options));
   }
 }
-// --- end remote_write ---
 
 void ReadYaml(const YAML::Node& root, const YamlReader& r, Config& config) {
   if (root.IsNull()) return;

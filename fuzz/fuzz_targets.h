@@ -119,7 +119,7 @@ inline void ConfigTarget(const uint8_t* data, size_t size) {
   }
 }
 
-// --- log inputs (issue 17): what arrives before the line parser ---
+// Log inputs: what arrives before the line parser.
 // Byte 0 even: the rest is one syslog datagram for ParseNginxSyslog; its views must lie inside
 // the datagram. Byte 0 odd: the rest is a file for LogReader (plain or gzip by its first
 // bytes), read in blocks of byte0 / 2 + 1 bytes: what Read() returns must add up to
@@ -166,6 +166,5 @@ inline void LogInputTarget(const uint8_t* data, size_t size) {
   }
   close(fd);
 }
-// --- end log inputs ---
 
 }  // namespace poolwatch::fuzz

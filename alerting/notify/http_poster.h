@@ -38,7 +38,7 @@ class HttpPoster {
   }
 };
 
-// --- remote write: a POST that needs more than a JSON notifier's ---
+// Remote write: a POST that needs more than a JSON notifier's.
 // What a client of a metrics receiver (remote write) sends besides a body: its own headers,
 // credentials and TLS settings. The secrets in it never reach an error string.
 struct HttpTlsClientOptions {
@@ -64,7 +64,6 @@ struct HttpPostRequest {
   // transport error. Empty: the request runs until it ends or times out.
   std::function<bool()> cancelled;
 };
-// --- end remote write ---
 
 // libcurl implementation. Thread-safe: calls are serialized on one easy handle, which keeps
 // the TLS connection to Slack alive between posts. Verifies TLS peers and host names, follows

@@ -425,7 +425,6 @@ TEST(ConfigErrors, AnSloRuleReadsItsKeysAndDefaults) {
 }  // namespace
 }  // namespace poolwatch
 
-// --- release_regression ---
 namespace poolwatch {
 namespace {
 
@@ -482,4 +481,3 @@ TEST(ConfigReleaseRegressionRule, BadValuesNameFileLineAndKey) {
 
 }  // namespace
 }  // namespace poolwatch
-// --- end release_regression ---

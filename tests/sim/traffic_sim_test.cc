@@ -220,7 +220,6 @@ TEST(TrafficSimulator, StampsRollOverMidnightAndMonths) {
 }  // namespace
 }  // namespace poolwatch::sim
 
-// --- release_regression ---
 namespace poolwatch::sim {
 namespace {
 
@@ -246,4 +245,3 @@ TEST(TrafficSimulator, ACanaryServesItsShareWithItsOwnErrorRate) {
 
 }  // namespace
 }  // namespace poolwatch::sim
-// --- end release_regression ---
