@@ -72,13 +72,27 @@ void ExpectEveryRequestCounted(Stack& stack, int requests) {
   EXPECT_EQ(MetricValue(metrics, "poolwatch_log_rotations_total"), 0);
 }
 
+// nginx's hostname as it sends it: gethostname(), lowercased.
+std::string NginxHostName() {
+  char name[256] = {};
+  EXPECT_EQ(::gethostname(name, sizeof(name) - 1), 0);
+  std::string host = name;
+  std::transform(host.begin(), host.end(), host.begin(),
+                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+  return host;
+}
+
+// The failover rule groups by the sending node (group_by: [host]): the page names it.
 TEST(SyslogInput, NginxOverUdpWithItsHostNameEveryRequestCountedAndAFailoverPaged) {
   const int port = FreeUdpPort();
   StackOptions options;
   options.extra_access_logs = {"syslog:server=127.0.0.1:" + std::to_string(port) + ",tag=shop"};
   options.poolwatch_follows_file = false;
   options.poolwatch_config_yaml =
-      "log:\n  syslog:\n    listen: udp://127.0.0.1:" + std::to_string(port) + "\n";
+      "log:\n  syslog:\n    listen: udp://127.0.0.1:" + std::to_string(port) +
+      "\n    labels: [host]\n"
+      "alerting:\n  rules:\n"
+      "    - {name: failover, kind: failover, group_by: [host]}\n";
   Stack stack(options);
   EXPECT_THAT(stack.poolwatch()->Output(),
               HasSubstr("address=udp://127.0.0.1:" + std::to_string(port)));
@@ -90,7 +104,8 @@ TEST(SyslogInput, NginxOverUdpWithItsHostNameEveryRequestCountedAndAFailoverPage
       [&] {
         for (const std::string& text : stack.SlackTexts()) {
           if (text.find("FAILOVER") != std::string::npos &&
-              text.find("RESOLVED") == std::string::npos) {
+              text.find("RESOLVED") == std::string::npos &&
+              text.find("[host " + NginxHostName() + "]") != std::string::npos) {
             return true;
           }
         }
@@ -99,6 +114,8 @@ TEST(SyslogInput, NginxOverUdpWithItsHostNameEveryRequestCountedAndAFailoverPage
       kDeadline))
       << stack.poolwatch()->Output();
   EXPECT_EQ(stack.Metric("poolwatch_alert_firing", {{"rule", "failover"}}), 1);
+  EXPECT_EQ(stack.Metric("poolwatch_http_requests_total", {{"host", NginxHostName()}}),
+            stack.Metric("poolwatch_http_requests_total"));
 }
 
 TEST(SyslogInput, NginxOverAUnixDatagramSocketWithoutHostNameFromTwoWorkers) {
@@ -128,16 +145,6 @@ double FileLines(Stack& stack) {
   std::ifstream in(stack.access_log());
   return static_cast<double>(
       std::count(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>(), '\n'));
-}
-
-// nginx's hostname as it sends it: gethostname(), lowercased.
-std::string NginxHostName() {
-  char name[256] = {};
-  EXPECT_EQ(::gethostname(name, sizeof(name) - 1), 0);
-  std::string host = name;
-  std::transform(host.begin(), host.end(), host.begin(),
-                 [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-  return host;
 }
 
 TEST(SyslogInput, TwoDirectivesToOnePoolwatchAreCountedUnderTheirTagAndHost) {
