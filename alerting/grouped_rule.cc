@@ -89,20 +89,7 @@ void GroupedRule::AddNewAlerts(size_t g) {
 
 void GroupedRule::CopyCondition(size_t i) {
   const AlertPlace& place = places_[i];
-  const AlertCondition& from = groups_[place.group].rule->conditions()[place.inner];
-  AlertCondition& to = conditions_[i];
-  // Every field but `labels` (which holds the group's labels too): keep in step with
-  // AlertCondition.
-  to.active = from.active;
-  to.breaching = from.breaching;
-  to.reason = from.reason;
-  to.episodes_started = from.episodes_started;
-  to.changed = from.changed;
-  to.since = from.since;
-  to.value = from.value;
-  to.threshold = from.threshold;
-  to.window_fill = from.window_fill;
-  to.window_size = from.window_size;
+  CopyAllButLabels(groups_[place.group].rule->conditions()[place.inner], conditions_[i]);
 }
 
 void GroupedRule::Observe(const LogRecord& record, std::string_view serving_pool) {

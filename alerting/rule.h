@@ -49,6 +49,22 @@ struct AlertCondition {
   size_t window_size = 0;
 };
 
+// `to` takes every field of `from` but its labels (GroupedRule: an inner rule's condition under
+// labels that hold the group's too; copying them would allocate at every evaluation). Keep in
+// step with AlertCondition.
+inline void CopyAllButLabels(const AlertCondition& from, AlertCondition& to) {
+  to.active = from.active;
+  to.breaching = from.breaching;
+  to.reason = from.reason;
+  to.episodes_started = from.episodes_started;
+  to.changed = from.changed;
+  to.since = from.since;
+  to.value = from.value;
+  to.threshold = from.threshold;
+  to.window_fill = from.window_fill;
+  to.window_size = from.window_size;
+}
+
 // The window counts a rule keeps across a restart (the state file), for the kinds whose windows
 // are too long to refill from the log (slo: days). `counted` says what the counts count (the
 // indicator, scope, pool and threshold), so counts of another indicator are never taken.
