@@ -4,6 +4,7 @@
 # A crash leaves its input in build-fuzz/artifacts/ and fails the script; turn it into a
 # regression test and add it to fuzz/corpus/.
 # Usage: scripts/fuzz.sh [seconds per target, default 60]
+# POOLWATCH_STEP=build only builds (.ci/run builds beside the test phases, then runs).
 # The targets run side by side, as many at a time as there are cores (POOLWATCH_FUZZ_JOBS
 # overrides): each still gets its full time on a core of its own.
 set -euo pipefail
@@ -20,6 +21,7 @@ fi
 CC=clang CXX=clang++ cmake -S fuzz -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=RelWithDebInfo >/dev/null
 # shellcheck disable=SC2086
 cmake --build "$build" --parallel "$(nproc)" --target $targets
+[ "${POOLWATCH_STEP:-all}" = build ] && exit 0
 
 mkdir -p "$build/artifacts"
 
