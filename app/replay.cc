@@ -175,8 +175,7 @@ int RunReplay(const ReplayOptions& options) {
     log.path = options.logs[i];
     ReplaySource source = ReplaySourceOf(config, labeler, log.path);
     log.format = source.format;
-    log.source.values = std::move(source.values);
-    log.source.id = NewLineSourceId();
+    log.source = NewLineSource(std::move(source.values));
     const bool is_stdin = log.path == LogReader::kStdin;
     if (is_stdin) log.reader = std::make_unique<LogReader>();
     LogReader& peek = is_stdin ? *log.reader : reader;

@@ -66,9 +66,8 @@ StateKeeper::Restored StateKeeper::Restore(LogSetOptions* logs) {
               ", which log.path no longer names: not resuming it");
       continue;
     }
-    LineSource source;
-    if (logs->source_of) source.values = logs->source_of(path);
-    source.id = NewLineSourceId();
+    const LineSource source =
+        NewLineSource(logs->source_of ? logs->source_of(path) : std::vector<std::string>());
     pipeline_.SetSource(&source);
     pipeline_.UseFormat(Pipeline::FormatFor(config_.log_files, path));
     RotatedRemainder rest = ReadRotatedRemainder(

@@ -2,9 +2,18 @@
 
 #include <algorithm>
 #include <atomic>
+#include <charconv>
 #include <ctime>
 
 namespace poolwatch {
+
+void AppendSourceKey(std::string& key, std::string_view value) {
+  char digits[24];
+  const auto end = std::to_chars(digits, digits + sizeof(digits), value.size()).ptr;
+  key.append(digits, end);
+  key += ':';
+  key.append(value);
+}
 
 uint64_t NewLineSourceId() {
   static std::atomic<uint64_t> next{1};

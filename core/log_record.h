@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace poolwatch {
@@ -32,6 +33,15 @@ struct LineSource {
 
 // A LineSource::id not given before in this process; never 0.
 uint64_t NewLineSourceId();
+
+// A source with these values and an id of its own.
+inline LineSource NewLineSource(std::vector<std::string> values) {
+  return LineSource{std::move(values), NewLineSourceId()};
+}
+
+// Appends `value` to a key of several values, its length first, so that no bytes of one value
+// can pass for the boundary between two (the metrics' and syslog's tables of sources).
+void AppendSourceKey(std::string& key, std::string_view value);
 
 // One access-log line. The string views point into the line buffer (or into
 // PoolResolver's storage) and are valid only until the next line is parsed:

@@ -94,8 +94,8 @@ void LogSet::Add(const std::string& path, bool from_glob, bool at_start) {
   auto file = std::make_unique<File>();
   file->path = path;
   file->from_glob = from_glob;
-  if (options_.source_of) file->source.values = options_.source_of(path);
-  file->source.id = NewLineSourceId();
+  file->source =
+      NewLineSource(options_.source_of ? options_.source_of(path) : std::vector<std::string>());
   if (options_.format_of) file->format = options_.format_of(path);
   FileFollowerOptions follow = options_.follow;
   follow.path = path;

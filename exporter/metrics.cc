@@ -61,14 +61,6 @@ size_t Utf8SequenceLength(std::string_view s, size_t i) {
 
 // Appends `value` to a key that tells apart combinations of values (its length first, so no
 // value's bytes can pass for a separator).
-void AppendSourceKey(std::string& key, std::string_view value) {
-  char digits[24];
-  const auto end = std::to_chars(digits, digits + sizeof(digits), value.size()).ptr;
-  key.append(digits, end);
-  key += ':';
-  key.append(value);
-}
-
 }  // namespace
 
 std::string SanitizeLabelValue(std::string_view raw) {

@@ -1,7 +1,5 @@
 #include "exporter/syslog_sources.h"
 
-#include <charconv>
-
 #include "exporter/metrics.h"
 
 namespace poolwatch {
@@ -27,25 +25,16 @@ std::string_view ValueOf(SyslogLabel label, const SyslogMessage& message) {
 SyslogSources::SyslogSources(SyslogSourcesOptions options) : options_(std::move(options)) {}
 
 LineSource SyslogSources::MakeSource(const SyslogMessage& message) const {
-  LineSource source;
-  source.values.resize(options_.leading_values);
-  for (SyslogLabel label : options_.labels) source.values.emplace_back(ValueOf(label, message));
-  source.id = NewLineSourceId();
-  return source;
+  std::vector<std::string> values(options_.leading_values);
+  for (SyslogLabel label : options_.labels) values.emplace_back(ValueOf(label, message));
+  return NewLineSource(std::move(values));
 }
 
 const LineSource& SyslogSources::SourceOf(const SyslogMessage& message) {
   // Only the configured labels tell senders apart: with just syslog_tag, every host sending
-  // the same tag is one source. Each value's length goes first, so no bytes of one value can
-  // pass for the boundary between two.
+  // the same tag is one source.
   key_.clear();
-  for (SyslogLabel label : options_.labels) {
-    const std::string_view value = ValueOf(label, message);
-    char digits[24];
-    key_.append(digits, std::to_chars(digits, digits + sizeof(digits), value.size()).ptr);
-    key_ += ':';
-    key_.append(value);
-  }
+  for (SyslogLabel label : options_.labels) AppendSourceKey(key_, ValueOf(label, message));
   if (auto it = by_key_.find(std::string_view(key_)); it != by_key_.end()) return *it->second;
   if (by_key_.size() >= options_.max_sources) {
     if (overflow_ == nullptr) {
